@@ -1,0 +1,132 @@
+"""Projects, their items, records and exports (requester side)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, Field
+
+from datafab.api.auth import FoundryDep, Requester
+from datafab.services import exports, items, projects, records
+from datafab.services.items import ItemIn
+from datafab.services.projects import Project, ProjectPatch, ProjectSpec
+
+router = APIRouter(prefix="/v1/projects", tags=["projects"])
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "primitive": project.primitive_name,
+        "settings": project.settings_raw,
+        "policy": project.policy.model_dump(mode="json"),
+        "required_skills": project.required_skills,
+        "guideline_version": project.guideline_version,
+        "status": project.status,
+        "created_at": project.created_at,
+        "updated_at": project.updated_at,
+    }
+
+
+class ItemsUpload(BaseModel):
+    items: list[ItemIn] = Field(description="Up to 10,000 items; re-sent items change nothing.")
+
+
+@router.post("", status_code=201)
+def create_project(body: ProjectSpec, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return project_json(projects.create_project(foundry, org, body.model_dump()))
+
+
+@router.get("")
+def list_projects(
+    org: Requester,
+    foundry: FoundryDep,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+) -> dict[str, Any]:
+    page, next_cursor = projects.list_projects(foundry, org, cursor=cursor, limit=limit)
+    return {"data": [project_json(p) for p in page], "next_cursor": next_cursor}
+
+
+@router.get("/{project_id}")
+def get_project(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return project_json(projects.get_project(foundry, org, project_id))
+
+
+@router.patch("/{project_id}")
+def update_project(
+    project_id: int, body: ProjectPatch, org: Requester, foundry: FoundryDep
+) -> dict[str, Any]:
+    patch = body.model_dump(exclude_unset=True)
+    return project_json(projects.update_project(foundry, org, project_id, patch))
+
+
+@router.get("/{project_id}/progress")
+def progress(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, int]:
+    return projects.progress(foundry, org, project_id)
+
+
+@router.get("/{project_id}/guidelines")
+def guidelines(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    project = projects.get_project(foundry, org, project_id)
+    text = projects.guideline_text(foundry, org, project_id)
+    return {"version": project.guideline_version, "text": text}
+
+
+@router.post("/{project_id}/items")
+def upload_items(
+    project_id: int, body: ItemsUpload, org: Requester, foundry: FoundryDep
+) -> dict[str, int]:
+    raw = [item.model_dump(exclude_none=True) for item in body.items]
+    return items.upload_items(foundry, org, project_id, raw).to_dict()
+
+
+@router.get("/{project_id}/items")
+def list_items(
+    project_id: int,
+    org: Requester,
+    foundry: FoundryDep,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    status: Literal["open", "done"] | None = None,
+) -> dict[str, Any]:
+    page, next_cursor = items.list_items(
+        foundry, org, project_id, cursor=cursor, limit=limit, status=status
+    )
+    return {"data": page, "next_cursor": next_cursor}
+
+
+@router.get("/{project_id}/records")
+def list_records(
+    project_id: int,
+    org: Requester,
+    foundry: FoundryDep,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    min_confidence: float | None = Query(None, ge=0.0, le=1.0),
+    final: bool = Query(False, description="Only records of finished items."),
+) -> dict[str, Any]:
+    page, next_cursor = records.list_records(
+        foundry, org, project_id, cursor=cursor, limit=limit, min_confidence=min_confidence,
+        done_only=final,
+    )
+    return {"data": page, "next_cursor": next_cursor}
+
+
+@router.get("/{project_id}/export", response_class=StreamingResponse)
+def export(
+    project_id: int,
+    org: Requester,
+    foundry: FoundryDep,
+    format: str = "records",
+    min_confidence: float = Query(0.0, ge=0.0, le=1.0),
+    include_open: bool = False,
+) -> StreamingResponse:
+    """Stream the project's records as JSON Lines in the given training format."""
+    rows = exports.export_rows(
+        foundry, org, project_id, format, min_confidence=min_confidence, include_open=include_open
+    )
+    return StreamingResponse(exports.jsonl_lines(rows), media_type="application/x-ndjson")

@@ -1,0 +1,64 @@
+"""The contributor side: lease items, then submit, renew or release each lease."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field
+
+from datafab.api.auth import ContributorDep, FoundryDep
+from datafab.services import projects, work
+from datafab.services.work import MAX_LEASES_PER_CALL, SubmissionIn
+
+router = APIRouter(prefix="/v1", tags=["work"])
+
+
+class LeaseRequest(BaseModel):
+    n: int = Field(1, ge=1, le=MAX_LEASES_PER_CALL, description="How many items to lease.")
+
+
+@router.post("/projects/{project_id}/leases")
+def lease(
+    project_id: int, who: ContributorDep, foundry: FoundryDep, body: LeaseRequest | None = None
+) -> dict[str, Any]:
+    n = body.n if body else 1
+    granted = work.lease_items(foundry, who, project_id, n)
+    return {"leases": [lease.to_dict() for lease in granted]}
+
+
+@router.post("/leases/{lease_id}/submit")
+def submit(
+    lease_id: int, body: SubmissionIn, who: ContributorDep, foundry: FoundryDep
+) -> dict[str, Any]:
+    return work.submit(foundry, who, lease_id, body.model_dump(exclude_none=True)).to_dict()
+
+
+@router.post("/leases/{lease_id}/renew")
+def renew(lease_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    return {"id": lease_id, "expires_at": work.renew_lease(foundry, who, lease_id)}
+
+
+@router.post("/leases/{lease_id}/release")
+def release(lease_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    work.release_lease(foundry, who, lease_id)
+    return {"id": lease_id, "status": "released"}
+
+
+@router.get("/me")
+def me(who: ContributorDep) -> dict[str, Any]:
+    return {"id": who.id, "name": who.name, "kind": who.kind, "skills": who.skills,
+            "status": who.status}
+
+
+@router.get("/projects/{project_id}/instructions")
+def instructions(project_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    """What a contributor needs to work on a project: its primitive, settings and guidelines."""
+    project = projects.get_project(foundry, None, project_id)
+    return {
+        "project_id": project.id,
+        "primitive": project.primitive_name,
+        "settings": project.settings_raw,
+        "guideline_version": project.guideline_version,
+        "guidelines": projects.guideline_text(foundry, None, project_id),
+    }

@@ -1,0 +1,230 @@
+"""The ``datafab`` command. Every command reads the database from ``DATAFAB_DATABASE_URL``
+(default ``sqlite:///./datafab.db``); commands that act for a requester read
+``DATAFAB_API_KEY``. Scripting commands print the one value a script needs alone on their
+last line."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from datafab.errors import DatafabError
+from datafab.foundry import Foundry
+from datafab.settings import Settings
+
+app = typer.Typer(help="Datafab: a self-hosted data foundry.", no_args_is_help=True)
+org_app = typer.Typer(help="Organizations (tenants) and their API keys.", no_args_is_help=True)
+contributor_app = typer.Typer(help="Contributors: people and models.", no_args_is_help=True)
+project_app = typer.Typer(help="Projects.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(contributor_app, name="contributor")
+app.add_typer(project_app, name="project")
+
+console = Console(stderr=True, soft_wrap=True)
+
+ApiKey = Annotated[
+    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
+]
+
+
+def _foundry(migrate: bool = True) -> Foundry:
+    settings = Settings()
+    if migrate:
+        from datafab.store.migrate import upgrade
+
+        upgrade(settings.database_url)
+    return Foundry(settings)
+
+
+def _fail(exc: DatafabError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(code=2)
+
+
+def _organization(foundry: Foundry, api_key: str) -> int:
+    from datafab.services.accounts import authenticate_requester
+
+    return authenticate_requester(foundry, api_key)
+
+
+@app.command()
+def migrate() -> None:
+    """Create or upgrade the database schema (DATAFAB_DATABASE_URL)."""
+    from datafab.store.migrate import upgrade
+
+    url = Settings().database_url
+    upgrade(url)
+    console.print(f"database at {_safe(url)} is up to date")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to listen on [DATAFAB_HOST].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on [DATAFAB_PORT].")] = None,
+    workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
+) -> None:
+    """Migrate the database, then serve the API."""
+    import uvicorn
+
+    settings = Settings()
+    from datafab.store.migrate import upgrade
+
+    upgrade(settings.database_url)
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        console.print("SQLite has one writer: serving with one process")
+        workers = 1
+    host, port = host or settings.host, port or settings.port
+    console.print(f"Datafab on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    uvicorn.run(
+        "datafab.api.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="warning",
+        access_log=False,
+    )
+
+
+@app.command()
+def demo(
+    items: Annotated[int, typer.Option(help="Items in the demo project.")] = 300,
+) -> None:
+    """Seed a demo organization, a classify project and three contributors."""
+    from datafab.services import demo as demo_service
+
+    foundry = _foundry()
+    seeded = demo_service.seed(foundry, items)
+    port = Settings().port
+    what = "Created" if seeded.created else "Demo data already present; fresh credentials for"
+    console.print(f"[bold]{what} the demo organization[/bold] (project {seeded.project_id}).")
+    console.print("These secrets are shown once; Datafab stores only their hashes.\n")
+    console.print(f"  requester API key:  [green]{seeded.api_key}[/green]")
+    for name, token in seeded.contributor_tokens.items():
+        console.print(f"  contributor token ({name}):  {token}")
+    console.print(
+        "\nTry, once the server runs:\n"
+        f"  curl -H 'Authorization: Bearer {seeded.api_key}' "
+        f"http://127.0.0.1:{port}/v1/projects/{seeded.project_id}/progress\n"
+        f"  open http://127.0.0.1:{port}/docs for the whole API"
+    )
+
+
+@org_app.command("create")
+def org_create(name: str) -> None:
+    """Create an organization; prints its API key alone on the last line."""
+    from datafab.services.accounts import create_organization
+
+    try:
+        org, key = create_organization(_foundry(), name)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"organization {org} created; its API key (shown once):")
+    print(key)
+
+
+@contributor_app.command("create")
+def contributor_create(
+    name: str,
+    skills: Annotated[str, typer.Option(help="Comma-separated skills, e.g. en,medicine.")] = "",
+    kind: Annotated[str, typer.Option(help="human or model.")] = "human",
+) -> None:
+    """Create a contributor; prints their token alone on the last line."""
+    from datafab.services.accounts import create_contributor
+
+    spec = {"name": name, "kind": kind, "skills": [s.strip() for s in skills.split(",") if s.strip()]}
+    try:
+        who, token = create_contributor(_foundry(), spec)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"contributor {who.id} created; their token (shown once):")
+    print(token)
+
+
+@project_app.command("create")
+def project_create(
+    name: str,
+    api_key: ApiKey,
+    primitive: Annotated[str, typer.Option(help="classify, compare, rank, steps, …")],
+    settings: Annotated[
+        Path | None,
+        typer.Option(help="JSON file: settings, policy, guidelines, required_skills."),
+    ] = None,
+) -> None:
+    """Create a project; prints its id alone on the last line."""
+    from datafab.services.projects import create_project
+
+    body = {"name": name, "primitive": primitive}
+    if settings is not None:
+        try:
+            extra = json.loads(settings.read_text())
+        except (OSError, ValueError) as exc:
+            console.print(f"[red]error:[/red] {settings}: {exc}")
+            raise typer.Exit(code=2) from exc
+        if not isinstance(extra, dict):
+            console.print(f"[red]error:[/red] {settings}: expected a JSON object")
+            raise typer.Exit(code=2)
+        body.update(extra)
+    try:
+        foundry = _foundry()
+        project = create_project(foundry, _organization(foundry, api_key), body)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"project {project.name!r} created ({project.primitive_name})")
+    print(project.id)
+
+
+@app.command()
+def export(
+    api_key: ApiKey,
+    project: Annotated[int, typer.Option(help="Project id.")],
+    output: Annotated[Path, typer.Option(help="File to write (.jsonl).")],
+    format: Annotated[str, typer.Option(help="Export format.")] = "records",
+    min_confidence: Annotated[float, typer.Option(help="Leave out less confident records.")] = 0.0,
+) -> None:
+    """Export a project's records to a JSON Lines file, with a progress bar."""
+    from datafab.services import exports, projects
+
+    try:
+        foundry = _foundry()
+        org = _organization(foundry, api_key)
+        total = projects.progress(foundry, org, project)["done"]
+        rows = exports.export_rows(foundry, org, project, format, min_confidence=min_confidence)
+        written = 0
+        with output.open("wb") as out, _progress() as bar:
+            task = bar.add_task("exporting", total=total)
+            for line in exports.jsonl_lines(rows):
+                out.write(line)
+                written += 1
+                bar.advance(task)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{written} rows written to {output}")
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(), console=console,
+    )
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def main() -> None:  # pragma: no cover
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,138 @@
+"""What every primitive is: the schemas of its items and answers, how answers aggregate, and
+how records leave as export rows.
+
+A primitive is pure: it sees plain dicts and arrays, never the database or HTTP. The services
+layer feeds it what is stored and stores what it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from datafab.errors import InvalidInput, from_pydantic
+
+
+class Schema(BaseModel):
+    """Base for every primitive schema: unknown fields are refused, so typos get named."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Vote:
+    """One contributor's stored answer to one item, as aggregation sees it."""
+
+    contributor: int
+    answer: dict[str, Any]
+    weight: float = 1.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """The aggregated answer for an item: what a record stores."""
+
+    answer: dict[str, Any] | None
+    confidence: float
+    method: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RecordView:
+    """A record with what export rows need: the item, the answer and its lineage."""
+
+    record_id: int
+    item_id: int
+    external_id: str
+    item: dict[str, Any]
+    answer: dict[str, Any] | None
+    confidence: float
+    method: str
+    n_submissions: int
+    guideline_version: int
+    contributors: tuple[str, ...]
+    submissions: tuple[dict[str, Any], ...] = ()
+
+    def lineage(self) -> dict[str, Any]:
+        return {
+            "record_id": self.record_id,
+            "external_id": self.external_id,
+            "confidence": self.confidence,
+            "method": self.method,
+            "n_submissions": self.n_submissions,
+            "guideline_version": self.guideline_version,
+            "contributors": list(self.contributors),
+        }
+
+
+def parse(model: type[BaseModel], raw: Any, prefix: str) -> BaseModel:
+    """Validate ``raw`` against ``model``; a failure names the field under ``prefix``."""
+    if not isinstance(raw, dict):
+        raise InvalidInput(f"{prefix}: expected a JSON object", field=prefix)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise from_pydantic(exc, prefix) from exc
+
+
+class Primitive:
+    """A kind of human-data work. Subclasses set the three models and override the hooks."""
+
+    name: ClassVar[str]
+    settings_model: ClassVar[type[BaseModel]]
+    item_model: ClassVar[type[BaseModel]]
+    answer_model: ClassVar[type[BaseModel]]
+    export_formats: ClassVar[tuple[str, ...]] = ("records",)
+
+    def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel:
+        """Validate a project's settings when the project is created or updated."""
+        return parse(self.settings_model, raw or {}, "settings")
+
+    def parse_item(self, settings: BaseModel, raw: Any, prefix: str = "data") -> dict[str, Any]:
+        """Validate one item's data; return it normalised, ready to store."""
+        model = parse(self.item_model, raw, prefix)
+        self.check_item(settings, model, prefix)
+        return model.model_dump(mode="json", exclude_none=True)
+
+    def check_item(self, settings: BaseModel, item: BaseModel, prefix: str) -> None:
+        """Rules across fields of an item; raise ``InvalidInput`` naming the field."""
+
+    def parse_answer(
+        self, settings: BaseModel, item: dict[str, Any], raw: Any, prefix: str = "answer"
+    ) -> dict[str, Any]:
+        """Validate a contributor's answer against the item and settings; return it normalised."""
+        model = parse(self.answer_model, raw, prefix)
+        self.check_answer(settings, item, model, prefix)
+        return model.model_dump(mode="json", exclude_none=True)
+
+    def check_answer(
+        self, settings: BaseModel, item: dict[str, Any], answer: BaseModel, prefix: str
+    ) -> None:
+        """Rules between an answer, its item and the settings."""
+
+    def aggregate(
+        self, settings: BaseModel, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
+        """Combine the answers to one item into a record's answer and confidence."""
+        raise NotImplementedError
+
+    def export_row(self, fmt: str, settings: BaseModel, record: RecordView) -> dict | None:
+        """One export row for ``record`` in format ``fmt``; ``None`` leaves the record out."""
+        raise NotImplementedError
+
+    # Categorical primitives (classify, compare) expose class codes to the quality engine.
+    def class_names(self, settings: BaseModel) -> list[str] | None:
+        """The classes an answer picks from, or ``None`` if the answers are not categorical."""
+        return None
+
+    def encode(self, settings: BaseModel, answer: dict[str, Any]) -> int:
+        """The class code of a categorical answer."""
+        raise NotImplementedError(f"{self.name} answers are not categorical")
+
+    def decode(self, settings: BaseModel, code: int, confidence: float) -> dict[str, Any]:
+        """The answer for class ``code`` (inverse of ``encode``)."""
+        raise NotImplementedError(f"{self.name} answers are not categorical")

@@ -1,0 +1,202 @@
+"""``datafab.Client``: the REST API from Python, for requesters and contributors alike.
+
+The same client serves both: pass a requester's API key (``dfk_…``) or a contributor's
+token (``dfc_…``) as ``api_key``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from datafab.errors import DatafabError
+
+UPLOAD_BATCH = 10_000
+
+
+class ApiError(DatafabError):
+    """An error answered by the server, with its HTTP status and the field at fault."""
+
+    def __init__(self, status: int, type_: str, message: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.status = status
+        self.type = type_
+
+    def __str__(self) -> str:
+        return f"{self.status} {self.type}: {self.message}"
+
+
+class Client:
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8000",
+        api_key: str | None = None,
+        *,
+        timeout: float = 30.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- requester: projects ---------------------------------------------------------------
+    def create_project(
+        self,
+        name: str,
+        primitive: str,
+        *,
+        settings: dict[str, Any] | None = None,
+        policy: dict[str, Any] | None = None,
+        guidelines: str = "",
+        required_skills: list[str] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"name": name, "primitive": primitive, "guidelines": guidelines}
+        if settings is not None:
+            body["settings"] = settings
+        if policy is not None:
+            body["policy"] = policy
+        if required_skills is not None:
+            body["required_skills"] = required_skills
+        return self._call("POST", "/v1/projects", json=body)
+
+    def get_project(self, project_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/v1/projects/{project_id}")
+
+    def update_project(self, project_id: int, **changes: Any) -> dict[str, Any]:
+        return self._call("PATCH", f"/v1/projects/{project_id}", json=changes)
+
+    def projects(self) -> Iterator[dict[str, Any]]:
+        return self._pages("/v1/projects", {})
+
+    def progress(self, project_id: int) -> dict[str, int]:
+        return self._call("GET", f"/v1/projects/{project_id}/progress")
+
+    # -- requester: items, records, exports ----------------------------------------------
+    def upload_items(
+        self, project_id: int, items: Iterable[dict[str, Any]], *, batch_size: int = UPLOAD_BATCH
+    ) -> dict[str, int]:
+        """Upload items in batches; each batch lands whole or not at all. Safe to re-run."""
+        totals = {"created": 0, "unchanged": 0}
+        batch: list[dict[str, Any]] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == batch_size:
+                self._add(totals, self._upload(project_id, batch))
+                batch = []
+        if batch:
+            self._add(totals, self._upload(project_id, batch))
+        return totals
+
+    def items(self, project_id: int, *, status: str | None = None) -> Iterator[dict[str, Any]]:
+        return self._pages(f"/v1/projects/{project_id}/items", {"status": status})
+
+    def records(
+        self, project_id: int, *, min_confidence: float | None = None, final: bool = False
+    ) -> Iterator[dict[str, Any]]:
+        params = {"min_confidence": min_confidence, "final": final or None}
+        return self._pages(f"/v1/projects/{project_id}/records", params)
+
+    def export(
+        self,
+        project_id: int,
+        format: str = "records",
+        *,
+        path: str | Path | None = None,
+        min_confidence: float = 0.0,
+        include_open: bool = False,
+    ) -> Iterator[dict[str, Any]] | int:
+        """Rows of an export; with ``path``, streams them to a JSONL file and returns the count."""
+        params = {"format": format, "min_confidence": min_confidence,
+                  "include_open": include_open}
+        rows = self._stream_lines(f"/v1/projects/{project_id}/export", params)
+        if path is None:
+            return (json.loads(line) for line in rows)
+        count = 0
+        with open(path, "w", encoding="utf-8") as out:
+            for line in rows:
+                out.write(line + "\n")
+                count += 1
+        return count
+
+    # -- contributor: work ------------------------------------------------------------------
+    def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
+        return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})["leases"]
+
+    def submit(
+        self, lease_id: int, answer: dict[str, Any], *, seconds_spent: float | None = None,
+        draft: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        body: dict[str, Any] = {"answer": answer}
+        if seconds_spent is not None:
+            body["seconds_spent"] = seconds_spent
+        if draft is not None:
+            body["draft"] = draft
+        return self._call("POST", f"/v1/leases/{lease_id}/submit", json=body)
+
+    def renew(self, lease_id: int) -> dict[str, Any]:
+        return self._call("POST", f"/v1/leases/{lease_id}/renew")
+
+    def release(self, lease_id: int) -> dict[str, Any]:
+        return self._call("POST", f"/v1/leases/{lease_id}/release")
+
+    def instructions(self, project_id: int) -> dict[str, Any]:
+        return self._call("GET", f"/v1/projects/{project_id}/instructions")
+
+    def me(self) -> dict[str, Any]:
+        return self._call("GET", "/v1/me")
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def _upload(self, project_id: int, batch: list[dict[str, Any]]) -> dict[str, int]:
+        return self._call("POST", f"/v1/projects/{project_id}/items", json={"items": batch})
+
+    @staticmethod
+    def _add(totals: dict[str, int], part: dict[str, int]) -> None:
+        for key in totals:
+            totals[key] += part.get(key, 0)
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.json()
+
+    def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        query = {k: v for k, v in params.items() if v is not None}
+        while True:
+            page = self._call("GET", path, params=query)
+            yield from page["data"]
+            if not page.get("next_cursor"):
+                return
+            query["cursor"] = page["next_cursor"]
+
+    def _stream_lines(self, path: str, params: dict[str, Any]) -> Iterator[str]:
+        with self._http.stream("GET", path, params=params) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            for line in response.iter_lines():
+                if line:
+                    yield line
+
+
+def _error(response: httpx.Response) -> ApiError:
+    try:
+        error = response.json()["error"]
+        return ApiError(response.status_code, error.get("type", "error"),
+                        error.get("message", ""), error.get("field"))
+    except (ValueError, KeyError, TypeError):
+        return ApiError(response.status_code, "http_error", response.text[:500])

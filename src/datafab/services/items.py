@@ -1,0 +1,202 @@
+"""Uploading items: validated whole before anything is written, idempotent on ``external_id``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+
+from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
+from datafab.foundry import Foundry
+from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.services.projects import Project, load_project
+from datafab.store.tables import items
+
+LOOKUP_CHUNK = 500
+
+
+class ItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str = Field(min_length=1, max_length=200)
+    data: dict[str, Any]
+    priority: int = Field(0, ge=-1_000_000, le=1_000_000)
+    gold_answer: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    created: int
+    unchanged: int
+
+    def to_dict(self) -> dict[str, int]:
+        return {"created": self.created, "unchanged": self.unchanged}
+
+
+@dataclass(frozen=True)
+class _Row:
+    index: int
+    values: dict[str, Any]
+
+
+def upload_items(
+    foundry: Foundry, organization: int, project_id: int, raw_items: Any
+) -> UploadResult:
+    """Add items to a project. Re-sending an item changes nothing; changing its content under
+    the same ``external_id`` is refused. Nothing is written unless every item is valid."""
+    limit = foundry.settings.max_items_per_upload
+    if not isinstance(raw_items, list) or not raw_items:
+        raise InvalidInput("items: expected a non-empty list of items", field="items")
+    if len(raw_items) > limit:
+        raise PayloadTooLarge(
+            f"items: {len(raw_items)} items in one request; the limit is {limit}", field="items"
+        )
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+    rows = _validate(project, raw_items, foundry.now())
+    try:
+        with foundry.db.write() as conn:
+            stored = _stored_hashes(conn, project.id, [r.values["external_id"] for r in rows])
+            fresh = []
+            for row in rows:
+                ext = row.values["external_id"]
+                if ext not in stored:
+                    fresh.append(row.values)
+                elif stored[ext] != row.values["content_hash"]:
+                    field = f"items.{row.index}.external_id"
+                    raise Conflict(
+                        f"{field}: item {ext!r} exists with different content", field=field
+                    )
+            if fresh:
+                conn.execute(insert(items), fresh)
+    except IntegrityError as exc:
+        raise Conflict("items: another upload of the same items is in progress; retry") from exc
+    return UploadResult(created=len(fresh), unchanged=len(rows) - len(fresh))
+
+
+def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
+    primitive, settings = project.primitive, project.settings
+    seen: dict[str, tuple[int, str]] = {}
+    rows: list[_Row] = []
+    for index, raw in enumerate(raw_items):
+        prefix = f"items.{index}"
+        if not isinstance(raw, dict):
+            raise InvalidInput(f"{prefix}: expected a JSON object", field=prefix)
+        try:
+            item = ItemIn.model_validate(raw)
+        except ValidationError as exc:
+            raise from_pydantic(exc, prefix) from exc
+        data = primitive.parse_item(settings, item.data, f"{prefix}.data")
+        gold = None
+        if item.gold_answer is not None:
+            gold = primitive.parse_answer(settings, data, item.gold_answer, f"{prefix}.gold_answer")
+        content_hash = _hash({"data": data, "gold_answer": gold, "meta": item.meta})
+        if item.external_id in seen:
+            first, first_hash = seen[item.external_id]
+            if first_hash != content_hash:
+                raise InvalidInput(
+                    f"{prefix}.external_id: {item.external_id!r} also at items.{first} "
+                    "with different content",
+                    field=f"{prefix}.external_id",
+                )
+            continue
+        seen[item.external_id] = (index, content_hash)
+        rows.append(
+            _Row(
+                index,
+                dict(
+                    project_id=project.id,
+                    external_id=item.external_id,
+                    data=data,
+                    content_hash=content_hash,
+                    priority=item.priority,
+                    status="open",
+                    slots=project.policy.wanted(0),
+                    n_labels=0,
+                    n_live=0,
+                    gold_answer=gold,
+                    meta=item.meta,
+                    created_at=now,
+                ),
+            )
+        )
+    return rows
+
+
+def _stored_hashes(conn, project_id: int, external_ids: list[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for start in range(0, len(external_ids), LOOKUP_CHUNK):
+        chunk = external_ids[start : start + LOOKUP_CHUNK]
+        found.update(
+            conn.execute(
+                select(items.c.external_id, items.c.content_hash).where(
+                    items.c.project_id == project_id, items.c.external_id.in_(chunk)
+                )
+            ).all()
+        )
+    return found
+
+
+def _hash(content: dict[str, Any]) -> str:
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def list_items(
+    foundry: Foundry,
+    organization: int,
+    project_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    status: str | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    after, limit = decode_cursor(cursor), check_limit(limit)
+    if status not in (None, "open", "done"):
+        raise InvalidInput("status: must be 'open' or 'done'", field="status")
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+        query = (
+            select(items)
+            .where(items.c.project_id == project.id, items.c.id > after)
+            .order_by(items.c.id)
+            .limit(limit + 1)
+        )
+        if status:
+            query = query.where(items.c.status == status)
+        rows = conn.execute(query).all()
+    page = [item_dict(r) for r in rows[:limit]]
+    return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+
+
+def get_item(foundry: Foundry, organization: int, item_id: int) -> dict[str, Any]:
+    with foundry.db.read() as conn:
+        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        try:
+            if row is None:
+                raise NotFound("no such item")
+            load_project(conn, organization, row.project_id)
+        except NotFound as exc:  # another organization's item is not found either
+            raise NotFound(f"item {item_id} not found", field="item_id") from exc
+    return item_dict(row)
+
+
+def item_dict(row) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "project_id": row.project_id,
+        "external_id": row.external_id,
+        "data": row.data,
+        "priority": row.priority,
+        "status": row.status,
+        "n_labels": row.n_labels,
+        "gold": row.gold_answer is not None,
+        "meta": row.meta,
+        "created_at": row.created_at,
+    }

@@ -1,0 +1,253 @@
+"""Projects: a primitive, versioned guidelines, settings, a quality policy and required skills."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.foundry import Foundry
+from datafab.primitives import Primitive, get_primitive
+from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.store.tables import guidelines, items, projects
+
+AGGREGATION_METHODS = ("majority",)
+
+
+class QualityPolicy(BaseModel):
+    """How many labels an item gets and when it is done."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_labels: int = Field(1, ge=1, le=100, description="Labels every item gets.")
+    max_labels: int = Field(1, ge=1, le=100, description="Most labels an item may get.")
+    target_confidence: float = Field(
+        0.0, ge=0.0, le=1.0, description="Close an item once its answer is this confident."
+    )
+    method: str = Field("majority", description="How answers aggregate into records.")
+    lease_seconds: int | None = Field(
+        None, ge=10, le=86_400, description="Lease length; the server default when unset."
+    )
+
+    @model_validator(mode="after")
+    def _bounds(self) -> QualityPolicy:
+        if self.max_labels < self.min_labels:
+            raise ValueError("max_labels must be at least min_labels")
+        if self.method not in AGGREGATION_METHODS:
+            raise ValueError(f"method must be one of {', '.join(AGGREGATION_METHODS)}")
+        return self
+
+    def is_done(self, n_labels: int, confidence: float) -> bool:
+        if n_labels >= self.max_labels:
+            return True
+        return n_labels >= self.min_labels and confidence >= self.target_confidence
+
+    def wanted(self, n_labels: int) -> int:
+        """Labels an open item wants in total now: ``min_labels``, then one more at a time."""
+        return min(self.max_labels, max(self.min_labels, n_labels + 1))
+
+
+class ProjectSpec(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    primitive: str
+    guidelines: str = Field("", max_length=200_000)
+    settings: dict[str, Any] = Field(default_factory=dict)
+    policy: QualityPolicy = Field(default_factory=QualityPolicy)
+    required_skills: list[str] = Field(default_factory=list, max_length=100)
+
+
+class ProjectPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(None, min_length=1, max_length=200)
+    guidelines: str | None = Field(None, max_length=200_000)
+    settings: dict[str, Any] | None = None
+    policy: QualityPolicy | None = None
+    required_skills: list[str] | None = Field(None, max_length=100)
+    status: str | None = Field(None, pattern="^(active|paused)$")
+
+
+@dataclass(frozen=True)
+class Project:
+    id: int
+    organization_id: int
+    name: str
+    primitive_name: str
+    settings_raw: dict[str, Any]
+    policy: QualityPolicy
+    required_skills: list[str]
+    guideline_version: int
+    status: str
+    created_at: float
+    updated_at: float
+
+    @property
+    def primitive(self) -> Primitive:
+        return get_primitive(self.primitive_name)
+
+    @cached_property
+    def settings(self) -> BaseModel:
+        return self.primitive.parse_settings(self.settings_raw)
+
+
+def _validated(model: type[BaseModel], raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise InvalidInput("body: expected a JSON object", field="body")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from exc
+
+
+def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> Project:
+    spec: ProjectSpec = _validated(ProjectSpec, raw)
+    primitive = get_primitive(spec.primitive)
+    settings = primitive.parse_settings(spec.settings)
+    now = foundry.now()
+    values = dict(
+        organization_id=organization,
+        name=spec.name,
+        primitive=spec.primitive,
+        settings=settings.model_dump(mode="json"),
+        policy=spec.policy.model_dump(mode="json"),
+        required_skills=spec.required_skills,
+        guideline_version=1,
+        status="active",
+        created_at=now,
+        updated_at=now,
+    )
+    try:
+        with foundry.db.write() as conn:
+            pid = conn.execute(insert(projects).values(**values).returning(projects.c.id)).scalar_one()
+            conn.execute(
+                insert(guidelines).values(
+                    project_id=pid, version=1, text=spec.guidelines, created_at=now
+                )
+            )
+    except IntegrityError as exc:
+        raise Conflict(f"name: a project named {spec.name!r} exists", field="name") from exc
+    return get_project(foundry, organization, pid)
+
+
+def load_project(conn: Connection, organization: int | None, project_id: int) -> Project:
+    """The project, if it belongs to ``organization`` (``None``: any, for contributors)."""
+    query = select(projects).where(projects.c.id == project_id)
+    if organization is not None:
+        query = query.where(projects.c.organization_id == organization)
+    row = conn.execute(query).first()
+    if row is None:
+        raise NotFound(f"project {project_id} not found", field="project_id")
+    return _project(row)
+
+
+def get_project(foundry: Foundry, organization: int | None, project_id: int) -> Project:
+    with foundry.db.read() as conn:
+        return load_project(conn, organization, project_id)
+
+
+def guideline_text(foundry: Foundry, organization: int | None, project_id: int) -> str:
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+        return conn.execute(
+            select(guidelines.c.text).where(
+                guidelines.c.project_id == project.id,
+                guidelines.c.version == project.guideline_version,
+            )
+        ).scalar_one()
+
+
+def list_projects(
+    foundry: Foundry, organization: int, *, cursor: str | None = None, limit: int = 100
+) -> tuple[list[Project], str | None]:
+    after, limit = decode_cursor(cursor), check_limit(limit)
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(projects)
+            .where(projects.c.organization_id == organization, projects.c.id > after)
+            .order_by(projects.c.id)
+            .limit(limit + 1)
+        ).all()
+    page = [_project(r) for r in rows[:limit]]
+    return page, encode_cursor(page[-1].id) if len(rows) > limit else None
+
+
+def update_project(
+    foundry: Foundry, organization: int, project_id: int, raw: dict[str, Any]
+) -> Project:
+    """Change settings; new guideline text becomes a new version that later work is made under."""
+    patch: ProjectPatch = _validated(ProjectPatch, raw)
+    now = foundry.now()
+    try:
+        with foundry.db.write() as conn:
+            project = load_project(conn, organization, project_id)
+            values: dict[str, Any] = {"updated_at": now}
+            if patch.name is not None:
+                values["name"] = patch.name
+            if patch.settings is not None:
+                values["settings"] = project.primitive.parse_settings(patch.settings).model_dump(
+                    mode="json"
+                )
+            if patch.policy is not None:
+                values["policy"] = patch.policy.model_dump(mode="json")
+            if patch.required_skills is not None:
+                values["required_skills"] = patch.required_skills
+            if patch.status is not None:
+                values["status"] = patch.status
+            if patch.guidelines is not None:
+                version = project.guideline_version + 1
+                conn.execute(
+                    insert(guidelines).values(
+                        project_id=project.id, version=version, text=patch.guidelines, created_at=now
+                    )
+                )
+                values["guideline_version"] = version
+            conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
+    except IntegrityError as exc:
+        raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc
+    return get_project(foundry, organization, project_id)
+
+
+def progress(foundry: Foundry, organization: int, project_id: int) -> dict[str, int]:
+    """Items by status, labels given and live leases."""
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+        rows = conn.execute(
+            select(
+                items.c.status,
+                func.count(),
+                func.coalesce(func.sum(items.c.n_labels), 0),
+                func.coalesce(func.sum(items.c.n_live), 0),
+            )
+            .where(items.c.project_id == project.id)
+            .group_by(items.c.status)
+        ).all()
+    counts = {"items": 0, "open": 0, "done": 0, "labels": 0, "live_leases": 0}
+    for status, n, labels, live in rows:
+        counts[status] = n
+        counts["items"] += n
+        counts["labels"] += int(labels)
+        counts["live_leases"] += int(live)
+    return counts
+
+
+def _project(row) -> Project:
+    return Project(
+        id=row.id,
+        organization_id=row.organization_id,
+        name=row.name,
+        primitive_name=row.primitive,
+        settings_raw=row.settings,
+        policy=QualityPolicy.model_validate(row.policy),
+        required_skills=list(row.required_skills),
+        guideline_version=row.guideline_version,
+        status=row.status,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

@@ -1,0 +1,84 @@
+"""Records: the aggregated answer for each item, with its confidence and lineage."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from datafab.errors import InvalidInput
+from datafab.foundry import Foundry
+from datafab.primitives import Outcome
+from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.services.projects import load_project
+from datafab.store.tables import items, records
+
+
+def store_record(
+    conn: Connection, project_id: int, item_id: int, outcome: Outcome, n_submissions: int,
+    now: float,
+) -> None:
+    """Insert or replace the item's record."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    values = dict(
+        project_id=project_id,
+        item_id=item_id,
+        answer=outcome.answer,
+        confidence=float(outcome.confidence),
+        method=outcome.method,
+        n_submissions=n_submissions,
+        details=outcome.details or None,
+        created_at=now,
+        updated_at=now,
+    )
+    statement = dialect.insert(records).values(**values)
+    changed = {k: statement.excluded[k] for k in
+               ("answer", "confidence", "method", "n_submissions", "details", "updated_at")}
+    conn.execute(statement.on_conflict_do_update(index_elements=["item_id"], set_=changed))
+
+
+def list_records(
+    foundry: Foundry,
+    organization: int,
+    project_id: int,
+    *,
+    cursor: str | None = None,
+    limit: int = 100,
+    min_confidence: float | None = None,
+    done_only: bool = False,
+) -> tuple[list[dict[str, Any]], str | None]:
+    after, limit = decode_cursor(cursor), check_limit(limit)
+    if min_confidence is not None and not 0.0 <= min_confidence <= 1.0:
+        raise InvalidInput("min_confidence: must be between 0 and 1", field="min_confidence")
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+        query = (
+            select(records, items.c.external_id, items.c.status.label("item_status"))
+            .join(items, items.c.id == records.c.item_id)
+            .where(records.c.project_id == project.id, records.c.id > after)
+            .order_by(records.c.id)
+            .limit(limit + 1)
+        )
+        if min_confidence is not None:
+            query = query.where(records.c.confidence >= min_confidence)
+        if done_only:
+            query = query.where(items.c.status == "done")
+        rows = conn.execute(query).all()
+    page = [record_dict(r) for r in rows[:limit]]
+    return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+
+
+def record_dict(row) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "item_id": row.item_id,
+        "external_id": row.external_id,
+        "answer": row.answer,
+        "confidence": row.confidence,
+        "method": row.method,
+        "n_submissions": row.n_submissions,
+        "final": row.item_status == "done",
+        "details": row.details,
+        "updated_at": row.updated_at,
+    }

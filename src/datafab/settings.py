@@ -1,0 +1,32 @@
+"""Datafab's settings, declared once: each has a default, a line of help, and an environment
+variable (``DATAFAB_`` + the name in capitals). Nothing reads the environment at import time:
+``Settings()`` is built by the application factory or the CLI.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="DATAFAB_", extra="ignore")
+
+    database_url: str = Field(
+        "sqlite:///./datafab.db",
+        description="Where Datafab keeps its data: sqlite:///PATH or postgresql+psycopg://…",
+    )
+    host: str = Field("127.0.0.1", description="Address `datafab serve` listens on.")
+    port: int = Field(8000, description="Port `datafab serve` listens on.")
+    lease_seconds: int = Field(
+        600, ge=10, le=86_400, description="How long a lease lasts before its item returns to the pool."
+    )
+    max_items_per_upload: int = Field(
+        10_000, ge=1, description="Most items one upload request may carry."
+    )
+    max_body_bytes: int = Field(
+        64 * 1024 * 1024, ge=1024, description="Largest request body the API accepts."
+    )
+    pool_size: int = Field(
+        20, ge=1, description="Database connections per API process (PostgreSQL)."
+    )

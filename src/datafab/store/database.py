@@ -1,0 +1,78 @@
+"""The database handle: one engine per process, built on demand, never at import time.
+
+SQLite has one writer. Datafab serialises its own writes through one lock per process and
+opens each write transaction with ``BEGIN IMMEDIATE``, so the writer never waits on a busy
+handler in the middle of a transaction (other processes wait up to the busy timeout at BEGIN).
+PostgreSQL runs write transactions concurrently; leasing uses ``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=10000",
+    "PRAGMA foreign_keys=ON",
+)
+
+
+class Database:
+    """Owns the engine and hands out read connections and write transactions."""
+
+    def __init__(self, url: str, *, pool_size: int = 20) -> None:
+        self.url = make_url(url)
+        self.dialect = self.url.get_backend_name()
+        self.engine = _make_engine(url, self.dialect, pool_size)
+        self._write_lock = threading.Lock() if self.is_sqlite else None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction: committed when the block ends, rolled back on error."""
+        if self._write_lock is None:
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with self._write_lock, self.engine.connect() as conn:
+            conn = conn.execution_options(datafab_begin="BEGIN IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only connection (its implicit transaction is rolled back when done)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _make_engine(url: str, dialect: str, pool_size: int) -> Engine:
+    if dialect != "sqlite":
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.isolation_level = None  # let Datafab emit BEGIN itself
+        cursor = dbapi_conn.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql(conn.get_execution_options().get("datafab_begin", "BEGIN"))
+
+    return engine

@@ -1,0 +1,148 @@
+"""The leasing SQL: claim items, close, renew and release leases, return expired ones.
+
+Counting only, no business rules: an item is leasable while ``status = 'open' AND slots > 0``;
+claiming moves one slot into ``n_live``, ending a lease moves it back. On PostgreSQL a claim
+is one statement (``FOR UPDATE SKIP LOCKED`` inside a data-modifying CTE), so concurrent
+workers never block each other and never take the same slot; on SQLite the caller holds the
+single writer (``BEGIN IMMEDIATE``) and the same steps run as three statements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, text
+
+from datafab.store.tables import Json
+
+
+@dataclass(frozen=True)
+class Claim:
+    lease_id: int
+    item_id: int
+    external_id: str
+    data: dict[str, Any]
+    expires_at: float
+
+
+_CANDIDATES = """
+    SELECT i.id FROM items i
+    WHERE i.project_id = :project AND i.status = 'open' AND i.slots > 0
+      AND NOT EXISTS (
+        SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor)
+    ORDER BY i.priority DESC, i.id
+    LIMIT :n
+"""
+
+_CLAIM_POSTGRES = text(
+    f"""
+    WITH picked AS ({_CANDIDATES} FOR UPDATE SKIP LOCKED),
+    taken AS (
+        UPDATE items SET slots = items.slots - 1, n_live = items.n_live + 1
+        FROM picked WHERE items.id = picked.id
+        RETURNING items.id, items.external_id, items.data, items.priority),
+    granted AS (
+        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at)
+        SELECT :project, taken.id, :contributor, 'active', :expires, :now FROM taken
+        ORDER BY taken.priority DESC, taken.id
+        RETURNING id, item_id)
+    SELECT granted.id, granted.item_id, taken.external_id, taken.data
+    FROM granted JOIN taken ON taken.id = granted.item_id
+    ORDER BY taken.priority DESC, taken.id
+    """
+).columns(data=Json)
+
+_PICK_SQLITE = text(_CANDIDATES)
+_TAKE_SQLITE = text(
+    "UPDATE items SET slots = slots - 1, n_live = n_live + 1 WHERE id IN :ids "
+    "RETURNING id, external_id, data, priority"
+).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
+_GRANT_SQLITE = text(
+    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at) "
+    "VALUES (:project, :item, :contributor, 'active', :expires, :now) RETURNING id"
+)
+
+
+def claim(
+    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float
+) -> list[Claim]:
+    """Lease up to ``n`` open items of ``project`` that ``contributor`` has never held."""
+    params = {"project": project, "contributor": contributor, "n": n, "now": now, "expires": expires}
+    if conn.dialect.name == "postgresql":
+        rows = conn.execute(_CLAIM_POSTGRES, params).all()
+        return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
+    ids = conn.execute(_PICK_SQLITE, params).scalars().all()
+    if not ids:
+        return []
+    taken = conn.execute(_TAKE_SQLITE, {"ids": ids}).all()
+    taken.sort(key=lambda r: (-r.priority, r.id))
+    claims = []
+    for row in taken:
+        lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()
+        claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
+    return claims
+
+
+_CLOSE = text(
+    "UPDATE leases SET status = 'submitted' "
+    "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
+    "AND expires_at > :now RETURNING item_id, project_id"
+)
+
+
+def close(conn: Connection, *, lease: int, contributor: int, now: float):
+    """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
+    return conn.execute(_CLOSE, {"lease": lease, "contributor": contributor, "now": now}).first()
+
+
+_RENEW = text(
+    "UPDATE leases SET expires_at = :expires "
+    "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
+    "AND expires_at > :now RETURNING id"
+)
+
+
+def renew(conn: Connection, *, lease: int, contributor: int, now: float, expires: float) -> bool:
+    params = {"lease": lease, "contributor": contributor, "now": now, "expires": expires}
+    return conn.execute(_RENEW, params).first() is not None
+
+
+_RELEASE = text(
+    "UPDATE leases SET status = 'released' "
+    "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
+    "AND expires_at > :now RETURNING item_id"
+)
+_EXPIRED = "SELECT id FROM leases WHERE status = 'active' AND expires_at <= :now ORDER BY id"
+_EXPIRE = {
+    # Lock the expired leases in id order and skip those a submit holds: no deadlocks.
+    "postgresql": text(
+        f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED} FOR UPDATE SKIP LOCKED) "
+        "RETURNING item_id"
+    ),
+    "sqlite": text(
+        f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED}) RETURNING item_id"
+    ),
+}
+_FREE_SLOT = text(
+    "UPDATE items SET n_live = n_live - 1, "
+    "slots = CASE WHEN status = 'open' THEN slots + 1 ELSE slots END WHERE id = :item"
+)
+
+
+def release(conn: Connection, *, lease: int, contributor: int, now: float) -> bool:
+    """Give a live lease back early (a skip); its item returns to the pool."""
+    params = {"lease": lease, "contributor": contributor, "now": now}
+    item = conn.execute(_RELEASE, params).scalar()
+    if item is None:
+        return False
+    conn.execute(_FREE_SLOT, {"item": item})
+    return True
+
+
+def expire(conn: Connection, *, now: float) -> int:
+    """Return every lease past its deadline to the pool; how many were returned."""
+    freed = conn.execute(_EXPIRE[conn.dialect.name], {"now": now}).scalars().all()
+    if freed:
+        conn.execute(_FREE_SLOT, [{"item": item} for item in sorted(freed)])
+    return len(freed)

@@ -1,0 +1,191 @@
+"""Datafab's tables (SQLAlchemy Core). One ``MetaData``; Alembic migrations build the same schema.
+
+Times are UNIX seconds (float) so that deadlines compare the same way on SQLite and
+PostgreSQL; the API renders them as ISO 8601. Ids are integers; another organization's id
+answers 404, so they leak nothing.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite aliases INTEGER PRIMARY KEY to rowid
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _id() -> Column:
+    return Column("id", Id, primary_key=True, autoincrement=True)
+
+
+def _ref(name: str, target: str, **kw) -> Column:
+    return Column(name, Id, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=False, **kw)
+
+
+organizations = Table(
+    "organizations",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations", index=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(32), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Double, nullable=False),
+    Column("last_used_at", Double),
+    Column("revoked_at", Double),
+)
+
+contributors = Table(
+    "contributors",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(16), nullable=False, server_default="human"),
+    Column("skills", Json, nullable=False),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("token_prefix", String(32), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", Double, nullable=False),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations"),
+    Column("name", String(200), nullable=False),
+    Column("primitive", String(32), nullable=False),
+    Column("settings", Json, nullable=False),
+    Column("policy", Json, nullable=False),
+    Column("required_skills", Json, nullable=False),
+    Column("guideline_version", Integer, nullable=False, server_default="1"),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    UniqueConstraint("organization_id", "name"),
+)
+
+guidelines = Table(
+    "guidelines",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    Column("version", Integer, nullable=False),
+    Column("text", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("project_id", "version"),
+)
+
+# An item is leasable while status = 'open' and slots > 0: slots is how many more leases it
+# may hand out now (labels it still wants, less labels given, less live leases).
+items = Table(
+    "items",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    Column("external_id", String(200), nullable=False),
+    Column("data", Json, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("priority", Integer, nullable=False, server_default="0"),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("slots", Integer, nullable=False),
+    Column("n_labels", Integer, nullable=False, server_default="0"),
+    Column("n_live", Integer, nullable=False, server_default="0"),
+    Column("gold_answer", Json),
+    Column("prior_answer", Json),
+    Column("meta", Json),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("project_id", "external_id"),
+    Index(
+        "ix_items_leasable",
+        "project_id",
+        text("priority DESC"),
+        "id",
+        sqlite_where=text("status = 'open' AND slots > 0"),
+        postgresql_where=text("status = 'open' AND slots > 0"),
+    ),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    _ref("item_id", "items"),
+    _ref("contributor_id", "contributors", index=True),
+    Column("status", String(16), nullable=False, server_default="active"),
+    Column("expires_at", Double, nullable=False),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("item_id", "contributor_id"),
+    Index(
+        "ix_leases_live_deadline",
+        "expires_at",
+        sqlite_where=text("status = 'active'"),
+        postgresql_where=text("status = 'active'"),
+    ),
+)
+
+submissions = Table(
+    "submissions",
+    metadata,
+    _id(),
+    Column("lease_id", Id, ForeignKey("leases.id", ondelete="CASCADE"), unique=True),
+    _ref("project_id", "projects"),
+    _ref("item_id", "items", index=True),
+    _ref("contributor_id", "contributors", index=True),
+    Column("answer", Json, nullable=False),
+    Column("seconds_spent", Double),
+    Column("guideline_version", Integer, nullable=False),
+    Column("draft", Json),
+    Column("counted", Boolean, nullable=False, server_default=text("true")),
+    Column("created_at", Double, nullable=False),
+    Index("ix_submissions_project_id_id", "project_id", "id"),
+)
+
+records = Table(
+    "records",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    _ref("item_id", "items", unique=True),
+    Column("answer", Json),
+    Column("confidence", Double, nullable=False),
+    Column("method", String(32), nullable=False),
+    Column("n_submissions", Integer, nullable=False),
+    Column("details", Json),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+    Index("ix_records_project_id_id", "project_id", "id"),
+)

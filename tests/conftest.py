@@ -1,0 +1,181 @@
+"""Shared fixtures: a fresh, migrated database per test, on SQLite and (when
+``DATAFAB_TEST_DATABASE_URL`` is set) on PostgreSQL too.
+
+SQLite tests copy a migrated template file; PostgreSQL tests use a database of their own,
+created for this test session (so parallel runs never meet) and truncated between tests.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from datafab.foundry import Foundry
+from datafab.settings import Settings
+from datafab.store.migrate import upgrade
+from datafab.store.tables import metadata
+
+PG_URL = os.environ.get("DATAFAB_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
+
+
+class ManualClock:
+    """A clock tests move by hand (lease expiry without sleeping)."""
+
+    def __init__(self, start: float = 1_800_000_000.0) -> None:
+        self.now = start
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    if not PG_URL:
+        pytest.fail("DATAFAB_TEST_DATABASE_URL is not set")  # never parametrized without it
+    server = make_url(PG_URL)
+    name = f"datafab_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def _fresh_url(backend: str, request, tmp_path) -> str:
+    if backend == "sqlite":
+        path = tmp_path / "datafab.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("postgres_database")
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        names = ", ".join(t.name for t in metadata.sorted_tables)
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request, tmp_path) -> str:
+    return _fresh_url(request.param, request, tmp_path)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def foundry(database_url, clock) -> Iterator[Foundry]:
+    f = Foundry(Settings(database_url=database_url), clock=clock)
+    yield f
+    f.close()
+
+
+@pytest.fixture
+def api(foundry):
+    from fastapi.testclient import TestClient
+
+    from datafab.api.app import create_app
+
+    with TestClient(create_app(foundry)) as client:
+        yield client
+
+
+@dataclass
+class Org:
+    id: int
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+@dataclass
+class Worker:
+    id: int
+    token: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@pytest.fixture
+def make_org(foundry):
+    from datafab.services.accounts import create_organization
+
+    def make(name: str = "Acme") -> Org:
+        return Org(*create_organization(foundry, name))
+
+    return make
+
+
+@pytest.fixture
+def make_worker(foundry):
+    from datafab.services.accounts import create_contributor
+
+    def make(name: str = "worker", **extra) -> Worker:
+        who, token = create_contributor(foundry, {"name": name, **extra})
+        return Worker(who.id, token)
+
+    return make
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def live_server(tmp_path, sqlite_template) -> Iterator[tuple[str, Foundry]]:
+    """A real uvicorn server on 127.0.0.1 over a fresh SQLite database."""
+    import uvicorn
+
+    from datafab.api.app import create_app
+
+    path = tmp_path / "live.db"
+    shutil.copy(sqlite_template, path)
+    foundry = Foundry(Settings(database_url=f"sqlite:///{path}"))
+    port = free_port()
+    config = uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started, "server did not start"
+    yield f"http://127.0.0.1:{port}", foundry
+    server.should_exit = True
+    thread.join(timeout=10)
+    foundry.close()
