@@ -33,15 +33,15 @@ def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
 
 class _Cache:
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[float, object]] = {}
+        self._entries: dict[tuple[str, str], tuple[float, object]] = {}
 
-    def get(self, key: str):
+    def get(self, key: tuple[str, str]):
         hit = self._entries.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
         return None
 
-    def put(self, key: str, value: object) -> None:
+    def put(self, key: tuple[str, str], value: object) -> None:
         if len(self._entries) > 10_000:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + CACHE_SECONDS, value)
@@ -54,10 +54,10 @@ def requester(
     """The calling requester's organization id."""
     secret = _secret(credentials)
     cache: _Cache = request.app.state.auth_cache
-    org = cache.get(secret)
+    org = cache.get(("requester", secret))
     if org is None:
         org = accounts.authenticate_requester(foundry_of(request), secret)
-        cache.put(secret, org)
+        cache.put(("requester", secret), org)
     return org
 
 
@@ -68,10 +68,10 @@ def contributor(
     """The calling contributor."""
     secret = _secret(credentials)
     cache: _Cache = request.app.state.auth_cache
-    who = cache.get(secret)
+    who = cache.get(("contributor", secret))
     if who is None:
         who = accounts.authenticate_contributor(foundry_of(request), secret)
-        cache.put(secret, who)
+        cache.put(("contributor", secret), who)
     return who
 
 
