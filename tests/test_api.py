@@ -266,3 +266,23 @@ def test_openapi_is_served(api):
     spec = api.get("/openapi.json").json()
     assert "/v1/projects/{project_id}/leases" in spec["paths"]
     assert "/v1/leases/{lease_id}/submit" in spec["paths"]
+
+
+def test_batch_submission_lands_whole_or_not_at_all(api, make_org, make_worker):
+    org, worker = make_org(), make_worker()
+    project = _create(api, org)
+    _upload(api, org, project, _items(3))
+    leases = api.post(f"/v1/projects/{project['id']}/leases", json={"n": 3},
+                      headers=worker.headers).json()["leases"]
+    batch = [{"lease_id": lease["id"], "answer": {"label": "cat"}} for lease in leases]
+    batch[2]["answer"] = {"label": "zebra"}
+    r = api.post("/v1/submissions", json={"submissions": batch}, headers=worker.headers)
+    _error(r, 422, "submissions.2.answer.label")
+    assert api.get(f"/v1/projects/{project['id']}/records", headers=org.headers).json()[
+        "data"] == []
+    batch[2]["answer"] = {"label": "dog"}
+    r = api.post("/v1/submissions", json={"submissions": batch}, headers=worker.headers)
+    assert r.status_code == 200, r.text
+    assert [s["lease_id"] for s in r.json()["submissions"]] == [lease["id"] for lease in leases]
+    assert api.get(f"/v1/projects/{project['id']}/progress", headers=org.headers).json()[
+        "done"] == 3

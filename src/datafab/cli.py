@@ -70,26 +70,17 @@ def serve(
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
 ) -> None:
     """Migrate the database, then serve the API."""
-    import uvicorn
-
-    settings = Settings()
+    from datafab.server import serve as run_server
     from datafab.store.migrate import upgrade
 
+    settings = Settings()
     upgrade(settings.database_url)
     if workers > 1 and settings.database_url.startswith("sqlite"):
         console.print("SQLite has one writer: serving with one process")
         workers = 1
     host, port = host or settings.host, port or settings.port
     console.print(f"Datafab on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    uvicorn.run(
-        "datafab.api.app:app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level="warning",
-        access_log=False,
-    )
+    run_server(host, port, workers)
 
 
 @app.command()

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep
 from datafab.services import projects, work
-from datafab.services.work import MAX_LEASES_PER_CALL, SubmissionIn
+from datafab.services.work import MAX_LEASES_PER_CALL, BatchSubmissionIn, SubmissionIn
 
 router = APIRouter(prefix="/v1", tags=["work"])
 
@@ -32,6 +32,19 @@ def submit(
     lease_id: int, body: SubmissionIn, who: ContributorDep, foundry: FoundryDep
 ) -> dict[str, Any]:
     return work.submit(foundry, who, lease_id, body.model_dump(exclude_none=True)).to_dict()
+
+
+class SubmissionBatch(BaseModel):
+    submissions: list[BatchSubmissionIn] = Field(
+        min_length=1, max_length=MAX_LEASES_PER_CALL,
+        description="Answers for several leases; all land in one transaction, or none does.",
+    )
+
+
+@router.post("/submissions")
+def submit_many(body: SubmissionBatch, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    raw = [entry.model_dump(exclude_none=True) for entry in body.submissions]
+    return {"submissions": [r.to_dict() for r in work.submit_many(foundry, who, raw)]}
 
 
 @router.post("/leases/{lease_id}/renew")

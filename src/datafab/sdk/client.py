@@ -147,6 +147,11 @@ class Client:
             body["draft"] = draft
         return self._call("POST", f"/v1/leases/{lease_id}/submit", json=body)
 
+    def submit_many(self, submissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Several answers at once (each ``{"lease_id", "answer", …}``): all land or none."""
+        body = {"submissions": submissions}
+        return self._call("POST", "/v1/submissions", json=body)["submissions"]
+
     def renew(self, lease_id: int) -> dict[str, Any]:
         return self._call("POST", f"/v1/leases/{lease_id}/renew")
 

@@ -147,6 +147,16 @@ def load_project(conn: Connection, organization: int | None, project_id: int) ->
     return _project(row)
 
 
+def working_project(foundry: Foundry, conn: Connection, project_id: int) -> Project:
+    """The project for the lease/submit hot path: cached for a moment (see ProjectCache)."""
+    project = foundry.project_cache.get(project_id)
+    if project is None:
+        project = load_project(conn, None, project_id)
+        project.settings  # parse once, reuse while cached  # noqa: B018
+        foundry.project_cache.put(project_id, project)
+    return project
+
+
 def get_project(foundry: Foundry, organization: int | None, project_id: int) -> Project:
     with foundry.db.read() as conn:
         return load_project(conn, organization, project_id)
@@ -209,6 +219,7 @@ def update_project(
                 )
                 values["guideline_version"] = version
             conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
+        foundry.project_cache.forget(project_id)
     except IntegrityError as exc:
         raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc
     return get_project(foundry, organization, project_id)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import Outcome
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
+from datafab.store import submitting
 from datafab.store.tables import items, records
 
 
@@ -20,22 +20,11 @@ def store_record(
     now: float,
 ) -> None:
     """Insert or replace the item's record."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    values = dict(
-        project_id=project_id,
-        item_id=item_id,
-        answer=outcome.answer,
-        confidence=float(outcome.confidence),
-        method=outcome.method,
-        n_submissions=n_submissions,
-        details=outcome.details or None,
-        created_at=now,
-        updated_at=now,
+    submitting.upsert_record(
+        conn, project=project_id, item=item_id, answer=outcome.answer,
+        confidence=float(outcome.confidence), method=outcome.method, n=n_submissions,
+        details=outcome.details or None, now=now,
     )
-    statement = dialect.insert(records).values(**values)
-    changed = {k: statement.excluded[k] for k in
-               ("answer", "confidence", "method", "n_submissions", "details", "updated_at")}
-    conn.execute(statement.on_conflict_do_update(index_elements=["item_id"], set_=changed))
 
 
 def list_records(

@@ -60,7 +60,8 @@ class Database:
 
 def _make_engine(url: str, dialect: str, pool_size: int) -> Engine:
     if dialect != "sqlite":
-        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+        # No pre-ping: it costs a round trip per transaction; stale connections are recycled.
+        return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
 
     @event.listens_for(engine, "connect")

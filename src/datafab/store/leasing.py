@@ -3,7 +3,9 @@
 Counting only, no business rules: an item is leasable while ``status = 'open' AND slots > 0``;
 claiming moves one slot into ``n_live``, ending a lease moves it back. On PostgreSQL a claim
 is one statement (``FOR UPDATE SKIP LOCKED`` inside a data-modifying CTE), so concurrent
-workers never block each other and never take the same slot; on SQLite the caller holds the
+workers never block each other and never take the same slot. The locking CTE is
+``MATERIALIZED`` so it runs exactly once: inlined into the UPDATE, a concurrent update can make
+PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows; on SQLite the caller holds the
 single writer (``BEGIN IMMEDIATE``) and the same steps run as three statements.
 """
 
@@ -37,10 +39,10 @@ _CANDIDATES = """
 
 _CLAIM_POSTGRES = text(
     f"""
-    WITH picked AS ({_CANDIDATES} FOR UPDATE SKIP LOCKED),
+    WITH picked AS MATERIALIZED ({_CANDIDATES} FOR UPDATE SKIP LOCKED),
     taken AS (
         UPDATE items SET slots = items.slots - 1, n_live = items.n_live + 1
-        FROM picked WHERE items.id = picked.id
+        FROM picked WHERE items.id = picked.id AND items.status = 'open' AND items.slots > 0
         RETURNING items.id, items.external_id, items.data, items.priority),
     granted AS (
         INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at)
@@ -118,7 +120,7 @@ _EXPIRE = {
     # Lock the expired leases in id order and skip those a submit holds: no deadlocks.
     "postgresql": text(
         f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED} FOR UPDATE SKIP LOCKED) "
-        "RETURNING item_id"
+        "AND status = 'active' RETURNING item_id"
     ),
     "sqlite": text(
         f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED}) RETURNING item_id"
