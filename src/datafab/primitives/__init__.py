@@ -15,6 +15,8 @@ from datafab.primitives.base import Outcome, Primitive, RecordView, Vote
 
 _REGISTRY: dict[str, str] = {
     "classify": "datafab.primitives.classify:CLASSIFY",
+    "compare": "datafab.primitives.compare:COMPARE",
+    "rank": "datafab.primitives.rank:RANK",
 }
 _LOADED: dict[str, Primitive] = {}
 

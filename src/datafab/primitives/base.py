@@ -7,7 +7,7 @@ layer feeds it what is stored and stores what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -123,6 +123,14 @@ class Primitive:
     def export_row(self, fmt: str, settings: BaseModel, record: RecordView) -> dict | None:
         """One export row for ``record`` in format ``fmt``; ``None`` leaves the record out."""
         raise NotImplementedError
+
+    def export_rows(self, fmt: str, settings: BaseModel, record: RecordView) -> Iterator[dict]:
+        """Every export row for ``record`` in format ``fmt``: the one ``export_row`` gives, if
+        any. Formats with several rows per record (``rank``'s expanded pairs) override this;
+        exporters should call this rather than ``export_row``."""
+        row = self.export_row(fmt, settings, record)
+        if row is not None:
+            yield row
 
     # Categorical primitives (classify, compare) expose class codes to the quality engine.
     def class_names(self, settings: BaseModel) -> list[str] | None:
