@@ -17,6 +17,8 @@ _REGISTRY: dict[str, str] = {
     "classify": "datafab.primitives.classify:CLASSIFY",
     "compare": "datafab.primitives.compare:COMPARE",
     "rank": "datafab.primitives.rank:RANK",
+    "spans": "datafab.primitives.spans:SPANS",
+    "steps": "datafab.primitives.steps:STEPS",
 }
 _LOADED: dict[str, Primitive] = {}
 
