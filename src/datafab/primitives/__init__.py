@@ -19,6 +19,8 @@ _REGISTRY: dict[str, str] = {
     "rank": "datafab.primitives.rank:RANK",
     "spans": "datafab.primitives.spans:SPANS",
     "steps": "datafab.primitives.steps:STEPS",
+    "trajectory": "datafab.primitives.trajectory:TRAJECTORY",
+    "write": "datafab.primitives.write:WRITE",
 }
 _LOADED: dict[str, Primitive] = {}
 
