@@ -16,6 +16,7 @@ from datafab.primitives.base import Outcome, Primitive, RecordView, Vote
 _REGISTRY: dict[str, str] = {
     "classify": "datafab.primitives.classify:CLASSIFY",
     "compare": "datafab.primitives.compare:COMPARE",
+    "grade": "datafab.primitives.grade:GRADE",
     "rank": "datafab.primitives.rank:RANK",
     "spans": "datafab.primitives.spans:SPANS",
     "steps": "datafab.primitives.steps:STEPS",
