@@ -1,0 +1,77 @@
+"""One-coin Dawid–Skene: one accuracy per worker, errors spread evenly."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import _em
+from ._inputs import GoldLike, check_gold, check_labels, check_positive
+from .dawid_skene import DawidSkene
+from .majority_vote import _gold_mask
+
+
+class OneCoinDawidSkene(DawidSkene):
+    r"""Dawid–Skene restricted to one "coin" per worker: worker ``w`` is right with
+    probability ``p_w`` and otherwise says each wrong class with probability
+    ``(1 - p_w) / (K - 1)`` (the symmetric model of e.g. Karger, Oh and Shah, NeurIPS 2011,
+    and the "ZenCrowd" model of Demartini et al., WWW 2012, with a learned class prior).
+
+    EM as in :class:`DawidSkene`; the M-step pools the expected counts:
+    ``p_w = (Σ_c n_w[c, c] + a) / (n_w + a + b)`` — a Beta(a, b) MAP estimate with
+    ``a = prior_correct``, ``b = prior_wrong`` pseudo-labels. Far fewer parameters than full
+    Dawid–Skene, so it suits sparse workers. ``skills_`` is ``p_w``.
+    """
+
+    def __init__(
+        self,
+        n_iter: int = 100,
+        tol: float = 1e-5,
+        prior_correct: float = 1.0,
+        prior_wrong: float = 1.0,
+    ) -> None:
+        super().__init__(n_iter, tol, prior_correct, prior_wrong)
+        check_positive(prior_correct, "prior_correct")
+
+    def fit(
+        self,
+        item: Any,
+        worker: Any,
+        label: Any,
+        *,
+        n_items: int | None = None,
+        n_workers: int | None = None,
+        n_classes: int | None = None,
+        gold: GoldLike = None,
+    ) -> OneCoinDawidSkene:
+        lab = check_labels(
+            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
+        )
+        g = check_gold(gold, lab.n_items, lab.n_classes)
+        dtype = _em.working_dtype(lab.n_labels)
+        inc = _em.Incidence(lab, dtype)
+        post, _ = _em.vote_posterior(lab, g, dtype)
+        informed = inc.has_labels | _gold_mask(g, lab.n_items)
+        ll_prev = ll = -np.inf
+        it = 0
+        for it in range(1, self.n_iter + 1):  # noqa: B007 - read after the loop
+            prior = _em.class_prior(post, informed)
+            conf = self._m_step(inc, post, None)
+            post, ll = inc.e_step(_em.safe_log(conf), np.log(prior), g)
+            ll /= max(lab.n_labels, 1)
+            if abs(ll - ll_prev) < self.tol:
+                break
+            ll_prev = ll
+        prior = _em.class_prior(post, informed)
+        conf = self._m_step(inc, post, None)
+        self._store(post, conf, prior, inc, g, ll, it)
+        self.skills_ = np.diagonal(conf, axis1=1, axis2=2)[:, 0].copy()
+        return self
+
+    def _m_step(self, inc: _em.Incidence, post: np.ndarray, pseudo: Any) -> np.ndarray:
+        counts = inc.expected_counts(post).astype(np.float64)
+        right = np.trace(counts, axis1=1, axis2=2)
+        total = counts.sum(axis=(1, 2))
+        acc = (right + self.prior_correct) / (total + self.prior_correct + self.prior_wrong)
+        return _em.one_coin_confusions(acc, inc.n_classes)
