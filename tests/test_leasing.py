@@ -116,7 +116,7 @@ def test_bad_answer_writes_nothing_and_keeps_the_lease(foundry, make_org, make_w
 
 def test_adaptive_overlap_closes_agreeing_items_early(foundry, make_org, make_worker):
     project = _project(foundry, make_org(), n_items=2, min_labels=2, max_labels=5,
-                       target_confidence=0.99)
+                       target_confidence=0.99, method="majority")
     workers = [_who(foundry, make_worker(f"w{i}")) for i in range(5)]
     for i, who in enumerate(workers):
         for lease in work.lease_items(foundry, who, project.id, 2):

@@ -48,6 +48,9 @@ class Foundry:
         self.clock = clock
         self._next_expiry = 0.0
         self.project_cache = ProjectCache()
+        from datafab.services.quality import Refits  # the root wires services together
+
+        self.refits = Refits()
 
     def expiry_due(self, now: float) -> bool:
         """Whether leasing should first return expired leases (at most once a second)."""

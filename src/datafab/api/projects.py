@@ -9,7 +9,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, Field
 
 from datafab.api.auth import FoundryDep, Requester
-from datafab.services import exports, items, projects, records
+from datafab.services import exports, items, projects, quality, records
 from datafab.services.items import ItemIn
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
@@ -76,6 +76,21 @@ def guidelines(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str
     return {"version": project.guideline_version, "text": text}
 
 
+@router.get("/{project_id}/quality")
+def quality_summary(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """Agreement, per-contributor gold accuracy and skill, label spend, estimated accuracy."""
+    return quality.summary(foundry, org, project_id)
+
+
+@router.post("/{project_id}/refit")
+def refit(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """Refit the project's aggregation on all labels now (it also runs by itself as labels
+    arrive), then return the quality summary."""
+    projects.get_project(foundry, org, project_id)
+    quality.refit(foundry, project_id)
+    return quality.summary(foundry, org, project_id)
+
+
 @router.post("/{project_id}/items")
 def upload_items(
     project_id: int, body: ItemsUpload, org: Requester, foundry: FoundryDep
@@ -91,7 +106,7 @@ def list_items(
     foundry: FoundryDep,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    status: Literal["open", "done"] | None = None,
+    status: Literal["open", "done", "gold"] | None = None,
 ) -> dict[str, Any]:
     page, next_cursor = items.list_items(
         foundry, org, project_id, cursor=cursor, limit=limit, status=status

@@ -85,6 +85,13 @@ class Client:
     def progress(self, project_id: int) -> dict[str, int]:
         return self._call("GET", f"/v1/projects/{project_id}/progress")
 
+    def quality(self, project_id: int) -> dict[str, Any]:
+        """Agreement, contributor accuracy and skill, label spend, estimated accuracy."""
+        return self._call("GET", f"/v1/projects/{project_id}/quality")
+
+    def refit(self, project_id: int) -> dict[str, Any]:
+        return self._call("POST", f"/v1/projects/{project_id}/refit")
+
     # -- requester: items, records, exports ----------------------------------------------
     def upload_items(
         self, project_id: int, items: Iterable[dict[str, Any]], *, batch_size: int = UPLOAD_BATCH

@@ -26,7 +26,12 @@ class ItemIn(BaseModel):
     external_id: str = Field(min_length=1, max_length=200)
     data: dict[str, Any]
     priority: int = Field(0, ge=-1_000_000, le=1_000_000)
-    gold_answer: dict[str, Any] | None = None
+    gold_answer: dict[str, Any] | None = Field(
+        None, description="The known answer: the item becomes gold, mixed into leases unannounced."
+    )
+    gold_explanation: str | None = Field(
+        None, max_length=10_000, description="Shown to a contributor after they answer the gold."
+    )
     meta: dict[str, Any] | None = None
 
 
@@ -96,7 +101,10 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
         gold = None
         if item.gold_answer is not None:
             gold = primitive.parse_answer(settings, data, item.gold_answer, f"{prefix}.gold_answer")
-        content_hash = _hash({"data": data, "gold_answer": gold, "meta": item.meta})
+        meta = item.meta
+        if item.gold_explanation is not None:
+            meta = {**(meta or {}), "gold_explanation": item.gold_explanation}
+        content_hash = _hash({"data": data, "gold_answer": gold, "meta": meta})
         if item.external_id in seen:
             first, first_hash = seen[item.external_id]
             if first_hash != content_hash:
@@ -116,12 +124,12 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
                     data=data,
                     content_hash=content_hash,
                     priority=item.priority,
-                    status="open",
-                    slots=project.policy.wanted(0),
+                    status="gold" if gold is not None else "open",
+                    slots=0 if gold is not None else project.policy.wanted(0),
                     n_labels=0,
                     n_live=0,
                     gold_answer=gold,
-                    meta=item.meta,
+                    meta=meta,
                     created_at=now,
                 ),
             )
@@ -158,8 +166,8 @@ def list_items(
     status: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     after, limit = decode_cursor(cursor), check_limit(limit)
-    if status not in (None, "open", "done"):
-        raise InvalidInput("status: must be 'open' or 'done'", field="status")
+    if status not in (None, "open", "done", "gold"):
+        raise InvalidInput("status: must be 'open', 'done' or 'gold'", field="status")
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         query = (

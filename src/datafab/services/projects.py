@@ -16,7 +16,7 @@ from datafab.primitives import Primitive, get_primitive
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.store.tables import guidelines, items, projects
 
-AGGREGATION_METHODS = ("majority",)
+AGGREGATION_METHODS = ("auto", "majority", "dawid_skene", "one_coin", "glad", "mace")
 
 
 class QualityPolicy(BaseModel):
@@ -29,7 +29,15 @@ class QualityPolicy(BaseModel):
     target_confidence: float = Field(
         0.0, ge=0.0, le=1.0, description="Close an item once its answer is this confident."
     )
-    method: str = Field("majority", description="How answers aggregate into records.")
+    method: str = Field(
+        "auto",
+        description="How answers aggregate into records: dawid_skene, one_coin, glad or mace "
+        "(categorical answers), majority (a per-item vote), or auto (dawid_skene where the "
+        "answers are categorical, the primitive's own rule otherwise).",
+    )
+    gold_rate: float = Field(
+        0.0, ge=0.0, le=0.5, description="Share of leased items that are gold, unannounced."
+    )
     lease_seconds: int | None = Field(
         None, ge=10, le=86_400, description="Lease length; the server default when unset."
     )

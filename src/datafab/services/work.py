@@ -7,6 +7,7 @@ acknowledged submission.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
+from datafab.services import quality
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -23,6 +25,7 @@ from datafab.store import leasing, submitting
 from datafab.store.tables import leases
 
 MAX_LEASES_PER_CALL = 100
+_RANDOM = random.Random()  # gold mixing; not security-relevant
 
 
 @dataclass(frozen=True)
@@ -47,20 +50,24 @@ class Lease:
 
 @dataclass(frozen=True)
 class Receipt:
-    """What a contributor gets back for a stored submission."""
+    """What a contributor gets back for a stored submission; ``feedback`` after a gold item."""
 
     submission_id: int
     lease_id: int
     item_id: int
     item_done: bool
+    feedback: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "submission_id": self.submission_id,
             "lease_id": self.lease_id,
             "item_id": self.item_id,
             "item_done": self.item_done,
         }
+        if self.feedback is not None:
+            out["feedback"] = self.feedback
+        return out
 
 
 class SubmissionIn(BaseModel):
@@ -79,7 +86,8 @@ def lease_items(
     foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
 ) -> list[Lease]:
     """Up to ``n`` items of the project that still need labels and that this contributor has
-    never held, highest priority first. Fewer (or none) when the pool runs dry."""
+    never held, highest priority first, with gold items mixed in unannounced at the project's
+    gold rate. Fewer (or none) when the pool runs dry."""
     if not 1 <= n <= MAX_LEASES_PER_CALL:
         raise InvalidInput(f"n: must be between 1 and {MAX_LEASES_PER_CALL}", field="n")
     now = foundry.now()
@@ -89,10 +97,14 @@ def lease_items(
             return []
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)
-        seconds = project.policy.lease_seconds or foundry.settings.lease_seconds
-        claims = leasing.claim(
-            conn, project=project.id, contributor=contributor.id, n=n, now=now, expires=now + seconds
-        )
+        expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
+        who = {"project": project.id, "contributor": contributor.id, "now": now,
+               "expires": expires}
+        n_gold = sum(_RANDOM.random() < project.policy.gold_rate for _ in range(n))
+        gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
+        claims = leasing.claim(conn, n=n - len(gold), **who) if n > len(gold) else []
+    for claim in gold:  # unannounced: anywhere in the batch
+        claims.insert(_RANDOM.randint(0, len(claims)), claim)
     return [
         Lease(c.lease_id, project.id, c.item_id, c.external_id, c.data, c.expires_at,
               project.guideline_version)
@@ -136,47 +148,85 @@ def _parse(model: type[SubmissionIn], raw: Any, prefix: str | None) -> Submissio
 def _submit_all(
     foundry: Foundry, contributor: Contributor, entries: list[tuple[int, SubmissionIn, str]]
 ) -> list[Receipt]:
+    """Close the leases (in lease order), lock their items (in item order, so concurrent
+    batches never deadlock), store each answer, then the contributor's new evidence."""
     now = foundry.now()
-    receipts = []
+    evidence = quality.Evidence()
+    receipts: list[Receipt] = []
     with foundry.db.write() as conn:
+        closed = {}
+        for lease_id, _, prefix in sorted(entries, key=lambda e: e[0]):
+            row = leasing.close(conn, lease=lease_id, contributor=contributor.id, now=now)
+            if row is None:
+                raise _lease_refusal(conn, lease_id, contributor.id, now, prefix)
+            closed[lease_id] = row
+        locked = submitting.lock_items(conn, [row.item_id for row in closed.values()])
         for lease_id, body, prefix in entries:
-            receipts.append(_submit_one(foundry, conn, contributor, lease_id, body, prefix, now))
+            row = closed[lease_id]
+            project = working_project(foundry, conn, row.project_id)
+            turn = _Turn(conn, project, contributor, lease_id, locked[row.item_id], now)
+            receipts.append(turn.store(body, prefix, evidence))
+        quality.write_evidence(conn, evidence, now)
+    labelled: dict[int, int] = {}
+    for lease_id in closed:
+        labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
+    quality.after_submissions(foundry, labelled)
     return receipts
 
 
-def _submit_one(foundry: Foundry, conn, contributor: Contributor, lease_id: int,
-                body: SubmissionIn, prefix: str, now: float) -> Receipt:
-    closed = leasing.close(conn, lease=lease_id, contributor=contributor.id, now=now)
-    if closed is None:
-        raise _lease_refusal(conn, lease_id, contributor.id, now, prefix)
-    project = working_project(foundry, conn, closed.project_id)
-    # Locked: concurrent submits on one item must not lose counts.
-    item = submitting.lock_item(conn, closed.item_id)
-    answer = project.primitive.parse_answer(
-        project.settings, item.data, body.answer, f"{prefix}answer"
-    )
-    submission_id = submitting.insert_submission(
-        conn, lease=lease_id, project=project.id, item=closed.item_id,
-        contributor=contributor.id, answer=answer, seconds=body.seconds_spent,
-        version=project.guideline_version, draft=body.draft, counted=True, now=now,
-    )
-    done = _settle_item(conn, project, closed.item_id, item.data, item.n_labels + 1,
-                        item.n_live - 1, now)
-    return Receipt(submission_id, lease_id, closed.item_id, done)
+class _Turn:
+    """One answer to one leased item, inside the submit transaction."""
 
+    def __init__(self, conn, project: Project, contributor: Contributor, lease_id: int, item,
+                 now: float) -> None:
+        self.conn, self.project, self.contributor = conn, project, contributor
+        self.lease_id, self.item, self.now = lease_id, item, now
 
-def _settle_item(conn, project: Project, item_id: int, data: dict, n_labels: int, n_live: int,
-                 now: float) -> bool:
-    """Recompute the item's record from its counted submissions and decide if it is done."""
-    votes = [Vote(contributor=r.contributor_id, answer=r.answer)
-             for r in submitting.votes(conn, item_id)]
-    outcome = project.primitive.aggregate(project.settings, data, votes)
-    store_record(conn, project.id, item_id, outcome, len(votes), now)
-    done = project.policy.is_done(n_labels, outcome.confidence)
-    slots = 0 if done else max(0, project.policy.wanted(n_labels) - n_labels - n_live)
-    submitting.settle(conn, item=item_id, n_labels=n_labels, n_live=n_live, slots=slots,
-                      status="done" if done else "open")
-    return done
+    def store(self, body: SubmissionIn, prefix: str, evidence: quality.Evidence) -> Receipt:
+        project, item = self.project, self.item
+        answer = project.primitive.parse_answer(
+            project.settings, item.data, body.answer, f"{prefix}answer"
+        )
+        submission_id = submitting.insert_submission(
+            self.conn, lease=self.lease_id, project=project.id, item=item.id,
+            contributor=self.contributor.id, answer=answer, seconds=body.seconds_spent,
+            version=project.guideline_version, draft=body.draft, counted=True, now=self.now,
+        )
+        if item.status == "gold":
+            feedback = self._score_gold(answer, evidence)
+            return Receipt(submission_id, self.lease_id, item.id, False, feedback)
+        done = self._settle(answer, evidence)
+        return Receipt(submission_id, self.lease_id, item.id, done)
+
+    def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:
+        project, item = self.project, self.item
+        correct, gained = quality.gold_evidence(project, answer, item.gold_answer)
+        evidence.add_gold(project.id, self.contributor.id, correct)
+        if gained is not None:
+            evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
+        return {
+            "gold": True,
+            "correct": correct,
+            "expected": item.gold_answer,
+            "explanation": (item.meta or {}).get("gold_explanation"),
+        }
+
+    def _settle(self, answer: dict, evidence: quality.Evidence) -> bool:
+        """Recompute the item's record and decide whether it is done."""
+        project, item = self.project, self.item
+        votes = [Vote(contributor=r.contributor_id, answer=r.answer)
+                 for r in submitting.votes(self.conn, item.id)]
+        outcome = quality.item_outcome(self.conn, project, item.data, votes)
+        store_record(self.conn, project.id, item.id, outcome, len(votes), self.now)
+        gained = quality.label_evidence(project, answer, outcome)
+        if gained is not None:
+            evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
+        n_labels, n_live = item.n_labels + 1, item.n_live - 1
+        done = project.policy.is_done(n_labels, outcome.confidence)
+        slots = 0 if done else max(0, project.policy.wanted(n_labels) - n_labels - n_live)
+        submitting.settle(self.conn, item=item.id, n_labels=n_labels, n_live=n_live,
+                          slots=slots, status="done" if done else "open")
+        return done
 
 
 def _lease_refusal(

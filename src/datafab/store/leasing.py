@@ -60,7 +60,7 @@ _TAKE_SQLITE = text(
     "UPDATE items SET slots = slots - 1, n_live = n_live + 1 WHERE id IN :ids "
     "RETURNING id, external_id, data, priority"
 ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
-_GRANT_SQLITE = text(
+_GRANT_SQLITE = text(  # also grants gold leases on PostgreSQL
     "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at) "
     "VALUES (:project, :item, :contributor, 'active', :expires, :now) RETURNING id"
 )
@@ -81,6 +81,28 @@ def claim(
     taken.sort(key=lambda r: (-r.priority, r.id))
     claims = []
     for row in taken:
+        lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()
+        claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
+    return claims
+
+
+_PICK_GOLD = text(
+    "SELECT i.id, i.external_id, i.data FROM items i "
+    "WHERE i.project_id = :project AND i.status = 'gold' AND NOT EXISTS ("
+    "SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor) "
+    "ORDER BY random() LIMIT :n"
+).columns(data=Json)
+
+
+def claim_gold(
+    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float
+) -> list[Claim]:
+    """Lease up to ``n`` gold items this contributor has never seen, in random order. Gold
+    items are shared by everyone, so nothing is counted or locked."""
+    params = {"project": project, "contributor": contributor, "n": n, "now": now,
+              "expires": expires}
+    claims = []
+    for row in conn.execute(_PICK_GOLD, params).all():
         lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()
         claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
     return claims
@@ -126,9 +148,10 @@ _EXPIRE = {
         f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED}) RETURNING item_id"
     ),
 }
-_FREE_SLOT = text(
+_FREE_SLOT = text(  # gold items hand out leases without slots, so they have none to free
     "UPDATE items SET n_live = n_live - 1, "
-    "slots = CASE WHEN status = 'open' THEN slots + 1 ELSE slots END WHERE id = :item"
+    "slots = CASE WHEN status = 'open' THEN slots + 1 ELSE slots END "
+    "WHERE id = :item AND status <> 'gold'"
 )
 
 

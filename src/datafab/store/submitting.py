@@ -9,10 +9,15 @@ from sqlalchemy import Connection, bindparam, text
 
 from datafab.store.tables import Json
 
-_LOCK_ITEM = "SELECT data, n_labels, n_live FROM items WHERE id = :item"
-_LOCK = {
-    "postgresql": text(_LOCK_ITEM + " FOR UPDATE").columns(data=Json),
-    "sqlite": text(_LOCK_ITEM).columns(data=Json),  # the single writer holds the lock
+_LOCK_ITEMS = (
+    "SELECT id, data, status, n_labels, n_live, gold_answer, meta FROM items "
+    "WHERE id IN :items ORDER BY id"
+)
+_LOCK = {  # on SQLite the single writer already holds the lock
+    dialect: text(sql)
+    .bindparams(bindparam("items", expanding=True))
+    .columns(data=Json, gold_answer=Json, meta=Json)
+    for dialect, sql in (("postgresql", _LOCK_ITEMS + " FOR UPDATE"), ("sqlite", _LOCK_ITEMS))
 }
 _INSERT_SUBMISSION = text(
     "INSERT INTO submissions (lease_id, project_id, item_id, contributor_id, answer, "
@@ -37,9 +42,11 @@ _SETTLE = text(
 )
 
 
-def lock_item(conn: Connection, item: int):
-    """The item's data and counters, locked until the transaction ends."""
-    return conn.execute(_LOCK[conn.dialect.name], {"item": item}).one()
+def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
+    """The items' data and counters, locked in id order (no deadlocks) until the end of the
+    transaction."""
+    rows = conn.execute(_LOCK[conn.dialect.name], {"items": sorted(set(item_ids))}).all()
+    return {row.id: row for row in rows}
 
 
 def insert_submission(conn: Connection, **values: Any) -> int:

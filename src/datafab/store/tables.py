@@ -109,7 +109,9 @@ guidelines = Table(
 )
 
 # An item is leasable while status = 'open' and slots > 0: slots is how many more leases it
-# may hand out now (labels it still wants, less labels given, less live leases).
+# may hand out now (labels it still wants, less labels given, less live leases). Gold items
+# (known answers, mixed into leases unannounced) have status 'gold' and no slots: every
+# contributor may get each one once.
 items = Table(
     "items",
     metadata,
@@ -188,4 +190,37 @@ records = Table(
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
     Index("ix_records_project_id_id", "project_id", "id"),
+)
+
+# The quality engine's state per project: the last full fit (class prior, method, how many
+# labels it saw) and each contributor's evidence (expected confusion counts, gold results).
+project_fits = Table(
+    "project_fits",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("method", String(32), nullable=False),
+    Column("class_prior", Json, nullable=False),
+    Column("n_labels", Integer, nullable=False),
+    Column("fitted_at", Double, nullable=False),
+)
+
+contributor_skills = Table(
+    "contributor_skills",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("counts", Json, nullable=False),
+    Column("n_labels", Integer, nullable=False, server_default="0"),
+    Column("gold_seen", Integer, nullable=False, server_default="0"),
+    Column("gold_correct", Integer, nullable=False, server_default="0"),
+    Column("updated_at", Double, nullable=False),
+)
+
+Index(
+    "ix_items_gold",
+    items.c.project_id,
+    sqlite_where=text("status = 'gold'"),
+    postgresql_where=text("status = 'gold'"),
 )

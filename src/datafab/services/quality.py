@@ -1,0 +1,468 @@
+"""The quality engine in the line: posteriors after each answer, contributor evidence, gold,
+periodic full refits, and a project's quality summary.
+
+After each submission the item's posterior is recomputed from its labels and the
+contributors' confusion matrices (a warm start: no refit), and the new label's evidence is
+added to its contributor's counts. Every so often (see ``refit_due``) the project's chosen
+estimator is refitted on all labels, with gold items clamped; that replaces the counts, the
+class prior, every record and the open/done state of every item.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Connection, bindparam, select, text
+
+from datafab import quality
+from datafab.foundry import Foundry
+from datafab.primitives import Outcome, Vote
+from datafab.quality.counts import (
+    confusion_from_counts,
+    expected_counts,
+    skill_from_confusion,
+)
+from datafab.services.projects import Project, load_project
+from datafab.store import submitting
+from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
+
+ESTIMATORS = {
+    "dawid_skene": quality.DawidSkene,
+    "one_coin": quality.OneCoinDawidSkene,
+    "glad": quality.GLAD,
+    "mace": quality.MACE,
+}
+REFIT_MIN_LABELS = 50  # refit after this many new labels …
+REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
+
+
+def method_of(project: Project) -> str:
+    """The aggregation a project really uses: a model-based estimator needs categorical
+    answers; anything else aggregates per item with the primitive's own rule."""
+    method = project.policy.method
+    categorical = project.primitive.class_names(project.settings) is not None
+    if method == "auto":
+        return "dawid_skene" if categorical else "majority"
+    return method if categorical else "majority"
+
+
+def is_model_based(project: Project) -> bool:
+    return method_of(project) in ESTIMATORS
+
+
+# -- per item, in the submit transaction ------------------------------------------------------
+
+@dataclass
+class Evidence:
+    """Label evidence gathered during one submit transaction, written once at its end."""
+
+    counts: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    labels: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
+    gold: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+
+    def add(self, project: int, contributor: int, k: int, label: int, truth: np.ndarray) -> None:
+        key = (project, contributor)
+        if key not in self.counts:
+            self.counts[key] = np.zeros((k, k))
+        self.counts[key][:, label] += truth
+        self.labels[key] += 1
+
+    def add_gold(self, project: int, contributor: int, correct: bool) -> None:
+        seen = self.gold.setdefault((project, contributor), [0, 0])
+        seen[0] += 1
+        seen[1] += int(correct)
+
+
+def item_outcome(
+    conn: Connection, project: Project, data: dict[str, Any], votes: list[Vote]
+) -> Outcome:
+    """The item's aggregated answer given its votes: the warm-started posterior for
+    model-based methods, the primitive's own rule otherwise."""
+    if not is_model_based(project):
+        return project.primitive.aggregate(project.settings, data, votes)
+    names = project.primitive.class_names(project.settings)
+    prior = _class_prior(conn, project.id, len(names))
+    voters = sorted({v.contributor for v in votes})
+    confusions = _confusions(conn, project.id, voters, len(names))
+    index = {c: i for i, c in enumerate(voters)}
+    labels = [project.primitive.encode(project.settings, v.answer) for v in votes]
+    posterior = quality.item_posterior(
+        np.array(labels, dtype=np.int64),
+        np.array([index[v.contributor] for v in votes], dtype=np.int64),
+        confusions, prior,
+    )
+    return _outcome(project, posterior, method_of(project))
+
+
+def _outcome(project: Project, posterior: np.ndarray, method: str) -> Outcome:
+    names = project.primitive.class_names(project.settings)
+    code = int(np.argmax(posterior))
+    confidence = float(posterior[code])
+    return Outcome(
+        answer=project.primitive.decode(project.settings, code, confidence),
+        confidence=confidence,
+        method=method,
+        details={"posterior": {n: round(float(p), 6) for n, p in zip(names, posterior,
+                                                                    strict=True) if p >= 1e-6}},
+    )
+
+
+def label_evidence(project: Project, answer: dict[str, Any], outcome: Outcome) -> tuple[int, np.ndarray] | None:
+    """(label code, truth distribution) a new label adds to its contributor's counts."""
+    names = project.primitive.class_names(project.settings)
+    if names is None:
+        return None
+    label = project.primitive.encode(project.settings, answer)
+    posterior = (outcome.details or {}).get("posterior")
+    if posterior is None:  # the per-item vote: its winner is the best guess of the truth
+        truth = np.zeros(len(names))
+        if outcome.answer is not None:
+            truth[project.primitive.encode(project.settings, outcome.answer)] = 1.0
+    else:
+        truth = np.array([posterior.get(n, 0.0) for n in names])
+    return label, truth
+
+
+def gold_evidence(project: Project, answer: dict[str, Any], gold: dict[str, Any]) -> tuple[bool, tuple[int, np.ndarray] | None]:
+    """Whether an answer on a gold item is right, and the exact evidence it gives."""
+    names = project.primitive.class_names(project.settings)
+    if names is None:
+        return answer == gold, None
+    label = project.primitive.encode(project.settings, answer)
+    truth_code = project.primitive.encode(project.settings, gold)
+    truth = np.zeros(len(names))
+    truth[truth_code] = 1.0
+    return label == truth_code, (label, truth)
+
+
+def write_evidence(conn: Connection, evidence: Evidence, now: float) -> None:
+    """Add the gathered evidence to each contributor's stored counts (one row each, locked:
+    the counts are JSON, so they are added up here rather than in SQL)."""
+    keys = sorted(set(evidence.counts) | set(evidence.gold))
+    for project_id, contributor in keys:
+        key = {"project": project_id, "contributor": contributor}
+        conn.execute(_ENSURE_SKILLS, {**key, "now": now})
+        stored = conn.execute(_LOCK_SKILLS[conn.dialect.name], key).scalar_one()
+        counts = np.asarray(stored) if stored else None
+        add = evidence.counts.get((project_id, contributor))
+        if add is not None:
+            counts = add if counts is None or counts.shape != add.shape else counts + add
+        seen, correct = evidence.gold.get((project_id, contributor), (0, 0))
+        conn.execute(_ADD_SKILLS, {
+            **key, "now": now, "counts": counts.tolist() if counts is not None else [],
+            "n_labels": evidence.labels.get((project_id, contributor), 0),
+            "gold_seen": seen, "gold_correct": correct,
+        })
+
+
+_ENSURE_SKILLS = text(
+    "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
+    "gold_correct, updated_at) VALUES (:project, :contributor, '[]', 0, 0, 0, :now) "
+    "ON CONFLICT (project_id, contributor_id) DO NOTHING"
+)
+_LOCK_SKILLS = {
+    dialect: text(
+        "SELECT counts FROM contributor_skills WHERE project_id = :project "
+        "AND contributor_id = :contributor" + suffix
+    ).columns(counts=Json)
+    for dialect, suffix in (("postgresql", " FOR UPDATE"), ("sqlite", ""))
+}
+_ADD_SKILLS = text(
+    "UPDATE contributor_skills SET counts = :counts, n_labels = n_labels + :n_labels, "
+    "gold_seen = gold_seen + :gold_seen, gold_correct = gold_correct + :gold_correct, "
+    "updated_at = :now WHERE project_id = :project AND contributor_id = :contributor"
+).bindparams(bindparam("counts", type_=Json))
+_REPLACE_SKILLS = text(
+    "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
+    "gold_correct, updated_at) VALUES (:project, :contributor, :counts, :n_labels, :gold_seen, "
+    ":gold_correct, :now) ON CONFLICT (project_id, contributor_id) DO UPDATE SET "
+    "counts = excluded.counts, n_labels = excluded.n_labels, gold_seen = excluded.gold_seen, "
+    "gold_correct = excluded.gold_correct, updated_at = excluded.updated_at"
+).bindparams(bindparam("counts", type_=Json))
+
+
+def _class_prior(conn: Connection, project_id: int, k: int) -> np.ndarray:
+    prior = conn.execute(
+        select(project_fits.c.class_prior).where(project_fits.c.project_id == project_id)
+    ).scalar()
+    if prior is None or len(prior) != k:
+        return np.full(k, 1.0 / k)
+    return np.asarray(prior, dtype=np.float64)
+
+
+def _confusions(conn: Connection, project_id: int, voters: list[int], k: int) -> np.ndarray:
+    rows = dict(
+        conn.execute(
+            select(contributor_skills.c.contributor_id, contributor_skills.c.counts).where(
+                contributor_skills.c.project_id == project_id,
+                contributor_skills.c.contributor_id.in_(voters),
+            )
+        ).all()
+    )
+    counts = np.zeros((len(voters), k, k))
+    for i, voter in enumerate(voters):
+        stored = rows.get(voter)
+        if stored and np.shape(stored) == (k, k):
+            counts[i] = stored
+    return confusion_from_counts(counts)
+
+
+# -- full refits ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Labels:
+    """A project's labels as the quality engine's arrays, with the ids behind the codes."""
+
+    item: np.ndarray
+    worker: np.ndarray
+    label: np.ndarray
+    item_ids: np.ndarray
+    contributor_ids: np.ndarray
+    gold: dict[int, int]
+    n_classes: int
+
+
+def load_labels(conn: Connection, project: Project) -> Labels | None:
+    """Every counted label of a categorical project, in one query."""
+    names = project.primitive.class_names(project.settings)
+    if names is None:
+        return None
+    rows = conn.execute(
+        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
+        .where(submissions.c.project_id == project.id, submissions.c.counted)
+        .order_by(submissions.c.id)
+    ).all()
+    gold_rows = conn.execute(
+        select(items.c.id, items.c.gold_answer).where(
+            items.c.project_id == project.id, items.c.status == "gold"
+        )
+    ).all()
+    raw_items = np.fromiter((r.item_id for r in rows), dtype=np.int64, count=len(rows))
+    raw_workers = np.fromiter((r.contributor_id for r in rows), dtype=np.int64, count=len(rows))
+    encode = project.primitive.encode
+    label = np.fromiter((encode(project.settings, r.answer) for r in rows), dtype=np.int64,
+                        count=len(rows))
+    item_ids, item = np.unique(raw_items, return_inverse=True)
+    contributor_ids, worker = np.unique(raw_workers, return_inverse=True)
+    position = {int(i): n for n, i in enumerate(item_ids)}
+    gold = {position[g.id]: encode(project.settings, g.gold_answer)
+            for g in gold_rows if g.id in position}
+    return Labels(item, worker, label, item_ids, contributor_ids, gold, len(names))
+
+
+class Refits:
+    """At most one refit per project at a time in this process, and only when due."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+        self._since: dict[int, int] = defaultdict(int)
+        self._fitted: dict[int, int] = {}
+
+    def note(self, project_id: int, n_labels: int) -> None:
+        self._since[project_id] += n_labels
+
+    def due(self, project_id: int) -> bool:
+        seen = self._fitted.get(project_id, 0)
+        return self._since[project_id] >= max(REFIT_MIN_LABELS, REFIT_GROWTH * seen)
+
+    def run(self, foundry: Foundry, project_id: int) -> None:
+        lock = self._locks[project_id]
+        if not lock.acquire(blocking=False):
+            return
+        try:
+            self._since[project_id] = 0
+            fitted = refit(foundry, project_id)
+            if fitted is not None:
+                self._fitted[project_id] = fitted
+        finally:
+            lock.release()
+
+
+def after_submissions(foundry: Foundry, project_ids: dict[int, int]) -> None:
+    """Called after a submit commits: refit the projects that are due."""
+    refits: Refits = foundry.refits
+    for project_id, n in project_ids.items():
+        refits.note(project_id, n)
+        if refits.due(project_id):
+            refits.run(foundry, project_id)
+
+
+def refit(foundry: Foundry, project_id: int) -> int | None:
+    """Refit the project's estimator on all its labels; rewrite skills, records and item
+    states. Returns how many labels the fit saw (``None``: not a model-based project)."""
+    with foundry.db.read() as conn:
+        project = load_project(conn, None, project_id)
+        if not is_model_based(project):
+            return None
+        data = load_labels(conn, project)
+        state = conn.execute(
+            select(items.c.id, items.c.status, items.c.n_labels).where(
+                items.c.project_id == project.id, items.c.status != "gold"
+            )
+        ).all()
+    if data is None or len(data.label) == 0:
+        return 0
+    estimator = ESTIMATORS[method_of(project)]().fit(
+        data.item, data.worker, data.label, n_items=len(data.item_ids),
+        n_workers=len(data.contributor_ids), n_classes=data.n_classes, gold=data.gold or None,
+    )
+    counts = expected_counts(data.item, data.worker, data.label, estimator.probas_,
+                             n_workers=len(data.contributor_ids))
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        _write_skills(conn, project, data, estimator, counts, now)
+    rows = sorted(state, key=lambda r: r.id)
+    for start in range(0, len(rows), REFIT_CHUNK):
+        with foundry.db.write() as conn:
+            _write_records(conn, project, data, estimator, rows[start:start + REFIT_CHUNK], now)
+    return len(data.label)
+
+
+REFIT_CHUNK = 500  # items per write transaction, so a refit never holds many locks for long
+
+
+def _write_skills(conn, project, data: Labels, estimator, counts, now: float) -> None:
+    _upsert_fit(conn, project.id, method_of(project), estimator.priors_.tolist(),
+                len(data.label), now)
+    gold_seen = np.zeros(len(data.contributor_ids), dtype=np.int64)
+    gold_right = np.zeros(len(data.contributor_ids), dtype=np.int64)
+    n_labels = np.bincount(data.worker, minlength=len(data.contributor_ids))
+    for i, w, lab in zip(data.item, data.worker, data.label, strict=True):
+        if int(i) in data.gold:
+            gold_seen[w] += 1
+            gold_right[w] += int(data.gold[int(i)] == lab)
+    conn.execute(_REPLACE_SKILLS, [
+        {"project": project.id, "contributor": int(cid), "counts": counts[w].tolist(),
+         "n_labels": int(n_labels[w]), "gold_seen": int(gold_seen[w]),
+         "gold_correct": int(gold_right[w]), "now": now}
+        for w, cid in enumerate(data.contributor_ids)
+    ])
+
+
+def _write_records(conn, project, data: Labels, estimator, rows, now: float) -> None:
+    """Records and open/done states for a chunk of items, locked in id order first (the
+    order a submit takes them), so a refit and the line never deadlock."""
+    submitting.lock_items(conn, [row.id for row in rows])
+    method, policy = method_of(project), project.policy
+    per_item = np.bincount(data.item, minlength=len(data.item_ids))
+    position = {int(item_id): n for n, item_id in enumerate(data.item_ids)}
+    record_rows, state_rows = [], []
+    for row in rows:
+        n = position.get(row.id)
+        if n is None:
+            continue
+        outcome = _outcome(project, estimator.probas_[n], method)
+        record_rows.append({"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
+                            "confidence": outcome.confidence, "method": method,
+                            "details": outcome.details, "now": now})
+        done = policy.is_done(row.n_labels, outcome.confidence)
+        if done != (row.status == "done"):
+            state_rows.append({"item": row.id, "n_labels": row.n_labels,
+                               "status": "done" if done else "open",
+                               "wanted": 0 if done else policy.wanted(row.n_labels)})
+    if record_rows:
+        conn.execute(_REFIT_RECORD, record_rows)
+    if state_rows:
+        conn.execute(_REFIT_STATE, state_rows)
+
+
+_REFIT_RECORD = text(
+    "UPDATE records SET answer = :answer, confidence = :confidence, method = :method, "
+    "details = :details, updated_at = :now WHERE item_id = :item AND n_submissions = :n"
+).bindparams(bindparam("answer", type_=Json), bindparam("details", type_=Json))
+# Only items nobody answered since the fit read them (n_labels unchanged) change state.
+_REFIT_STATE = text(
+    "UPDATE items SET status = :status, slots = CASE WHEN :wanted - n_labels - n_live > 0 "
+    "THEN :wanted - n_labels - n_live ELSE 0 END WHERE id = :item AND n_labels = :n_labels "
+    "AND status != 'gold'"
+)
+
+
+_UPSERT_FIT = text(
+    "INSERT INTO project_fits (project_id, method, class_prior, n_labels, fitted_at) "
+    "VALUES (:project, :method, :prior, :n, :now) ON CONFLICT (project_id) DO UPDATE SET "
+    "method = excluded.method, class_prior = excluded.class_prior, "
+    "n_labels = excluded.n_labels, fitted_at = excluded.fitted_at"
+).bindparams(bindparam("prior", type_=Json))
+
+
+def _upsert_fit(conn, project_id: int, method: str, prior: list[float], n: int,
+                now: float) -> None:
+    conn.execute(_UPSERT_FIT, {"project": project_id, "method": method, "prior": prior, "n": n,
+                               "now": now})
+
+
+# -- the summary a requester reads ----------------------------------------------------------
+
+def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, Any]:
+    """Agreement, per-contributor accuracy and skill, label spend, estimated record accuracy."""
+    from datafab.services.exports import anonymise
+
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+        data = load_labels(conn, project)
+        skills = conn.execute(
+            select(contributor_skills).where(contributor_skills.c.project_id == project.id)
+        ).all()
+        fit = conn.execute(
+            select(project_fits).where(project_fits.c.project_id == project.id)
+        ).first()
+        spend = conn.execute(text(
+            "SELECT count(*), coalesce(avg(r.confidence), 0), "
+            "coalesce(sum(CASE WHEN i.status = 'done' THEN 1 ELSE 0 END), 0) "
+            "FROM records r JOIN items i ON i.id = r.item_id WHERE r.project_id = :p"
+        ), {"p": project.id}).one()
+        n_labels = conn.execute(text(
+            "SELECT count(*) FROM submissions WHERE project_id = :p AND counted"
+        ), {"p": project.id}).scalar()
+    prior = np.asarray(fit.class_prior) if fit is not None else None
+    consensus_share = _agreement_with_consensus(data) if data is not None else {}
+    contributors = []
+    for s in skills:
+        low, high = quality.wilson_interval(s.gold_correct, s.gold_seen)
+        entry = {
+            "contributor": anonymise(project.id, s.contributor_id),
+            "labels": s.n_labels,
+            "gold_seen": s.gold_seen,
+            "gold_correct": s.gold_correct,
+            "gold_accuracy": s.gold_correct / s.gold_seen if s.gold_seen else None,
+            "gold_accuracy_ci": [float(low), float(high)] if s.gold_seen else None,
+            "agreement_with_consensus": consensus_share.get(s.contributor_id),
+            "skill": None,
+        }
+        if s.counts and prior is not None and np.shape(s.counts) == (len(prior), len(prior)):
+            entry["skill"] = skill_from_confusion(confusion_from_counts(s.counts), prior)
+        contributors.append(entry)
+    alpha = None
+    if data is not None and len(data.label) > 1:
+        alpha = float(quality.krippendorff_alpha_from_labels(data.item, data.label))
+        alpha = None if np.isnan(alpha) else alpha
+    records, mean_confidence, finished = spend
+    return {
+        "method": method_of(project),
+        "fitted_at": fit.fitted_at if fit is not None else None,
+        "labels": int(n_labels),
+        "records": int(records),
+        "finished_records": int(finished),
+        "labels_per_record": n_labels / records if records else None,
+        "estimated_accuracy": float(mean_confidence) if records else None,
+        "agreement": {"krippendorff_alpha": alpha},
+        "contributors": sorted(contributors, key=lambda c: -c["labels"]),
+    }
+
+
+def _agreement_with_consensus(data: Labels) -> dict[int, float]:
+    if len(data.label) == 0:
+        return {}
+    consensus = quality.MajorityVote().fit(
+        data.item, data.worker, data.label, n_items=len(data.item_ids),
+        n_workers=len(data.contributor_ids), n_classes=data.n_classes,
+    ).labels_
+    share = quality.worker_agreement(data.item, data.worker, data.label, consensus,
+                                     n_workers=len(data.contributor_ids))
+    return {int(cid): (None if np.isnan(v) else float(v))
+            for cid, v in zip(data.contributor_ids, share, strict=True)}

@@ -1,0 +1,162 @@
+"""The quality engine wired into the line: adaptive overlap, gold, refits, the summary."""
+
+from __future__ import annotations
+
+import pytest
+
+from datafab.errors import InvalidInput
+from datafab.services import items, projects, quality, work
+from datafab.services.accounts import authenticate_contributor
+
+LABELS = ["yes", "no"]
+
+
+def _project(foundry, org, **policy):
+    return projects.create_project(
+        foundry, org.id,
+        {"name": "p", "primitive": "classify", "settings": {"labels": LABELS},
+         "policy": policy},
+    )
+
+
+def _upload(foundry, org, project, n, gold=0, start=0):
+    batch = [{"external_id": f"i{i}", "data": {"text": f"item {i}"}}
+             for i in range(start, start + n)]
+    batch += [{"external_id": f"g{i}", "data": {"text": f"gold {i}"},
+               "gold_answer": {"label": "yes" if i % 2 else "no"},
+               "gold_explanation": "read the whole text"} for i in range(gold)]
+    items.upload_items(foundry, org.id, project.id, batch)
+
+
+def _work(foundry, who, project, answer, n=100):
+    """Lease everything this contributor may get, answering with ``answer(external_id)``."""
+    receipts = []
+    while leases := work.lease_items(foundry, who, project.id, min(n, 20)):
+        for lease in leases:
+            body = {"answer": {"label": answer(lease.external_id)}}
+            receipts.append((lease, work.submit(foundry, who, lease.id, body)))
+        n -= len(leases)
+        if n <= 0:
+            break
+    return receipts
+
+
+def _labels_per_item(api_records):
+    return {r["external_id"]: r["n_submissions"] for r in api_records}
+
+
+def test_easy_items_close_early_and_hard_ones_stay_open(foundry, make_org, make_worker):
+    """Ten contributors; half the items are easy (everyone agrees), half hard (answers
+    alternate). Easy ones close at the minimum, hard ones go on to the maximum."""
+    org = make_org()
+    project = _project(foundry, org, min_labels=3, max_labels=7, target_confidence=0.99)
+    _upload(foundry, org, project, 20)
+
+    for i in range(10):
+        who = authenticate_contributor(foundry, make_worker(f"w{i}").token)
+        _work(foundry, who, project,
+              lambda ext, i=i: LABELS[i % 2] if int(ext[1:]) % 2 else "yes")
+    from datafab.services.records import list_records
+
+    page, _ = list_records(foundry, org.id, project.id, limit=100)
+    per_item = _labels_per_item(page)
+    easy = [per_item[f"i{i}"] for i in range(0, 20, 2)]
+    hard = [per_item[f"i{i}"] for i in range(1, 20, 2)]
+    assert max(easy) <= 4  # unknown contributors at first: 3 or 4 agreeing labels
+    assert min(hard) >= 5 and sum(hard) / len(hard) >= sum(easy) / len(easy) + 2
+    assert all(r["method"] == "dawid_skene" for r in page)
+
+
+def test_gold_is_mixed_in_never_twice_and_scored(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, gold_rate=0.5, max_labels=1)
+    _upload(foundry, org, project, 30, gold=6)
+    good = authenticate_contributor(foundry, make_worker("good").token)
+    bad = authenticate_contributor(foundry, make_worker("bad").token)
+    truth = {f"g{i}": "yes" if i % 2 else "no" for i in range(6)}
+    flip = {"yes": "no", "no": "yes"}
+    good_receipts = _work(foundry, good, project, lambda e: truth.get(e, "yes"), n=20)
+    bad_receipts = _work(foundry, bad, project, lambda e: flip[truth[e]] if e in truth
+                         else "no", n=20)
+    for receipts, right in ((good_receipts, True), (bad_receipts, False)):
+        gold = [(lease, r) for lease, r in receipts if r.feedback]
+        assert gold, "gold items were mixed in"
+        assert len({lease.item_id for lease, _ in gold}) == len(gold)  # never twice
+        assert all(r.feedback["correct"] is right for _, r in gold)
+        assert all(r.feedback["explanation"] == "read the whole text" for _, r in gold)
+        assert all(lease.external_id.startswith("g") for lease, _ in gold)
+    summary = quality.summary(foundry, org.id, project.id)
+    by_gold = sorted(summary["contributors"], key=lambda c: c["gold_accuracy"])
+    assert by_gold[0]["gold_accuracy"] == 0.0 and by_gold[1]["gold_accuracy"] == 1.0
+    low, high = by_gold[1]["gold_accuracy_ci"]
+    assert 0.3 < low < 1.0 and high == pytest.approx(1.0)
+
+
+def test_refit_learns_an_adversary_and_outvotes_them(foundry, make_org, make_worker):
+    """Two honest contributors and one who always flips: the refit learns the flip from gold
+    and the records follow the honest answers even where the adversary breaks ties."""
+    org = make_org()
+    project = _project(foundry, org, min_labels=2, max_labels=2, gold_rate=0.3)
+    _upload(foundry, org, project, 40, gold=10)
+    gold = {f"g{i}": "yes" if i % 2 else "no" for i in range(10)}
+    truth = {f"i{i}": "yes" if i % 3 else "no" for i in range(40)} | gold
+    flip = {"yes": "no", "no": "yes"}
+    honest = [authenticate_contributor(foundry, make_worker(f"h{i}").token) for i in range(2)]
+    adversary = authenticate_contributor(foundry, make_worker("adv").token)
+    _work(foundry, adversary, project, lambda e: flip[truth[e]])
+    for who in honest:
+        _work(foundry, who, project, lambda e: truth[e])
+    assert quality.refit(foundry, project.id) > 0
+    from datafab.services.records import list_records
+
+    page, _ = list_records(foundry, org.id, project.id, limit=100)
+    right = sum(r["answer"]["label"] == truth[r["external_id"]] for r in page)
+    assert right / len(page) >= 0.95
+    summary = quality.summary(foundry, org.id, project.id)
+    skills = sorted(c["skill"] for c in summary["contributors"])
+    assert skills[0] < 0.2 and skills[-1] > 0.8
+    assert summary["labels"] >= 80 and summary["estimated_accuracy"] > 0.8
+
+
+def test_majority_method_keeps_the_per_item_vote(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, method="majority", min_labels=1, max_labels=1)
+    _upload(foundry, org, project, 3)
+    who = authenticate_contributor(foundry, make_worker().token)
+    _work(foundry, who, project, lambda e: "yes")
+    assert quality.refit(foundry, project.id) is None
+    from datafab.services.records import list_records
+
+    page, _ = list_records(foundry, org.id, project.id)
+    assert {r["method"] for r in page} == {"majority"} and all(
+        r["confidence"] == 1.0 for r in page)
+
+
+@pytest.mark.parametrize(
+    ("policy", "field"),
+    [({"method": "wisdom"}, "policy"), ({"gold_rate": 0.9}, "policy.gold_rate")],
+)
+def test_bad_quality_policy(foundry, make_org, policy, field):
+    with pytest.raises(InvalidInput) as err:
+        _project(foundry, make_org(), **policy)
+    assert err.value.field == field
+
+
+def test_quality_summary_through_the_api(api, make_org, make_worker):
+    org, worker = make_org(), make_worker()
+    r = api.post("/v1/projects", headers=org.headers, json={
+        "name": "q", "primitive": "classify", "settings": {"labels": LABELS},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    pid = r.json()["id"]
+    api.post(f"/v1/projects/{pid}/items", headers=org.headers, json={"items": [
+        {"external_id": f"x{i}", "data": {"text": "t"}} for i in range(4)]})
+    for lease in api.post(f"/v1/projects/{pid}/leases", json={"n": 4},
+                          headers=worker.headers).json()["leases"]:
+        api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {"label": "yes"}},
+                 headers=worker.headers)
+    summary = api.post(f"/v1/projects/{pid}/refit", headers=org.headers).json()
+    assert summary["method"] == "dawid_skene" and summary["labels"] == 4
+    assert summary["fitted_at"] is not None
+    assert len(summary["contributors"]) == 1
+    other = make_org("Other")
+    assert api.get(f"/v1/projects/{pid}/quality", headers=other.headers).status_code == 404
