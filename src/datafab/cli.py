@@ -175,28 +175,58 @@ def project_create(
 def export(
     api_key: ApiKey,
     project: Annotated[int, typer.Option(help="Project id.")],
-    output: Annotated[Path, typer.Option(help="File to write (.jsonl).")],
-    format: Annotated[str, typer.Option(help="Export format.")] = "records",
+    output: Annotated[Path, typer.Option(help="File to write: .jsonl or .parquet.")],
+    format: Annotated[
+        str, typer.Option(help="sft, dpo, reward, prm, prm800k, tools, grades or records.")
+    ] = "records",
     min_confidence: Annotated[float, typer.Option(help="Leave out less confident records.")] = 0.0,
+    include_open: Annotated[bool, typer.Option(help="Also records of unfinished items.")] = False,
 ) -> None:
-    """Export a project's records to a JSON Lines file, with a progress bar."""
+    """Export a project's records in a training format, with a progress bar."""
     from datafab.services import exports, projects
 
     try:
         foundry = _foundry()
         org = _organization(foundry, api_key)
-        total = projects.progress(foundry, org, project)["done"]
-        rows = exports.export_rows(foundry, org, project, format, min_confidence=min_confidence)
-        written = 0
-        with output.open("wb") as out, _progress() as bar:
-            task = bar.add_task("exporting", total=total)
-            for line in exports.jsonl_lines(rows):
-                out.write(line)
-                written += 1
-                bar.advance(task)
+        counts = projects.progress(foundry, org, project)
+        total = counts["items"] if include_open else counts["done"]
+        with _progress() as bar:
+            task = bar.add_task("exporting", total=total or None)
+            written = exports.write_export(
+                foundry, org, project, format, output, min_confidence=min_confidence,
+                include_open=include_open, on_row=lambda: bar.advance(task),
+            )
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"{written} rows written to {output}")
+
+
+@app.command("import")
+def import_(
+    api_key: ApiKey,
+    file: Annotated[Path, typer.Argument(help="The file to import.", exists=True,
+                                         dir_okay=False)],
+    project: Annotated[int, typer.Option(help="Project id.")],
+    format: Annotated[str, typer.Option(help="hh-rlhf, prm800k or label-studio.")],
+) -> None:
+    """Import a file of existing data (and the answers it carries) into a project."""
+    from datafab.services import imports
+
+    try:
+        foundry = _foundry()
+        org = _organization(foundry, api_key)
+        with _progress() as bar:
+            task = bar.add_task("importing", total=None)
+            result = imports.import_file(
+                foundry, org, project, format, lambda: imports.file_lines(file),
+                on_batch=lambda n: bar.advance(task, n),
+            )
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(
+        f"{result.created} items created, {result.unchanged} already there, "
+        f"{result.prior_answers} prior answers recorded"
+    )
 
 
 def _progress() -> Progress:

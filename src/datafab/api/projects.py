@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Any, Literal
 
-from fastapi import APIRouter, Query
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
-from datafab.services import exports, items, projects, quality, records
+from datafab.errors import InvalidInput
+from datafab.services import exports, imports, items, projects, quality, records
 from datafab.services.items import ItemIn
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
@@ -139,9 +145,40 @@ def export(
     format: str = "records",
     min_confidence: float = Query(0.0, ge=0.0, le=1.0),
     include_open: bool = False,
-) -> StreamingResponse:
-    """Stream the project's records as JSON Lines in the given training format."""
+    file: Literal["jsonl", "parquet"] = "jsonl",
+) -> Response:
+    """The project's records in a training format: streamed JSON Lines, or a Parquet file."""
+    if file == "parquet":
+        folder = tempfile.mkdtemp(prefix="datafab-export-")
+        path = Path(folder) / f"project-{project_id}-{format}.parquet"
+        try:
+            exports.write_export(foundry, org, project_id, format, path,
+                                 min_confidence=min_confidence, include_open=include_open)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(path, media_type="application/vnd.apache.parquet",
+                            filename=path.name,
+                            background=BackgroundTask(shutil.rmtree, folder, True))
     rows = exports.export_rows(
         foundry, org, project_id, format, min_confidence=min_confidence, include_open=include_open
     )
     return StreamingResponse(exports.jsonl_lines(rows), media_type="application/x-ndjson")
+
+
+@router.post("/{project_id}/import")
+async def import_file(
+    project_id: int, request: Request, org: Requester, foundry: FoundryDep,
+    format: Literal["hh-rlhf", "prm800k", "label-studio"],
+) -> dict[str, int]:
+    """Import a file of existing data (the request body: JSON lines, or a JSON array for
+    Label Studio); its answers become prior answers. Nothing is written if any line is bad."""
+    try:
+        body = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("file: not UTF-8 text", field="file") from exc
+    lines = imports.text_lines(body)
+    result = await run_in_threadpool(
+        imports.import_file, foundry, org, project_id, format, lambda: lines
+    )
+    return result.to_dict()

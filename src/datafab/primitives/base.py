@@ -87,6 +87,9 @@ class Primitive:
     item_model: ClassVar[type[BaseModel]]
     answer_model: ClassVar[type[BaseModel]]
     export_formats: ClassVar[tuple[str, ...]] = ("records",)
+    #: What ``policy.method = "auto"`` means for this primitive: a model-based estimator
+    #: (categorical answers only) or ``"majority"``, the primitive's own per-item rule.
+    default_method: ClassVar[str] = "majority"
 
     def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel:
         """Validate a project's settings when the project is created or updated."""

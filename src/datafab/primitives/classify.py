@@ -55,6 +55,7 @@ class Classify(Primitive):
     item_model = ClassifyItem
     answer_model = ClassifyAnswer
     export_formats = ("records",)
+    default_method = "dawid_skene"
 
     def check_answer(self, settings, item, answer, prefix) -> None:
         allowed = set(settings.labels)

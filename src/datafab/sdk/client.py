@@ -139,6 +139,32 @@ class Client:
                 count += 1
         return count
 
+    def export_file(
+        self, project_id: int, path: str | Path, format: str = "records", *,
+        min_confidence: float = 0.0, include_open: bool = False,
+    ) -> Path:
+        """Download an export to ``path`` (.jsonl or .parquet by its suffix)."""
+        path = Path(path)
+        kind = "parquet" if path.suffix.lower() == ".parquet" else "jsonl"
+        params = {"format": format, "min_confidence": min_confidence,
+                  "include_open": include_open, "file": kind}
+        with self._http.stream("GET", f"/v1/projects/{project_id}/export",
+                               params=params) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error(response)
+            with path.open("wb") as out:
+                for chunk in response.iter_bytes():
+                    out.write(chunk)
+        return path
+
+    def import_file(self, project_id: int, path: str | Path, format: str) -> dict[str, int]:
+        """Import hh-rlhf, prm800k or label-studio data; its answers become prior answers."""
+        content = Path(path).read_bytes()
+        return self._call("POST", f"/v1/projects/{project_id}/import",
+                          params={"format": format}, content=content,
+                          headers={"Content-Type": "application/octet-stream"})
+
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
         return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})["leases"]

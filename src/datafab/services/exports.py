@@ -6,7 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import RecordView
+from datafab.services import parquet
 from datafab.services.projects import Project, load_project
 from datafab.store.tables import items, records, submissions
 
@@ -71,9 +73,7 @@ def _stream(
             behind = _submissions(conn, [r.item_id for r in page])
         for row in page:
             view = _view(project, row, behind.get(row.item_id, []))
-            out = project.primitive.export_row(fmt, project.settings, view)
-            if out is not None:
-                yield out
+            yield from project.primitive.export_rows(fmt, project.settings, view)
         after = page[-1].id
 
 
@@ -129,6 +129,50 @@ def anonymise(project_id: int, contributor_id: int) -> str:
     return "c_" + digest[:12]
 
 
-def jsonl_lines(rows: Iterator[dict[str, Any]]) -> Iterator[bytes]:
+def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
     for row in rows:
         yield (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+FILE_KINDS = {".jsonl": "jsonl", ".parquet": "parquet"}
+
+
+def file_kind(path: Path) -> str:
+    """``jsonl`` or ``parquet``, by the file's suffix."""
+    kind = FILE_KINDS.get(path.suffix.lower())
+    if kind is None:
+        raise InvalidInput(
+            f"output: {path.name} must end in .jsonl or .parquet", field="output"
+        )
+    return kind
+
+
+def write_export(
+    foundry: Foundry,
+    organization: int,
+    project_id: int,
+    fmt: str,
+    path: Path,
+    *,
+    min_confidence: float = 0.0,
+    include_open: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> int:
+    """Write an export to ``path`` (JSON Lines or Parquet by its suffix); the rows written."""
+    kind = file_kind(path)
+
+    def rows() -> Iterator[dict[str, Any]]:
+        return export_rows(foundry, organization, project_id, fmt,
+                           min_confidence=min_confidence, include_open=include_open)
+
+    first = rows()  # validates the request before anything is written
+    if kind == "parquet":
+        return parquet.write(path, first, rows, on_row=on_row)
+    count = 0
+    with path.open("wb") as out:
+        for line in jsonl_lines(first):
+            out.write(line)
+            count += 1
+            if on_row is not None:
+                on_row()
+    return count

@@ -42,11 +42,12 @@ REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichev
 
 def method_of(project: Project) -> str:
     """The aggregation a project really uses: a model-based estimator needs categorical
-    answers; anything else aggregates per item with the primitive's own rule."""
+    answers; anything else aggregates per item with the primitive's own rule ("majority").
+    ``auto`` is the primitive's default (Dawid–Skene for classify)."""
     method = project.policy.method
-    categorical = project.primitive.class_names(project.settings) is not None
     if method == "auto":
-        return "dawid_skene" if categorical else "majority"
+        method = project.primitive.default_method
+    categorical = project.primitive.class_names(project.settings) is not None
     return method if categorical else "majority"
 
 

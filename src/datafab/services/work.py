@@ -174,11 +174,35 @@ def _submit_all(
     return receipts
 
 
-class _Turn:
-    """One answer to one leased item, inside the submit transaction."""
+def record_answers(
+    foundry: Foundry, contributor: Contributor, project: Project, answers: dict[int, dict]
+) -> int:
+    """Store answers that arrived without a lease (prior answers of imported data) for the
+    given item ids, skipping items this contributor already answered; how many were stored."""
+    if not answers:
+        return 0
+    now = foundry.now()
+    evidence = quality.Evidence()
+    stored = 0
+    with foundry.db.write() as conn:
+        locked = submitting.lock_items(conn, list(answers))
+        done_before = submitting.answered_by(conn, contributor.id, list(answers))
+        for item_id in sorted(answers):
+            if item_id in done_before or item_id not in locked:
+                continue
+            turn = _Turn(conn, project, contributor, None, locked[item_id], now)
+            turn.store(SubmissionIn(answer=answers[item_id]), "", evidence)
+            stored += 1
+        quality.write_evidence(conn, evidence, now)
+    return stored
 
-    def __init__(self, conn, project: Project, contributor: Contributor, lease_id: int, item,
-                 now: float) -> None:
+
+class _Turn:
+    """One answer to one item (leased, or imported with no lease), inside the submit
+    transaction."""
+
+    def __init__(self, conn, project: Project, contributor: Contributor, lease_id: int | None,
+                 item, now: float) -> None:
         self.conn, self.project, self.contributor = conn, project, contributor
         self.lease_id, self.item, self.now = lease_id, item, now
 
@@ -221,7 +245,8 @@ class _Turn:
         gained = quality.label_evidence(project, answer, outcome)
         if gained is not None:
             evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
-        n_labels, n_live = item.n_labels + 1, item.n_live - 1
+        n_labels = item.n_labels + 1
+        n_live = item.n_live - (1 if self.lease_id is not None else 0)
         done = project.policy.is_done(n_labels, outcome.confidence)
         slots = 0 if done else max(0, project.policy.wanted(n_labels) - n_labels - n_live)
         submitting.settle(self.conn, item=item.id, n_labels=n_labels, n_live=n_live,

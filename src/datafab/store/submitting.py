@@ -66,3 +66,14 @@ def settle(conn: Connection, *, item: int, n_labels: int, n_live: int, slots: in
            status: str) -> None:
     conn.execute(_SETTLE, {"item": item, "n_labels": n_labels, "n_live": n_live,
                            "slots": slots, "status": status})
+
+
+_ANSWERED_BY = text(
+    "SELECT item_id FROM submissions WHERE contributor_id = :contributor AND item_id IN :items"
+).bindparams(bindparam("items", expanding=True))
+
+
+def answered_by(conn: Connection, contributor: int, item_ids: list[int]) -> set[int]:
+    """Which of the items this contributor has already answered."""
+    return set(conn.execute(_ANSWERED_BY, {"contributor": contributor,
+                                           "items": item_ids}).scalars())
