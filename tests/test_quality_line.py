@@ -160,3 +160,31 @@ def test_quality_summary_through_the_api(api, make_org, make_worker):
     assert len(summary["contributors"]) == 1
     other = make_org("Other")
     assert api.get(f"/v1/projects/{pid}/quality", headers=other.headers).status_code == 404
+
+
+def test_grade_refit_removes_a_harsh_raters_bias(foundry, make_org, make_worker):
+    """A harsh rater scores half the items two points low; after the project-wide refit
+    every record is off from the truth by the same amount (biases are centred across raters,
+    so one common shift remains), where uncorrected the harsh rater's items would be a point
+    further off than the rest."""
+    org = make_org()
+    rubric = [{"id": "accuracy", "description": "Right?", "weight": 1, "min": 1, "max": 10}]
+    project = projects.create_project(foundry, org.id, {
+        "name": "g", "primitive": "grade", "settings": {"rubric": rubric},
+        "policy": {"min_labels": 2, "max_labels": 2}})
+    true_score = {f"r{i}": 4 + i % 4 for i in range(12)}
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": ext, "data": {"prompt": "q", "response": ext}} for ext in true_score])
+    fair = [authenticate_contributor(foundry, make_worker(f"fair{i}").token) for i in range(2)]
+    harsh = authenticate_contributor(foundry, make_worker("harsh").token)
+    for who, shift, n in ((harsh, -2, 6), (fair[0], 0, 12), (fair[1], 0, 6)):
+        for lease in work.lease_items(foundry, who, project.id, n):
+            score = true_score[lease.external_id] + shift
+            work.submit(foundry, who, lease.id, {"answer": {"scores": {"accuracy": score}}})
+    quality.refit(foundry, project.id)
+    from datafab.services.records import list_records
+
+    page, _ = list_records(foundry, org.id, project.id, limit=100)
+    assert {r["method"] for r in page} == {"bias_corrected_mean"}
+    errors = [r["answer"]["scores"]["accuracy"] - true_score[r["external_id"]] for r in page]
+    assert max(errors) - min(errors) < 0.2

@@ -123,6 +123,14 @@ class Primitive:
         """Combine the answers to one item into a record's answer and confidence."""
         raise NotImplementedError
 
+    def aggregate_project(
+        self, settings: BaseModel, votes_by_item: dict[Any, tuple[dict[str, Any], Sequence[Vote]]]
+    ) -> dict[Any, Outcome] | None:
+        """Re-aggregate every item of a project at once (item key → (item data, votes)), for
+        rules that learn from the whole project (``grade``'s rater bias). ``None``: the
+        per-item ``aggregate`` is all there is."""
+        return None
+
     def export_row(self, fmt: str, settings: BaseModel, record: RecordView) -> dict | None:
         """One export row for ``record`` in format ``fmt``; ``None`` leaves the record out."""
         raise NotImplementedError

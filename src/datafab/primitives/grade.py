@@ -181,6 +181,14 @@ class Grade(Primitive):
             method=method,
         )
 
+    def aggregate_project(self, settings, votes_by_item) -> dict[Any, Outcome] | None:
+        """Every item's mean with each rater's bias (fitted over the whole project) removed."""
+        if not votes_by_item:
+            return {}
+        bias = self.rater_biases(settings, votes_by_item)
+        return {key: self.aggregate(settings, item, votes, bias=bias)
+                for key, (item, votes) in votes_by_item.items()}
+
     def rater_biases(
         self, settings, votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]],
         *, l2: float = 1.0,

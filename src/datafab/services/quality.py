@@ -298,7 +298,7 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
     with foundry.db.read() as conn:
         project = load_project(conn, None, project_id)
         if not is_model_based(project):
-            return None
+            return _refit_whole_project(foundry, conn, project)
         data = load_labels(conn, project)
         state = conn.execute(
             select(items.c.id, items.c.status, items.c.n_labels).where(
@@ -324,6 +324,36 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
 
 
 REFIT_CHUNK = 500  # items per write transaction, so a refit never holds many locks for long
+
+
+def _refit_whole_project(foundry: Foundry, conn: Connection, project: Project) -> int | None:
+    """For primitives with a project-wide rule (grade's rater bias): re-aggregate every item
+    and rewrite the records nobody answered since. ``None`` when the primitive has none."""
+    rows = conn.execute(
+        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer,
+               items.c.data)
+        .join(items, items.c.id == submissions.c.item_id)
+        .where(submissions.c.project_id == project.id, submissions.c.counted,
+               items.c.status != "gold")
+        .order_by(submissions.c.id)
+    ).all()
+    votes_by_item: dict[int, tuple[dict, list[Vote]]] = {}
+    for r in rows:
+        votes_by_item.setdefault(r.item_id, (r.data, []))[1].append(
+            Vote(contributor=r.contributor_id, answer=r.answer))
+    outcomes = project.primitive.aggregate_project(project.settings, votes_by_item)
+    if outcomes is None:
+        return None
+    now = foundry.now()
+    updates = [{"item": key, "n": len(votes_by_item[key][1]), "answer": o.answer,
+                "confidence": float(o.confidence), "method": o.method,
+                "details": o.details or None, "now": now} for key, o in outcomes.items()]
+    for start in range(0, len(updates), REFIT_CHUNK):
+        chunk = updates[start:start + REFIT_CHUNK]
+        with foundry.db.write() as write:
+            submitting.lock_items(write, [u["item"] for u in chunk])
+            write.execute(_REFIT_RECORD, chunk)
+    return len(rows)
 
 
 def _write_skills(conn, project, data: Labels, estimator, counts, now: float) -> None:
