@@ -3,8 +3,9 @@
 For each database (PostgreSQL, SQLite) and 1, 4 and 16 concurrent clients on loopback:
   (a) raw SQL — each client process holds one driver connection (psycopg / sqlite3, no
       SQLAlchemy) and runs the same two transactions the service runs: claim one item
-      (the claim statement), then submit (close the lease, lock the item, store the
-      submission, re-read the votes, upsert the record, settle the item);
+      (the claim statement), then submit (close the leases, lock the items, and per item
+      store the submission, re-read the votes and the voters' skills, upsert the record,
+      settle the item; then update the contributor's skill evidence once);
   (b) HTTP API — the real `datafab serve` (uvicorn, auth, validation, JSON), each client
       process on one keep-alive connection: POST …/leases, then POST /v1/leases/{id}/submit.
 It prints both rates and their ratio, checks that no item was ever leased twice at once, and
@@ -65,10 +66,21 @@ SELECT granted.id, granted.item_id, taken.data FROM granted JOIN taken ON taken.
 """
 CLOSE = ("UPDATE leases SET status = 'submitted' WHERE id = {l} AND contributor_id = {c} "
          "AND status = 'active' AND expires_at > {now} RETURNING item_id, project_id")
-LOCK_ITEM = "SELECT data, n_labels, n_live FROM items WHERE id = {i}"
+LOCK_ITEMS = ("SELECT id, data, status, n_labels, n_live, gold_answer, meta FROM items "
+              "WHERE id IN ({ids}) ORDER BY id")
+SKILLS = ("SELECT contributor_id, counts FROM contributor_skills WHERE project_id = {p} "
+          "AND contributor_id IN ({c})")
+ADD_SKILLS = (
+    "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
+    "gold_correct, updated_at) VALUES ({p}, {c}, {counts}, {n}, 0, 0, {now}) "
+    "ON CONFLICT (project_id, contributor_id) DO UPDATE SET counts = excluded.counts, "
+    "n_labels = contributor_skills.n_labels + excluded.n_labels, "
+    "updated_at = excluded.updated_at"
+)
 INSERT_SUBMISSION = (
     "INSERT INTO submissions (lease_id, project_id, item_id, contributor_id, answer, "
-    "guideline_version, counted, created_at) VALUES ({l}, {p}, {i}, {c}, {answer}, 1, {true}, {now})"
+    "guideline_version, counted, created_at) "
+    "VALUES ({l}, {p}, {i}, {c}, {answer}, 1, {true}, {now})"
 )
 VOTES = "SELECT contributor_id, answer FROM submissions WHERE item_id = {i} AND counted"
 UPSERT_RECORD = (
@@ -81,13 +93,18 @@ UPSERT_RECORD = (
 SETTLE = "UPDATE items SET n_labels = 1, n_live = 0, slots = 0, status = 'done' WHERE id = {i}"
 
 
-def _pg_marks(sql: str) -> str:
+def _pg_marks(sql: str, ids: str = "") -> str:
     return sql.format(l="%(l)s", c="%(c)s", now="%(now)s", i="%(i)s", p="%(p)s",
-                      answer="%(answer)s", true="true")
+                      answer="%(answer)s", true="true", ids=ids, counts="%(counts)s",
+                      n="%(n)s")
 
 
-def _lite_marks(sql: str) -> str:
-    return sql.format(l=":l", c=":c", now=":now", i=":i", p=":p", answer=":answer", true="1")
+def _lite_marks(sql: str, ids: str = "") -> str:
+    return sql.format(l=":l", c=":c", now=":now", i=":i", p=":p", answer=":answer", true="1",
+                      ids=ids, counts=":counts", n=":n")
+
+
+COUNTS = json.dumps([[3.0, 0.0], [0.0, 1.0]])
 
 
 def raw_client_pg(dsn, project, contributor, batch, seconds, out):
@@ -104,15 +121,22 @@ def raw_client_pg(dsn, project, contributor, batch, seconds, out):
         if not rows:
             break
         with conn.transaction():
-            for lease, item, _ in sorted(rows, key=lambda r: r[1]):
-                args = {"l": lease, "c": contributor, "now": time.time(), "i": item,
-                        "p": project, "answer": answer}
-                conn.execute(_pg_marks(CLOSE), args).fetchone()
-                conn.execute(_pg_marks(LOCK_ITEM) + " FOR UPDATE", args).fetchone()
+            now = time.time()
+            for lease, _, _ in sorted(rows):
+                conn.execute(_pg_marks(CLOSE), {"l": lease, "c": contributor,
+                                                "now": now}).fetchone()
+            ids = ",".join(str(r[1]) for r in rows)
+            conn.execute(_pg_marks(LOCK_ITEMS, ids) + " FOR UPDATE").fetchall()
+            for lease, item, _ in rows:
+                args = {"l": lease, "c": contributor, "now": now, "i": item, "p": project,
+                        "answer": answer}
                 conn.execute(_pg_marks(INSERT_SUBMISSION), args)
                 conn.execute(_pg_marks(VOTES), args).fetchall()
+                conn.execute(_pg_marks(SKILLS), args).fetchall()
                 conn.execute(_pg_marks(UPSERT_RECORD), args)
                 conn.execute(_pg_marks(SETTLE), args)
+            conn.execute(_pg_marks(ADD_SKILLS), {"p": project, "c": contributor, "now": now,
+                                                 "counts": COUNTS, "n": len(rows)})
         done += len(rows)
     conn.close()
     out.put(done)
@@ -145,15 +169,21 @@ def raw_client_sqlite(path, project, contributor, batch, seconds, out):
         if not granted:
             break
         conn.execute("BEGIN IMMEDIATE")
+        now = time.time()
+        for lease, _ in sorted(granted):
+            conn.execute(_lite_marks(CLOSE), {"l": lease, "c": contributor, "now": now})
+        ids = ",".join(str(item) for _, item in granted)
+        conn.execute(_lite_marks(LOCK_ITEMS, ids)).fetchall()
         for lease, item in granted:
-            args = {"l": lease, "c": contributor, "now": time.time(), "i": item, "p": project,
+            args = {"l": lease, "c": contributor, "now": now, "i": item, "p": project,
                     "answer": answer}
-            conn.execute(_lite_marks(CLOSE), args).fetchone()
-            conn.execute(_lite_marks(LOCK_ITEM), args).fetchone()
             conn.execute(_lite_marks(INSERT_SUBMISSION), args)
             conn.execute(_lite_marks(VOTES), args).fetchall()
+            conn.execute(_lite_marks(SKILLS), args).fetchall()
             conn.execute(_lite_marks(UPSERT_RECORD), args)
             conn.execute(_lite_marks(SETTLE), args)
+        conn.execute(_lite_marks(ADD_SKILLS), {"p": project, "c": contributor, "now": now,
+                                               "counts": COUNTS, "n": len(granted)})
         conn.execute("COMMIT")
         done += len(granted)
     conn.close()

@@ -94,7 +94,7 @@ def clock() -> ManualClock:
 
 @pytest.fixture
 def foundry(database_url, clock) -> Iterator[Foundry]:
-    f = Foundry(Settings(database_url=database_url), clock=clock)
+    f = Foundry(Settings(database_url=database_url, refit_in_background=False), clock=clock)
     yield f
     f.close()
 

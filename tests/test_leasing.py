@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 from datafab.services import items, projects, work
 from datafab.services.accounts import authenticate_contributor
-from datafab.store.tables import leases, submissions
 from datafab.store.tables import items as items_table
+from datafab.store.tables import leases, submissions
 
 
 def _project(foundry, org, n_items=10, **policy):

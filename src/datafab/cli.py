@@ -129,7 +129,8 @@ def contributor_create(
     """Create a contributor; prints their token alone on the last line."""
     from datafab.services.accounts import create_contributor
 
-    spec = {"name": name, "kind": kind, "skills": [s.strip() for s in skills.split(",") if s.strip()]}
+    declared = [s.strip() for s in skills.split(",") if s.strip()]
+    spec = {"name": name, "kind": kind, "skills": declared}
     try:
         who, token = create_contributor(_foundry(), spec)
     except DatafabError as exc:

@@ -7,36 +7,37 @@ Tests build one per database and move its clock by hand.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 
 from datafab.settings import Settings
 from datafab.store import Database
 
 EXPIRY_INTERVAL = 1.0  # seconds between sweeps for expired leases
-PROJECT_CACHE_SECONDS = 2.0  # how stale another process's project change may look here
+CACHE_SECONDS = 2.0  # how stale another process's change may look here
 
 
-class ProjectCache:
-    """Projects as the hot path (lease, submit) sees them, for a couple of seconds.
+class MomentCache:
+    """What the hot path (lease, submit) reads for every request — a project, its fitted
+    class prior — kept for a couple of seconds.
 
-    A change made in this process clears the entry at once; another process's change shows
-    within ``PROJECT_CACHE_SECONDS``.
+    A change made in this process clears its entry at once; another process's change shows
+    within ``CACHE_SECONDS``.
     """
 
     def __init__(self) -> None:
-        self._entries: dict[int, tuple[float, object]] = {}
+        self._entries: dict[Hashable, tuple[float, object]] = {}
 
-    def get(self, project_id: int):
-        hit = self._entries.get(project_id)
+    def get(self, key: Hashable):
+        hit = self._entries.get(key)
         if hit and hit[0] > time.monotonic():
             return hit[1]
         return None
 
-    def put(self, project_id: int, project: object) -> None:
-        self._entries[project_id] = (time.monotonic() + PROJECT_CACHE_SECONDS, project)
+    def put(self, key: Hashable, value: object) -> None:
+        self._entries[key] = (time.monotonic() + CACHE_SECONDS, value)
 
-    def forget(self, project_id: int) -> None:
-        self._entries.pop(project_id, None)
+    def forget(self, key: Hashable) -> None:
+        self._entries.pop(key, None)
 
 
 class Foundry:
@@ -47,10 +48,10 @@ class Foundry:
         self.db = Database(self.settings.database_url, pool_size=self.settings.pool_size)
         self.clock = clock
         self._next_expiry = 0.0
-        self.project_cache = ProjectCache()
+        self.cache = MomentCache()
         from datafab.services.quality import Refits  # the root wires services together
 
-        self.refits = Refits()
+        self.refits = Refits(background=self.settings.refit_in_background)
 
     def expiry_due(self, now: float) -> bool:
         """Whether leasing should first return expired leases (at most once a second)."""
@@ -63,4 +64,5 @@ class Foundry:
         return self.clock()
 
     def close(self) -> None:
+        self.refits.stop()
         self.db.dispose()

@@ -19,13 +19,19 @@ class Settings(BaseSettings):
     host: str = Field("127.0.0.1", description="Address `datafab serve` listens on.")
     port: int = Field(8000, description="Port `datafab serve` listens on.")
     lease_seconds: int = Field(
-        600, ge=10, le=86_400, description="How long a lease lasts before its item returns to the pool."
+        600, ge=10, le=86_400,
+        description="How long a lease lasts before its item returns to the pool.",
     )
     max_items_per_upload: int = Field(
         10_000, ge=1, description="Most items one upload request may carry."
     )
     max_body_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest request body the API accepts."
+    )
+    refit_in_background: bool = Field(
+        True,
+        description="Refit a project's aggregation in a background thread as labels arrive "
+        "(off: in the request that made it due).",
     )
     pool_size: int = Field(
         20, ge=1, description="Database connections per API process (PostgreSQL)."

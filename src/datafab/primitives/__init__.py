@@ -54,4 +54,6 @@ def get_primitive(name: str) -> Primitive:
     return primitive
 
 
-__all__ = ["Outcome", "Primitive", "RecordView", "Vote", "get_primitive", "primitive_names", "register"]
+__all__ = [
+    "Outcome", "Primitive", "RecordView", "Vote", "get_primitive", "primitive_names", "register",
+]

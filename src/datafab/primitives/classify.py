@@ -61,9 +61,8 @@ class Classify(Primitive):
         allowed = set(settings.labels)
         if settings.multi_label:
             if answer.labels is None or answer.label is not None:
-                raise InvalidInput(
-                    f"{prefix}.labels: this project takes a list of labels", field=f"{prefix}.labels"
-                )
+                field = f"{prefix}.labels"
+                raise InvalidInput(f"{field}: this project takes a list of labels", field=field)
             for i, label in enumerate(answer.labels):
                 if label not in allowed:
                     raise _unknown_label(label, settings, f"{prefix}.labels.{i}")

@@ -133,7 +133,9 @@ def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> 
     )
     try:
         with foundry.db.write() as conn:
-            pid = conn.execute(insert(projects).values(**values).returning(projects.c.id)).scalar_one()
+            pid = conn.execute(
+                insert(projects).values(**values).returning(projects.c.id)
+            ).scalar_one()
             conn.execute(
                 insert(guidelines).values(
                     project_id=pid, version=1, text=spec.guidelines, created_at=now
@@ -156,12 +158,12 @@ def load_project(conn: Connection, organization: int | None, project_id: int) ->
 
 
 def working_project(foundry: Foundry, conn: Connection, project_id: int) -> Project:
-    """The project for the lease/submit hot path: cached for a moment (see ProjectCache)."""
-    project = foundry.project_cache.get(project_id)
+    """The project for the lease/submit hot path: cached for a moment (see MomentCache)."""
+    project = foundry.cache.get(("project", project_id))
     if project is None:
         project = load_project(conn, None, project_id)
         project.settings  # parse once, reuse while cached  # noqa: B018
-        foundry.project_cache.put(project_id, project)
+        foundry.cache.put(("project", project_id), project)
     return project
 
 
@@ -222,12 +224,13 @@ def update_project(
                 version = project.guideline_version + 1
                 conn.execute(
                     insert(guidelines).values(
-                        project_id=project.id, version=version, text=patch.guidelines, created_at=now
+                        project_id=project.id, version=version, text=patch.guidelines,
+                        created_at=now,
                     )
                 )
                 values["guideline_version"] = version
             conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
-        foundry.project_cache.forget(project_id)
+        foundry.cache.forget(("project", project_id))
     except IntegrityError as exc:
         raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc
     return get_project(foundry, organization, project_id)

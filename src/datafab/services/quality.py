@@ -10,6 +10,8 @@ class prior, every record and the open/done state of every item.
 
 from __future__ import annotations
 
+import logging
+import queue
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -36,6 +38,7 @@ ESTIMATORS = {
     "glad": quality.GLAD,
     "mace": quality.MACE,
 }
+log = logging.getLogger("datafab.quality")
 REFIT_MIN_LABELS = 50  # refit after this many new labels …
 REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
 
@@ -59,11 +62,18 @@ def is_model_based(project: Project) -> bool:
 
 @dataclass
 class Evidence:
-    """Label evidence gathered during one submit transaction, written once at its end."""
+    """Label evidence gathered during one submit transaction, written once at its end.
+
+    ``stored`` keeps the counts each contributor had when the transaction read them (the
+    posterior needs them anyway), so writing back costs one statement per contributor. Two
+    transactions of the same contributor at the same moment may each add only their own
+    evidence to what they read — the next refit recomputes every count exactly.
+    """
 
     counts: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     labels: dict[tuple[int, int], int] = field(default_factory=lambda: defaultdict(int))
     gold: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+    stored: dict[tuple[int, int], np.ndarray | None] = field(default_factory=dict)
 
     def add(self, project: int, contributor: int, k: int, label: int, truth: np.ndarray) -> None:
         key = (project, contributor)
@@ -77,18 +87,22 @@ class Evidence:
         seen[0] += 1
         seen[1] += int(correct)
 
+    def remember(self, project: int, contributor: int, counts: np.ndarray | None) -> None:
+        self.stored.setdefault((project, contributor), counts)
+
 
 def item_outcome(
-    conn: Connection, project: Project, data: dict[str, Any], votes: list[Vote]
+    foundry: Foundry, conn: Connection, project: Project, data: dict[str, Any],
+    votes: list[Vote], evidence: Evidence,
 ) -> Outcome:
     """The item's aggregated answer given its votes: the warm-started posterior for
     model-based methods, the primitive's own rule otherwise."""
     if not is_model_based(project):
         return project.primitive.aggregate(project.settings, data, votes)
     names = project.primitive.class_names(project.settings)
-    prior = _class_prior(conn, project.id, len(names))
+    prior = _class_prior(foundry, conn, project.id, len(names))
     voters = sorted({v.contributor for v in votes})
-    confusions = _confusions(conn, project.id, voters, len(names))
+    confusions = _confusions(conn, project.id, voters, len(names), evidence)
     index = {c: i for i, c in enumerate(voters)}
     labels = [project.primitive.encode(project.settings, v.answer) for v in votes]
     posterior = quality.item_posterior(
@@ -112,7 +126,9 @@ def _outcome(project: Project, posterior: np.ndarray, method: str) -> Outcome:
     )
 
 
-def label_evidence(project: Project, answer: dict[str, Any], outcome: Outcome) -> tuple[int, np.ndarray] | None:
+def label_evidence(
+    project: Project, answer: dict[str, Any], outcome: Outcome
+) -> tuple[int, np.ndarray] | None:
     """(label code, truth distribution) a new label adds to its contributor's counts."""
     names = project.primitive.class_names(project.settings)
     if names is None:
@@ -128,7 +144,9 @@ def label_evidence(project: Project, answer: dict[str, Any], outcome: Outcome) -
     return label, truth
 
 
-def gold_evidence(project: Project, answer: dict[str, Any], gold: dict[str, Any]) -> tuple[bool, tuple[int, np.ndarray] | None]:
+def gold_evidence(
+    project: Project, answer: dict[str, Any], gold: dict[str, Any]
+) -> tuple[bool, tuple[int, np.ndarray] | None]:
     """Whether an answer on a gold item is right, and the exact evidence it gives."""
     names = project.primitive.class_names(project.settings)
     if names is None:
@@ -141,41 +159,37 @@ def gold_evidence(project: Project, answer: dict[str, Any], gold: dict[str, Any]
 
 
 def write_evidence(conn: Connection, evidence: Evidence, now: float) -> None:
-    """Add the gathered evidence to each contributor's stored counts (one row each, locked:
-    the counts are JSON, so they are added up here rather than in SQL)."""
-    keys = sorted(set(evidence.counts) | set(evidence.gold))
-    for project_id, contributor in keys:
-        key = {"project": project_id, "contributor": contributor}
-        conn.execute(_ENSURE_SKILLS, {**key, "now": now})
-        stored = conn.execute(_LOCK_SKILLS[conn.dialect.name], key).scalar_one()
-        counts = np.asarray(stored) if stored else None
-        add = evidence.counts.get((project_id, contributor))
+    """Add the gathered evidence to each contributor's stored counts: one upsert each."""
+    for project_id, contributor in sorted(set(evidence.counts) | set(evidence.gold)):
+        key = (project_id, contributor)
+        if key not in evidence.stored:  # only gold answers: the counts were not read yet
+            stored = conn.execute(_SKILL_COUNTS, {"project": project_id,
+                                                  "contributor": contributor}).scalar()
+            evidence.remember(project_id, contributor,
+                              np.asarray(stored) if stored else None)
+        counts, add = evidence.stored[key], evidence.counts.get(key)
         if add is not None:
             counts = add if counts is None or counts.shape != add.shape else counts + add
-        seen, correct = evidence.gold.get((project_id, contributor), (0, 0))
+        seen, correct = evidence.gold.get(key, (0, 0))
         conn.execute(_ADD_SKILLS, {
-            **key, "now": now, "counts": counts.tolist() if counts is not None else [],
-            "n_labels": evidence.labels.get((project_id, contributor), 0),
-            "gold_seen": seen, "gold_correct": correct,
+            "project": project_id, "contributor": contributor, "now": now,
+            "counts": counts.tolist() if counts is not None else [],
+            "n_labels": evidence.labels.get(key, 0), "gold_seen": seen, "gold_correct": correct,
         })
 
 
-_ENSURE_SKILLS = text(
-    "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
-    "gold_correct, updated_at) VALUES (:project, :contributor, '[]', 0, 0, 0, :now) "
-    "ON CONFLICT (project_id, contributor_id) DO NOTHING"
-)
-_LOCK_SKILLS = {
-    dialect: text(
-        "SELECT counts FROM contributor_skills WHERE project_id = :project "
-        "AND contributor_id = :contributor" + suffix
-    ).columns(counts=Json)
-    for dialect, suffix in (("postgresql", " FOR UPDATE"), ("sqlite", ""))
-}
+_SKILL_COUNTS = text(
+    "SELECT counts FROM contributor_skills WHERE project_id = :project "
+    "AND contributor_id = :contributor"
+).columns(counts=Json)
 _ADD_SKILLS = text(
-    "UPDATE contributor_skills SET counts = :counts, n_labels = n_labels + :n_labels, "
-    "gold_seen = gold_seen + :gold_seen, gold_correct = gold_correct + :gold_correct, "
-    "updated_at = :now WHERE project_id = :project AND contributor_id = :contributor"
+    "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
+    "gold_correct, updated_at) VALUES (:project, :contributor, :counts, :n_labels, :gold_seen, "
+    ":gold_correct, :now) ON CONFLICT (project_id, contributor_id) DO UPDATE SET "
+    "counts = excluded.counts, n_labels = contributor_skills.n_labels + excluded.n_labels, "
+    "gold_seen = contributor_skills.gold_seen + excluded.gold_seen, "
+    "gold_correct = contributor_skills.gold_correct + excluded.gold_correct, "
+    "updated_at = excluded.updated_at"
 ).bindparams(bindparam("counts", type_=Json))
 _REPLACE_SKILLS = text(
     "INSERT INTO contributor_skills (project_id, contributor_id, counts, n_labels, gold_seen, "
@@ -186,16 +200,22 @@ _REPLACE_SKILLS = text(
 ).bindparams(bindparam("counts", type_=Json))
 
 
-def _class_prior(conn: Connection, project_id: int, k: int) -> np.ndarray:
-    prior = conn.execute(
-        select(project_fits.c.class_prior).where(project_fits.c.project_id == project_id)
-    ).scalar()
-    if prior is None or len(prior) != k:
-        return np.full(k, 1.0 / k)
-    return np.asarray(prior, dtype=np.float64)
+def _class_prior(foundry: Foundry, conn: Connection, project_id: int, k: int) -> np.ndarray:
+    """The last fit's class prior (uniform before the first fit), cached for a moment."""
+    prior = foundry.cache.get(("prior", project_id))
+    if prior is None:
+        stored = conn.execute(
+            select(project_fits.c.class_prior).where(project_fits.c.project_id == project_id)
+        ).scalar()
+        prior = np.asarray(stored if stored is not None and len(stored) == k
+                           else np.full(k, 1.0 / k), dtype=np.float64)
+        foundry.cache.put(("prior", project_id), prior)
+    return prior
 
 
-def _confusions(conn: Connection, project_id: int, voters: list[int], k: int) -> np.ndarray:
+def _confusions(
+    conn: Connection, project_id: int, voters: list[int], k: int, evidence: Evidence
+) -> np.ndarray:
     rows = dict(
         conn.execute(
             select(contributor_skills.c.contributor_id, contributor_skills.c.counts).where(
@@ -209,6 +229,7 @@ def _confusions(conn: Connection, project_id: int, voters: list[int], k: int) ->
         stored = rows.get(voter)
         if stored and np.shape(stored) == (k, k):
             counts[i] = stored
+        evidence.remember(project_id, voter, counts[i].copy() if stored else None)
     return confusion_from_counts(counts)
 
 
@@ -256,40 +277,69 @@ def load_labels(conn: Connection, project: Project) -> Labels | None:
 
 
 class Refits:
-    """At most one refit per project at a time in this process, and only when due."""
+    """When to refit, and where: at most one refit per project at a time in this process,
+    after enough new labels (``REFIT_MIN_LABELS`` or ``REFIT_GROWTH`` of what the last fit
+    saw), in one background thread — or inline, for tests and scripts."""
 
-    def __init__(self) -> None:
-        self._locks: dict[int, threading.Lock] = defaultdict(threading.Lock)
+    def __init__(self, *, background: bool = True) -> None:
+        self.background = background
+        self._guard = threading.Lock()
+        self._running: set[int] = set()
         self._since: dict[int, int] = defaultdict(int)
         self._fitted: dict[int, int] = {}
+        self._queue: queue.SimpleQueue | None = None
+        self._thread: threading.Thread | None = None
 
-    def note(self, project_id: int, n_labels: int) -> None:
-        self._since[project_id] += n_labels
-
-    def due(self, project_id: int) -> bool:
-        seen = self._fitted.get(project_id, 0)
-        return self._since[project_id] >= max(REFIT_MIN_LABELS, REFIT_GROWTH * seen)
-
-    def run(self, foundry: Foundry, project_id: int) -> None:
-        lock = self._locks[project_id]
-        if not lock.acquire(blocking=False):
-            return
-        try:
+    def note(self, foundry: Foundry, project_id: int, n_labels: int) -> None:
+        """Count new labels; start a refit if one is due and none is running."""
+        with self._guard:
+            self._since[project_id] += n_labels
+            seen = self._fitted.get(project_id, 0)
+            due = self._since[project_id] >= max(REFIT_MIN_LABELS, REFIT_GROWTH * seen)
+            if not due or project_id in self._running:
+                return
+            self._running.add(project_id)
             self._since[project_id] = 0
+        if self.background:
+            self._worker().put((foundry, project_id))
+        else:
+            self._run(foundry, project_id)
+
+    def _run(self, foundry: Foundry, project_id: int) -> None:
+        try:
             fitted = refit(foundry, project_id)
             if fitted is not None:
                 self._fitted[project_id] = fitted
+        except Exception:  # a failed refit leaves the warm posteriors in place; retried later
+            log.exception("refit of project %s failed", project_id)
         finally:
-            lock.release()
+            with self._guard:
+                self._running.discard(project_id)
+
+    def _worker(self) -> queue.SimpleQueue:
+        with self._guard:
+            if self._thread is None:
+                self._queue = queue.SimpleQueue()
+                self._thread = threading.Thread(target=self._loop, name="datafab-refits",
+                                                daemon=True)
+                self._thread.start()
+        return self._queue
+
+    def _loop(self) -> None:
+        while (job := self._queue.get()) is not None:
+            self._run(*job)
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=30)
+            self._thread = None
 
 
 def after_submissions(foundry: Foundry, project_ids: dict[int, int]) -> None:
-    """Called after a submit commits: refit the projects that are due."""
-    refits: Refits = foundry.refits
+    """Called after a submit commits: count the labels and refit the projects that are due."""
     for project_id, n in project_ids.items():
-        refits.note(project_id, n)
-        if refits.due(project_id):
-            refits.run(foundry, project_id)
+        foundry.refits.note(foundry, project_id, n)
 
 
 def refit(foundry: Foundry, project_id: int) -> int | None:
@@ -316,6 +366,7 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
     now = foundry.now()
     with foundry.db.write() as conn:
         _write_skills(conn, project, data, estimator, counts, now)
+    foundry.cache.forget(("prior", project.id))
     rows = sorted(state, key=lambda r: r.id)
     for start in range(0, len(rows), REFIT_CHUNK):
         with foundry.db.write() as conn:

@@ -164,7 +164,7 @@ def _submit_all(
         for lease_id, body, prefix in entries:
             row = closed[lease_id]
             project = working_project(foundry, conn, row.project_id)
-            turn = _Turn(conn, project, contributor, lease_id, locked[row.item_id], now)
+            turn = _Turn(foundry, conn, project, contributor, lease_id, locked[row.item_id], now)
             receipts.append(turn.store(body, prefix, evidence))
         quality.write_evidence(conn, evidence, now)
     labelled: dict[int, int] = {}
@@ -190,7 +190,7 @@ def record_answers(
         for item_id in sorted(answers):
             if item_id in done_before or item_id not in locked:
                 continue
-            turn = _Turn(conn, project, contributor, None, locked[item_id], now)
+            turn = _Turn(foundry, conn, project, contributor, None, locked[item_id], now)
             turn.store(SubmissionIn(answer=answers[item_id]), "", evidence)
             stored += 1
         quality.write_evidence(conn, evidence, now)
@@ -201,10 +201,10 @@ class _Turn:
     """One answer to one item (leased, or imported with no lease), inside the submit
     transaction."""
 
-    def __init__(self, conn, project: Project, contributor: Contributor, lease_id: int | None,
-                 item, now: float) -> None:
-        self.conn, self.project, self.contributor = conn, project, contributor
-        self.lease_id, self.item, self.now = lease_id, item, now
+    def __init__(self, foundry: Foundry, conn, project: Project, contributor: Contributor,
+                 lease_id: int | None, item, now: float) -> None:
+        self.foundry, self.conn, self.project = foundry, conn, project
+        self.contributor, self.lease_id, self.item, self.now = contributor, lease_id, item, now
 
     def store(self, body: SubmissionIn, prefix: str, evidence: quality.Evidence) -> Receipt:
         project, item = self.project, self.item
@@ -240,7 +240,8 @@ class _Turn:
         project, item = self.project, self.item
         votes = [Vote(contributor=r.contributor_id, answer=r.answer)
                  for r in submitting.votes(self.conn, item.id)]
-        outcome = quality.item_outcome(self.conn, project, item.data, votes)
+        outcome = quality.item_outcome(self.foundry, self.conn, project, item.data, votes,
+                                       evidence)
         store_record(self.conn, project.id, item.id, outcome, len(votes), self.now)
         gained = quality.label_evidence(project, answer, outcome)
         if gained is not None:

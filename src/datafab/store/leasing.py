@@ -5,8 +5,9 @@ claiming moves one slot into ``n_live``, ending a lease moves it back. On Postgr
 is one statement (``FOR UPDATE SKIP LOCKED`` inside a data-modifying CTE), so concurrent
 workers never block each other and never take the same slot. The locking CTE is
 ``MATERIALIZED`` so it runs exactly once: inlined into the UPDATE, a concurrent update can make
-PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows; on SQLite the caller holds the
-single writer (``BEGIN IMMEDIATE``) and the same steps run as three statements.
+PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows. On SQLite the
+caller holds the single writer (``BEGIN IMMEDIATE``) and the same steps run as three
+statements.
 """
 
 from __future__ import annotations
@@ -70,7 +71,8 @@ def claim(
     conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float
 ) -> list[Claim]:
     """Lease up to ``n`` open items of ``project`` that ``contributor`` has never held."""
-    params = {"project": project, "contributor": contributor, "n": n, "now": now, "expires": expires}
+    params = {"project": project, "contributor": contributor, "n": n, "now": now,
+              "expires": expires}
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_CLAIM_POSTGRES, params).all()
         return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
