@@ -63,3 +63,15 @@ def test_bootstrap_is_reproducible_and_narrows_with_data():
 def test_bootstrap_round_counts(n_rounds):
     m = BradleyTerry().fit([0, 1, 2, 0], [1, 2, 0, 2]).bootstrap(n_rounds, seed=0)
     assert m.bootstrap_scores_.shape == (n_rounds, 3)
+
+
+def test_poisson_bootstrap_agrees_with_multinomial():
+    rng = np.random.default_rng(4)
+    w = rng.integers(0, 5, 5_000)
+    lo = (w + rng.integers(1, 5, w.size)) % 5
+    m = BradleyTerry().fit(w, lo)
+    multi = m.bootstrap(300, seed=0).ci_.copy()
+    pois = m.bootstrap(300, seed=0, resample="poisson").ci_
+    np.testing.assert_allclose(pois, multi, atol=0.03)
+    with pytest.raises(ValueError, match="resample"):
+        m.bootstrap(10, resample="jackknife")

@@ -26,7 +26,9 @@ class BradleyTerry:
 
     ``bootstrap(n_rounds=1000, seed=0, level=0.95)`` resamples the battles with replacement
     (a multinomial draw over the distinct (winner, loser, tie) outcomes, which is the same
-    distribution) and refits every round at once — batched Newton on (rounds, n, n) arrays —
+    distribution; ``resample="poisson"`` draws independent Poisson counts instead — the
+    "Poisson bootstrap", about three times cheaper to sample) and refits every round at once —
+    batched Newton on (rounds, n, n) arrays, warm-started from the full-data fit —
     then sets ``ci_`` (n, 2) percentile intervals of ``scores_`` and ``ratings_ci_`` the same
     on the Elo scale; ``bootstrap_scores_`` keeps every round's scores.
     """
@@ -89,12 +91,15 @@ class BradleyTerry:
             flat[:, j * n + i] += half
         return flat.reshape(r, n, n)
 
-    def _solve(self, w: np.ndarray) -> np.ndarray:
-        """Batched Newton for (R, n, n) win matrices; returns centred (R, n) scores."""
+    def _solve(self, w: np.ndarray, start: np.ndarray | None = None) -> np.ndarray:
+        """Batched Newton for (R, n, n) win matrices; returns centred (R, n) scores.
+
+        ``start`` (n,) warm-starts every replicate (the bootstrap starts from the full-data
+        fit, a few Newton steps from each replicate's optimum)."""
         r, n, _ = w.shape
         games = w + w.transpose(0, 2, 1)
         wins = w.sum(axis=2)
-        s = np.zeros((r, n))
+        s = np.zeros((r, n)) if start is None else np.repeat(start[None, :], r, axis=0)
         gauge = np.ones((n, n)) / n
         for _ in range(self.max_iter):
             p = 1.0 / (1.0 + np.exp(s[:, None, :] - s[:, :, None]))  # P(i beats j)
@@ -113,21 +118,32 @@ class BradleyTerry:
                 break
         return s - s.mean(axis=1, keepdims=True)
 
-    def bootstrap(self, n_rounds: int = 1000, seed: int = 0, level: float = 0.95) -> BradleyTerry:
+    def bootstrap(
+        self,
+        n_rounds: int = 1000,
+        seed: int = 0,
+        level: float = 0.95,
+        resample: str = "multinomial",
+    ) -> BradleyTerry:
         if not hasattr(self, "scores_"):
             raise ValueError("call fit() before bootstrap()")
         if n_rounds < 1:
             raise ValueError(f"n_rounds must be a positive integer, got {n_rounds!r}")
         if not 0 < level < 1:
             raise ValueError(f"level must be in (0, 1), got {level!r}")
+        if resample not in ("multinomial", "poisson"):
+            raise ValueError(f"resample must be 'multinomial' or 'poisson', got {resample!r}")
         rng = np.random.default_rng(seed)
-        p = self._counts / self._counts.sum()
-        draws = rng.multinomial(self.n_battles_, p, size=n_rounds).astype(np.float64)
+        if resample == "multinomial":
+            p = self._counts / self._counts.sum()
+            draws = rng.multinomial(self.n_battles_, p, size=n_rounds).astype(np.float64)
+        else:
+            draws = rng.poisson(self._counts, size=(n_rounds, self._counts.size)).astype(float)
         scores = np.empty((n_rounds, self.n_items_))
         chunk = 250  # bounds memory at chunk * n * n floats per temporary
         for start in range(0, n_rounds, chunk):
             block = draws[start : start + chunk]
-            scores[start : start + chunk] = self._solve(self._win_matrix(block))
+            scores[start : start + chunk] = self._solve(self._win_matrix(block), self.scores_)
         lo, hi = (1 - level) / 2 * 100, (1 + level) / 2 * 100
         self.bootstrap_scores_ = scores
         self.ci_ = np.percentile(scores, [lo, hi], axis=0).T
