@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
 from datafab.errors import InvalidInput
-from datafab.services import exports, imports, items, projects, quality, records
+from datafab.services import effort, exports, imports, items, projects, quality, records
 from datafab.services.items import ItemIn
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
@@ -88,6 +88,18 @@ def quality_summary(project_id: int, org: Requester, foundry: FoundryDep) -> dic
     return quality.summary(foundry, org, project_id)
 
 
+@router.get("/{project_id}/effort")
+def effort_report(
+    project_id: int,
+    org: Requester,
+    foundry: FoundryDep,
+    bucket: int = Query(86_400, ge=60, le=366 * 86_400, description="Seconds per time bucket."),
+) -> dict[str, Any]:
+    """People's labels and seconds per finished record, model calls and cost, suggestions
+    followed, each model's routing, gold calibration and agreement with people, over time."""
+    return effort.effort(foundry, org, project_id, bucket_seconds=bucket)
+
+
 @router.post("/{project_id}/refit")
 def refit(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Refit the project's aggregation on all labels now (it also runs by itself as labels
@@ -112,7 +124,7 @@ def list_items(
     foundry: FoundryDep,
     cursor: str | None = None,
     limit: int = Query(100, ge=1, le=1000),
-    status: Literal["open", "done", "gold"] | None = None,
+    status: Literal["open", "done", "gold", "model"] | None = None,
 ) -> dict[str, Any]:
     page, next_cursor = items.list_items(
         foundry, org, project_id, cursor=cursor, limit=limit, status=status

@@ -9,7 +9,12 @@ from pydantic import BaseModel, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep
 from datafab.services import projects, work
-from datafab.services.work import MAX_LEASES_PER_CALL, BatchSubmissionIn, SubmissionIn
+from datafab.services.work import (
+    MAX_LEASES_PER_CALL,
+    BatchSubmissionIn,
+    ReleaseIn,
+    SubmissionIn,
+)
 
 router = APIRouter(prefix="/v1", tags=["work"])
 
@@ -53,8 +58,11 @@ def renew(lease_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, 
 
 
 @router.post("/leases/{lease_id}/release")
-def release(lease_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
-    work.release_lease(foundry, who, lease_id)
+def release(
+    lease_id: int, who: ContributorDep, foundry: FoundryDep, body: ReleaseIn | None = None
+) -> dict[str, Any]:
+    raw = body.model_dump(exclude_none=True) if body is not None else None
+    work.release_lease(foundry, who, lease_id, raw)
     return {"id": lease_id, "status": "released"}
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
 from datafab.foundry import Foundry
+from datafab.services.hybrid import initial_status
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
 from datafab.store.tables import items
@@ -124,7 +125,7 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
                     data=data,
                     content_hash=content_hash,
                     priority=item.priority,
-                    status="gold" if gold is not None else "open",
+                    status="gold" if gold is not None else initial_status(project),
                     slots=0 if gold is not None else project.policy.wanted(0),
                     n_labels=0,
                     n_live=0,
@@ -166,8 +167,8 @@ def list_items(
     status: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     after, limit = decode_cursor(cursor), check_limit(limit)
-    if status not in (None, "open", "done", "gold"):
-        raise InvalidInput("status: must be 'open', 'done' or 'gold'", field="status")
+    if status not in (None, "open", "done", "gold", "model"):
+        raise InvalidInput("status: must be 'open', 'done', 'gold' or 'model'", field="status")
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         query = (

@@ -19,6 +19,57 @@ from datafab.store.tables import guidelines, items, projects
 AGGREGATION_METHODS = ("auto", "majority", "dawid_skene", "one_coin", "glad", "mace")
 
 
+class ModelPolicy(BaseModel):
+    """How models take part in a project (see docs: hybrid production). Off by default: a
+    model contributor is then a contributor like any other, its votes weighed by its skill."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    first: bool = Field(
+        False, description="Items go to a model contributor before people: it pre-labels, "
+        "drafts, or (with auto_accept) finishes them."
+    )
+    auto_accept: bool = Field(
+        False, description="Accept a model's answer without a person when it is confident "
+        "and its gold accuracy at that confidence supports target_accuracy (needs first)."
+    )
+    accept_confidence: float = Field(
+        0.9, ge=0.5, le=1.0, description="Least calibrated confidence a model answer needs "
+        "to be accepted alone."
+    )
+    target_accuracy: float = Field(
+        0.9, ge=0.5, le=1.0, description="Accuracy an accepted model answer must reach, "
+        "measured on gold at that confidence (lower 90% bound)."
+    )
+    min_gold: int = Field(
+        20, ge=1, le=100_000, description="Gold answers at that confidence the model must "
+        "have given before any answer of it is accepted alone."
+    )
+    audit_rate: float = Field(
+        0.05, ge=0.0, le=1.0, description="Share of acceptable model answers still sent to "
+        "people, to keep measuring the model."
+    )
+    suggest: bool = Field(
+        False, description="People see the model's answer as a suggestion (a pre-label, or "
+        "a draft to critique and edit) in their lease (needs first)."
+    )
+    vote: bool = Field(
+        False, description="A model answer on an item that goes to people counts as one "
+        "vote, weighed by the model's measured skill (needs first)."
+    )
+    wait_seconds: int = Field(
+        600, ge=1, le=7 * 86_400, description="Items no model has answered this long after "
+        "upload go to people: the line keeps running without models."
+    )
+
+    @model_validator(mode="after")
+    def _needs_first(self) -> ModelPolicy:
+        for name in ("auto_accept", "suggest", "vote"):
+            if getattr(self, name) and not self.first:
+                raise ValueError(f"{name} needs first: true (a model answers before people)")
+        return self
+
+
 class QualityPolicy(BaseModel):
     """How many labels an item gets and when it is done."""
 
@@ -40,6 +91,10 @@ class QualityPolicy(BaseModel):
     )
     lease_seconds: int | None = Field(
         None, ge=10, le=86_400, description="Lease length; the server default when unset."
+    )
+    models: ModelPolicy = Field(
+        default_factory=ModelPolicy, description="How models take part: first, auto_accept, "
+        "suggest, vote, and the thresholds that keep model answers honest."
     )
 
     @model_validator(mode="after")
@@ -118,6 +173,7 @@ def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> 
     spec: ProjectSpec = _validated(ProjectSpec, raw)
     primitive = get_primitive(spec.primitive)
     settings = primitive.parse_settings(spec.settings)
+    _check_models(spec.policy, primitive, settings)
     now = foundry.now()
     values = dict(
         organization_id=organization,
@@ -144,6 +200,17 @@ def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> 
     except IntegrityError as exc:
         raise Conflict(f"name: a project named {spec.name!r} exists", field="name") from exc
     return get_project(foundry, organization, pid)
+
+
+def _check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseModel) -> None:
+    """Rules between the models block and the primitive: a model answer can only stand alone
+    where answers are categorical (its confidence and gold accuracy then mean something)."""
+    if policy.models.auto_accept and primitive.class_names(settings) is None:
+        raise InvalidInput(
+            f"policy.models.auto_accept: {primitive.name} answers are not categorical; a "
+            "model's answer can stand alone only in classify or compare projects",
+            field="policy.models.auto_accept",
+        )
 
 
 def load_project(conn: Connection, organization: int | None, project_id: int) -> Project:
@@ -215,6 +282,7 @@ def update_project(
                     mode="json"
                 )
             if patch.policy is not None:
+                _check_models(patch.policy, project.primitive, project.settings)
                 values["policy"] = patch.policy.model_dump(mode="json")
             if patch.required_skills is not None:
                 values["required_skills"] = patch.required_skills

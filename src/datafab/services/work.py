@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import quality
+from datafab.services import hybrid, quality
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -37,15 +37,19 @@ class Lease:
     data: dict[str, Any]
     expires_at: float
     guideline_version: int
+    suggestion: dict[str, Any] | None = None  # a model's answer, where the project shows it
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        out = {
             "id": self.id,
             "project_id": self.project_id,
             "expires_at": self.expires_at,
             "guideline_version": self.guideline_version,
             "item": {"id": self.item_id, "external_id": self.external_id, "data": self.data},
         }
+        if self.suggestion is not None:
+            out["suggestion"] = self.suggestion
+        return out
 
 
 @dataclass(frozen=True)
@@ -76,10 +80,22 @@ class SubmissionIn(BaseModel):
     answer: dict[str, Any]
     seconds_spent: float | None = Field(None, ge=0, le=86_400)
     draft: dict[str, Any] | None = None
+    confidence: float | None = Field(
+        None, ge=0.0, le=1.0, description="A model's calibrated confidence in its answer."
+    )
+    usage: hybrid.UsageIn | None = Field(None, description="What a model's answer cost.")
 
 
 class BatchSubmissionIn(SubmissionIn):
     lease_id: int
+
+
+class ReleaseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field("skipped", pattern="^(skipped|malformed|failed)$",
+                        description="Why the lease comes back: skipped, malformed, failed.")
+    usage: hybrid.UsageIn | None = Field(None, description="What a model's failed try cost.")
 
 
 def lease_items(
@@ -102,12 +118,15 @@ def lease_items(
                "expires": expires}
         n_gold = sum(_RANDOM.random() < project.policy.gold_rate for _ in range(n))
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
-        claims = leasing.claim(conn, n=n - len(gold), **who) if n > len(gold) else []
+        claims = (hybrid.claim(conn, project, contributor, n=n - len(gold), now=now,
+                               expires=expires) if n > len(gold) else [])
+        shown = hybrid.suggestions(conn, project, contributor,
+                                   [c.item_id for c in claims + gold])
     for claim in gold:  # unannounced: anywhere in the batch
         claims.insert(_RANDOM.randint(0, len(claims)), claim)
     return [
         Lease(c.lease_id, project.id, c.item_id, c.external_id, c.data, c.expires_at,
-              project.guideline_version)
+              project.guideline_version, shown.get(c.item_id))
         for c in claims
     ]
 
@@ -211,14 +230,30 @@ class _Turn:
         answer = project.primitive.parse_answer(
             project.settings, item.data, body.answer, f"{prefix}answer"
         )
+        if body.usage is not None and self.contributor.kind != "model":
+            raise InvalidInput(f"{prefix}usage: only a model reports usage",
+                               field=f"{prefix}usage")
+        model_turn = hybrid.ModelTurn.of(self.conn, project, self.contributor, item,
+                                         body.confidence)
         submission_id = submitting.insert_submission(
             self.conn, lease=self.lease_id, project=project.id, item=item.id,
             contributor=self.contributor.id, answer=answer, seconds=body.seconds_spent,
-            version=project.guideline_version, draft=body.draft, counted=True, now=self.now,
+            version=project.guideline_version,
+            draft=body.draft or hybrid.shown_draft(self.conn, project, self.contributor, item.id),
+            counted=model_turn.counted if model_turn else True, now=self.now,
         )
+        hybrid.record_usage(self.conn, project.id, self.contributor, item.id, body.usage,
+                            "answered", self.now)
         if item.status == "gold":
             feedback = self._score_gold(answer, evidence)
+            hybrid.note_gold(self.conn, project, self.contributor, submission_id,
+                             body.confidence, feedback["correct"], self.now)
             return Receipt(submission_id, self.lease_id, item.id, False, feedback)
+        if model_turn is not None:
+            done = model_turn.settle(submission_id, answer, self.now, evidence)
+            return Receipt(submission_id, self.lease_id, item.id, done)
+        if body.confidence is not None:
+            hybrid.mark_confidence(self.conn, submission_id, body.confidence)
         done = self._settle(answer, evidence)
         return Receipt(submission_id, self.lease_id, item.id, done)
 
@@ -293,12 +328,23 @@ def renew_lease(foundry: Foundry, contributor: Contributor, lease_id: int) -> fl
     return expires
 
 
-def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int) -> None:
-    """Hand a lease back unanswered: the item returns to the pool (not to this contributor)."""
+def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
+                  raw: Any = None) -> None:
+    """Hand a lease back unanswered: the item returns to the pool (not to this contributor).
+    A model's item goes on to people; a model may report what the failed try cost."""
+    body = _parse(ReleaseIn, raw if raw is not None else {}, None)
+    if body.usage is not None and contributor.kind != "model":
+        raise InvalidInput("usage: only a model reports usage", field="usage")
     now = foundry.now()
     with foundry.db.write() as conn:
         if not leasing.release(conn, lease=lease_id, contributor=contributor.id, now=now):
             raise _lease_refusal(conn, lease_id, contributor.id, now)
+        held = conn.execute(
+            select(leases.c.item_id, leases.c.project_id).where(leases.c.id == lease_id)
+        ).one()
+        hybrid.after_release(conn, contributor, held.item_id)
+        hybrid.record_usage(conn, held.project_id, contributor, held.item_id, body.usage,
+                            body.reason, now)
 
 
 def expire_leases(foundry: Foundry) -> int:

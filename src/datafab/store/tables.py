@@ -173,6 +173,10 @@ submissions = Table(
     Column("draft", Json),
     Column("counted", Boolean, nullable=False, server_default=text("true")),
     Column("created_at", Double, nullable=False),
+    # A model's stated (calibrated) confidence, and what the line did with its answer:
+    # accepted (the record, no person), audit / people (the item went on to people).
+    Column("confidence", Double),
+    Column("route", String(16)),
     Index("ix_submissions_project_id_id", "project_id", "id"),
 )
 
@@ -223,4 +227,49 @@ Index(
     items.c.project_id,
     sqlite_where=text("status = 'gold'"),
     postgresql_where=text("status = 'gold'"),
+)
+
+# Items waiting for a model's answer (status 'model') before people get them.
+Index(
+    "ix_items_model_stage",
+    items.c.project_id,
+    items.c.id,
+    sqlite_where=text("status = 'model'"),
+    postgresql_where=text("status = 'model'"),
+)
+
+# What the models cost: one row per model call (or per answer, for a worker that reports its
+# retries together), with tokens and price. ``outcome``: answered, malformed, failed, candidate.
+model_usage = Table(
+    "model_usage",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    Column("contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE")),
+    Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("model", String(200), nullable=False),
+    Column("outcome", String(16), nullable=False),
+    Column("calls", Integer, nullable=False, server_default="1"),
+    Column("prompt_tokens", Integer, nullable=False, server_default="0"),
+    Column("completion_tokens", Integer, nullable=False, server_default="0"),
+    Column("cost", Double, nullable=False, server_default="0"),
+    Column("seconds", Double, nullable=False, server_default="0"),
+    Column("created_at", Double, nullable=False),
+    Index("ix_model_usage_project_id_created_at", "project_id", "created_at"),
+)
+
+# A model's answers on gold by stated confidence (bins of width 1/CONFIDENCE_BINS): how often
+# it is right when it says it is this sure. Routing reads it; the effort report shows it.
+model_calibration = Table(
+    "model_calibration",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("bin", Integer, primary_key=True, autoincrement=False),
+    Column("seen", Integer, nullable=False, server_default="0"),
+    Column("correct", Integer, nullable=False, server_default="0"),
+    Column("confidence_sum", Double, nullable=False, server_default="0"),
+    Column("updated_at", Double, nullable=False),
 )
