@@ -92,6 +92,10 @@ class Client:
     def refit(self, project_id: int) -> dict[str, Any]:
         return self._call("POST", f"/v1/projects/{project_id}/refit")
 
+    def effort(self, project_id: int, *, bucket: int = 86_400) -> dict[str, Any]:
+        """People's labels and seconds per record, model calls and cost, over time."""
+        return self._call("GET", f"/v1/projects/{project_id}/effort", params={"bucket": bucket})
+
     # -- requester: items, records, exports ----------------------------------------------
     def upload_items(
         self, project_id: int, items: Iterable[dict[str, Any]], *, batch_size: int = UPLOAD_BATCH
@@ -171,13 +175,16 @@ class Client:
 
     def submit(
         self, lease_id: int, answer: dict[str, Any], *, seconds_spent: float | None = None,
-        draft: dict[str, Any] | None = None,
+        draft: dict[str, Any] | None = None, confidence: float | None = None,
+        usage: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
+        """Answer a lease. A model adds its calibrated ``confidence`` and its ``usage``
+        (model, calls, prompt_tokens, completion_tokens, cost, seconds)."""
         body: dict[str, Any] = {"answer": answer}
-        if seconds_spent is not None:
-            body["seconds_spent"] = seconds_spent
-        if draft is not None:
-            body["draft"] = draft
+        for key, value in (("seconds_spent", seconds_spent), ("draft", draft),
+                           ("confidence", confidence), ("usage", usage)):
+            if value is not None:
+                body[key] = value
         return self._call("POST", f"/v1/leases/{lease_id}/submit", json=body)
 
     def submit_many(self, submissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -188,8 +195,12 @@ class Client:
     def renew(self, lease_id: int) -> dict[str, Any]:
         return self._call("POST", f"/v1/leases/{lease_id}/renew")
 
-    def release(self, lease_id: int) -> dict[str, Any]:
-        return self._call("POST", f"/v1/leases/{lease_id}/release")
+    def release(
+        self, lease_id: int, *, reason: str | None = None, usage: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Give a lease back unanswered (``reason``: skipped, malformed, failed)."""
+        body = {k: v for k, v in (("reason", reason), ("usage", usage)) if v is not None}
+        return self._call("POST", f"/v1/leases/{lease_id}/release", json=body or None)
 
     def instructions(self, project_id: int) -> dict[str, Any]:
         return self._call("GET", f"/v1/projects/{project_id}/instructions")
