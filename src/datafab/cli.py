@@ -230,6 +230,110 @@ def import_(
     )
 
 
+Server = Annotated[
+    str, typer.Option(envvar="DATAFAB_URL", help="The Datafab server's URL.")
+]
+
+
+@app.command()
+def worker(
+    model: Annotated[str, typer.Option(help="The model's name at its endpoint (or a label "
+                                       "for the built-in learner).")],
+    project: Annotated[int, typer.Option(help="Project id.")],
+    token: Annotated[str, typer.Option(envvar="DATAFAB_TOKEN", show_default=False,
+                                       help="The model contributor's token.")],
+    server: Server = "http://127.0.0.1:8000",
+    backend: Annotated[str, typer.Option(help="Model backend: openai (any OpenAI-compatible "
+                                         "endpoint) or learner (built in).")] = "openai",
+    base_url: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_BASE_URL",
+                                          help="The endpoint's /v1 URL (vLLM, Ollama, "
+                                          "llama.cpp, TGI, a hosted API).")]
+    = "http://127.0.0.1:8080/v1",
+    model_api_key: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_API_KEY",
+                                               show_default=False,
+                                               help="The endpoint's API key.")] = "none",
+    api_key: Annotated[str | None, typer.Option(envvar="DATAFAB_API_KEY", show_default=False,
+                                                help="Requester key: the learner reads the "
+                                                "project's records with it.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
+    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
+    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
+    batch: Annotated[int, typer.Option(help="Leases per request to Datafab.")] = 8,
+    price_prompt: Annotated[float, typer.Option(help="Price per million prompt "
+                                                "tokens.")] = 0.0,
+    price_completion: Annotated[float, typer.Option(help="Price per million completion "
+                                                    "tokens.")] = 0.0,
+    forever: Annotated[bool, typer.Option(help="Keep polling for work.")] = False,
+) -> None:
+    """Run a model as a contributor: lease, answer, submit through the REST API."""
+    from datafab.models import get_backend
+    from datafab.models.worker import ModelWorker
+    from datafab.sdk import Client
+
+    try:
+        cls = get_backend(backend)
+        if backend == "learner":
+            if not api_key:
+                console.print("[red]error:[/red] the learner needs --api-key to read records")
+                raise typer.Exit(code=2)
+            engine = cls(model=model, server=server, api_key=api_key, project=project)
+        else:
+            engine = cls(model=model, base_url=base_url, api_key=model_api_key,
+                         timeout=timeout, max_retries=max_retries, concurrency=concurrency,
+                         price_prompt=price_prompt, price_completion=price_completion)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    with Client(server, token) as client:
+        stats = ModelWorker(client, engine, project, batch=batch,
+                            concurrency=concurrency).run(forever=forever)
+    engine.close()
+    console.print(json.dumps(stats.to_dict(), indent=1))
+
+
+@app.command()
+def candidates(
+    project: Annotated[int, typer.Option(help="The compare or rank project to fill.")],
+    models: Annotated[str, typer.Option(help="Comma-separated model names, e.g. a,b.")],
+    prompts: Annotated[Path, typer.Option(help="JSONL of bare prompts: {external_id, "
+                                          "prompt, system?}.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    base_url: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_BASE_URL",
+                                          help="The endpoint's /v1 URL.")]
+    = "http://127.0.0.1:8080/v1",
+    model_api_key: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_API_KEY",
+                                               show_default=False,
+                                               help="The endpoint's API key.")] = "none",
+    samples: Annotated[int, typer.Option(help="Responses per model and prompt.")] = 1,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.8,
+    top_p: Annotated[float | None, typer.Option(help="Nucleus sampling.")] = None,
+    max_tokens: Annotated[int, typer.Option(help="Longest response.")] = 1024,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed, where served.")] = None,
+) -> None:
+    """Sample responses from models for bare prompts; upload them as compare/rank items.
+    Prints how many items were created alone on the last line."""
+    from datafab.models.candidates import Sampling, sample_candidates
+    from datafab.sdk import Client
+
+    names = [m.strip() for m in models.split(",") if m.strip()]
+    try:
+        rows = [json.loads(line) for line in prompts.read_text().splitlines() if line.strip()]
+    except (OSError, ValueError) as exc:
+        console.print(f"[red]error:[/red] {prompts}: {exc}")
+        raise typer.Exit(code=2) from exc
+    sampling = Sampling(n=samples, temperature=temperature, top_p=top_p,
+                        max_tokens=max_tokens, seed=seed)
+    try:
+        with Client(server, api_key) as client:
+            result = sample_candidates(client, project, rows, names, sampling,
+                                       base_url=base_url, api_key=model_api_key)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{result['created']} items created, {result['unchanged']} unchanged, "
+                  f"{result['skipped']} prompts skipped (a model failed)")
+    print(result["created"])
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

@@ -15,7 +15,16 @@ from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
 from datafab.errors import InvalidInput
-from datafab.services import effort, exports, imports, items, projects, quality, records
+from datafab.services import (
+    candidates,
+    effort,
+    exports,
+    imports,
+    items,
+    projects,
+    quality,
+    records,
+)
 from datafab.services.items import ItemIn
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
@@ -115,6 +124,21 @@ def upload_items(
 ) -> dict[str, int]:
     raw = [item.model_dump(exclude_none=True) for item in body.items]
     return items.upload_items(foundry, org, project_id, raw).to_dict()
+
+
+class CandidatesUpload(BaseModel):
+    candidates: list[dict[str, Any]] = Field(
+        description="Per bare prompt: external_id, prompt, system?, and 2 to 9 sampled "
+        "responses {model, content, params, usage?}."
+    )
+
+
+@router.post("/{project_id}/candidates")
+def add_candidates(
+    project_id: int, body: CandidatesUpload, org: Requester, foundry: FoundryDep
+) -> dict[str, int]:
+    """Models' sampled responses to bare prompts, as compare pairs or rank lists."""
+    return candidates.add_candidates(foundry, org, project_id, body.candidates).to_dict()
 
 
 @router.get("/{project_id}/items")

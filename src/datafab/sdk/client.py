@@ -112,6 +112,12 @@ class Client:
             self._add(totals, self._upload(project_id, batch))
         return totals
 
+    def add_candidates(self, project_id: int,
+                       candidates: list[dict[str, Any]]) -> dict[str, int]:
+        """Sampled responses to bare prompts become the project's compare or rank items."""
+        return self._call("POST", f"/v1/projects/{project_id}/candidates",
+                          json={"candidates": candidates})
+
     def items(self, project_id: int, *, status: str | None = None) -> Iterator[dict[str, Any]]:
         return self._pages(f"/v1/projects/{project_id}/items", {"status": status})
 
