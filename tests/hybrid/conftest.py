@@ -29,6 +29,7 @@ class Line:
     url: str
     foundry: object
     requester: Client
+    requester_key: str
     model_token: str
 
     def client(self, token: str) -> Client:
@@ -48,5 +49,5 @@ def line(live_server):
     _, key = create_organization(foundry, "Hybrid Lab")
     _, model_token = create_contributor(foundry, {"name": "scripted-7b", "kind": "model"})
     requester = Client(url, key)
-    yield Line(url, foundry, requester, model_token)
+    yield Line(url, foundry, requester, key, model_token)
     requester.close()
