@@ -346,3 +346,17 @@ def test_effort_series_by_time(foundry, clock, make_org):
     assert [s["human_seconds"] for s in report["series"]] == [10.0, 14.0]
     assert report["people"]["labels_per_record"] == 1.0
     assert report["people"]["seconds_per_record"] == 6.0
+
+
+def test_a_model_can_meet_more_gold_than_people(foundry, make_org):
+    org = make_org()
+    project = _project(foundry, org, gold_rate=0.0, models={"first": True, "gold_rate": 0.5})
+    _upload(foundry, org, project, 200, gold=200)
+    model, person = _who(foundry, "m", "model"), _who(foundry, "ann")
+    gold = [lease for lease in work.lease_items(foundry, model, project.id, 100)
+            if lease.external_id.startswith("g")]
+    assert 30 < len(gold) < 70
+    for lease in work.lease_items(foundry, model, project.id, 100):
+        work.release_lease(foundry, model, lease.id)
+    assert not any(lease.external_id.startswith("g")
+                   for lease in work.lease_items(foundry, person, project.id, 100))

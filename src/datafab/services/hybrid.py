@@ -75,6 +75,12 @@ def claim(conn: Connection, project: Project, contributor: Contributor, *, n: in
     return leasing.claim(conn, **who)
 
 
+def gold_rate(project: Project, contributor: Contributor) -> float:
+    """How much gold this contributor's leases carry: a model may have a rate of its own."""
+    own = project.policy.models.gold_rate
+    return own if contributor.kind == "model" and own is not None else project.policy.gold_rate
+
+
 def suggestions(conn: Connection, project: Project, contributor: Contributor,
                 item_ids: list[int]) -> dict[int, dict[str, Any]]:
     """The model answers a person may see on these items (none for models, none unless the

@@ -57,6 +57,11 @@ class ModelPolicy(BaseModel):
         False, description="A model answer on an item that goes to people counts as one "
         "vote, weighed by the model's measured skill (needs first)."
     )
+    gold_rate: float | None = Field(
+        None, ge=0.0, le=0.5, description="Share of a model's leases that are gold (the "
+        "project's gold_rate when unset): a model's gold costs no person anything, and its "
+        "accuracy must be measured before its answers may stand alone."
+    )
     wait_seconds: int = Field(
         600, ge=1, le=7 * 86_400, description="Items no model has answered this long after "
         "upload go to people: the line keeps running without models."

@@ -116,7 +116,8 @@ def lease_items(
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
         who = {"project": project.id, "contributor": contributor.id, "now": now,
                "expires": expires}
-        n_gold = sum(_RANDOM.random() < project.policy.gold_rate for _ in range(n))
+        rate = hybrid.gold_rate(project, contributor)
+        n_gold = sum(_RANDOM.random() < rate for _ in range(n))
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
         claims = (hybrid.claim(conn, project, contributor, n=n - len(gold), now=now,
                                expires=expires) if n > len(gold) else [])
