@@ -287,7 +287,7 @@ def worker(
         stats = ModelWorker(client, engine, project, batch=batch,
                             concurrency=concurrency).run(forever=forever)
     engine.close()
-    console.print(json.dumps(stats.to_dict(), indent=1))
+    print(json.dumps(stats.to_dict()))  # one line a script can read
 
 
 @app.command()
