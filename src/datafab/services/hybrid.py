@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection
 
+from datafab.foundry import Foundry
 from datafab.primitives import Outcome, Vote
 from datafab.quality import routing
 from datafab.quality.calibration import at_or_above, confidence_bin
@@ -138,19 +139,20 @@ def note_gold(conn: Connection, project: Project, contributor: Contributor, subm
 class ModelTurn:
     """A model's answer to an item in the model stage: routed before it is stored."""
 
-    def __init__(self, conn: Connection, project: Project, contributor: Contributor, item,
-                 confidence: float | None) -> None:
+    def __init__(self, foundry: Foundry, conn: Connection, project: Project,
+                 contributor: Contributor, item, confidence: float | None) -> None:
+        self.foundry = foundry
         self.conn, self.project, self.contributor, self.item = conn, project, contributor, item
         self.confidence = confidence
         self.decision = self._decide()
 
     @classmethod
-    def of(cls, conn, project: Project, contributor: Contributor, item,
-           confidence: float | None) -> ModelTurn | None:
+    def of(cls, foundry: Foundry, conn: Connection, project: Project,
+           contributor: Contributor, item, confidence: float | None) -> ModelTurn | None:
         """The model turn, if this answer is a model's first answer to a waiting item."""
         if item.status != "model" or contributor.kind != "model":
             return None
-        return cls(conn, project, contributor, item, confidence)
+        return cls(foundry, conn, project, contributor, item, confidence)
 
     def _decide(self) -> routing.Decision:
         policy = self.project.policy.models
@@ -189,7 +191,8 @@ class ModelTurn:
         if self.counted:
             votes = [Vote(contributor=r.contributor_id, answer=r.answer)
                      for r in submitting.votes(self.conn, item.id)]
-            outcome = quality.item_outcome(self.conn, project, item.data, votes)
+            outcome = quality.item_outcome(self.foundry, self.conn, project, item.data, votes,
+                                           evidence)
             store_record(self.conn, project.id, item.id, outcome, len(votes), now)
             gained = quality.label_evidence(project, answer, outcome)
             if gained is not None:

@@ -234,8 +234,8 @@ class _Turn:
         if body.usage is not None and self.contributor.kind != "model":
             raise InvalidInput(f"{prefix}usage: only a model reports usage",
                                field=f"{prefix}usage")
-        model_turn = hybrid.ModelTurn.of(self.conn, project, self.contributor, item,
-                                         body.confidence)
+        model_turn = hybrid.ModelTurn.of(self.foundry, self.conn, project, self.contributor,
+                                         item, body.confidence)
         submission_id = submitting.insert_submission(
             self.conn, lease=self.lease_id, project=project.id, item=item.id,
             contributor=self.contributor.id, answer=answer, seconds=body.seconds_spent,
