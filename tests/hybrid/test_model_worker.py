@@ -169,3 +169,49 @@ def test_a_model_that_is_down_leaves_the_line_to_people(line, chat, scripted):
     assert pauses == [30, 30]  # it backs off once three or more failed in a row
     _people_finish(line, project, n_people=1)
     assert line.requester.progress(project["id"])["done"] == 10
+
+
+def test_a_judge_compares_through_the_normal_path(line, chat, scripted):
+    scripted.reply = lambda messages: json.dumps(
+        {"answer": {"choice": "a", "strength": "clear", "rationale": "a is kinder"},
+         "confidence": 0.8})
+    project = line.requester.create_project("judged", "compare",
+                                            policy={"min_labels": 2, "max_labels": 2})
+    line.requester.upload_items(project["id"], [
+        {"external_id": f"c{i}", "data": {"prompt": "Greet me.", "a": {"content": "Hello!"},
+                                          "b": {"content": "What."}}} for i in range(3)])
+    backend = _backend(chat)
+    with line.model_client() as client:
+        stats = ModelWorker(client, backend, project["id"]).run()
+    backend.close()
+    assert stats.answered == 3
+    person = line.person("ann")
+    for lease in person.lease(project["id"], 3):
+        person.submit(lease["id"], {"choice": "a"})
+    records = list(line.requester.records(project["id"]))
+    assert all(r["final"] and r["n_submissions"] == 2 and r["answer"]["choice"] == "a"
+               for r in records)
+    (model,) = line.requester.effort(project["id"])["models"]
+    assert model["agreement_with_people"] == 1.0 and model["routes"] == {
+        "accepted": 0, "audit": 0, "people": 0}
+
+
+def test_a_model_drafts_and_a_person_edits(line, chat, scripted):
+    scripted.reply = lambda messages: '{"answer": {"final": "Paris is the capital."}}'
+    project = line.requester.create_project(
+        "drafts", "write", policy={"models": {"first": True, "suggest": True}})
+    line.requester.upload_items(project["id"], [
+        {"external_id": "w1", "data": {"prompt": "What is the capital of France?"}}])
+    backend = _backend(chat)
+    with line.model_client() as client:
+        assert ModelWorker(client, backend, project["id"]).run().answered == 1
+    backend.close()
+    person = line.person("ann")
+    (lease,) = person.lease(project["id"])
+    draft = lease["suggestion"]["answer"]["final"]
+    person.submit(lease["id"], {"final": "Paris is the capital of France.", "draft": draft},
+                  seconds_spent=12.0)
+    (record,) = line.requester.records(project["id"])
+    assert record["answer"]["draft"] == draft and record["answer"]["edit_distance"] == 10
+    drafts = line.requester.effort(project["id"])["suggestions"]
+    assert drafts["edited"] == 1 and drafts["mean_seconds"] == 12.0
