@@ -42,6 +42,35 @@ def _num(value: float | None, digits: int = 2) -> str:
 templates.env.filters.update(when=_when, pct=_pct, num=_num)
 
 
+def describe_answer(answer) -> str:
+    """An expected answer in words, for the feedback after a gold item."""
+    if not isinstance(answer, dict):
+        return str(answer)
+    if "label" in answer:
+        return str(answer["label"])
+    if "labels" in answer:
+        return ", ".join(answer["labels"]) or "no label"
+    if "choice" in answer:
+        choice = {"a": "Response 1", "b": "Response 2", "tie": "about the same"}.get(
+            answer["choice"], answer["choice"])
+        return f"{choice} ({answer['strength']})" if answer.get("strength") else choice
+    if "order" in answer:
+        return " > ".join(f"Response {i + 1}" for i in answer["order"] if isinstance(i, int))
+    if "ratings" in answer:
+        return ", ".join(f"step {i + 1}: {r:+d}" for i, r in enumerate(answer["ratings"]))
+    if "scores" in answer:
+        return ", ".join(f"{k}: {v}" for k, v in answer["scores"].items())
+    if "spans" in answer:
+        return ", ".join(f"{s['label']} [{s['start']}:{s['end']}]" for s in answer["spans"]) or (
+            "no spans")
+    if "final" in answer:
+        return answer["final"]
+    return json.dumps(answer, ensure_ascii=False)
+
+
+templates.env.globals["describe_answer"] = describe_answer
+
+
 class LoginRequired(Exception):
     """The page needs a signed-in contributor, requester or operator."""
 

@@ -8,7 +8,6 @@ gold item) and the task after that. Without JavaScript the same forms post and r
 
 from __future__ import annotations
 
-import json
 import re
 
 from fastapi import APIRouter, Request
@@ -40,33 +39,6 @@ def text_segments(text: str) -> list[tuple[str, int, int, bool]]:
     return out
 
 
-def describe_answer(answer) -> str:
-    """An expected answer in words, for the feedback after a gold item."""
-    if not isinstance(answer, dict):
-        return str(answer)
-    if "label" in answer:
-        return str(answer["label"])
-    if "labels" in answer:
-        return ", ".join(answer["labels"]) or "no label"
-    if "choice" in answer:
-        choice = {"a": "Response 1", "b": "Response 2", "tie": "about the same"}.get(
-            answer["choice"], answer["choice"])
-        return f"{choice} ({answer['strength']})" if answer.get("strength") else choice
-    if "order" in answer:
-        return " > ".join(f"Response {i + 1}" for i in answer["order"] if isinstance(i, int))
-    if "ratings" in answer:
-        return ", ".join(f"step {i + 1}: {r:+d}" for i, r in enumerate(answer["ratings"]))
-    if "scores" in answer:
-        return ", ".join(f"{k}: {v}" for k, v in answer["scores"].items())
-    if "spans" in answer:
-        return ", ".join(f"{s['label']} [{s['start']}:{s['end']}]" for s in answer["spans"]) or (
-            "no spans")
-    if "final" in answer:
-        return answer["final"]
-    return json.dumps(answer, ensure_ascii=False)
-
-
-templates.env.globals["describe_answer"] = describe_answer
 templates.env.globals["text_segments"] = text_segments
 templates.env.globals["skip_reasons"] = workbench.SKIP_REASONS
 templates.env.globals["flag_reasons"] = item_flags.REASONS
