@@ -103,7 +103,7 @@ def records_page(request: Request, project_id: int, org: RequesterSession,
     except InvalidInput as exc:
         errors = field_errors(exc)
     partial = bool(request.headers.get("hx-request"))
-    template = "dashboard/_records_table.html" if partial else "dashboard/records.html"
+    template = "dashboard/_records_section.html" if partial else "dashboard/records.html"
     query = "&".join(f"{k}={v}" for k, v in values.items() if v)
     return page(request, template, 422 if errors else 200, title=f"Records: {row.project.name}",
                 row=row, records=page_rows, next_cursor=next_cursor, values=values,
