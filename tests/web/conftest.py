@@ -161,7 +161,7 @@ def site(sqlite_template, tmp_path_factory):
 def chromium():
     if not os.path.exists(CHROMIUM):
         if os.environ.get("CI"):
-            pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get install chromium)")
+            pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (apt-get chromium)")
         pytest.skip(f"{CHROMIUM} is not installed (apt-get install -y chromium)")
     from playwright.sync_api import sync_playwright
 

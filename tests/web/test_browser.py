@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from datafab.errors import DatafabError
 from datafab.services import logins, profiles, work
 from datafab.services.accounts import Contributor
 
@@ -41,7 +42,10 @@ A11Y_CHECK = """() => {
     return {r: p[0], g: p[1], b: p[2], a: p.length > 3 ? p[3] : 1};
   };
   const lum = (c) => {
-    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+    const f = (v) => {
+      v /= 255;
+      return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+    };
     return 0.2126 * f(c.r) + 0.7152 * f(c.g) + 0.0722 * f(c.b);
   };
   const background = (el) => {
@@ -343,7 +347,7 @@ def test_operator_removes_a_contributor_and_their_leases_return(site, browser_pa
     page.wait_for_selector(f"#member-{bob.id} .status-removed")
     assert "2 leases returned to the pool" in page.inner_text(f"#member-{bob.id}")
     assert projects.progress(site.foundry, org, project_id)["live_leases"] == before["live_leases"]
-    with pytest.raises(Exception):
+    with pytest.raises(DatafabError):
         work.submit(site.foundry, bob, held[0].id, {"answer": {"order": [0, 1, 2]}})
 
     page.goto(site.url + "/ops/gold")

@@ -22,7 +22,7 @@ from datafab.errors import Conflict, InvalidInput, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
-from datafab.store.tables import api_keys, contributors
+from datafab.store.tables import api_keys, contributors, organizations
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
@@ -132,6 +132,13 @@ def requester_by_key(foundry: Foundry, key: str) -> tuple[int, str]:
     except Unauthorized as exc:
         raise Unauthorized(f"api_key: {exc.message}", field="api_key") from exc
     return org, digest(key)
+
+
+def organization_name(foundry: Foundry, organization: int) -> str:
+    with foundry.db.read() as conn:
+        name = conn.execute(select(organizations.c.name)
+                            .where(organizations.c.id == organization)).scalar()
+    return name or f"organization {organization}"
 
 
 def requester_by_digest(foundry: Foundry, key_digest: str) -> int:

@@ -112,7 +112,7 @@ def requester_login(request: Request, form: Posted, foundry: PageFoundry) -> Res
         return page(request, "accounts/requester_login.html", status,
                     title="Requester log in", errors=errors, next=target)
     sessions.start(request, sessions.fresh(foundry.now(), "requester", org, key_digest,
-                                           name=f"organization {org}"))
+                                           name=logins.organization_name(foundry, org)))
     return redirect(request, target)
 
 

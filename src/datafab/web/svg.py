@@ -23,6 +23,17 @@ def _ticks(top: float, n: int = 4) -> list[float]:
     return [top * i / n for i in range(n + 1)]
 
 
+def nice_top(value: float, n: int = 4) -> float:
+    """The smallest round axis top (n steps of 1, 2 or 5 × 10^k, at least 1) above value."""
+    step = 1.0
+    while step * n < value:
+        for factor in (2, 2.5, 2):
+            step *= factor
+            if step * n >= value:
+                break
+    return step * n
+
+
 def _frame(width: int, height: int, title: str, summary: str, body: list[str]) -> Markup:
     label = escape(f"{title}. {summary}")
     head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -55,7 +66,7 @@ def bar_chart(values: Sequence[float], labels: Sequence[str], *, title: str, x_l
               y_label: str, width: int = 480, height: int = 220,
               every: int = 1) -> Markup:
     """Bars for ``values``; every ``every``-th bar gets its label under the axis."""
-    top = max(max(values, default=0), 1)
+    top = nice_top(max(values, default=0))
     plot_w = width - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     n = max(len(values), 1)
