@@ -413,3 +413,39 @@ def test_web_never_touches_the_store():
                 continue
             for module in names:
                 assert not module.startswith(("sqlalchemy", "datafab.store")), (path.name, module)
+
+
+ANSWERS = {
+    "classify": {"label": "positive"},
+    "compare": {"choice": "a", "strength": "clear"},
+    "rank": {"order": [2, 0, 1]},
+    "spans": {"spans": [{"start": 0, "end": 3, "label": "PERSON"}]},
+    "steps": {"ratings": [1, 1, -1], "explanation": "off by one"},
+    "write": {"final": "A better sentence.", "critique": "too vague"},
+    "trajectory": {"steps": [{"type": "thought", "text": "look it up"},
+                             {"type": "final", "text": "It is sunny."}]},
+    "grade": {"scores": {"accuracy": 4, "clarity": 5}},
+}
+
+
+def test_every_primitive_shows_on_the_dashboard(client, foundry, make_worker):
+    from .conftest import PRIMITIVES, seed
+
+    seeded = seed(foundry)
+    who = accounts.authenticate_contributor(foundry, make_worker("w").token)
+    token = csrf_of(client, "/dashboard/login")
+    client.post("/dashboard/login", data={"csrf": token, "api_key": seeded.api_key})
+    for primitive in PRIMITIVES:
+        project_id = seeded.projects[primitive]
+        for lease in work.lease_items(foundry, who, project_id, 2):
+            work.submit(foundry, who, lease.id, {"answer": ANSWERS[primitive]})
+        page = client.get(f"/dashboard/projects/{project_id}")
+        assert page.status_code == 200, primitive
+        assert page.text.count('class="chart"') == 3
+        records = client.get(f"/dashboard/projects/{project_id}/records?disagreement=")
+        assert records.status_code == 200
+        record_id = re.search(r'/records/(\d+)"', records.text).group(1)
+        detail = client.get(f"/dashboard/projects/{project_id}/records/{record_id}")
+        assert detail.status_code == 200 and "Submissions behind it" in detail.text
+        curve = dashboard.cost_quality_curve(foundry, seeded.organization, project_id)
+        assert len(curve) == 1 and 0.0 <= curve[0][1] <= 1.0

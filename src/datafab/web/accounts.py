@@ -100,7 +100,7 @@ def requester_login(request: Request, form: Posted, foundry: PageFoundry) -> Res
     target = safe_next(_text(form, "next"), "/dashboard")
     throttle = request.app.state.login_throttle
     try:
-        throttle.check("api-key", _address(request), foundry.now())
+        throttle.check("api-key:" + _address(request), _address(request), foundry.now())
         org, key_digest = logins.requester_by_key(foundry, _text(form, "api_key"))
     except (InvalidInput, Unauthorized, RateLimited) as exc:
         if isinstance(exc, Unauthorized):
@@ -128,11 +128,11 @@ def operator_login(request: Request, form: Posted, foundry: PageFoundry) -> Resp
     throttle = request.app.state.login_throttle
     configured = bool(foundry.settings.operator_token)
     try:
-        throttle.check("operator", _address(request), foundry.now())
+        throttle.check("operator:" + _address(request), _address(request), foundry.now())
         if not _text(form, "token").strip():
             raise InvalidInput("Paste the operator token", field="token")
         if not logins.operator_token_matches(foundry, _text(form, "token")):
-            throttle.failed("operator", _address(request), foundry.now())
+            throttle.failed("operator:" + _address(request), _address(request), foundry.now())
             raise Unauthorized("That is not the operator token", field="token")
     except (InvalidInput, Unauthorized, RateLimited) as exc:
         errors = field_errors(exc)

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 import json
 import secrets
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from fastapi import Request
 from starlette.responses import Response
@@ -113,10 +113,6 @@ def start(request: Request, session: Session) -> None:
 
 def end(request: Request) -> None:
     start(request, fresh(request.app.state.foundry.now()))
-
-
-def renamed(request: Request, name: str) -> None:
-    start(request, replace(current(request), name=name))
 
 
 def csrf_token(request: Request) -> str:
