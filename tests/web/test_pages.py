@@ -296,6 +296,8 @@ def test_the_dashboard_is_one_organizations(client, foundry, make_worker):
     export = client.get(f"/dashboard/projects/{mine.id}/export?format=records")
     assert export.status_code == 200 and len(export.text.splitlines()) == 4
     assert "attachment" in export.headers["content-disposition"]
+    parquet = client.get(f"/dashboard/projects/{mine.id}/export?format=records&file=parquet")
+    assert parquet.status_code == 200 and parquet.content[:4] == b"PAR1"
     bad = client.get(f"/dashboard/projects/{mine.id}/records?max_confidence=2")
     assert bad.status_code == 422 and 'id="max_confidence-error"' in bad.text
     accounts.revoke_api_key(foundry, org, key)

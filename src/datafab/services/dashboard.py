@@ -78,7 +78,8 @@ def overview(foundry: Foundry, organization: int) -> list[ProjectRow]:
     out = []
     for project in found:
         c = by_project[project.id]
-        out.append(ProjectRow(project, c["open"] + c["done"], c["done"], c["open"], c["gold"],
+        total = sum(n for status, n in c.items() if status != "gold")  # open, model stage, done
+        out.append(ProjectRow(project, total, c["done"], total - c["done"], c["gold"],
                               int(labels.get(project.id, 0))))
     return out
 

@@ -6,9 +6,14 @@ only the key's digest."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
 
 from fastapi import APIRouter, Request
-from starlette.responses import Response, StreamingResponse
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
 
 from datafab.errors import InvalidInput
 from datafab.services import dashboard, exports, quality
@@ -121,7 +126,21 @@ def record_page(request: Request, project_id: int, record_id: int, org: Requeste
 
 @router.get("/projects/{project_id}/export")
 def export(request: Request, project_id: int, org: RequesterSession, foundry: PageFoundry,
-           format: str = "records", include_open: bool = False) -> Response:
+           format: str = "records", include_open: bool = False,
+           file: Literal["jsonl", "parquet"] = "jsonl") -> Response:
+    """A download of the same rows as ``GET /v1/projects/{id}/export``."""
+    if file == "parquet":
+        folder = tempfile.mkdtemp(prefix="datafab-export-")
+        path = Path(folder) / f"project-{project_id}-{format}.parquet"
+        try:
+            exports.write_export(foundry, org, project_id, format, path,
+                                 include_open=include_open)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(path, media_type="application/vnd.apache.parquet",
+                            filename=path.name,
+                            background=BackgroundTask(shutil.rmtree, folder, True))
     rows = exports.export_rows(foundry, org, project_id, format, include_open=include_open)
     name = f"project-{project_id}-{format}.jsonl"
     return StreamingResponse(
