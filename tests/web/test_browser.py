@@ -204,6 +204,7 @@ def test_work_ten_tasks_of_every_primitive_from_the_keyboard(site, browser_page)
         keys, submit, text = KEYS[primitive]
         for _ in range(TURNS):
             slowest = max(slowest, take_turn(page, keys, submit, text))
+    print(f"slowest of {TURNS * len(PRIMITIVES)} page turns: {slowest * 1000:.0f} ms")
     assert slowest < MAX_TURN_SECONDS, f"slowest page turn took {slowest:.2f} s"
     answered = site.foundry.db
     with answered.read() as conn:

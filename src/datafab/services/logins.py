@@ -58,6 +58,20 @@ def normal_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+def sign_up_problems(raw: dict[str, Any]) -> dict[str, str]:
+    """Every problem with a sign-up form at once, by field (empty when it is valid)."""
+    try:
+        SignUp.model_validate(raw)
+    except ValidationError as exc:
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            field = str(error["loc"][0]) if error.get("loc") else "_"
+            message = error["msg"].removeprefix("Value error, ")
+            problems.setdefault(field, message[:1].upper() + message[1:])
+        return problems
+    return {}
+
+
 def sign_up(foundry: Foundry, raw: dict[str, Any]) -> Contributor:
     """A new human contributor who signs in with email and password."""
     try:

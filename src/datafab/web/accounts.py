@@ -39,10 +39,10 @@ def signup_form(request: Request) -> Response:
 async def signup(request: Request, form: Posted, foundry: PageFoundry) -> Response:
     values = {k: _text(form, k) for k in ("name", "email")}
     password, again = _text(form, "password"), _text(form, "password_again")
-    errors = {}
+    errors = logins.sign_up_problems({**values, "password": password})
     if password != again:
-        errors = {"password_again": "The two passwords differ"}
-    else:
+        errors.setdefault("password_again", "The two passwords differ")
+    if not errors:
         try:
             who = await run_in_threadpool(
                 logins.sign_up, foundry, {**values, "password": password})
