@@ -176,6 +176,8 @@ def test_projects_are_offered_by_skill(client, foundry):
     assert page.status_code == 200 and "Saved." in page.text
     assert "french" in client.get("/work").text
     assert client.get(f"/work/{gated.id}").status_code == 200
+    assert client.get("/work/next", follow_redirects=False).headers["location"] == (
+        f"/work/{gated.id}")
 
 
 def test_profile_refuses_bad_skills_next_to_the_row(client):

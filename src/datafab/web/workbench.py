@@ -54,6 +54,15 @@ def projects_page(request: Request, who: ContributorSession, foundry: PageFoundr
                 offers=workbench.offers(foundry, who), who=who)
 
 
+@router.get("/next")
+def next_task(request: Request, who: ContributorSession, foundry: PageFoundry) -> Response:
+    """Straight to work: the first project open to the contributor that has work for them."""
+    for offer in workbench.offers(foundry, who):
+        if offer.open_items or offer.held:
+            return redirect(request, f"/work/{offer.project.id}")
+    return redirect(request, "/work")
+
+
 @router.get("/mine")
 def my_work(request: Request, who: ContributorSession, foundry: PageFoundry) -> Response:
     return page(request, "work/mine.html", title="My work", who=who,

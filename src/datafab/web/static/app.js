@@ -218,13 +218,11 @@
       none.textContent = "None yet (submit with none if there is nothing to mark).";
       list.appendChild(none);
     }
-    var text = article.querySelector(".span-text").textContent;
     st.spans.forEach(function (sp) {
       var li = document.createElement("li");
       li.textContent = sp.label + ": “" + tokensText(article, sp) + "”";
       list.appendChild(li);
     });
-    void text;
   }
 
   function tokensText(article, sp) {
