@@ -196,6 +196,12 @@ def test_work_ten_tasks_of_every_primitive_from_the_keyboard(site, browser_page)
         assert page.locator("#stage kbd").count() > 0  # shortcuts shown on the page
         check_page(page)
         screenshot(page, f"workbench-{primitive}")
+        if primitive == "write":  # the edit view: changes against the draft, word by word
+            page.keyboard.type("Clearly, ")
+            page.wait_for_selector("#stage .diff-body ins")
+            assert page.inner_text("#stage .diff-body ins") == "Clearly,"
+            screenshot(page, "workbench-write")
+            check_page(page)
         if primitive == "classify":  # bad input: a message next to the choices
             page.keyboard.press("Enter")
             page.wait_for_selector("#stage .choices .field-error")

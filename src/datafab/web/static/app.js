@@ -109,6 +109,7 @@
   function setup(article) {
     var kind = article.dataset.primitive;
     if (kind === "spans") setupSpans(article);
+    if (kind === "write") setupDiff(article);
     if (article.querySelector("[data-stepper]")) moveStep(article, 0, true);
     if (kind === "rank") showOrder(article, []);
   }
@@ -144,6 +145,57 @@
     if (!check(input)) return false;
     if (!(article.dataset.primitive === "steps" && input.value === "-1")) moveStep(article, 1);
     return true;
+  }
+
+  // write: the edit against the model's draft, word by word
+  var MAX_DIFF_CELLS = 250000;
+
+  function wordDiff(a, b) {
+    var n = a.length, m = b.length, i, j;
+    if (n * m > MAX_DIFF_CELLS) return null;
+    var lcs = [];
+    for (i = 0; i <= n; i++) { lcs.push(new Uint16Array(m + 1)); }
+    for (i = n - 1; i >= 0; i--) {
+      for (j = m - 1; j >= 0; j--) {
+        lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+      }
+    }
+    var out = [];
+    i = 0; j = 0;
+    while (i < n || j < m) {
+      if (i < n && j < m && a[i] === b[j]) { out.push(["same", a[i]]); i++; j++; }
+      else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) { out.push(["ins", b[j]]); j++; }
+      else { out.push(["del", a[i]]); i++; }
+    }
+    return out;
+  }
+
+  function setupDiff(article) {
+    var box = article.querySelector("[data-diff] .diff-body");
+    var draft = article.querySelector(".draft-text");
+    var edit = article.querySelector('textarea[name="final"]');
+    if (!box || !draft || !edit) return;
+    var timer = null;
+    function render() {
+      var parts = wordDiff(draft.textContent.split(/\s+/).filter(Boolean),
+                           edit.value.split(/\s+/).filter(Boolean));
+      box.replaceChildren();
+      if (parts === null) { box.textContent = "Too long to compare here."; return; }
+      var changed = parts.some(function (p) { return p[0] !== "same"; });
+      if (!changed) { box.textContent = "No changes yet."; box.classList.add("muted"); return; }
+      box.classList.remove("muted");
+      parts.forEach(function (p) {
+        var el = document.createElement(p[0] === "same" ? "span" : p[0]);
+        el.textContent = p[1];
+        box.appendChild(el);
+        box.appendChild(document.createTextNode(" "));
+      });
+    }
+    edit.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(render, 120);
+    });
+    render();
   }
 
   // rank: numbers pressed in order of preference
