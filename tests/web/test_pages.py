@@ -455,3 +455,12 @@ def test_every_primitive_shows_on_the_dashboard(client, foundry, make_worker):
         assert detail.status_code == 200 and "Submissions behind it" in detail.text
         curve = dashboard.cost_quality_curve(foundry, seeded.organization, project_id)
         assert len(curve) == 1 and 0.0 <= curve[0][1] <= 1.0
+
+
+def test_a_new_operator_token_ends_operator_sessions(client, foundry):
+    token = csrf_of(client, "/ops/login")
+    client.post("/ops/login", data={"csrf": token, "token": "ops-token"})
+    assert client.get("/ops").status_code == 200
+    assert "ops-token" not in client.cookies.get(COOKIE)
+    foundry.settings.operator_token = "rotated-token"
+    assert client.get("/ops", follow_redirects=False).status_code == 303

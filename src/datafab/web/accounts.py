@@ -141,8 +141,8 @@ def operator_login(request: Request, form: Posted, foundry: PageFoundry) -> Resp
         status = {InvalidInput: 422, Unauthorized: 401}.get(type(exc), 429)
         return page(request, "accounts/operator_login.html", status, title="Operator log in",
                     errors=errors, next=target, configured=configured)
-    sessions.start(request, sessions.fresh(foundry.now(), "operator", 0,
-                                           logins.operator_digest(foundry), name="operator"))
+    proof = sessions.seal(request, logins.operator_digest(foundry))
+    sessions.start(request, sessions.fresh(foundry.now(), "operator", 0, proof, name="operator"))
     return redirect(request, target)
 
 

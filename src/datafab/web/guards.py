@@ -3,6 +3,7 @@ or send the browser to the right login page."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -49,7 +50,8 @@ def signed_in_requester(request: Request) -> int:
 def signed_in_operator(request: Request) -> None:
     session = sessions.current(request)
     expected = logins.operator_digest(foundry_of(request))
-    if session.role != "operator" or expected is None or session.proof != expected:
+    if (session.role != "operator" or expected is None or not session.proof
+            or not hmac.compare_digest(session.proof, sessions.seal(request, expected))):
         raise LoginRequired("operator")
 
 

@@ -115,6 +115,11 @@ def end(request: Request) -> None:
     start(request, fresh(request.app.state.foundry.now()))
 
 
+def seal(request: Request, value: str) -> str:
+    """A keyed digest of ``value`` for a session to carry (the cookie is signed, not secret)."""
+    return _sign(_key(request), "proof:" + value)
+
+
 def csrf_token(request: Request) -> str:
     session = current(request)
     return _sign(_key(request), "csrf:" + session.nonce)
