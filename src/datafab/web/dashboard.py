@@ -10,6 +10,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.background import BackgroundTask
@@ -109,7 +110,7 @@ def records_page(request: Request, project_id: int, org: RequesterSession,
         errors = field_errors(exc)
     partial = bool(request.headers.get("hx-request"))
     template = "dashboard/_records_section.html" if partial else "dashboard/records.html"
-    query = "&".join(f"{k}={v}" for k, v in values.items() if v)
+    query = urlencode({k: v for k, v in values.items() if v})
     return page(request, template, 422 if errors else 200, title=f"Records: {row.project.name}",
                 row=row, records=page_rows, next_cursor=next_cursor, values=values,
                 errors=errors, query=query, partial=partial)
