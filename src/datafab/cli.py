@@ -103,7 +103,9 @@ def demo(
         "\nTry, once the server runs:\n"
         f"  curl -H 'Authorization: Bearer {seeded.api_key}' "
         f"http://127.0.0.1:{port}/v1/projects/{seeded.project_id}/progress\n"
-        f"  open http://127.0.0.1:{port}/docs for the whole API"
+        f"  open http://127.0.0.1:{port}/docs for the whole API\n"
+        f"  open http://127.0.0.1:{port}/signup to work as a contributor in the browser, and\n"
+        f"  http://127.0.0.1:{port}/dashboard (log in with the API key) to watch the project"
     )
 
 

@@ -36,3 +36,13 @@ class Settings(BaseSettings):
     pool_size: int = Field(
         20, ge=1, description="Database connections per API process (PostgreSQL)."
     )
+    operator_token: str | None = Field(
+        None,
+        description="Token that opens the ops console (/ops) in a browser; the console is "
+        "closed while it is unset.",
+    )
+    session_secret: str | None = Field(
+        None,
+        description="Key that signs browser session cookies; when unset, one is made on first "
+        "use and kept in the database.",
+    )

@@ -29,6 +29,9 @@ def create_app(foundry: Foundry) -> FastAPI:
 
     app.include_router(projects.router)
     app.include_router(work.router)
+    from datafab import web  # the pages: workbench, dashboard, ops console
+
+    web.install(app)
     return app
 
 

@@ -78,6 +78,11 @@ contributors = Table(
     Column("token_prefix", String(32), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", Double, nullable=False),
+    # Browser sign-in (web): contributors made by the CLI have neither and use their token.
+    Column("email", String(320), unique=True),
+    Column("password_hash", String(200)),
+    # Self-declared levels of the skills above: {"fr": {"kind": "language", "level": "native"}}.
+    Column("skill_levels", Json),
 )
 
 projects = Table(
@@ -272,4 +277,30 @@ model_calibration = Table(
     Column("correct", Integer, nullable=False, server_default="0"),
     Column("confidence_sum", Double, nullable=False, server_default="0"),
     Column("updated_at", Double, nullable=False),
+)
+
+# A contributor's report that an item is broken, unclear or harmful, raised from the workbench.
+item_flags = Table(
+    "item_flags",
+    metadata,
+    _id(),
+    _ref("project_id", "projects"),
+    _ref("item_id", "items", index=True),
+    _ref("contributor_id", "contributors"),
+    Column("reason", String(32), nullable=False),
+    Column("note", Text, nullable=False, server_default=""),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", Double, nullable=False),
+    Column("resolved_at", Double),
+    Index("ix_item_flags_status_id", "status", "id"),
+)
+
+# Keys the web pages sign session cookies with when DATAFAB_SESSION_SECRET is unset: made on
+# first use and shared by every process on the database.
+site_keys = Table(
+    "site_keys",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("secret", String(200), nullable=False),
+    Column("created_at", Double, nullable=False),
 )

@@ -1,0 +1,118 @@
+"""A contributor's standing in the pool, as operators manage it: search the pool by skill,
+status and accuracy; put someone on probation, remove them, reinstate them.
+
+Deliberately minimal, for the ops console, until the workforce services land: the only state
+is ``contributors.status`` (active, probation, removed). Removing a contributor ends their
+sessions and tokens (authentication refuses removed contributors) and hands every lease they
+hold back to the pool at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select, update
+
+from datafab.errors import InvalidInput, NotFound
+from datafab.foundry import Foundry
+from datafab.store import leasing
+from datafab.store.tables import contributor_skills, contributors, leases
+
+STATUSES = ("active", "probation", "removed")
+
+
+@dataclass(frozen=True)
+class PoolMember:
+    id: int
+    name: str
+    email: str | None
+    kind: str
+    status: str
+    skills: list[str]
+    labels: int
+    gold_seen: int
+    gold_correct: int
+    live_leases: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.gold_correct / self.gold_seen if self.gold_seen else None
+
+
+def search(foundry: Foundry, *, text: str = "", skill: str = "", status: str = "",
+           min_accuracy: float | None = None, max_accuracy: float | None = None,
+           limit: int = 200, only: int | None = None) -> list[PoolMember]:
+    """Contributors matching every given criterion. Accuracy is on gold items, over all
+    projects; contributors who have seen no gold match no accuracy bound."""
+    if status and status not in STATUSES:
+        raise InvalidInput(f"status: one of {', '.join(STATUSES)}", field="status")
+    for name, value in (("min_accuracy", min_accuracy), ("max_accuracy", max_accuracy)):
+        if value is not None and not 0.0 <= value <= 1.0:
+            raise InvalidInput(f"{name}: between 0 and 1, e.g. 0.8", field=name)
+    query = select(contributors).order_by(contributors.c.id)
+    if text.strip():
+        like = f"%{text.strip().lower()}%"
+        query = query.where(or_(func.lower(contributors.c.name).like(like),
+                                func.lower(contributors.c.email).like(like)))
+    if status:
+        query = query.where(contributors.c.status == status)
+    if only is not None:
+        query = query.where(contributors.c.id == only)
+    with foundry.db.read() as conn:
+        rows = conn.execute(query).all()
+        gold = {r.contributor_id: r for r in conn.execute(
+            select(contributor_skills.c.contributor_id,
+                   func.sum(contributor_skills.c.n_labels).label("labels"),
+                   func.sum(contributor_skills.c.gold_seen).label("seen"),
+                   func.sum(contributor_skills.c.gold_correct).label("correct"))
+            .group_by(contributor_skills.c.contributor_id))}
+        live = dict(conn.execute(
+            select(leases.c.contributor_id, func.count())
+            .where(leases.c.status == "active", leases.c.expires_at > foundry.now())
+            .group_by(leases.c.contributor_id)).all())
+    wanted = skill.strip().lower()
+    out = []
+    for r in rows:
+        if wanted and wanted not in [str(s).lower() for s in r.skills]:
+            continue
+        g = gold.get(r.id)
+        member = PoolMember(r.id, r.name, r.email, r.kind, r.status, list(r.skills),
+                            int(g.labels or 0) if g else 0, int(g.seen or 0) if g else 0,
+                            int(g.correct or 0) if g else 0, int(live.get(r.id, 0)))
+        if min_accuracy is not None and (member.accuracy is None or member.accuracy < min_accuracy):
+            continue
+        if max_accuracy is not None and (member.accuracy is None or member.accuracy > max_accuracy):
+            continue
+        out.append(member)
+        if len(out) >= limit:
+            break
+    return out
+
+
+def member(foundry: Foundry, contributor_id: int) -> PoolMember:
+    for found in search(foundry, only=contributor_id):
+        return found
+    raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
+
+
+def set_status(foundry: Foundry, contributor_id: int, status: str) -> int:
+    """Move a contributor to ``status``; on removal their live leases go back to the pool.
+    Returns how many leases were handed back."""
+    if status not in STATUSES:
+        raise InvalidInput(f"status: one of {', '.join(STATUSES)}", field="status")
+    now = foundry.now()
+    released = 0
+    with foundry.db.write() as conn:
+        done = conn.execute(update(contributors).where(contributors.c.id == contributor_id)
+                            .values(status=status)).rowcount
+        if not done:
+            raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
+        if status == "removed":
+            held = conn.execute(
+                select(leases.c.id).where(leases.c.contributor_id == contributor_id,
+                                          leases.c.status == "active")
+                .order_by(leases.c.id)).scalars().all()
+            for lease_id in held:
+                released += leasing.release(conn, lease=lease_id, contributor=contributor_id,
+                                            now=now)
+    return released

@@ -1,0 +1,99 @@
+"""A contributor's profile: the languages and domains they work in, each with a self-declared
+level. The skill names land in ``contributors.skills`` (what projects' ``required_skills`` are
+matched against); the levels in ``contributors.skill_levels``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import select, update
+
+from datafab.errors import InvalidInput, NotFound, from_pydantic
+from datafab.foundry import Foundry
+from datafab.store.tables import contributors
+
+LANGUAGE_LEVELS = ("basic", "fluent", "native")
+DOMAIN_LEVELS = ("familiar", "professional", "expert")
+MAX_SKILLS = 50
+
+
+class _Skill(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=64)
+
+    @field_validator("name")
+    @classmethod
+    def _normal(cls, value: str) -> str:
+        value = value.strip().lower()
+        if not value or not all(ch.isalnum() or ch in "-_ ." for ch in value):
+            raise ValueError("use letters, digits, spaces, '-', '_' or '.'")
+        return value
+
+
+class Language(_Skill):
+    level: Literal["basic", "fluent", "native"]
+
+
+class Domain(_Skill):
+    level: Literal["familiar", "professional", "expert"]
+
+
+class Skills(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    languages: list[Language] = Field(default_factory=list, max_length=MAX_SKILLS)
+    domains: list[Domain] = Field(default_factory=list, max_length=MAX_SKILLS)
+
+
+@dataclass(frozen=True)
+class Profile:
+    id: int
+    name: str
+    email: str | None
+    status: str
+    skills: list[str]
+    languages: list[dict[str, str]]
+    domains: list[dict[str, str]]
+
+
+def get_profile(foundry: Foundry, contributor_id: int) -> Profile:
+    with foundry.db.read() as conn:
+        row = conn.execute(
+            select(contributors).where(contributors.c.id == contributor_id)
+        ).first()
+    if row is None:
+        raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
+    levels = row.skill_levels or {}
+    languages, domains = [], []
+    for name in row.skills:
+        entry = levels.get(name) or {}
+        kind = entry.get("kind", "domain")
+        shown = {"name": name, "level": entry.get("level", "")}
+        (languages if kind == "language" else domains).append(shown)
+    return Profile(row.id, row.name, row.email, row.status, list(row.skills), languages, domains)
+
+
+def update_skills(foundry: Foundry, contributor_id: int, raw: dict[str, Any]) -> Profile:
+    """Replace the contributor's skills. A name may appear once across languages and domains."""
+    try:
+        spec = Skills.model_validate(raw)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from exc
+    levels: dict[str, dict[str, str]] = {}
+    for kind, entries in (("language", spec.languages), ("domain", spec.domains)):
+        for i, entry in enumerate(entries):
+            if entry.name in levels:
+                field = f"{kind}s.{i}.name"
+                raise InvalidInput(f"{field}: {entry.name!r} is listed twice", field=field)
+            levels[entry.name] = {"kind": kind, "level": entry.level}
+    with foundry.db.write() as conn:
+        done = conn.execute(
+            update(contributors).where(contributors.c.id == contributor_id)
+            .values(skills=list(levels), skill_levels=levels)
+        ).rowcount
+    if not done:
+        raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
+    return get_profile(foundry, contributor_id)

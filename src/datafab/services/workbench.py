@@ -1,0 +1,226 @@
+"""The contributor's workbench, seen from the services: which projects they may work on, the
+queue of tasks they hold (the one on screen and the next, already leased, so the page turns
+at once), skipping with a reason, and their own history and accuracy on gold.
+
+Leasing and submitting go through ``services.work`` exactly as the API does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from datafab import quality as engine
+from datafab.errors import InvalidInput, NotFound
+from datafab.foundry import Foundry
+from datafab.services import item_flags, work
+from datafab.services.accounts import Contributor
+from datafab.services.projects import Project, load_project
+from datafab.services.quality import gold_evidence
+from datafab.store.tables import contributor_skills, items, leases, projects, submissions
+
+QUEUE_DEPTH = 2  # the task on screen and the next one
+SKIP_REASONS = {
+    "not_my_expertise": "Outside my expertise",
+    "too_long": "Too long for now",
+    "unclear": "The guidelines do not cover it",
+    "broken": "The item is broken or unreadable",
+    "other": "Another reason",
+}
+FLAGGING_SKIPS = ("unclear", "broken")  # skips an operator should hear about
+
+
+@dataclass(frozen=True)
+class Offer:
+    """A project a contributor may work on, with how much work it has."""
+
+    project: Project
+    open_items: int
+    held: int
+
+
+@dataclass(frozen=True)
+class Task:
+    """One leased item as the workbench shows it. Whether it is gold is not said."""
+
+    lease_id: int
+    project: Project
+    item_id: int
+    external_id: str
+    data: dict[str, Any]
+    expires_at: float
+
+
+def open_to(project: Project, contributor: Contributor) -> bool:
+    """Whether the contributor may work on the project: it is active and they have every
+    skill it requires."""
+    return project.status == "active" and set(project.required_skills) <= set(
+        contributor.skills or [])
+
+
+def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
+    """Every project this contributor may work on, the ones with work first."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(projects).where(projects.c.status == "active")
+                            .order_by(projects.c.id)).all()
+        eligible = [p for p in (load_project(conn, None, r.id) for r in rows)
+                    if open_to(p, contributor)]
+        ids = [p.id for p in eligible]
+        open_counts = dict(conn.execute(
+            select(items.c.project_id, func.count())
+            .where(items.c.project_id.in_(ids), items.c.status == "open", items.c.slots > 0)
+            .group_by(items.c.project_id)
+        ).all()) if ids else {}
+        held = dict(conn.execute(
+            select(leases.c.project_id, func.count())
+            .where(leases.c.contributor_id == contributor.id, leases.c.status == "active",
+                   leases.c.expires_at > foundry.now(), leases.c.project_id.in_(ids))
+            .group_by(leases.c.project_id)
+        ).all()) if ids else {}
+    found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0))) for p in eligible]
+    return sorted(found, key=lambda o: (o.open_items + o.held == 0, o.project.id))
+
+
+def project_for(foundry: Foundry, contributor: Contributor, project_id: int) -> Project:
+    """The project, if this contributor may work on it; anyone else is told it does not exist."""
+    with foundry.db.read() as conn:
+        project = load_project(conn, None, project_id)
+    if not open_to(project, contributor):
+        raise NotFound(f"project {project_id} not found", field="project_id")
+    return project
+
+
+def queue(foundry: Foundry, contributor: Contributor, project_id: int,
+          depth: int = QUEUE_DEPTH) -> list[Task]:
+    """The contributor's live tasks on the project, oldest first, topped up to ``depth`` with
+    fresh leases. Empty when the project has no work left for them."""
+    project = project_for(foundry, contributor, project_id)
+    held = _held(foundry, contributor, project)
+    if len(held) < depth:
+        for lease in work.lease_items(foundry, contributor, project.id, depth - len(held)):
+            held.append(Task(lease.id, project, lease.item_id, lease.external_id, lease.data,
+                             lease.expires_at))
+    return held[:depth]
+
+
+def task(foundry: Foundry, contributor: Contributor, lease_id: int) -> Task:
+    """One live task held by the contributor (to show it again, e.g. with an error)."""
+    with foundry.db.read() as conn:
+        row = conn.execute(
+            select(leases.c.id, leases.c.project_id, leases.c.expires_at, items.c.id.label("item"),
+                   items.c.external_id, items.c.data)
+            .join(items, items.c.id == leases.c.item_id)
+            .where(leases.c.id == lease_id, leases.c.contributor_id == contributor.id,
+                   leases.c.status == "active", leases.c.expires_at > foundry.now())
+        ).first()
+        if row is None:
+            raise NotFound(f"lease {lease_id} is not yours or no longer live", field="lease_id")
+        project = load_project(conn, None, row.project_id)
+    return Task(row.id, project, row.item, row.external_id, row.data, row.expires_at)
+
+
+def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[Task]:
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(leases.c.id, leases.c.expires_at, items.c.id.label("item"),
+                   items.c.external_id, items.c.data)
+            .join(items, items.c.id == leases.c.item_id)
+            .where(leases.c.contributor_id == contributor.id, leases.c.project_id == project.id,
+                   leases.c.status == "active", leases.c.expires_at > foundry.now())
+            .order_by(leases.c.id)
+        ).all()
+    return [Task(r.id, project, r.item, r.external_id, r.data, r.expires_at) for r in rows]
+
+
+def skip(foundry: Foundry, contributor: Contributor, lease_id: int, reason: str,
+         note: str = "") -> None:
+    """Hand the task back with a reason; the item returns to the pool for someone else.
+    A skip because the item is unclear or broken also raises a flag for the operators."""
+    if reason not in SKIP_REASONS:
+        raise InvalidInput("reason: pick why you are skipping this item", field="reason")
+    if reason == "other" and not note.strip():
+        raise InvalidInput("note: say why you are skipping this item", field="note")
+    held = task(foundry, contributor, lease_id)
+    if reason in FLAGGING_SKIPS:
+        item_flags.raise_flag(foundry, contributor, lease_id, reason, note)
+    work.release_lease(foundry, contributor, held.lease_id)
+
+
+# -- my work -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Answered:
+    project_name: str
+    primitive: str
+    external_id: str
+    answered_at: float
+    seconds_spent: float | None
+    gold_correct: bool | None  # None: not a gold item
+
+
+def history(foundry: Foundry, contributor: Contributor, limit: int = 50) -> list[Answered]:
+    """The contributor's latest answers, newest first, with the verdict on gold items."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(submissions.c.project_id, submissions.c.answer, submissions.c.created_at,
+                   submissions.c.seconds_spent, items.c.external_id, items.c.status,
+                   items.c.gold_answer)
+            .join(items, items.c.id == submissions.c.item_id)
+            .where(submissions.c.contributor_id == contributor.id)
+            .order_by(submissions.c.id.desc())
+            .limit(limit)
+        ).all()
+        found = {pid: load_project(conn, None, pid) for pid in {r.project_id for r in rows}}
+    out = []
+    for r in rows:
+        project = found[r.project_id]
+        correct = None
+        if r.status == "gold" and r.gold_answer is not None:
+            correct = gold_evidence(project, r.answer, r.gold_answer)[0]
+        out.append(Answered(project.name, project.primitive_name, r.external_id, r.created_at,
+                            r.seconds_spent, correct))
+    return out
+
+
+@dataclass(frozen=True)
+class GoldRecord:
+    project_name: str
+    labels: int
+    gold_seen: int
+    gold_correct: int
+
+    @property
+    def accuracy(self) -> float | None:
+        return self.gold_correct / self.gold_seen if self.gold_seen else None
+
+    @property
+    def interval(self) -> tuple[float, float] | None:
+        if not self.gold_seen:
+            return None
+        low, high = engine.wilson_interval(self.gold_correct, self.gold_seen)
+        return float(low), float(high)
+
+
+def gold_record(foundry: Foundry, contributor: Contributor) -> list[GoldRecord]:
+    """Per project: labels given and the contributor's results on gold items."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(projects.c.name, contributor_skills.c.n_labels,
+                   contributor_skills.c.gold_seen, contributor_skills.c.gold_correct)
+            .join(projects, and_(projects.c.id == contributor_skills.c.project_id))
+            .where(contributor_skills.c.contributor_id == contributor.id)
+            .order_by(projects.c.name)
+        ).all()
+        answered = dict(conn.execute(
+            select(projects.c.name, func.count())
+            .join(projects, projects.c.id == submissions.c.project_id)
+            .where(submissions.c.contributor_id == contributor.id)
+            .group_by(projects.c.name)
+        ).all())
+    seen = {r.name: GoldRecord(r.name, max(r.n_labels, answered.get(r.name, 0)), r.gold_seen,
+                               r.gold_correct) for r in rows}
+    for name, n in answered.items():
+        seen.setdefault(name, GoldRecord(name, n, 0, 0))
+    return sorted(seen.values(), key=lambda g: g.project_name)

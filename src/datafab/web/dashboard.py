@@ -1,0 +1,149 @@
+"""The requester dashboard: projects with progress and spend, a project's quality (agreement,
+confidence, contributor accuracy, the cost/quality curve, a confusion matrix), the records
+browser, and export downloads. The requester signs in with an API key; the session keeps
+only the key's digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Request
+from starlette.background import BackgroundTask
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from datafab.errors import InvalidInput
+from datafab.services import dashboard, exports, quality
+from datafab.web import svg
+from datafab.web.guards import PageFoundry, RequesterSession
+from datafab.web.render import PageRoute, field_errors, page
+
+router = APIRouter(prefix="/dashboard", route_class=PageRoute, include_in_schema=False)
+
+
+def _clock(ts: float, width: float) -> str:
+    moment = dt.datetime.fromtimestamp(ts, dt.UTC)
+    return moment.strftime("%H:%M" if width < 86_400 else "%m-%d")
+
+
+@router.get("")
+def projects_page(request: Request, org: RequesterSession, foundry: PageFoundry) -> Response:
+    rows = dashboard.overview(foundry, org)
+    lines = {}
+    for row in rows:
+        series = dashboard.throughput(foundry, org, row.project.id, buckets=12)
+        lines[row.project.id] = svg.sparkline(
+            series.counts, title=f"Labels over time for {row.project.name}: "
+                                 + ", ".join(map(str, series.counts)))
+    return page(request, "dashboard/projects.html", title="Projects", rows=rows, lines=lines)
+
+
+@router.get("/projects/{project_id}")
+def project_page(request: Request, project_id: int, org: RequesterSession,
+                 foundry: PageFoundry) -> Response:
+    row = dashboard.project_row(foundry, org, project_id)
+    summary = quality.summary(foundry, org, project_id)
+    series = dashboard.throughput(foundry, org, project_id)
+    labels = [_clock(series.start + i * series.width, series.width)
+              for i in range(len(series.counts))]
+    histogram = dashboard.confidence_histogram(foundry, org, project_id)
+    bins = len(histogram)
+    curve = dashboard.cost_quality_curve(foundry, org, project_id)
+    charts = {
+        "throughput": svg.bar_chart(
+            series.counts, labels, title="Labels over time", x_label="time (UTC)",
+            y_label="labels", every=4),
+        "confidence": svg.bar_chart(
+            histogram, [f"{i / bins:.1f}" for i in range(bins)],
+            title="Records by confidence", x_label="confidence (bin start)",
+            y_label="records"),
+        "curve": svg.line_chart(
+            curve, title="Cost against quality", x_label="labels spent",
+            y_label="estimated accuracy", y_format=lambda v: f"{100 * v:.0f}%"),
+    }
+    matrix = dashboard.confusion(foundry, org, project_id)
+    return page(request, "dashboard/project.html", title=row.project.name, row=row,
+                summary=summary, charts=charts, curve=curve, matrix=matrix,
+                heat=_heat(matrix[1]) if matrix else None)
+
+
+def _heat(matrix: list[list[int]]) -> list[list[int]]:
+    """A shade 0–5 per cell, by its share of its row."""
+    out = []
+    for row in matrix:
+        total = sum(row) or 1
+        out.append([min(5, int(round(5 * n / total))) if n else 0 for n in row])
+    return out
+
+
+def _number(raw: str | None, name: str) -> float | None:
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        raise InvalidInput(f"{name}: a number between 0 and 1, e.g. 0.8", field=name) from None
+
+
+@router.get("/projects/{project_id}/records")
+def records_page(request: Request, project_id: int, org: RequesterSession,
+                 foundry: PageFoundry) -> Response:
+    q = request.query_params
+    values = {k: q.get(k, "") for k in ("min_confidence", "max_confidence", "status",
+                                         "disagreement")}
+    row = dashboard.project_row(foundry, org, project_id)
+    errors, page_rows, next_cursor = {}, [], None
+    try:
+        chosen = dashboard.RecordFilter(
+            min_confidence=_number(values["min_confidence"], "min_confidence"),
+            max_confidence=_number(values["max_confidence"], "max_confidence"),
+            disagreement=values["disagreement"] == "1",
+            status=values["status"] or None,
+        )
+        page_rows, next_cursor = dashboard.browse_records(
+            foundry, org, project_id, chosen, cursor=q.get("cursor") or None)
+    except InvalidInput as exc:
+        errors = field_errors(exc)
+    partial = bool(request.headers.get("hx-request"))
+    template = "dashboard/_records_section.html" if partial else "dashboard/records.html"
+    query = urlencode({k: v for k, v in values.items() if v})
+    return page(request, template, 422 if errors else 200, title=f"Records: {row.project.name}",
+                row=row, records=page_rows, next_cursor=next_cursor, values=values,
+                errors=errors, query=query, partial=partial)
+
+
+@router.get("/projects/{project_id}/records/{record_id}")
+def record_page(request: Request, project_id: int, record_id: int, org: RequesterSession,
+                foundry: PageFoundry) -> Response:
+    row = dashboard.project_row(foundry, org, project_id)
+    record = dashboard.record_detail(foundry, org, project_id, record_id)
+    return page(request, "dashboard/record.html", title=f"Record {record_id}", row=row,
+                record=record)
+
+
+@router.get("/projects/{project_id}/export")
+def export(request: Request, project_id: int, org: RequesterSession, foundry: PageFoundry,
+           format: str = "records", include_open: bool = False,
+           file: Literal["jsonl", "parquet"] = "jsonl") -> Response:
+    """A download of the same rows as ``GET /v1/projects/{id}/export``."""
+    if file == "parquet":
+        folder = tempfile.mkdtemp(prefix="datafab-export-")
+        path = Path(folder) / f"project-{project_id}-{format}.parquet"
+        try:
+            exports.write_export(foundry, org, project_id, format, path,
+                                 include_open=include_open)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        return FileResponse(path, media_type="application/vnd.apache.parquet",
+                            filename=path.name,
+                            background=BackgroundTask(shutil.rmtree, folder, True))
+    rows = exports.export_rows(foundry, org, project_id, format, include_open=include_open)
+    name = f"project-{project_id}-{format}.jsonl"
+    return StreamingResponse(
+        exports.jsonl_lines(rows), media_type="application/x-ndjson",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'})

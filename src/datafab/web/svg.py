@@ -1,0 +1,125 @@
+"""Charts drawn on the server as inline SVG: bars, a line with dots, a sparkline. No script,
+no external request, no inline style (colours come from classes in app.css). Each chart is
+an image with a title and a text alternative for screen readers."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from markupsafe import Markup, escape
+
+PAD_LEFT, PAD_RIGHT, PAD_TOP, PAD_BOTTOM = 44, 12, 10, 34
+
+
+def _fmt(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value / 1000:.1f}k"
+    if value == int(value):
+        return str(int(value))
+    return f"{value:.2f}"
+
+
+def _ticks(top: float, n: int = 4) -> list[float]:
+    return [top * i / n for i in range(n + 1)]
+
+
+def nice_top(value: float, n: int = 4) -> float:
+    """The smallest round axis top (n steps of 1, 2 or 5 × 10^k, at least 1) above value."""
+    step = 1.0
+    while step * n < value:
+        for factor in (2, 2.5, 2):
+            step *= factor
+            if step * n >= value:
+                break
+    return step * n
+
+
+def _frame(width: int, height: int, title: str, summary: str, body: list[str]) -> Markup:
+    label = escape(f"{title}. {summary}")
+    head = (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+            f"<title>{escape(title)}</title>")
+    return Markup(head + "".join(body) + "</svg>")
+
+
+def _axes(width: int, height: int, y_top: float, x_label: str, y_label: str,
+          y_format=_fmt) -> list[str]:
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    out = []
+    for tick in _ticks(y_top):
+        y = PAD_TOP + plot_h - (tick / y_top * plot_h if y_top else 0)
+        out.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" '
+                   f'y1="{y:.1f}" y2="{y:.1f}"/>')
+        out.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
+                   f"{escape(y_format(tick))}</text>")
+    base = PAD_TOP + plot_h
+    out.append(f'<line class="axis" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{base}" '
+               f'y2="{base}"/>')
+    out.append(f'<text x="{(PAD_LEFT + width - PAD_RIGHT) / 2:.1f}" y="{height - 4}" '
+               f'text-anchor="middle">{escape(x_label)}</text>')
+    out.append(f'<text x="12" y="{PAD_TOP + plot_h / 2:.1f}" text-anchor="middle" '
+               f'transform="rotate(-90 12 {PAD_TOP + plot_h / 2:.1f})">{escape(y_label)}</text>')
+    return out
+
+
+def bar_chart(values: Sequence[float], labels: Sequence[str], *, title: str, x_label: str,
+              y_label: str, width: int = 480, height: int = 220,
+              every: int = 1) -> Markup:
+    """Bars for ``values``; every ``every``-th bar gets its label under the axis."""
+    top = nice_top(max(values, default=0))
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    n = max(len(values), 1)
+    slot = plot_w / n
+    body = _axes(width, height, top, x_label, y_label)
+    for i, (value, label) in enumerate(zip(values, labels, strict=True)):
+        h = value / top * plot_h
+        x = PAD_LEFT + i * slot + slot * 0.1
+        body.append(f'<rect class="bar" x="{x:.1f}" y="{PAD_TOP + plot_h - h:.1f}" '
+                    f'width="{slot * 0.8:.1f}" height="{h:.1f}">'
+                    f"<title>{escape(label)}: {escape(_fmt(value))}</title></rect>")
+        if i % every == 0:
+            body.append(f'<text x="{x + slot * 0.4:.1f}" y="{PAD_TOP + plot_h + 13}" '
+                        f'text-anchor="middle">{escape(label)}</text>')
+    summary = ", ".join(f"{label}: {_fmt(v)}" for v, label in zip(values, labels, strict=True))
+    return _frame(width, height, title, summary, body)
+
+
+def line_chart(points: Sequence[tuple[float, float]], *, title: str, x_label: str,
+               y_label: str, y_max: float = 1.0, width: int = 480, height: int = 220,
+               y_format=_fmt) -> Markup:
+    """A line through ``points`` (x ascending), y from 0 to ``y_max``."""
+    plot_w = width - PAD_LEFT - PAD_RIGHT
+    plot_h = height - PAD_TOP - PAD_BOTTOM
+    x_max = max((x for x, _ in points), default=1) or 1
+    body = _axes(width, height, y_max, x_label, y_label, y_format)
+
+    def at(x: float, y: float) -> tuple[float, float]:
+        return PAD_LEFT + x / x_max * plot_w, PAD_TOP + plot_h - min(y, y_max) / y_max * plot_h
+
+    coords = [at(x, y) for x, y in points]
+    if coords:
+        path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+        body.append(f'<polyline class="line" points="{path}"/>')
+    for (x, y), (cx, cy) in zip(points, coords, strict=True):
+        body.append(f'<circle class="dot" cx="{cx:.1f}" cy="{cy:.1f}" r="3.5">'
+                    f"<title>{escape(_fmt(x))} → {escape(y_format(y))}</title></circle>")
+    for tick in _ticks(x_max):
+        cx = PAD_LEFT + tick / x_max * plot_w
+        body.append(f'<text x="{cx:.1f}" y="{PAD_TOP + plot_h + 13}" text-anchor="middle">'
+                    f"{escape(_fmt(round(tick)))}</text>")
+    summary = "; ".join(f"{_fmt(x)}: {y_format(y)}" for x, y in points) or "no data yet"
+    return _frame(width, height, title, summary, body)
+
+
+def sparkline(values: Sequence[float], *, title: str) -> Markup:
+    width, height = 120, 24
+    top = max(max(values, default=0), 1)
+    n = max(len(values) - 1, 1)
+    path = " ".join(f"{i / n * (width - 2) + 1:.1f},{height - 2 - v / top * (height - 4):.1f}"
+                    for i, v in enumerate(values))
+    return Markup(
+        f'<svg class="sparkline" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{escape(title)}</title>"
+        f'<polyline class="line" points="{path}"/></svg>')
