@@ -67,6 +67,37 @@ def test_easy_items_close_early_and_hard_ones_stay_open(foundry, make_org, make_
     assert all(r["method"] == "dawid_skene" for r in page)
 
 
+def test_min_gain_stops_paying_for_labels_that_cannot_change_the_answer(
+    foundry, make_org, make_worker
+):
+    """Two agreeing labels and one more allowed: a third label cannot flip the answer, so
+    with ``min_gain`` the item closes at two; confidence alone (0.999 is out of reach for
+    unknown contributors) buys the third."""
+    from datafab.services.records import list_records
+
+    org = make_org()
+    plain = _project(foundry, org, min_labels=2, max_labels=3, target_confidence=0.999)
+    frugal = projects.create_project(
+        foundry, org.id,
+        {"name": "frugal", "primitive": "classify", "settings": {"labels": LABELS},
+         "policy": {"min_labels": 2, "max_labels": 3, "target_confidence": 0.999,
+                    "min_gain": 0.01}},
+    )
+    for project in (plain, frugal):
+        _upload(foundry, org, project, 6)
+    for i in range(3):
+        who = authenticate_contributor(foundry, make_worker(f"w{i}").token)
+        for project in (plain, frugal):
+            _work(foundry, who, project, lambda ext: "yes")
+    spent = {}
+    for project in (plain, frugal):
+        page, _ = list_records(foundry, org.id, project.id, limit=100)
+        spent[project.id] = sorted(_labels_per_item(page).values())
+        assert all(r["answer"] == {"label": "yes"} for r in page)
+    assert spent[plain.id] == [3] * 6
+    assert spent[frugal.id] == [2] * 6
+
+
 def test_gold_is_mixed_in_never_twice_and_scored(foundry, make_org, make_worker):
     org = make_org()
     project = _project(foundry, org, gold_rate=0.5, max_labels=1)

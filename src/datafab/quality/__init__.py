@@ -30,6 +30,7 @@ from .majority_vote import MajorityVote
 from .one_coin import OneCoinDawidSkene
 from .stopping import (
     StoppingPolicy,
+    expected_gain,
     item_posterior,
     needs_more,
     population_confusion,
@@ -64,6 +65,7 @@ __all__ = [
     "item_posterior",
     "krippendorff_alpha",
     "krippendorff_alpha_from_labels",
+    "expected_gain",
     "needs_more",
     "population_confusion",
     "posteriors",

@@ -6,11 +6,20 @@ each new label it recomputes that one item's posterior with :func:`item_posterio
 start) and asks :func:`needs_more` whether to route the item to another worker; the full fit
 is redone periodically. Workers the fit has not seen get a default confusion — by default
 the population mean of the known workers (the "average worker").
+
+Confidence alone keeps asking on items that will never be confident (hard or ambiguous
+ones) until ``max_labels``. With ``min_gain`` set, the policy also stops an item once every
+label it may still get is unlikely to change its answer: :func:`expected_gain` is the exact
+rise in the chance the answer is right if the remaining labels came from the average
+worker; below ``min_gain`` they would not buy quality.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations_with_replacement
+from math import comb, lgamma
 from typing import Any
 
 import numpy as np
@@ -21,11 +30,14 @@ from ._inputs import as_codes, count
 @dataclass(frozen=True)
 class StoppingPolicy:
     """Ask for labels until the most likely class reaches ``target_confidence``, never fewer
-    than ``min_labels`` nor more than ``max_labels`` per item."""
+    than ``min_labels`` nor more than ``max_labels`` per item; with ``min_gain > 0``, also stop
+    once the labels still allowed are expected to raise the chance of a right answer by less
+    than ``min_gain`` (:func:`expected_gain`)."""
 
     min_labels: int = 1
     max_labels: int = 5
     target_confidence: float = 0.95
+    min_gain: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("min_labels", "max_labels"):
@@ -38,14 +50,26 @@ class StoppingPolicy:
             )
         if not 0.0 < float(self.target_confidence) <= 1.0:
             raise ValueError(f"target_confidence must be in (0, 1], got {self.target_confidence!r}")
+        if not 0.0 <= float(self.min_gain) < 1.0:
+            raise ValueError(f"min_gain must be in [0, 1), got {self.min_gain!r}")
 
 
-def needs_more(posterior: Any, n_labels: Any, policy: StoppingPolicy) -> Any:
+def needs_more(
+    posterior: Any,
+    n_labels: Any,
+    policy: StoppingPolicy,
+    *,
+    confusion: Any = None,
+    available: Any = None,
+) -> Any:
     """Whether an item (posterior (K,), count) or many items ((n, K), (n,)) need more labels.
 
     True iff ``n_labels < max_labels`` and (``n_labels < min_labels`` or
-    ``max(posterior) < target_confidence``). Returns a bool for one item, a bool array for
-    many.
+    ``max(posterior) < target_confidence`` and, when ``policy.min_gain > 0``, the labels
+    left up to ``max_labels`` from a worker with ``confusion`` (the average worker, (K, K);
+    required then) have an :func:`expected_gain` of at least ``min_gain``). ``available``
+    (a count or (n,) counts) lowers ``max_labels`` per item where fewer labels can be had
+    (a replay of recorded labels). Returns a bool for one item, a bool array for many.
     """
     p = np.asarray(posterior, dtype=np.float64)
     n = np.asarray(n_labels)
@@ -60,8 +84,78 @@ def needs_more(posterior: Any, n_labels: Any, policy: StoppingPolicy) -> Any:
     if not np.issubdtype(n.dtype, np.integer) or np.any(n < 0):
         raise ValueError("n_labels must be non-negative integers")
     conf = p.max(axis=-1)
-    more = (n < policy.max_labels) & ((n < policy.min_labels) | (conf < policy.target_confidence))
+    cap = policy.max_labels if available is None else np.minimum(available, policy.max_labels)
+    more = (n < cap) & ((n < policy.min_labels) | (conf < policy.target_confidence))
+    if policy.min_gain > 0:
+        if confusion is None:
+            raise ValueError("a policy with min_gain needs the average worker's confusion")
+        more = np.array(more, copy=True)
+        asks = more & (n >= policy.min_labels)
+        if np.any(asks):
+            left = np.atleast_1d(np.broadcast_to(cap - n, np.shape(asks)))
+            chosen = np.flatnonzero(np.atleast_1d(asks))
+            gain = expected_gain(np.atleast_2d(p)[chosen], confusion, left[chosen])
+            flat = np.atleast_1d(more)
+            flat[chosen[gain < policy.min_gain]] = False
+            more = flat.reshape(np.shape(more))
     return bool(more) if np.ndim(more) == 0 else more
+
+
+#: The most label outcomes :func:`expected_gain` enumerates per item; horizons beyond it are
+#: shortened (K=2: 511 labels, K=4: 12, K=8: 4).
+MAX_OUTCOMES = 512
+
+
+def expected_gain(posterior: Any, confusion: Any, horizon: Any) -> np.ndarray:
+    """Expected rise in the chance the answer is right after ``horizon`` more labels.
+
+    ``posterior`` (K,) or (n, K); ``confusion`` (K, K), the confusion of the worker who
+    would give them (the average worker); ``horizon`` a count or (n,) counts. Exact: over
+    every count vector ``v`` of the new labels, ``sum_v max_c p(c) P(v | c) - max_c p(c)``
+    (the Bayes decision's accuracy after minus before). Zero when no outcome could change
+    the answer. Horizons longer than :data:`MAX_OUTCOMES` allows are shortened. Returns
+    (n,) (a 1-element array for one posterior).
+    """
+    p = np.atleast_2d(np.asarray(posterior, dtype=np.float64))
+    k = p.shape[1]
+    conf = np.asarray(confusion, dtype=np.float64)
+    if conf.shape != (k, k) or np.any(conf < 0) or not np.all(np.isfinite(conf)):
+        raise ValueError(f"confusion must be a finite non-negative ({k}, {k}) matrix")
+    h = np.broadcast_to(np.asarray(horizon), (p.shape[0],))
+    if not np.issubdtype(h.dtype, np.integer) or np.any(h < 0):
+        raise ValueError("horizon must be non-negative integers")
+    h = np.minimum(h, _longest_horizon(k))
+    log_conf = np.log(np.maximum(conf / conf.sum(axis=1, keepdims=True), 1e-300))
+    gain = np.zeros(p.shape[0])
+    for steps in np.unique(h[h > 0]).tolist():
+        rows = np.flatnonzero(h == steps)
+        counts, log_coef = _outcomes(int(steps), k)
+        likelihood = np.exp(log_coef[:, None] + counts @ log_conf.T)  # (outcomes, K)
+        for chunk in np.array_split(rows, max(1, rows.size * likelihood.size // 4_000_000)):
+            joint = p[chunk, None, :] * likelihood[None]
+            gain[chunk] = joint.max(axis=2).sum(axis=1) - p[chunk].max(axis=1)
+    return np.maximum(gain, 0.0)
+
+
+def _longest_horizon(k: int) -> int:
+    h = 0
+    while comb(h + k, k - 1) <= MAX_OUTCOMES:
+        h += 1
+    return h
+
+
+@lru_cache(maxsize=256)
+def _outcomes(steps: int, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every count vector of ``steps`` labels over ``k`` classes, with its log multinomial
+    coefficient."""
+    counts = np.array(
+        [np.bincount(c, minlength=k) for c in combinations_with_replacement(range(k), steps)],
+        dtype=np.float64,
+    )
+    log_coef = lgamma(steps + 1) - np.array([sum(lgamma(x + 1) for x in row) for row in counts])
+    counts.setflags(write=False)
+    log_coef.setflags(write=False)
+    return counts, log_coef
 
 
 def population_confusion(confusions: Any, weights: Any = None) -> np.ndarray:

@@ -85,6 +85,12 @@ class QualityPolicy(BaseModel):
     target_confidence: float = Field(
         0.0, ge=0.0, le=1.0, description="Close an item once its answer is this confident."
     )
+    min_gain: float = Field(
+        0.0, ge=0.0, lt=1.0, description="Also close an item once the labels it may still get "
+        "(up to max_labels, from the project's average contributor) are expected to raise the "
+        "chance its answer is right by less than this: stops spending on items more labels "
+        "would not settle. 0 turns it off; categorical answers only."
+    )
     method: str = Field(
         "auto",
         description="How answers aggregate into records: dawid_skene, one_coin, glad or mace "

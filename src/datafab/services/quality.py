@@ -113,6 +113,44 @@ def item_outcome(
     return _outcome(project, posterior, method_of(project))
 
 
+def is_done(
+    foundry: Foundry, conn: Connection, project: Project, n_labels: int, outcome: Outcome
+) -> bool:
+    """Whether an item with ``n_labels`` labels and this outcome is finished: confident
+    enough, out of labels, or (with ``min_gain``) unlikely to be changed by the rest."""
+    return _finished(project, n_labels, outcome,
+                     lambda: _average_confusion(foundry, conn, project))
+
+
+def _finished(project: Project, n_labels: int, outcome: Outcome, crowd) -> bool:
+    policy = project.policy
+    if policy.is_done(n_labels, outcome.confidence):
+        return True
+    posterior = (outcome.details or {}).get("posterior")
+    if policy.min_gain <= 0 or n_labels < policy.min_labels or posterior is None:
+        return False
+    names = project.primitive.class_names(project.settings)
+    p = np.array([posterior.get(n, 0.0) for n in names])
+    left = policy.max_labels - n_labels
+    return bool(quality.expected_gain(p, crowd(), left)[0] < policy.min_gain)
+
+
+def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> np.ndarray:
+    """The confusion of the project's average contributor (who the next labels would come
+    from), from the stored skill counts; cached for a moment."""
+    crowd = foundry.cache.get(("crowd", project.id))
+    if crowd is None:
+        k = len(project.primitive.class_names(project.settings))
+        stored = [c for c in conn.execute(
+            select(contributor_skills.c.counts).where(
+                contributor_skills.c.project_id == project.id)
+        ).scalars() if c is not None and np.shape(c) == (k, k)]
+        counts = np.array(stored, dtype=np.float64) if stored else np.zeros((1, k, k))
+        crowd = quality.population_confusion(confusion_from_counts(counts))
+        foundry.cache.put(("crowd", project.id), crowd)
+    return crowd
+
+
 def _outcome(project: Project, posterior: np.ndarray, method: str) -> Outcome:
     names = project.primitive.class_names(project.settings)
     code = int(np.argmax(posterior))
@@ -367,10 +405,13 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
     with foundry.db.write() as conn:
         _write_skills(conn, project, data, estimator, counts, now)
     foundry.cache.forget(("prior", project.id))
+    foundry.cache.forget(("crowd", project.id))
+    crowd = quality.population_confusion(confusion_from_counts(counts))
     rows = sorted(state, key=lambda r: r.id)
     for start in range(0, len(rows), REFIT_CHUNK):
         with foundry.db.write() as conn:
-            _write_records(conn, project, data, estimator, rows[start:start + REFIT_CHUNK], now)
+            _write_records(conn, project, data, estimator, rows[start:start + REFIT_CHUNK], now,
+                           crowd)
     return len(data.label)
 
 
@@ -425,7 +466,9 @@ def _write_skills(conn, project, data: Labels, estimator, counts, now: float) ->
     ])
 
 
-def _write_records(conn, project, data: Labels, estimator, rows, now: float) -> None:
+def _write_records(
+    conn, project, data: Labels, estimator, rows, now: float, crowd: np.ndarray
+) -> None:
     """Records and open/done states for a chunk of items, locked in id order first (the
     order a submit takes them), so a refit and the line never deadlock."""
     submitting.lock_items(conn, [row.id for row in rows])
@@ -441,7 +484,7 @@ def _write_records(conn, project, data: Labels, estimator, rows, now: float) -> 
         record_rows.append({"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
                             "confidence": outcome.confidence, "method": method,
                             "details": outcome.details, "now": now})
-        done = policy.is_done(row.n_labels, outcome.confidence)
+        done = _finished(project, row.n_labels, outcome, lambda: crowd)
         if done != (row.status == "done"):
             state_rows.append({"item": row.id, "n_labels": row.n_labels,
                                "status": "done" if done else "open",

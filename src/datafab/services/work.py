@@ -284,7 +284,7 @@ class _Turn:
             evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
         n_labels = item.n_labels + 1
         n_live = item.n_live - (1 if self.lease_id is not None else 0)
-        done = project.policy.is_done(n_labels, outcome.confidence)
+        done = quality.is_done(self.foundry, self.conn, project, n_labels, outcome)
         slots = 0 if done else max(0, project.policy.wanted(n_labels) - n_labels - n_live)
         submitting.settle(self.conn, item=item.id, n_labels=n_labels, n_live=n_live,
                           slots=slots, status="done" if done else "open")
