@@ -17,10 +17,10 @@ from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
 from datafab.quality.counts import confusion_from_counts
-from datafab.services.exports import anonymise
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import is_model_based
+from datafab.services.site_keys import Pseudonyms
 from datafab.store.tables import (
     contributor_skills,
     items,
@@ -297,6 +297,7 @@ def browse_records(foundry: Foundry, organization: int, project_id: int, chosen:
 def record_detail(foundry: Foundry, organization: int, project_id: int,
                   record_id: int) -> dict[str, Any]:
     """A record, its item, and the submissions behind it (contributors pseudonymised)."""
+    pseudonym = Pseudonyms(foundry)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         row = conn.execute(
@@ -317,7 +318,7 @@ def record_detail(foundry: Foundry, organization: int, project_id: int,
         "answer": row.answer, "confidence": row.confidence, "method": row.method,
         "details": row.details, "final": row.item_status == "done",
         "submissions": [{
-            "contributor": anonymise(project.id, s.contributor_id), "answer": s.answer,
+            "contributor": pseudonym(project.id, s.contributor_id), "answer": s.answer,
             "seconds_spent": s.seconds_spent, "created_at": s.created_at,
             "guideline_version": s.guideline_version, "counted": s.counted,
         } for s in behind],

@@ -3,7 +3,6 @@ project of any size leaves in constant memory."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from datafab.foundry import Foundry
 from datafab.primitives import RecordView
 from datafab.services import parquet
 from datafab.services.projects import Project, load_project
+from datafab.services.site_keys import Pseudonyms
 from datafab.store.tables import items, records, submissions
 
 PAGE = 1000
@@ -52,6 +52,7 @@ def _stream(
     foundry: Foundry, project: Project, fmt: str, min_confidence: float, include_open: bool
 ) -> Iterator[dict[str, Any]]:
     after = 0
+    pseudonym = Pseudonyms(foundry)
     while True:
         with foundry.db.read() as conn:
             query = (
@@ -72,7 +73,7 @@ def _stream(
                 return
             behind = _submissions(conn, [r.item_id for r in page])
         for row in page:
-            view = _view(project, row, behind.get(row.item_id, []))
+            view = _view(project, row, behind.get(row.item_id, []), pseudonym)
             yield from project.primitive.export_rows(fmt, project.settings, view)
         after = page[-1].id
 
@@ -104,9 +105,11 @@ def _submissions(conn, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     return found
 
 
-def _view(project: Project, row, behind: list[dict[str, Any]]) -> RecordView:
+def _view(
+    project: Project, row, behind: list[dict[str, Any]], pseudonym: Pseudonyms
+) -> RecordView:
     versions = [s["guideline_version"] for s in behind]
-    anonymous = tuple(anonymise(project.id, s["contributor"]) for s in behind)
+    anonymous = tuple(pseudonym(project.id, s["contributor"]) for s in behind)
     shown = tuple({**s, "contributor": a} for s, a in zip(behind, anonymous, strict=True))
     return RecordView(
         record_id=row.id,
@@ -121,12 +124,6 @@ def _view(project: Project, row, behind: list[dict[str, Any]]) -> RecordView:
         contributors=anonymous,
         submissions=shown,
     )
-
-
-def anonymise(project_id: int, contributor_id: int) -> str:
-    """A stable pseudonym for a contributor within one project (not linkable across projects)."""
-    digest = hashlib.sha256(f"datafab:{project_id}:{contributor_id}".encode()).hexdigest()
-    return "c_" + digest[:12]
 
 
 def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:

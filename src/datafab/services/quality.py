@@ -525,8 +525,9 @@ def _upsert_fit(conn, project_id: int, method: str, prior: list[float], n: int,
 
 def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, Any]:
     """Agreement, per-contributor accuracy and skill, label spend, estimated record accuracy."""
-    from datafab.services.exports import anonymise
+    from datafab.services.site_keys import Pseudonyms
 
+    anonymise = Pseudonyms(foundry)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         data = load_labels(conn, project)
