@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 import numpy as np
 
-from ._inputs import GoldLike
+from ._inputs import Gold, GoldLike, Labels, check_gold, check_labels
 
 
 class CategoricalAggregator:
@@ -48,7 +48,16 @@ class CategoricalAggregator:
         n_workers: int | None = None,
         n_classes: int | None = None,
         gold: GoldLike = None,
-    ) -> CategoricalAggregator:  # pragma: no cover - overridden
+    ) -> Self:
+        """Validate the labels and the gold up front (a clear ``ValueError`` naming what is
+        wrong), then fit."""
+        lab = check_labels(
+            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
+        )
+        return self._fit_labels(lab, check_gold(gold, lab.n_items, lab.n_classes))
+
+    def _fit_labels(self, lab: Labels, g: Gold) -> Self:  # pragma: no cover - overridden
+        """Fit on validated labels and gold (items, classes); each estimator's own."""
         raise NotImplementedError
 
     def fit_predict(self, item: Any, worker: Any, label: Any, **kwargs: Any) -> np.ndarray:

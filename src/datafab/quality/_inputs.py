@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 GoldLike = Mapping[int, int] | tuple[Any, Any] | None
+#: Validated gold: (items, classes), two int64 arrays.
+Gold = tuple[np.ndarray, np.ndarray]
 
 
 @dataclass(frozen=True)

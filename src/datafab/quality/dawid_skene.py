@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from . import _em
 from ._base import CategoricalAggregator
-from ._inputs import GoldLike, check_gold, check_iterations, check_labels, check_positive
+from ._inputs import Gold, Labels, check_iterations, check_positive
 from .majority_vote import _gold_mask
 
 
@@ -51,21 +49,7 @@ class DawidSkene(CategoricalAggregator):
     def _pseudo(self, k: int) -> np.ndarray:
         return self.prior_wrong + (self.prior_correct - self.prior_wrong) * np.eye(k)
 
-    def fit(
-        self,
-        item: Any,
-        worker: Any,
-        label: Any,
-        *,
-        n_items: int | None = None,
-        n_workers: int | None = None,
-        n_classes: int | None = None,
-        gold: GoldLike = None,
-    ) -> DawidSkene:
-        lab = check_labels(
-            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
-        )
-        g = check_gold(gold, lab.n_items, lab.n_classes)
+    def _fit_labels(self, lab: Labels, g: Gold) -> DawidSkene:
         dtype = _em.working_dtype(lab.n_labels)
         inc = _em.Incidence(lab, dtype)
         post, _ = _em.vote_posterior(lab, g, dtype)

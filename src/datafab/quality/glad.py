@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.special import expit
 
 from . import _em
 from ._base import CategoricalAggregator
-from ._inputs import GoldLike, check_gold, check_iterations, check_labels
+from ._inputs import Gold, Labels, check_iterations
 from .majority_vote import _gold_mask
 
 
@@ -52,21 +50,7 @@ class GLAD(CategoricalAggregator):
         self.m_step_iter = m_step_iter
         self.fit_prior = bool(fit_prior)
 
-    def fit(
-        self,
-        item: Any,
-        worker: Any,
-        label: Any,
-        *,
-        n_items: int | None = None,
-        n_workers: int | None = None,
-        n_classes: int | None = None,
-        gold: GoldLike = None,
-    ) -> GLAD:
-        lab = check_labels(
-            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
-        )
-        g = check_gold(gold, lab.n_items, lab.n_classes)
+    def _fit_labels(self, lab: Labels, g: Gold) -> GLAD:
         k, ni, nw = lab.n_classes, lab.n_items, lab.n_workers
         dtype = _em.working_dtype(lab.n_labels)
         # Rows sorted by item so per-item sums are segment sums (np.add.reduceat).

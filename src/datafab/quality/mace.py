@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 from scipy.special import digamma
 
 from . import _em
 from ._base import CategoricalAggregator
-from ._inputs import GoldLike, check_gold, check_iterations, check_labels, check_positive
+from ._inputs import Gold, Labels, check_iterations, check_positive
 from .majority_vote import _gold_mask
 
 #: Initial spamming probabilities of the deterministic restarts, in order. Every worker
@@ -68,21 +66,7 @@ class MACE(CategoricalAggregator):
         self.smoothing = check_positive(smoothing, "smoothing", allow_zero=True)
         self.fit_prior = bool(fit_prior)
 
-    def fit(
-        self,
-        item: Any,
-        worker: Any,
-        label: Any,
-        *,
-        n_items: int | None = None,
-        n_workers: int | None = None,
-        n_classes: int | None = None,
-        gold: GoldLike = None,
-    ) -> MACE:
-        lab = check_labels(
-            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
-        )
-        g = check_gold(gold, lab.n_items, lab.n_classes)
+    def _fit_labels(self, lab: Labels, g: Gold) -> MACE:
         k, nw = lab.n_classes, lab.n_workers
         dtype = _em.working_dtype(lab.n_labels)
         inc = _em.Incidence(lab, dtype)

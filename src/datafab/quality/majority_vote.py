@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from . import _em
 from ._base import CategoricalAggregator
-from ._inputs import GoldLike, check_gold, check_labels
+from ._inputs import Gold, Labels
 
 
 def agreement_confusions(
@@ -42,21 +40,7 @@ class MajorityVote(CategoricalAggregator):
     ``confusions_`` are counted against the consensus with one pseudo-count.
     """
 
-    def fit(
-        self,
-        item: Any,
-        worker: Any,
-        label: Any,
-        *,
-        n_items: int | None = None,
-        n_workers: int | None = None,
-        n_classes: int | None = None,
-        gold: GoldLike = None,
-    ) -> MajorityVote:
-        lab = check_labels(
-            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
-        )
-        g = check_gold(gold, lab.n_items, lab.n_classes)
+    def _fit_labels(self, lab: Labels, g: Gold) -> MajorityVote:
         return self._fit(lab, g, None)
 
     def _fit(self, lab, g, weights):  # type: ignore[no-untyped-def]

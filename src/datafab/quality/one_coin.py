@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from . import _em
-from ._inputs import GoldLike, check_gold, check_labels, check_positive
+from ._inputs import Gold, Labels, check_positive
 from .dawid_skene import DawidSkene
 from .majority_vote import _gold_mask
 
@@ -34,21 +34,7 @@ class OneCoinDawidSkene(DawidSkene):
         super().__init__(n_iter, tol, prior_correct, prior_wrong)
         check_positive(prior_correct, "prior_correct")
 
-    def fit(
-        self,
-        item: Any,
-        worker: Any,
-        label: Any,
-        *,
-        n_items: int | None = None,
-        n_workers: int | None = None,
-        n_classes: int | None = None,
-        gold: GoldLike = None,
-    ) -> OneCoinDawidSkene:
-        lab = check_labels(
-            item, worker, label, n_items=n_items, n_workers=n_workers, n_classes=n_classes
-        )
-        g = check_gold(gold, lab.n_items, lab.n_classes)
+    def _fit_labels(self, lab: Labels, g: Gold) -> OneCoinDawidSkene:
         dtype = _em.working_dtype(lab.n_labels)
         inc = _em.Incidence(lab, dtype)
         post, _ = _em.vote_posterior(lab, g, dtype)
