@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from datafab import __version__
 from datafab.api import errors, projects, work
 from datafab.api.auth import _Cache
+from datafab.api.idempotency import Idempotency, document
 from datafab.api.limits import BodyLimit
 from datafab.foundry import Foundry
 
@@ -21,6 +22,7 @@ def create_app(foundry: Foundry) -> FastAPI:
     app.state.foundry = foundry
     app.state.auth_cache = _Cache()
     errors.install(app)
+    app.add_middleware(Idempotency, foundry=foundry)  # inside the body limit
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)
 
     @app.get("/healthz", tags=["meta"])
@@ -32,6 +34,7 @@ def create_app(foundry: Foundry) -> FastAPI:
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
+    document(app)
     return app
 
 
