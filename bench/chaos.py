@@ -132,7 +132,7 @@ class Tally:
     retries: int = 0
     replays: int = 0
     acked: dict[int, int] = field(default_factory=dict)  # lease id -> submission id
-    landed_before: int = 0  # a retried submit found its first attempt stored (not acked)
+    landed_before: int = 0  # a retried submit refused as already submitted (never expected)
     expired: int = 0
     walked_away: int = 0
     unexpected: list[str] = field(default_factory=list)
@@ -210,6 +210,7 @@ class Contributor(threading.Thread):
                     self.tally.acked[lease["id"]] = r.json()["submission_id"]
                 elif r.status_code == 409 and "already submitted" in r.text:
                     self.tally.landed_before += 1
+                    self.tally.unexpected.append(f"submit: {r.status_code} {r.text[:200]}")
                 elif r.status_code == 409 and _type(r) == "lease_expired":
                     self.tally.expired += 1
                 else:
@@ -355,7 +356,7 @@ def setup(url: str, n_items: int, n_contributors: int, labels: int,
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--contributors", type=int, default=32)
-    parser.add_argument("--items", type=int, default=1500)
+    parser.add_argument("--items", type=int, default=4000)
     parser.add_argument("--labels", type=int, default=2, help="labels every item gets")
     parser.add_argument("--seconds", type=float, default=60.0, help="how long contributors work")
     parser.add_argument("--kills", type=int, default=5, help="SIGKILLs during the run")
@@ -405,7 +406,7 @@ def main() -> int:
           f"({server.down_seconds:.1f} s down), {tally.requests} requests "
           f"({tally.retries} retries, {tally.replays} replayed answers), "
           f"{result['leases']} leases, {result['items_done']}/{result['items']} items done")
-    print(f"  submits whose first attempt had landed unacknowledged: {tally.landed_before}; "
+    print(f"  retried submits refused as already submitted: {tally.landed_before}; "
           f"leases expired before the answer: {tally.expired}; walked away: "
           f"{tally.walked_away}; unsettled items: {result['unsettled']}; records unlike a "
           f"fresh recomputation: {result['mismatched']}")

@@ -199,6 +199,13 @@ def export(
                 foundry, org, project, format, output, min_confidence=min_confidence,
                 include_open=include_open, on_row=lambda: bar.advance(task),
             )
+        from datafab.services import audit
+        from datafab.services.secrets import shown_prefix
+
+        audit.record_now(foundry, organization=org, actor=f"cli, api key {shown_prefix(api_key)}",
+                         action="project.exported", target=f"project:{project}",
+                         details={"format": format, "file": output.suffix.lstrip("."),
+                                  "rows": written})
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"{written} rows written to {output}")

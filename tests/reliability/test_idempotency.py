@@ -35,9 +35,14 @@ def test_a_repeated_submit_gets_the_first_answer_and_writes_once(api, foundry, m
     assert again.headers["idempotent-replayed"] == "true"
     assert "idempotent-replayed" not in first.headers
     assert _count(foundry, submissions) == 1
-    # Without the key, the same submit is a second attempt and is refused.
+    # Without the key, the same answer again still gets the first receipt (a retry whose
+    # response was lost); another answer is refused. Still one submission.
     plain = api.post(f"/v1/leases/{lease['id']}/submit", json=body, headers=worker.headers)
-    assert plain.status_code == 409
+    assert plain.status_code == 200 and plain.json() == first.json()
+    other = api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {"label": "dog"}},
+                     headers=worker.headers)
+    assert other.status_code == 409
+    assert _count(foundry, submissions) == 1
 
 
 def test_a_repeated_project_creation_makes_one_project(api, foundry, make_org):

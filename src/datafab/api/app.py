@@ -6,10 +6,10 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, projects, work
+from datafab.api import errors, keys, projects, work
 from datafab.api.auth import _Cache
 from datafab.api.idempotency import Idempotency, document
-from datafab.api.limits import BodyLimit
+from datafab.api.limits import BodyLimit, RateLimits
 from datafab.foundry import Foundry
 
 
@@ -21,6 +21,9 @@ def create_app(foundry: Foundry) -> FastAPI:
     )
     app.state.foundry = foundry
     app.state.auth_cache = _Cache()
+    app.state.api_key_limits = RateLimits(foundry.settings.rate_limit_api_key, foundry.now)
+    app.state.contributor_limits = RateLimits(foundry.settings.rate_limit_contributor,
+                                              foundry.now)
     errors.install(app)
     app.add_middleware(Idempotency, foundry=foundry)  # inside the body limit
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)
@@ -31,6 +34,7 @@ def create_app(foundry: Foundry) -> FastAPI:
 
     app.include_router(projects.router)
     app.include_router(work.router)
+    app.include_router(keys.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
