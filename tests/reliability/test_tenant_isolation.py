@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 
 from sqlalchemy import func, select
+from tests.reliability.helpers import create_project, upload
 
 from datafab.store.tables import api_keys, items, leases, projects, submissions
-from tests.reliability.helpers import create_project, upload
 
 MARKERS = ("acme-guideline-secret", "acme-secret-project", "acme-item-secret")
 BODIES = {  # a valid body per route, so the handler itself (not validation) answers

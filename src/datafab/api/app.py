@@ -8,8 +8,9 @@ from fastapi.responses import JSONResponse
 from datafab import __version__
 from datafab.api import errors, keys, projects, work
 from datafab.api.auth import _Cache
-from datafab.api.idempotency import Idempotency, document
+from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
+from datafab.api.openapi import document
 from datafab.foundry import Foundry
 
 

@@ -11,7 +11,6 @@ import json
 import time
 from typing import Any
 
-from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -134,28 +133,3 @@ async def _error(send: Send, exc: DatafabError) -> None:
     await send({"type": "http.response.start", "status": exc.status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 
-
-def document(app: FastAPI) -> None:
-    """Show the ``Idempotency-Key`` header on every POST operation of the OpenAPI spec."""
-    build = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is not None:
-            return app.openapi_schema
-        spec = build()
-        for path in spec.get("paths", {}).values():
-            operation = path.get("post")
-            if operation is None:
-                continue
-            params = operation.setdefault("parameters", [])
-            if not any(p.get("name") == "Idempotency-Key" for p in params):
-                params.append({
-                    "name": "Idempotency-Key", "in": "header", "required": False,
-                    "description": "Send a POST again with the same key to get the first "
-                    "answer back instead of a second write (kept 24 hours).",
-                    "schema": {"type": "string", "maxLength": idempotency.MAX_KEY_LENGTH},
-                })
-        app.openapi_schema = spec
-        return spec
-
-    app.openapi = openapi
