@@ -343,6 +343,48 @@ def candidates(
     print(result["created"])
 
 
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (must be new).")],
+) -> None:
+    """Back up the SQLite database while it serves (SQLite's online backup API). For
+    PostgreSQL use pg_dump (docs/reliability.md)."""
+    from datafab.services import backup as backups
+
+    url = Settings().database_url
+    try:
+        with _progress() as bar:
+            task = bar.add_task("backing up", total=None)
+            pages = backups.backup(url, file, lambda done, total: bar.update(
+                task, completed=done, total=total))
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{_safe(url)} backed up to {file} ({pages} pages)")
+    print(file)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file `datafab backup` wrote.")],
+    replace: Annotated[bool, typer.Option(help="Overwrite an existing database.")] = False,
+) -> None:
+    """Restore a backup into the SQLite database (stop `datafab serve` first), then bring its
+    schema up to date."""
+    from datafab.services import backup as backups
+    from datafab.store.migrate import upgrade
+
+    url = Settings().database_url
+    try:
+        with _progress() as bar:
+            task = bar.add_task("restoring", total=None)
+            backups.restore(file, url, replace=replace, on_progress=lambda done, total:
+                            bar.update(task, completed=done, total=total))
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    upgrade(url)
+    console.print(f"{file} restored into {_safe(url)}")
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
