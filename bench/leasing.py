@@ -295,7 +295,8 @@ def _free_port() -> int:
 
 def start_server(url: str, workers: int) -> tuple[subprocess.Popen, int]:
     port = _free_port()
-    env = {**os.environ, "DATAFAB_DATABASE_URL": url}
+    env = {**os.environ, "DATAFAB_DATABASE_URL": url,
+           "DATAFAB_RATE_LIMIT_API_KEY": "0", "DATAFAB_RATE_LIMIT_CONTRIBUTOR": "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "datafab.cli", "serve", "--port", str(port),
          "--workers", str(workers)],

@@ -199,6 +199,13 @@ def export(
                 foundry, org, project, format, output, min_confidence=min_confidence,
                 include_open=include_open, on_row=lambda: bar.advance(task),
             )
+        from datafab.services import audit
+        from datafab.services.secrets import shown_prefix
+
+        audit.record_now(foundry, organization=org, actor=f"cli, api key {shown_prefix(api_key)}",
+                         action="project.exported", target=f"project:{project}",
+                         details={"format": format, "file": output.suffix.lstrip("."),
+                                  "rows": written})
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"{written} rows written to {output}")
@@ -334,6 +341,48 @@ def candidates(
     console.print(f"{result['created']} items created, {result['unchanged']} unchanged, "
                   f"{result['skipped']} prompts skipped (a model failed)")
     print(result["created"])
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(help="The backup file to write (must be new).")],
+) -> None:
+    """Back up the SQLite database while it serves (SQLite's online backup API). For
+    PostgreSQL use pg_dump (docs/reliability.md)."""
+    from datafab.services import backup as backups
+
+    url = Settings().database_url
+    try:
+        with _progress() as bar:
+            task = bar.add_task("backing up", total=None)
+            pages = backups.backup(url, file, lambda done, total: bar.update(
+                task, completed=done, total=total))
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"{_safe(url)} backed up to {file} ({pages} pages)")
+    print(file)
+
+
+@app.command()
+def restore(
+    file: Annotated[Path, typer.Argument(help="A file `datafab backup` wrote.")],
+    replace: Annotated[bool, typer.Option(help="Overwrite an existing database.")] = False,
+) -> None:
+    """Restore a backup into the SQLite database (stop `datafab serve` first), then bring its
+    schema up to date."""
+    from datafab.services import backup as backups
+    from datafab.store.migrate import upgrade
+
+    url = Settings().database_url
+    try:
+        with _progress() as bar:
+            task = bar.add_task("restoring", total=None)
+            backups.restore(file, url, replace=replace, on_progress=lambda done, total:
+                            bar.update(task, completed=done, total=total))
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    upgrade(url)
+    console.print(f"{file} restored into {_safe(url)}")
 
 
 def _progress() -> Progress:

@@ -46,3 +46,18 @@ class Settings(BaseSettings):
         description="Key that signs browser session cookies; when unset, one is made on first "
         "use and kept in the database.",
     )
+    idempotency_lock_seconds: float = Field(
+        30.0, gt=0, le=3600,
+        description="How long an unfinished request keeps its Idempotency-Key busy (a retry "
+        "meanwhile gets 409); after that, say when its server died, a retry runs it again.",
+    )
+    rate_limit_api_key: float = Field(
+        100.0, ge=0,
+        description="Requests per second one API key may make (bursts of twice that); "
+        "0 turns the limit off.",
+    )
+    rate_limit_contributor: float = Field(
+        50.0, ge=0,
+        description="Requests per second one contributor may make (bursts of twice that); "
+        "0 turns the limit off.",
+    )

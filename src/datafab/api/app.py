@@ -6,9 +6,11 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, projects, work
+from datafab.api import errors, keys, projects, work
 from datafab.api.auth import _Cache
-from datafab.api.limits import BodyLimit
+from datafab.api.idempotency import Idempotency
+from datafab.api.limits import BodyLimit, RateLimits
+from datafab.api.openapi import document
 from datafab.foundry import Foundry
 
 
@@ -20,7 +22,11 @@ def create_app(foundry: Foundry) -> FastAPI:
     )
     app.state.foundry = foundry
     app.state.auth_cache = _Cache()
+    app.state.api_key_limits = RateLimits(foundry.settings.rate_limit_api_key, foundry.now)
+    app.state.contributor_limits = RateLimits(foundry.settings.rate_limit_contributor,
+                                              foundry.now)
     errors.install(app)
+    app.add_middleware(Idempotency, foundry=foundry)  # inside the body limit
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)
 
     @app.get("/healthz", tags=["meta"])
@@ -29,9 +35,11 @@ def create_app(foundry: Foundry) -> FastAPI:
 
     app.include_router(projects.router)
     app.include_router(work.router)
+    app.include_router(keys.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
+    document(app)
     return app
 
 

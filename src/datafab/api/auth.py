@@ -16,6 +16,7 @@ from datafab.errors import Unauthorized
 from datafab.foundry import Foundry
 from datafab.services import accounts
 from datafab.services.accounts import Contributor
+from datafab.services.secrets import digest, shown_prefix
 
 CACHE_SECONDS = 5.0
 bearer = HTTPBearer(auto_error=False, description="A requester API key or a contributor token")
@@ -46,6 +47,9 @@ class _Cache:
             self._entries.clear()
         self._entries[key] = (time.monotonic() + CACHE_SECONDS, value)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
 
 def requester(
     request: Request,
@@ -58,6 +62,8 @@ def requester(
     if org is None:
         org = accounts.authenticate_requester(foundry_of(request), secret)
         cache.put(("requester", secret), org)
+    request.app.state.api_key_limits.take(digest(secret))
+    request.state.actor = f"api key {shown_prefix(secret)}"
     return org
 
 
@@ -72,9 +78,16 @@ def contributor(
     if who is None:
         who = accounts.authenticate_contributor(foundry_of(request), secret)
         cache.put(("contributor", secret), who)
+    request.app.state.contributor_limits.take(str(who.id))
     return who
+
+
+def actor(request: Request, _: Annotated[int, Depends(requester)]) -> str:
+    """Who the calling requester is, as the audit log names them (the key's shown prefix)."""
+    return request.state.actor
 
 
 Requester = Annotated[int, Depends(requester)]
 ContributorDep = Annotated[Contributor, Depends(contributor)]
 FoundryDep = Annotated[Foundry, Depends(foundry_of)]
+Actor = Annotated[str, Depends(actor)]

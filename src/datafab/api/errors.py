@@ -7,6 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from datafab.errors import DatafabError, RateLimited, field_path
@@ -46,6 +47,16 @@ def install(app: FastAPI) -> None:
         )
         return error_response(exc.status_code, type_, str(exc.detail), None,
                               getattr(exc, "headers", None))
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
+        # A number past 64 bits, a string longer than its column: the database refused it and
+        # rolled back, so nothing was written. The caller's to fix, not a server error.
+        log.info("database refused a value on %s %s: %s", request.method, request.url.path,
+                 type(getattr(exc, "orig", exc)).__name__)
+        return error_response(422, "invalid_input",
+                              "a number is out of range or a value is too long")
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

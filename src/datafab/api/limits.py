@@ -1,10 +1,14 @@
-"""A body-size limit as plain ASGI middleware (no per-request overhead beyond a header look)."""
+"""A body-size limit as plain ASGI middleware (no per-request overhead beyond a header look),
+and per-caller rate limits."""
 
 from __future__ import annotations
 
 import json
+import math
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from datafab.errors import RateLimited
 
 
 class BodyLimit:
@@ -48,3 +52,30 @@ class BodyLimit:
 
 class _TooLarge(Exception):
     pass
+
+
+class RateLimits:
+    """Requests per second per caller (an API key, a contributor): a token bucket holding two
+    seconds' worth, refilled continuously. Counted per process, in memory, on the foundry's
+    clock. Over the limit: ``RateLimited`` with the seconds until the next request may pass."""
+
+    def __init__(self, per_second: float, clock) -> None:
+        self.rate = per_second
+        self.capacity = 2 * per_second
+        self.clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
+
+    def take(self, caller: str) -> None:
+        if self.rate <= 0:
+            return
+        now = self.clock()
+        tokens, at = self._buckets.get(caller, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        if tokens < 1:
+            self._buckets[caller] = (tokens, now)
+            wait = max(1, math.ceil((1 - tokens) / self.rate))
+            raise RateLimited(f"too many requests: at most {self.rate:g} a second; "
+                              f"retry in {wait} s", retry_after=wait)
+        if len(self._buckets) > 100_000:
+            self._buckets.clear()
+        self._buckets[caller] = (tokens - 1, now)

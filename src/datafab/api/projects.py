@@ -13,9 +13,10 @@ from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from datafab.api.auth import FoundryDep, Requester
+from datafab.api.auth import Actor, FoundryDep, Requester
 from datafab.errors import InvalidInput
 from datafab.services import (
+    audit,
     candidates,
     effort,
     exports,
@@ -73,10 +74,10 @@ def get_project(project_id: int, org: Requester, foundry: FoundryDep) -> dict[st
 
 @router.patch("/{project_id}")
 def update_project(
-    project_id: int, body: ProjectPatch, org: Requester, foundry: FoundryDep
+    project_id: int, body: ProjectPatch, org: Requester, who: Actor, foundry: FoundryDep
 ) -> dict[str, Any]:
     patch = body.model_dump(exclude_unset=True)
-    return project_json(projects.update_project(foundry, org, project_id, patch))
+    return project_json(projects.update_project(foundry, org, project_id, patch, actor=who))
 
 
 @router.get("/{project_id}/progress")
@@ -177,6 +178,7 @@ def list_records(
 def export(
     project_id: int,
     org: Requester,
+    who: Actor,
     foundry: FoundryDep,
     format: str = "records",
     min_confidence: float = Query(0.0, ge=0.0, le=1.0),
@@ -184,6 +186,8 @@ def export(
     file: Literal["jsonl", "parquet"] = "jsonl",
 ) -> Response:
     """The project's records in a training format: streamed JSON Lines, or a Parquet file."""
+    exported = {"format": format, "file": file, "min_confidence": min_confidence,
+                "include_open": include_open}
     if file == "parquet":
         folder = tempfile.mkdtemp(prefix="datafab-export-")
         path = Path(folder) / f"project-{project_id}-{format}.parquet"
@@ -193,12 +197,16 @@ def export(
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
+        audit.record_now(foundry, organization=org, actor=who, action="project.exported",
+                         target=f"project:{project_id}", details=exported)
         return FileResponse(path, media_type="application/vnd.apache.parquet",
                             filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, True))
     rows = exports.export_rows(
         foundry, org, project_id, format, min_confidence=min_confidence, include_open=include_open
     )
+    audit.record_now(foundry, organization=org, actor=who, action="project.exported",
+                     target=f"project:{project_id}", details=exported)
     return StreamingResponse(exports.jsonl_lines(rows), media_type="application/x-ndjson")
 
 

@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import insert, select, update
 
-from datafab.errors import InvalidInput, Unauthorized, from_pydantic
+from datafab.errors import InvalidInput, NotFound, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
+from datafab.services import audit
 from datafab.services.secrets import (
     API_KEY_PREFIX,
     CONTRIBUTOR_TOKEN_PREFIX,
@@ -20,6 +21,7 @@ from datafab.services.secrets import (
 from datafab.store.tables import api_keys, contributors, organizations
 
 CONTRIBUTOR_KINDS = ("human", "model")
+LAST_USED_EVERY = 60.0  # seconds: how fresh a key's last-used time is kept
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class ContributorSpec(BaseModel):
     skills: list[str] = Field(default_factory=list, max_length=100)
 
 
-def create_organization(foundry: Foundry, name: str) -> tuple[int, str]:
+def create_organization(foundry: Foundry, name: str, actor: str = "cli") -> tuple[int, str]:
     """A new organization and its first API key (the key is returned once, never stored)."""
     name = _name(name)
     key = new_secret(API_KEY_PREFIX)
@@ -46,30 +48,38 @@ def create_organization(foundry: Foundry, name: str) -> tuple[int, str]:
         org = conn.execute(
             insert(organizations).values(name=name, created_at=now).returning(organizations.c.id)
         ).scalar_one()
-        conn.execute(
+        key_id = conn.execute(
             insert(api_keys).values(
                 organization_id=org,
                 name="default",
                 prefix=shown_prefix(key),
                 key_hash=digest(key),
                 created_at=now,
-            )
-        )
+            ).returning(api_keys.c.id)
+        ).scalar_one()
+        audit.record(conn, now, organization=org, actor=actor, action="api_key.created",
+                     target=f"api_key:{key_id}",
+                     details={"name": "default", "prefix": shown_prefix(key)})
     return org, key
 
 
 def authenticate_requester(foundry: Foundry, key: str) -> int:
-    """The organization an API key belongs to; ``Unauthorized`` for an unknown or revoked key."""
+    """The organization an API key belongs to; ``Unauthorized`` for an unknown or revoked key.
+    Notes the key's last use (at most once a minute per key)."""
     if not key.startswith(API_KEY_PREFIX):
         raise Unauthorized("not a Datafab API key")
     with foundry.db.read() as conn:
         row = conn.execute(
-            select(api_keys.c.organization_id, api_keys.c.revoked_at).where(
-                api_keys.c.key_hash == digest(key)
-            )
+            select(api_keys.c.id, api_keys.c.organization_id, api_keys.c.revoked_at,
+                   api_keys.c.last_used_at).where(api_keys.c.key_hash == digest(key))
         ).first()
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key")
+    now = foundry.now()
+    if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
+        with foundry.db.write() as conn:
+            conn.execute(update(api_keys).where(api_keys.c.id == row.id)
+                         .values(last_used_at=now))
     return row.organization_id
 
 
@@ -116,6 +126,62 @@ def revoke_api_key(foundry: Foundry, organization: int, key: str) -> None:
             .where(api_keys.c.organization_id == organization, api_keys.c.key_hash == digest(key))
             .values(revoked_at=foundry.now())
         )
+
+
+def create_api_key(foundry: Foundry, organization: int, name: str,
+                   actor: str = "api") -> tuple[dict[str, Any], str]:
+    """Another API key for the organization: its description, and the key itself (shown this
+    once; only its hash is kept)."""
+    name = _name(name)
+    key = new_secret(API_KEY_PREFIX)
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        key_id = conn.execute(
+            insert(api_keys).values(organization_id=organization, name=name,
+                                    prefix=shown_prefix(key), key_hash=digest(key),
+                                    created_at=now).returning(api_keys.c.id)
+        ).scalar_one()
+        audit.record(conn, now, organization=organization, actor=actor,
+                     action="api_key.created", target=f"api_key:{key_id}",
+                     details={"name": name, "prefix": shown_prefix(key)})
+    return _key_json(key_id, name, shown_prefix(key), now, None, None), key
+
+
+def list_api_keys(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
+    """The organization's keys: name, shown prefix, created, last used, revoked — never the
+    key."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(api_keys).where(api_keys.c.organization_id == organization)
+                            .order_by(api_keys.c.id)).all()
+    return [_key_json(r.id, r.name, r.prefix, r.created_at, r.last_used_at, r.revoked_at)
+            for r in rows]
+
+
+def revoke_key(foundry: Foundry, organization: int, key_id: int,
+               actor: str = "api") -> dict[str, Any]:
+    """Revoke one of the organization's keys by id (another organization's id: not found)."""
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id,
+                                                  api_keys.c.organization_id == organization)
+                           ).first()
+        if row is None:
+            raise NotFound(f"API key {key_id} not found", field="key_id")
+        revoked = row.revoked_at
+        if revoked is None:
+            revoked = now
+            conn.execute(update(api_keys).where(api_keys.c.id == key_id)
+                         .values(revoked_at=now))
+            audit.record(conn, now, organization=organization, actor=actor,
+                         action="api_key.revoked", target=f"api_key:{key_id}",
+                         details={"name": row.name, "prefix": row.prefix})
+    return _key_json(row.id, row.name, row.prefix, row.created_at, row.last_used_at, revoked)
+
+
+def _key_json(key_id: int, name: str, prefix: str, created: float, last_used: float | None,
+              revoked: float | None) -> dict[str, Any]:
+    return {"id": key_id, "name": name, "prefix": prefix, "created_at": created,
+            "last_used_at": last_used, "revoked_at": revoked}
 
 
 def _name(name: str) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select, update
 
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.services import audit
 from datafab.store import leasing
 from datafab.store.tables import contributor_skills, contributors, leases
 
@@ -95,7 +96,8 @@ def member(foundry: Foundry, contributor_id: int) -> PoolMember:
     raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
 
 
-def set_status(foundry: Foundry, contributor_id: int, status: str) -> int:
+def set_status(foundry: Foundry, contributor_id: int, status: str,
+               actor: str = "operator") -> int:
     """Move a contributor to ``status``; on removal their live leases go back to the pool.
     Returns how many leases were handed back."""
     if status not in STATUSES:
@@ -115,4 +117,7 @@ def set_status(foundry: Foundry, contributor_id: int, status: str) -> int:
             for lease_id in held:
                 released += leasing.release(conn, lease=lease_id, contributor=contributor_id,
                                             now=now)
+        audit.record(conn, now, organization=None, actor=actor,
+                     action=f"contributor.{status}", target=f"contributor:{contributor_id}",
+                     details={"leases_released": released})
     return released

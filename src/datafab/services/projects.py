@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Primitive, get_primitive
+from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.store.tables import guidelines, items, projects
 
@@ -277,7 +278,8 @@ def list_projects(
 
 
 def update_project(
-    foundry: Foundry, organization: int, project_id: int, raw: dict[str, Any]
+    foundry: Foundry, organization: int, project_id: int, raw: dict[str, Any],
+    actor: str = "api",
 ) -> Project:
     """Change settings; new guideline text becomes a new version that later work is made under."""
     patch: ProjectPatch = _validated(ProjectPatch, raw)
@@ -309,6 +311,9 @@ def update_project(
                 )
                 values["guideline_version"] = version
             conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
+            audit.record(conn, now, organization=organization, actor=actor,
+                         action="project.updated", target=f"project:{project.id}",
+                         details={"fields": sorted(patch.model_dump(exclude_unset=True))})
         foundry.cache.forget(("project", project_id))
     except IntegrityError as exc:
         raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc

@@ -22,7 +22,7 @@ from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
 from datafab.store import leasing, submitting
-from datafab.store.tables import leases
+from datafab.store.tables import items, leases, submissions
 
 MAX_LEASES_PER_CALL = 100
 _RANDOM = random.Random()  # gold mixing; not security-relevant
@@ -133,10 +133,42 @@ def lease_items(
 
 
 def submit(foundry: Foundry, contributor: Contributor, lease_id: int, raw: Any) -> Receipt:
-    """Store the answer for a live lease held by ``contributor`` and update the item's record."""
+    """Store the answer for a live lease held by ``contributor`` and update the item's record.
+
+    The same answer sent again for a lease it already settled (a retry whose response was
+    lost) gets the first receipt back; another answer is refused."""
     body = _parse(SubmissionIn, raw, None)
-    (receipt,) = _submit_all(foundry, contributor, [(lease_id, body, "")])
+    try:
+        (receipt,) = _submit_all(foundry, contributor, [(lease_id, body, "")])
+    except Conflict:
+        earlier = _earlier_receipt(foundry, contributor, lease_id, body)
+        if earlier is None:
+            raise
+        return earlier
     return receipt
+
+
+def _earlier_receipt(foundry: Foundry, contributor: Contributor, lease_id: int,
+                     body: SubmissionIn) -> Receipt | None:
+    with foundry.db.read() as conn:
+        row = conn.execute(
+            select(submissions.c.id, submissions.c.answer, submissions.c.project_id,
+                   items.c.id.label("item_id"), items.c.status, items.c.data)
+            .join(items, items.c.id == submissions.c.item_id)
+            .where(submissions.c.lease_id == lease_id,
+                   submissions.c.contributor_id == contributor.id)
+        ).first()
+        if row is None or row.status == "gold":
+            return None
+        project = load_project(conn, None, row.project_id)
+    try:
+        answer = project.primitive.parse_answer(project.settings, row.data, body.answer,
+                                                "answer")
+    except InvalidInput:
+        return None
+    if answer != row.answer:
+        return None
+    return Receipt(row.id, lease_id, row.item_id, row.status == "done")
 
 
 def submit_many(foundry: Foundry, contributor: Contributor, raw: Any) -> list[Receipt]:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -303,4 +304,39 @@ site_keys = Table(
     Column("name", String(64), primary_key=True),
     Column("secret", String(200), nullable=False),
     Column("created_at", Double, nullable=False),
+)
+
+# Idempotency keys: one row per (caller, key) — the request's fingerprint and, once it has
+# finished, the response to replay. ``locked_until`` bounds how long an unfinished request
+# (say, one whose server died) keeps its key busy. Rows live 24 hours.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    _id(),
+    Column("scope", String(64), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("fingerprint", String(64), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("locked_until", Double, nullable=False),
+    Column("response_status", Integer),
+    Column("response_type", String(200)),
+    Column("response_body", LargeBinary),
+    Column("created_at", Double, nullable=False),
+    UniqueConstraint("scope", "key"),
+    Index("ix_idempotency_keys_created_at", "created_at"),
+)
+
+# Who changed what: requesters' and operators' changes (project settings, key creation and
+# revocation, contributor removals, exports). Written by services.audit.record; read-only.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    _id(),
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE")),
+    Column("actor", String(200), nullable=False),
+    Column("action", String(64), nullable=False),
+    Column("target", String(200), nullable=False, server_default=""),
+    Column("details", Json),
+    Column("created_at", Double, nullable=False),
+    Index("ix_audit_log_organization_id_id", "organization_id", "id"),
 )

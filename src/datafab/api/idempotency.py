@@ -1,0 +1,135 @@
+"""``Idempotency-Key`` on every POST, as plain ASGI middleware (see services/idempotency).
+
+Only requests that carry both the header and a bearer credential are remembered: the key
+belongs to that credential. The response is replayed byte for byte with
+``Idempotent-Replayed: true``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from datafab.errors import DatafabError
+from datafab.services import idempotency
+from datafab.services.idempotency import KeyInFlight, Stored
+
+HEADER = b"idempotency-key"
+NOT_STORED = {401, 403, 429}  # refusals a retry should not be stuck with
+
+
+class Idempotency:
+    def __init__(self, app: ASGIApp, foundry: Any) -> None:
+        self.app = app
+        self.foundry = foundry
+        self._next_purge = 0.0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        raw_key = headers.get(HEADER)
+        credential = _bearer(headers.get(b"authorization", b""))
+        if raw_key is None or credential is None:
+            await self.app(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        try:
+            key = idempotency.check_key(raw_key.decode("latin-1"))
+            print_ = idempotency.fingerprint(scope["method"], scope["path"],
+                                             scope.get("query_string", b""), body)
+            await self._maybe_purge()
+            begun = await run_in_threadpool(
+                idempotency.begin, self.foundry, idempotency.scope_of(credential), key, print_
+            )
+        except DatafabError as exc:
+            await _error(send, exc)
+            return
+        if isinstance(begun, Stored):
+            await _replay(send, begun)
+            return
+        await self._run(scope, body, send, begun)
+
+    async def _run(self, scope: Scope, body: bytes, send: Send, claim: int) -> None:
+        sent = False
+
+        async def replay_body() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return {"type": "http.disconnect"}
+
+        status, content_type, chunks = 500, None, []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, content_type
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                for name, value in message.get("headers", []):
+                    if name.lower() == b"content-type":
+                        content_type = value.decode("latin-1")
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, replay_body, capture)
+        except BaseException:
+            await run_in_threadpool(idempotency.abandon, self.foundry, claim)
+            raise
+        if status >= 500 or status in NOT_STORED:
+            await run_in_threadpool(idempotency.abandon, self.foundry, claim)
+        else:
+            await run_in_threadpool(idempotency.finish, self.foundry, claim, status,
+                                    content_type, b"".join(chunks))
+
+    async def _maybe_purge(self) -> None:
+        now = time.monotonic()
+        if now >= self._next_purge:
+            self._next_purge = now + idempotency.PURGE_EVERY
+            await run_in_threadpool(idempotency.purge, self.foundry)
+
+
+def _bearer(value: bytes) -> str | None:
+    scheme, _, credential = value.decode("latin-1").partition(" ")
+    if scheme.lower() != "bearer" or not credential.strip():
+        return None
+    return credential.strip()
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _replay(send: Send, stored: Stored) -> None:
+    headers = [(b"content-length", str(len(stored.body)).encode()),
+               (b"idempotent-replayed", b"true")]
+    if stored.content_type:
+        headers.append((b"content-type", stored.content_type.encode("latin-1")))
+    await send({"type": "http.response.start", "status": stored.status, "headers": headers})
+    await send({"type": "http.response.body", "body": stored.body})
+
+
+async def _error(send: Send, exc: DatafabError) -> None:
+    body = json.dumps(exc.to_dict()).encode()
+    headers = [(b"content-type", b"application/json"),
+               (b"content-length", str(len(body)).encode())]
+    if isinstance(exc, KeyInFlight):
+        headers.append((b"retry-after", str(exc.retry_after).encode()))
+    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+

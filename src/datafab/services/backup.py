@@ -1,0 +1,82 @@
+"""Backups of a SQLite database with SQLite's online backup API: a consistent copy taken page
+by page while Datafab keeps serving (writers wait only for the moment a batch of pages is
+copied). PostgreSQL is backed up with its own tools (``pg_dump``, see docs/reliability.md).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy.engine import make_url
+
+from datafab.errors import Conflict, InvalidInput
+
+PAGES_PER_STEP = 1024
+Progress = Callable[[int, int], None]  # (pages copied, pages in all)
+
+
+def sqlite_path(url: str) -> Path:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        raise InvalidInput(
+            "database_url: `datafab backup` and `restore` copy SQLite databases; back up "
+            "PostgreSQL with pg_dump (docs/reliability.md)", field="database_url")
+    if not parsed.database or parsed.database == ":memory:":
+        raise InvalidInput("database_url: not a SQLite file", field="database_url")
+    return Path(parsed.database)
+
+
+def backup(url: str, target: Path, on_progress: Progress | None = None) -> int:
+    """Copy the live database at ``url`` into ``target`` (a new file); its size in pages."""
+    source = sqlite_path(url)
+    if not source.exists():
+        raise InvalidInput(f"database_url: {source} does not exist", field="database_url")
+    if target.exists():
+        raise Conflict(f"file: {target} exists; choose a new file", field="file")
+    return _copy(source, target, on_progress)
+
+
+def restore(backup_file: Path, url: str, *, replace: bool = False,
+            on_progress: Progress | None = None) -> int:
+    """Copy a backup over the database at ``url`` (which must be new unless ``replace``).
+    Stop ``datafab serve`` first: the restored database replaces what it holds."""
+    target = sqlite_path(url)
+    if not backup_file.exists():
+        raise InvalidInput(f"file: {backup_file} does not exist", field="file")
+    _check_backup(backup_file)
+    if target.exists() and target.stat().st_size > 0 and not replace:
+        raise Conflict(f"database_url: {target} exists; pass --replace to overwrite it",
+                       field="database_url")
+    return _copy(backup_file, target, on_progress)
+
+
+def _check_backup(path: Path) -> None:
+    try:
+        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
+            conn.execute("SELECT version_num FROM alembic_version").fetchone()
+            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    except sqlite3.DatabaseError as exc:
+        raise InvalidInput(f"file: {path} is not a Datafab backup ({exc})", field="file") from exc
+    if not ok:
+        raise InvalidInput(f"file: {path} fails SQLite's integrity check", field="file")
+
+
+def _copy(source: Path, target: Path, on_progress: Progress | None) -> int:
+    src = sqlite3.connect(source)
+    dst = sqlite3.connect(target)
+    total = 0
+    try:
+        def step(_status: int, remaining: int, pages: int) -> None:
+            nonlocal total
+            total = pages
+            if on_progress is not None:
+                on_progress(pages - remaining, pages)
+
+        src.backup(dst, pages=PAGES_PER_STEP, progress=step)
+        dst.execute("PRAGMA journal_mode=WAL")
+    finally:
+        dst.close()
+        src.close()
+    return total

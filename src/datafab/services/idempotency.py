@@ -1,0 +1,113 @@
+"""Idempotency keys: a POST sent again with the same ``Idempotency-Key`` gets the first
+answer back instead of doing the work twice.
+
+A key belongs to one caller (the credential that sent it) and lives 24 hours. The first
+request claims it (in flight); when it finishes, its response is stored. A repeat with the
+same request (method, path, query and body: its fingerprint) gets that stored response; with a
+different request, 422; while the first is still running, 409 with ``Retry-After``. A request
+that never finished — its server died — keeps the key for at most ``idempotency_lock_seconds``;
+after that a retry runs it again (every POST is safe to run again: a submitted lease refuses a
+second answer, a re-sent item changes nothing).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+from datafab.errors import Conflict, InvalidInput
+from datafab.foundry import Foundry
+from datafab.store import idempotency as store
+
+TTL_SECONDS = 24 * 3600
+MAX_KEY_LENGTH = 255
+PURGE_EVERY = 600.0  # seconds between sweeps for expired keys, per process
+
+
+class KeyInFlight(Conflict):
+    type = "idempotency_in_flight"
+
+    def __init__(self, message: str, *, retry_after: int) -> None:
+        super().__init__(message, field="Idempotency-Key")
+        self.retry_after = retry_after
+
+
+class KeyReused(InvalidInput):
+    type = "idempotency_key_reused"
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A finished request's response, to be replayed."""
+
+    status: int
+    content_type: str | None
+    body: bytes
+
+
+def fingerprint(method: str, path: str, query: bytes, body: bytes) -> str:
+    h = hashlib.sha256()
+    for part in (method.encode(), path.encode(), query, body):
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()
+
+
+def scope_of(credential: str) -> str:
+    """The caller a key belongs to: a digest of the credential (never the credential)."""
+    return hashlib.sha256(b"idempotency:" + credential.encode()).hexdigest()
+
+
+def check_key(key: str) -> str:
+    if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+        raise InvalidInput(
+            f"Idempotency-Key: must be 1 to {MAX_KEY_LENGTH} printable ASCII characters",
+            field="Idempotency-Key",
+        )
+    return key
+
+
+def begin(foundry: Foundry, scope: str, key: str, print_: str) -> int | Stored:
+    """Claim ``key`` for a request with fingerprint ``print_``: the claim's id (run the
+    request, then ``finish``), or the stored response of the earlier identical request.
+    Raises ``KeyReused`` (another request had this key) or ``KeyInFlight``."""
+    now = foundry.now()
+    lock = now + foundry.settings.idempotency_lock_seconds
+    with foundry.db.write() as conn:
+        claimed = store.claim(conn, scope=scope, key=key, fingerprint=print_, now=now,
+                              locked_until=lock)
+        if claimed is not None:
+            return claimed
+        row = store.get(conn, scope=scope, key=key)
+        if store.take_over(conn, row.id, fingerprint=print_, now=now, locked_until=lock,
+                           expired_before=now - TTL_SECONDS):
+            return row.id
+    if row.fingerprint != print_:
+        raise KeyReused(
+            "Idempotency-Key: already used for a different request (another path or body)",
+            field="Idempotency-Key",
+        )
+    if row.status == "in_flight":
+        raise KeyInFlight("Idempotency-Key: the first request with this key is still running",
+                          retry_after=max(1, math.ceil(row.locked_until - now)))
+    return Stored(row.response_status, row.response_type, bytes(row.response_body or b""))
+
+
+def finish(foundry: Foundry, claim: int, status: int, content_type: str | None,
+           body: bytes) -> None:
+    """Store a finished request's response under its key."""
+    with foundry.db.write() as conn:
+        store.finish(conn, claim, status=status, content_type=content_type, body=body)
+
+
+def abandon(foundry: Foundry, claim: int) -> None:
+    """Forget a claim whose request failed (a 5xx, a refusal worth retrying)."""
+    with foundry.db.write() as conn:
+        store.drop(conn, claim)
+
+
+def purge(foundry: Foundry) -> int:
+    """Delete keys older than 24 hours; how many."""
+    with foundry.db.write() as conn:
+        return store.purge(conn, before=foundry.now() - TTL_SECONDS)

@@ -1,0 +1,138 @@
+"""Idempotency-Key on every POST: replay, mismatch, in flight, lock run-out, 24-hour expiry."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from tests.reliability.helpers import create_project, upload
+
+from datafab.services import idempotency
+from datafab.store.tables import idempotency_keys, projects, submissions
+
+
+def _count(foundry, table) -> int:
+    with foundry.db.read() as conn:
+        return conn.execute(select(func.count()).select_from(table)).scalar_one()
+
+
+def _key(headers, key):
+    return {**headers, "Idempotency-Key": key}
+
+
+def test_a_repeated_submit_gets_the_first_answer_and_writes_once(api, foundry, make_org,
+                                                                 make_worker):
+    org, worker = make_org(), make_worker()
+    project = create_project(api, org)
+    upload(api, org, project, 1)
+    lease = api.post(f"/v1/projects/{project['id']}/leases",
+                     headers=worker.headers).json()["leases"][0]
+    body = {"answer": {"label": "cat"}}
+    first = api.post(f"/v1/leases/{lease['id']}/submit", json=body,
+                     headers=_key(worker.headers, "submit-1"))
+    again = api.post(f"/v1/leases/{lease['id']}/submit", json=body,
+                     headers=_key(worker.headers, "submit-1"))
+    assert first.status_code == again.status_code == 200
+    assert again.json() == first.json()
+    assert again.headers["idempotent-replayed"] == "true"
+    assert "idempotent-replayed" not in first.headers
+    assert _count(foundry, submissions) == 1
+    # Without the key, the same answer again still gets the first receipt (a retry whose
+    # response was lost); another answer is refused. Still one submission.
+    plain = api.post(f"/v1/leases/{lease['id']}/submit", json=body, headers=worker.headers)
+    assert plain.status_code == 200 and plain.json() == first.json()
+    other = api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {"label": "dog"}},
+                     headers=worker.headers)
+    assert other.status_code == 409
+    assert _count(foundry, submissions) == 1
+
+
+def test_a_repeated_project_creation_makes_one_project(api, foundry, make_org):
+    org = make_org()
+    body = {"name": "p", "primitive": "classify", "guidelines": "g",
+            "settings": {"labels": ["a", "b"]}}
+    responses = [api.post("/v1/projects", json=body, headers=_key(org.headers, "create-p"))
+                 for _ in range(3)]
+    assert {r.status_code for r in responses} == {201}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert _count(foundry, projects) == 1
+
+
+def test_same_key_with_another_body_is_refused(api, foundry, make_org):
+    org = make_org()
+    body = {"name": "p", "primitive": "classify", "guidelines": "g",
+            "settings": {"labels": ["a", "b"]}}
+    assert api.post("/v1/projects", json=body, headers=_key(org.headers, "k")).status_code == 201
+    other = api.post("/v1/projects", json={**body, "name": "q"},
+                     headers=_key(org.headers, "k"))
+    assert other.status_code == 422
+    assert other.json()["error"]["type"] == "idempotency_key_reused"
+    assert other.json()["error"]["field"] == "Idempotency-Key"
+    assert _count(foundry, projects) == 1
+
+
+def test_a_repeat_while_the_first_runs_gets_409_then_runs_after_the_lock(api, foundry, clock,
+                                                                         make_org):
+    org = make_org()
+    body = b'{"name": "p", "primitive": "classify", "guidelines": "g", ' \
+           b'"settings": {"labels": ["a", "b"]}}'
+    # The first request is in flight: its claim is made, its response not yet stored.
+    print_ = idempotency.fingerprint("POST", "/v1/projects", b"", body)
+    claim = idempotency.begin(foundry, idempotency.scope_of(org.key), "slow", print_)
+    assert isinstance(claim, int)
+    headers = {**_key(org.headers, "slow"), "content-type": "application/json"}
+    busy = api.post("/v1/projects", content=body, headers=headers)
+    assert busy.status_code == 409, busy.text
+    assert busy.json()["error"]["type"] == "idempotency_in_flight"
+    assert 1 <= int(busy.headers["retry-after"]) <= foundry.settings.idempotency_lock_seconds
+    assert _count(foundry, projects) == 0
+    # Its server died: once the lock runs out, a retry runs the request.
+    clock.advance(foundry.settings.idempotency_lock_seconds + 1)
+    retried = api.post("/v1/projects", content=body, headers=headers)
+    assert retried.status_code == 201, retried.text
+    assert _count(foundry, projects) == 1
+
+
+def test_keys_belong_to_one_caller_and_expire_after_a_day(api, foundry, clock, make_org):
+    acme, globex = make_org("Acme"), make_org("Globex")
+    body = {"name": "p", "primitive": "classify", "guidelines": "g",
+            "settings": {"labels": ["a", "b"]}}
+    a = api.post("/v1/projects", json=body, headers=_key(acme.headers, "same"))
+    g = api.post("/v1/projects", json=body, headers=_key(globex.headers, "same"))
+    assert a.status_code == g.status_code == 201
+    assert a.json()["id"] != g.json()["id"]
+    clock.advance(24 * 3600 + 1)
+    later = api.post("/v1/projects", json={**body, "name": "p2"},
+                     headers=_key(acme.headers, "same"))
+    assert later.status_code == 201  # the old key expired: a new request
+    assert idempotency.purge(foundry) == 1  # Globex's day-old key is swept
+    assert _count(foundry, idempotency_keys) == 1
+
+
+def test_a_failed_request_does_not_pin_its_key(api, foundry, make_org):
+    org = make_org()
+    bad = api.post("/v1/projects/999/items", json={"items": [{"external_id": "a", "data": {}}]},
+                   headers=_key(org.headers, "up"))
+    assert bad.status_code == 404
+    # A stored 404 replays (the same request has the same answer) ...
+    again = api.post("/v1/projects/999/items", json={"items": [{"external_id": "a", "data": {}}]},
+                     headers=_key(org.headers, "up"))
+    assert again.status_code == 404 and again.headers.get("idempotent-replayed") == "true"
+    # ... but a refused credential stores nothing.
+    nobody = api.post("/v1/projects", json={}, headers={"Authorization": "Bearer dfk_nope",
+                                                        "Idempotency-Key": "x"})
+    assert nobody.status_code == 401
+    assert _count(foundry, idempotency_keys) == 1
+
+
+def test_a_bad_key_is_named(api, make_org):
+    org = make_org()
+    r = api.post("/v1/projects", json={}, headers=_key(org.headers, "x" * 300))
+    assert r.status_code == 422
+    assert r.json()["error"]["field"] == "Idempotency-Key"
+
+
+def test_every_post_documents_the_header(api):
+    spec = api.get("/openapi.json").json()
+    posts = [op for path in spec["paths"].values() for m, op in path.items() if m == "post"]
+    assert posts
+    for op in posts:
+        assert any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))

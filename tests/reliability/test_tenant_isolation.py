@@ -1,0 +1,132 @@
+"""Tenant isolation: every route of the OpenAPI spec, walked with a second organization's
+credentials (and a contributor who holds nothing) and the first organization's ids, answers
+404 or 401 — never data, never a change. New routes are walked too: a path parameter this
+test cannot fill fails it."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy import func, select
+from tests.reliability.helpers import create_project, upload
+
+from datafab.store.tables import api_keys, items, leases, projects, submissions
+
+MARKERS = ("acme-guideline-secret", "acme-secret-project", "acme-item-secret")
+BODIES = {  # a valid body per route, so the handler itself (not validation) answers
+    ("patch", "/v1/projects/{project_id}"): {"name": "stolen", "guidelines": "stolen"},
+    ("post", "/v1/projects/{project_id}/items"):
+        {"items": [{"external_id": "x", "data": {"image_url": "https://example.org/x.jpg"}}]},
+    ("post", "/v1/projects/{project_id}/candidates"): {"candidates": [{
+        "external_id": "c1", "prompt": "hi",
+        "responses": [{"model": "a", "content": "x", "params": {}},
+                      {"model": "b", "content": "y", "params": {}}]}]},
+    ("post", "/v1/projects/{project_id}/leases"): {"n": 1},
+    ("post", "/v1/leases/{lease_id}/submit"): {"answer": {"label": "cat"}},
+    ("post", "/v1/leases/{lease_id}/release"): {"reason": "skipped"},
+    ("post", "/v1/submissions"): None,  # filled below with the first org's lease
+    ("post", "/v1/projects"): {"name": "mine", "primitive": "classify", "guidelines": "g",
+                               "settings": {"labels": ["a", "b"]}},
+    ("post", "/v1/keys"): {"name": "mine"},
+}
+QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"}}
+CONTENT = {("post", "/v1/projects/{project_id}/import"):
+           b'{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: a", '
+           b'"rejected": "\\n\\nHuman: hi\\n\\nAssistant: b"}\n'}
+# The pool is shared by every contributor (they work for all organizations): any
+# contributor may lease from a project and read what it needs to work on it.
+CONTRIBUTOR_POOL = {("post", "/v1/projects/{project_id}/leases"),
+                    ("get", "/v1/projects/{project_id}/instructions")}
+
+
+def _state(foundry):
+    with foundry.db.read() as conn:
+        return {
+            "projects": conn.execute(select(projects.c.id, projects.c.name,
+                                            projects.c.guideline_version,
+                                            projects.c.status)).all(),
+            "items": conn.execute(select(func.count()).select_from(items)).scalar_one(),
+            "leases": conn.execute(select(leases.c.id, leases.c.status)).all(),
+            "submissions": conn.execute(select(func.count()).select_from(submissions))
+            .scalar_one(),
+            "keys": conn.execute(select(api_keys.c.id, api_keys.c.revoked_at)).all(),
+        }
+
+
+def test_every_route_hides_the_first_organization_from_the_second(api, foundry, make_org,
+                                                                  make_worker):
+    acme, globex = make_org("Acme"), make_org("Globex")
+    project = create_project(api, acme, name="acme-secret-project",
+                             guidelines="acme-guideline-secret", min_labels=2, max_labels=2)
+    r = api.post(f"/v1/projects/{project['id']}/items", headers=acme.headers, json={"items": [
+        {"external_id": f"e{i}", "data": {"image_url": f"https://example.org/acme-item-secret-"
+                                                       f"{i}.jpg"}} for i in range(3)]})
+    assert r.status_code == 200, r.text
+    holder, stranger = make_worker("holder"), make_worker("stranger")
+    held = api.post(f"/v1/projects/{project['id']}/leases", json={"n": 2},
+                    headers=holder.headers).json()["leases"]
+    api.post(f"/v1/leases/{held[1]['id']}/submit", json={"answer": {"label": "cat"}},
+             headers=holder.headers)
+    lease_id = held[0]["id"]
+    key_id = api.get("/v1/keys", headers=acme.headers).json()["data"][0]["id"]
+    ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id}
+    bodies = {**BODIES, ("post", "/v1/submissions"):
+              {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]}}
+    before = _state(foundry)
+
+    spec = api.get("/openapi.json").json()
+    walked = 0
+    for template, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            names = [p["name"] for p in operation.get("parameters", []) if p["in"] == "path"]
+            unknown = set(names) - set(ids)
+            assert not unknown, f"{method.upper()} {template}: no id to try for {unknown}"
+            path = template.format(**{n: ids[n] for n in names})
+            route = (method, template)
+            statuses = []
+            for who, headers in (("globex", globex.headers), ("stranger", stranger.headers)):
+                kwargs = {"headers": headers, "params": QUERIES.get(route)}
+                if route in CONTENT:
+                    kwargs["content"] = CONTENT[route]
+                elif bodies.get(route) is not None:
+                    kwargs["json"] = bodies[route]
+                response = api.request(method.upper(), path, **kwargs)
+                text = response.text
+                shared = who == "stranger" and route in CONTRIBUTOR_POOL
+                for marker in MARKERS if not shared else ():
+                    assert marker not in text, f"{who} saw {marker} via {method} {template}"
+                if names and not shared:
+                    assert response.status_code in (401, 404), \
+                        f"{who}: {method.upper()} {template} -> {response.status_code} {text}"
+                statuses.append(response.status_code)
+                walked += 1
+            if names and route not in CONTRIBUTOR_POOL:
+                assert 404 in statuses, f"{method.upper()} {template}: {statuses}"
+    assert walked >= 2 * 25
+
+    after = _state(foundry)
+    # Nothing of Acme's changed: the only new rows are Globex's own (a project, a key).
+    assert [p for p in after["projects"] if p.id == project["id"]] == \
+        [p for p in before["projects"] if p.id == project["id"]]
+    assert dict(after["leases"])[lease_id] == "active"
+    assert after["submissions"] == before["submissions"]
+    assert dict(after["keys"])[key_id] is None
+    acme_items = api.get(f"/v1/projects/{project['id']}/items", headers=acme.headers).json()
+    assert len(acme_items["data"]) == 3
+
+
+def test_contributors_reach_only_the_leases_they_hold(api, make_org, make_worker):
+    org = make_org()
+    project = create_project(api, org, min_labels=2, max_labels=2)
+    upload(api, org, project, 2)
+    alice, bob = make_worker("alice"), make_worker("bob")
+    mine = api.post(f"/v1/projects/{project['id']}/leases", headers=alice.headers).json()
+    lease = mine["leases"][0]["id"]
+    for action, body in (("submit", {"answer": {"label": "cat"}}), ("renew", None),
+                         ("release", None)):
+        r = api.post(f"/v1/leases/{lease}/{action}", json=body, headers=bob.headers)
+        assert r.status_code == 404, (action, r.text)
+        assert json.dumps(mine["leases"][0]["item"]["data"]) not in r.text
+    r = api.post(f"/v1/leases/{lease}/submit", json={"answer": {"label": "cat"}},
+                 headers=alice.headers)
+    assert r.status_code == 200
