@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import hybrid, quality
+from datafab.services import hybrid, quality, webhooks
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -252,10 +252,13 @@ class _Turn:
             return Receipt(submission_id, self.lease_id, item.id, False, feedback)
         if model_turn is not None:
             done = model_turn.settle(submission_id, answer, self.now, evidence)
-            return Receipt(submission_id, self.lease_id, item.id, done)
-        if body.confidence is not None:
-            hybrid.mark_confidence(self.conn, submission_id, body.confidence)
-        done = self._settle(answer, evidence)
+        else:
+            if body.confidence is not None:
+                hybrid.mark_confidence(self.conn, submission_id, body.confidence)
+            done = self._settle(answer, evidence)
+        if done:
+            webhooks.record_finished(self.conn, project.organization_id, project.id, item.id,
+                                     self.now, newly=item.status != "done")
         return Receipt(submission_id, self.lease_id, item.id, done)
 
     def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:
