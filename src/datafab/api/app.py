@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, projects, webhooks, work
+from datafab.api import errors, projects, scale_compat, webhooks, work
 from datafab.api.auth import _Cache
 from datafab.api.limits import BodyLimit
 from datafab.foundry import Foundry
@@ -35,6 +35,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(work.router)
     app.include_router(webhooks.router)
+    app.include_router(scale_compat.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
