@@ -21,10 +21,10 @@ from scaleapi.exceptions import (
     ScaleUnauthorized,
 )
 from scaleapi.tasks import TaskStatus, TaskType
+from tests.webhooks.receiver import Receiver, free_port
 
 import datafab
 from datafab.services import webhooks
-from tests.webhooks.receiver import Receiver, free_port
 
 pytestmark = pytest.mark.slow
 
