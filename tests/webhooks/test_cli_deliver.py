@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
+from tests.webhooks.receiver import Receiver
 from typer.testing import CliRunner
 
 from datafab.cli import app
 from datafab.services import webhooks
-from tests.webhooks.receiver import Receiver
 
 
 def test_deliver_once_sends_what_is_due(foundry, database_url, make_org, monkeypatch):
