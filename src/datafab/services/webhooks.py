@@ -449,7 +449,6 @@ _RECORD = text(
     "SELECT r.id, r.answer, r.confidence, r.method, r.n_submissions, r.updated_at, "
     "i.external_id FROM records r JOIN items i ON i.id = r.item_id WHERE r.item_id = :item"
 ).columns(answer=Json)
-_LOCK_PROJECT = text("SELECT id FROM projects WHERE id = :project FOR UPDATE")
 _UNFINISHED = text(
     "SELECT EXISTS (SELECT 1 FROM items WHERE project_id = :project AND status = 'open' "
     "AND slots > 0) OR EXISTS (SELECT 1 FROM items WHERE project_id = :project "
@@ -466,26 +465,48 @@ _ANNOUNCED = text(
 
 
 def record_finished(conn: Connection, organization: int, project_id: int, item_id: int,
-                    now: float, *, newly: bool = True) -> None:
-    """An item's record is final (inside the transaction that finished it): emit
-    ``record.finished`` when it ``newly`` became so, and ``project.finished`` when no work is
-    left in the project (once, until new items arrive)."""
+                    now: float) -> None:
+    """An item's record became final (inside the transaction that finished it): emit
+    ``record.finished``."""
     row = conn.execute(_RECORD, {"item": item_id}).first()
     if row is None:
         return
-    if newly:
-        emit(conn, organization, "record.finished", f"item:{item_id}", {
-            "project_id": project_id, "item_id": item_id, "external_id": row.external_id,
-            "record": {"id": row.id, "answer": row.answer, "confidence": row.confidence,
-                       "method": row.method, "n_submissions": row.n_submissions},
-        }, now)
-    if conn.dialect.name == "postgresql":
-        # Two transactions finishing a project's last two items must not both miss it.
-        conn.execute(_LOCK_PROJECT, {"project": project_id})
-    subject = f"project:{project_id}"
-    if conn.execute(_UNFINISHED, {"project": project_id}).scalar():
-        return
-    if not conn.execute(_ANNOUNCED, {"org": organization, "subject": subject,
-                                     "project": project_id}).scalar():
-        emit(conn, organization, "project.finished", subject,
-             {"project_id": project_id}, now)
+    emit(conn, organization, "record.finished", f"item:{item_id}", {
+        "project_id": project_id, "item_id": item_id, "external_id": row.external_id,
+        "record": {"id": row.id, "answer": row.answer, "confidence": row.confidence,
+                   "method": row.method, "n_submissions": row.n_submissions},
+    }, now)
+
+
+_PROJECT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+PROJECT_LOCK_SPACE = 0x44460000  # keeps these advisory lock keys apart from others
+
+
+def projects_finished(conn: Connection, projects: Iterable[tuple[int, int]],
+                      now: float) -> None:
+    """After items of these (organization, project) pairs finished, at the end of the
+    transaction that finished them: ``project.finished`` for each project with no work left
+    (once, until new items arrive). On PostgreSQL an advisory lock per project, taken in
+    project order, makes two transactions that finish a project's last two items see each
+    other's work (the second waits for the first to commit), so neither misses it."""
+    for organization, project_id in sorted(set(projects), key=lambda p: p[1]):
+        if conn.dialect.name == "postgresql":
+            conn.execute(_PROJECT_LOCK, {"key": PROJECT_LOCK_SPACE * 2**16 + project_id})
+        if conn.execute(_UNFINISHED, {"project": project_id}).scalar():
+            continue
+        subject = f"project:{project_id}"
+        if not conn.execute(_ANNOUNCED, {"org": organization, "subject": subject,
+                                         "project": project_id}).scalar():
+            emit(conn, organization, "project.finished", subject,
+                 {"project_id": project_id}, now)
+
+
+def items_finished(conn: Connection, project, item_ids: list[int], now: float) -> None:
+    """A refit finished these items (those it could: an item answered meanwhile kept its
+    state): ``record.finished`` for each that is now done."""
+    done = conn.execute(text(
+        "SELECT id FROM items WHERE id IN :ids AND status = 'done' ORDER BY id"
+    ).bindparams(bindparam("ids", expanding=True)), {"ids": item_ids}).scalars().all()
+    for item_id in done:
+        record_finished(conn, project.organization_id, project.id, item_id, now)
+    projects_finished(conn, [(project.organization_id, project.id)], now)

@@ -187,6 +187,9 @@ def _submit_all(
             turn = _Turn(foundry, conn, project, contributor, lease_id, locked[row.item_id], now)
             receipts.append(turn.store(body, prefix, evidence))
         quality.write_evidence(conn, evidence, now)
+        webhooks.projects_finished(conn, {
+            (working_project(foundry, conn, closed[r.lease_id].project_id).organization_id,
+             closed[r.lease_id].project_id) for r in receipts if r.item_done}, now)
     labelled: dict[int, int] = {}
     for lease_id in closed:
         labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
@@ -256,9 +259,9 @@ class _Turn:
             if body.confidence is not None:
                 hybrid.mark_confidence(self.conn, submission_id, body.confidence)
             done = self._settle(answer, evidence)
-        if done:
+        if done and item.status != "done":
             webhooks.record_finished(self.conn, project.organization_id, project.id, item.id,
-                                     self.now, newly=item.status != "done")
+                                     self.now)
         return Receipt(submission_id, self.lease_id, item.id, done)
 
     def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:
