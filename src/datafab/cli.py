@@ -385,6 +385,34 @@ def restore(
     console.print(f"{file} restored into {_safe(url)}")
 
 
+webhooks_app = typer.Typer(help="Webhooks: the outbox deliverer.", no_args_is_help=True)
+app.add_typer(webhooks_app, name="webhooks")
+
+
+@webhooks_app.command("deliver")
+def webhooks_deliver(
+    once: Annotated[bool, typer.Option(help="Send what is due now, then exit.")] = False,
+) -> None:
+    """Deliver webhook events from the outbox (`datafab serve` also does this unless
+    DATAFAB_WEBHOOK_DELIVERER is off); prints how many were delivered with --once."""
+    from datafab.services.webhooks import Deliverer
+
+    deliverer = Deliverer(_foundry())
+    if once:
+        delivered = deliverer.drain()
+        deliverer.stop()
+        console.print(f"{delivered} deliveries succeeded")
+        print(delivered)
+        return
+    console.print("delivering webhooks; Ctrl-C to stop")
+    try:
+        deliverer.run_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        deliverer.stop()
+
+
 def _progress() -> Progress:
     return Progress(
         TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),

@@ -61,3 +61,20 @@ class Settings(BaseSettings):
         description="Requests per second one contributor may make (bursts of twice that); "
         "0 turns the limit off.",
     )
+    webhook_deliverer: bool = Field(
+        True,
+        description="Run the webhook deliverer in each `datafab serve` process (off: run "
+        "`datafab webhooks deliver` on its own).",
+    )
+    webhook_timeout_seconds: float = Field(
+        10.0, gt=0, le=120, description="How long one webhook request may take."
+    )
+    webhook_backoff_seconds: float = Field(
+        5.0, gt=0, description="Wait after a webhook's first failed try; doubles each try."
+    )
+    webhook_backoff_max_seconds: float = Field(
+        3600.0, gt=0, description="Longest wait between two tries of one webhook."
+    )
+    webhook_retry_hours: float = Field(
+        24.0, gt=0, description="How long after its event a webhook is still retried."
+    )

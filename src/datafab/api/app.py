@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, keys, projects, work
+from datafab.api import errors, keys, projects, scale_compat, webhooks, work
 from datafab.api.auth import _Cache
 from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
@@ -14,9 +17,11 @@ from datafab.api.openapi import document
 from datafab.foundry import Foundry
 
 
-def create_app(foundry: Foundry) -> FastAPI:
+def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
+    """``deliver_webhooks``: also run the webhook deliverer while the app is up."""
     app = FastAPI(
         title="Datafab",
+        lifespan=_webhook_lifespan if deliver_webhooks else None,
         version=__version__,
         description="A self-hosted data foundry: projects, items, leases, submissions, records.",
     )
@@ -36,6 +41,8 @@ def create_app(foundry: Foundry) -> FastAPI:
     app.include_router(projects.router)
     app.include_router(work.router)
     app.include_router(keys.router)
+    app.include_router(webhooks.router)
+    app.include_router(scale_compat.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
@@ -45,4 +52,17 @@ def create_app(foundry: Foundry) -> FastAPI:
 
 def app_from_environment() -> FastAPI:
     """The factory ``datafab serve`` hands to uvicorn: settings from the environment."""
-    return create_app(Foundry())
+    foundry = Foundry()
+    return create_app(foundry, deliver_webhooks=foundry.settings.webhook_deliverer)
+
+
+@asynccontextmanager
+async def _webhook_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    from datafab.services.webhooks import Deliverer
+
+    deliverer = Deliverer(app.state.foundry)
+    deliverer.start()
+    try:
+        yield
+    finally:
+        deliverer.stop()

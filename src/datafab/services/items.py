@@ -209,3 +209,9 @@ def item_dict(row) -> dict[str, Any]:
         "meta": row.meta,
         "created_at": row.created_at,
     }
+
+
+def item_rows(project: Project, raw_items: list, now: float) -> list[dict[str, Any]]:
+    """Validated rows ready to insert, for a service that stores items inside a transaction of
+    its own (with other rows that must land together)."""
+    return [row.values for row in _validate(project, raw_items, now)]

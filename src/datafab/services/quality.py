@@ -493,6 +493,11 @@ def _write_records(
         conn.execute(_REFIT_RECORD, record_rows)
     if state_rows:
         conn.execute(_REFIT_STATE, state_rows)
+        finished = [r["item"] for r in state_rows if r["status"] == "done"]
+        if finished:
+            from datafab.services import webhooks
+
+            webhooks.items_finished(conn, project, finished, now)
 
 
 _REFIT_RECORD = text(

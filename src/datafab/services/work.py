@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import hybrid, quality
+from datafab.services import hybrid, quality, webhooks
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -219,6 +219,9 @@ def _submit_all(
             turn = _Turn(foundry, conn, project, contributor, lease_id, locked[row.item_id], now)
             receipts.append(turn.store(body, prefix, evidence))
         quality.write_evidence(conn, evidence, now)
+        webhooks.projects_finished(conn, {
+            (working_project(foundry, conn, closed[r.lease_id].project_id).organization_id,
+             closed[r.lease_id].project_id) for r in receipts if r.item_done}, now)
     labelled: dict[int, int] = {}
     for lease_id in closed:
         labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
@@ -284,10 +287,13 @@ class _Turn:
             return Receipt(submission_id, self.lease_id, item.id, False, feedback)
         if model_turn is not None:
             done = model_turn.settle(submission_id, answer, self.now, evidence)
-            return Receipt(submission_id, self.lease_id, item.id, done)
-        if body.confidence is not None:
-            hybrid.mark_confidence(self.conn, submission_id, body.confidence)
-        done = self._settle(answer, evidence)
+        else:
+            if body.confidence is not None:
+                hybrid.mark_confidence(self.conn, submission_id, body.confidence)
+            done = self._settle(answer, evidence)
+        if done and item.status != "done":
+            webhooks.record_finished(self.conn, project.organization_id, project.id, item.id,
+                                     self.now)
         return Receipt(submission_id, self.lease_id, item.id, done)
 
     def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:

@@ -1,0 +1,182 @@
+"""The Scale-compatible task API under ``/compat/scale/v1``: what the official ``scaleapi``
+client sends, answered the way it expects.
+
+Authentication is HTTP Basic with the API key as the user name. Success is always 200 (the
+client treats anything else as an error); errors are ``{"error": "<message>"}`` with the
+status codes the client maps to its exceptions (400, 401, 402, 404, 409, 429, 500).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
+
+from datafab.errors import DatafabError, InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
+from datafab.services import accounts
+from datafab.services import scale_compat as scale
+
+log = logging.getLogger("datafab.api.scale")
+PREFIX = "/compat/scale/v1"
+STATUS = {422: 400, 413: 400}  # the client knows 400 as its invalid-request error
+
+
+def scale_error(status: int, message: str, headers: dict[str, str] | None = None
+                ) -> JSONResponse:
+    return JSONResponse({"error": message, "status_code": status}, status_code=status,
+                        headers=headers)
+
+
+class ScaleRoute(APIRoute):
+    """Renders every error of these routes in Scale's shape instead of Datafab's."""
+
+    def get_route_handler(self) -> Callable:
+        handler = super().get_route_handler()
+
+        async def scale_handler(request: Request):
+            try:
+                return await handler(request)
+            except DatafabError as exc:
+                status = STATUS.get(exc.status, exc.status)
+                headers = ({"Retry-After": str(exc.retry_after)}
+                           if isinstance(exc, RateLimited) else None)
+                return scale_error(status, exc.message, headers)
+            except RequestValidationError as exc:
+                first = exc.errors()[0]
+                loc = ".".join(str(p) for p in first.get("loc", ())[1:]) or "body"
+                return scale_error(400, f"{loc}: {first.get('msg')}")
+            except Exception:
+                log.exception("unhandled error on %s %s", request.method, request.url.path)
+                return scale_error(500, "internal error; it has been logged")
+
+        return scale_handler
+
+
+router = APIRouter(prefix=PREFIX, tags=["scale-compat"], route_class=ScaleRoute)
+
+
+def _organization(request: Request) -> int:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    key = None
+    if scheme.lower() == "basic":
+        try:
+            key = base64.b64decode(value, validate=True).decode().partition(":")[0]
+        except (binascii.Error, UnicodeDecodeError):
+            key = None
+    elif scheme.lower() == "bearer":
+        key = value
+    if not key:
+        raise Unauthorized("missing HTTP Basic credentials (the API key as the user name)")
+    cache = request.app.state.auth_cache
+    org = cache.get(("requester", key))
+    if org is None:
+        org = accounts.authenticate_requester(request.app.state.foundry, key)
+        cache.put(("requester", key), org)
+    return org
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw:
+        return None
+    if len(raw) > request.app.state.foundry.settings.max_body_bytes:
+        raise PayloadTooLarge("body: too large")
+    try:
+        return json.loads(raw)
+    except ValueError as exc:
+        raise InvalidInput("body: malformed JSON", field="body") from exc
+
+
+async def _call(request: Request, fn: Callable, *args: Any) -> JSONResponse:
+    org = await run_in_threadpool(_organization, request)
+    result = await run_in_threadpool(fn, request.app.state.foundry, org, *args)
+    return JSONResponse(result, status_code=200)
+
+
+def _query(request: Request) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in request.query_params:
+        values = request.query_params.getlist(key)
+        out[key] = values if key == "unique_id" and len(values) > 1 else values[-1]
+    return out
+
+
+@router.post("/projects")
+async def create_project(request: Request) -> JSONResponse:
+    return await _call(request, scale.create_project, await _body(request))
+
+
+@router.get("/projects")
+async def list_projects(request: Request) -> JSONResponse:
+    return await _call(request, scale.list_projects)
+
+
+@router.get("/projects/{name}")
+async def get_project(name: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.get_project, name)
+
+
+@router.post("/projects/{name}/setParams")
+async def set_params(name: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.set_params, name, await _body(request))
+
+
+@router.post("/batches")
+async def create_batch(request: Request) -> JSONResponse:
+    return await _call(request, scale.create_batch, await _body(request))
+
+
+@router.get("/batches")
+async def list_batches(request: Request) -> JSONResponse:
+    return await _call(request, scale.list_batches, _query(request))
+
+
+@router.get("/batches/{name}")
+async def get_batch(name: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.get_batch, name)
+
+
+@router.post("/batches/{name}/finalize")
+async def finalize_batch(name: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.finalize_batch, name)
+
+
+@router.get("/batches/{name}/status")
+async def batch_status(name: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.batch_status, name)
+
+
+@router.post("/task/{kind}")
+async def create_task(kind: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.create_task, kind, await _body(request))
+
+
+@router.get("/task/{task_id}")
+async def get_task(task_id: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.get_task, task_id)
+
+
+@router.post("/task/{task_id}/cancel")
+async def cancel_task(task_id: str, request: Request) -> JSONResponse:
+    clear = request.query_params.get("clear_unique_id", "").lower() == "true"
+    return await _call(request, scale.cancel_task, task_id, clear)
+
+
+@router.post("/task/{task_id}/audit")
+async def audit_task(task_id: str, request: Request) -> JSONResponse:
+    return await _call(request, scale.audit_task, task_id, await _body(request))
+
+
+@router.get("/tasks")
+async def list_tasks(request: Request) -> JSONResponse:
+    return await _call(request, scale.list_tasks, _query(request))
