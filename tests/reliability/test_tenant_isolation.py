@@ -10,6 +10,7 @@ import json
 from sqlalchemy import func, select
 from tests.reliability.helpers import create_project, upload
 
+from datafab.services import webhooks
 from datafab.store.tables import api_keys, items, leases, projects, submissions
 
 MARKERS = ("acme-guideline-secret", "acme-secret-project", "acme-item-secret")
@@ -28,6 +29,7 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("post", "/v1/projects"): {"name": "mine", "primitive": "classify", "guidelines": "g",
                                "settings": {"labels": ["a", "b"]}},
     ("post", "/v1/keys"): {"name": "mine"},
+    ("post", "/v1/webhooks/endpoints"): {"url": "https://example.org/hook"},
 }
 QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"}}
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
@@ -69,7 +71,15 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
              headers=holder.headers)
     lease_id = held[0]["id"]
     key_id = api.get("/v1/keys", headers=acme.headers).json()["data"][0]["id"]
-    ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id}
+    endpoint = api.post("/v1/webhooks/endpoints", headers=acme.headers,
+                        json={"url": "https://example.org/acme-hook"})
+    assert endpoint.status_code == 201, endpoint.text
+    with foundry.db.write() as conn:
+        webhooks.emit(conn, acme.id, "record.finished", "item:1", {"note": "acme-item-secret"},
+                      foundry.now())
+    delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
+    ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
+           "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id}
     bodies = {**BODIES, ("post", "/v1/submissions"):
               {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]}}
     before = _state(foundry)
