@@ -187,8 +187,8 @@ def test_profile_refuses_bad_skills_next_to_the_row(client):
         "csrf": token, "languages_name": ["fr"], "languages_level": ["superb"]})
     assert page.status_code == 422 and 'id="languages-0-error"' in page.text
     page = client.post("/work/profile", data={
-        "csrf": token, "languages_name": ["python"], "languages_level": ["fluent"],
-        "domains_name": ["Python"], "domains_level": ["expert"]})
+        "csrf": token, "languages_name": ["de"], "languages_level": ["fluent"],
+        "domains_name": ["DE"], "domains_level": ["expert"]})
     assert page.status_code == 422 and "listed twice" in page.text
 
 
