@@ -101,7 +101,7 @@ _SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount
 def meter(foundry: Foundry, conn: Connection, project: Project,
           usage: list[tuple[str, int]], now: float, *, budgeted: bool) -> None:
     """Record usage events of the project (inside the caller's transaction) and, when the
-    project has a workforce policy, add their price to what it has spent."""
+    project has a budget, add their price to what it has spent."""
     if not usage:
         return
     conn.execute(usage_events.insert(), [
@@ -118,8 +118,8 @@ def meter_export(foundry: Foundry, organization: int, project_id: int) -> None:
     """One export of a project: an event of its own transaction."""
     with foundry.db.write() as conn:
         project = _project(conn, organization, project_id)
-        budgeted = conn.execute(select(workforce_policies.c.project_id).where(
-            workforce_policies.c.project_id == project.id)).first() is not None
+        budgeted = conn.execute(select(workforce_policies.c.budget_minor).where(
+            workforce_policies.c.project_id == project.id)).scalar() is not None
         meter(foundry, conn, project, [("export", 1)], foundry.now(), budgeted=budgeted)
 
 

@@ -125,7 +125,9 @@ class WorkforcePolicy(BaseModel):
 
 def set_policy(foundry: Foundry, organization: int, project_id: int,
                raw: Any) -> dict[str, Any]:
-    """Create or replace the project's workforce policy; the metered cost so far stays."""
+    """Create or replace the project's workforce policy. What the project has spent is
+    priced anew from its metered usage at the organization's current prices; from then on
+    each priced event adds to it while the project has a budget."""
     project = get_project(foundry, organization, project_id)
     if not isinstance(raw, dict):
         raise InvalidInput("body: expected a JSON object", field="body")
@@ -133,12 +135,12 @@ def set_policy(foundry: Foundry, organization: int, project_id: int,
     now = foundry.now()
     body = policy.model_dump(mode="json", exclude={"budget_minor", "currency"})
     with foundry.db.write() as conn:
+        spent = billing.project_cost(conn, project)  # metered so far, at today's prices
         done = conn.execute(
             update(workforce_policies).where(workforce_policies.c.project_id == project.id)
             .values(policy=body, currency=policy.currency, budget_minor=policy.budget_minor,
-                    updated_at=now)).rowcount
+                    spent_minor=spent, updated_at=now)).rowcount
         if not done:
-            spent = billing.project_cost(conn, project)
             conn.execute(workforce_policies.insert().values(
                 project_id=project.id, policy=body, currency=policy.currency,
                 budget_minor=policy.budget_minor, spent_minor=spent, updated_at=now))
@@ -350,7 +352,8 @@ def after_submission(foundry: Foundry, conn: Connection, project: Project,
         usage.append(("task", 1))
     if tokens:
         usage.append(("model_tokens", tokens))
-    billing.meter(foundry, conn, project, usage, now, budgeted=policy is not None)
+    billing.meter(foundry, conn, project, usage, now,
+                  budgeted=_budgeted(policy))
 
 
 def after_release(foundry: Foundry, conn: Connection, project_id: int, tokens: int,
@@ -359,7 +362,11 @@ def after_release(foundry: Foundry, conn: Connection, project_id: int, tokens: i
     if tokens:
         project = load_project(conn, None, project_id)
         billing.meter(foundry, conn, project, [("model_tokens", tokens)], now,
-                      budgeted=policy_of(foundry, conn, project_id) is not None)
+                      budgeted=_budgeted(policy_of(foundry, conn, project_id)))
+
+
+def _budgeted(policy: WorkforcePolicy | None) -> bool:
+    return policy is not None and policy.budget_minor is not None
 
 
 def _score_qualification(conn: Connection, policy: WorkforcePolicy, project: Project,
