@@ -249,3 +249,26 @@ def test_the_ledger_sums_to_the_payouts(foundry, make_org, make_worker, clock):
     assert pay.balance(foundry, a.id) == {"EUR": {"earned_minor": 308, "unpaid_minor": 0}}
     with pytest.raises(InvalidInput):
         pay.run_payouts(foundry, clock.now, start)
+
+
+def test_proven_contributors_get_hard_items_first(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=4, gold=3, min_labels=2, max_labels=3,
+                       target_confidence=0.9, method="majority")
+    workforce.set_policy(foundry, org.id, project.id, {
+        "qualification": {"items": 3, "pass_mark": 0.0},
+        "hard_items": {"below_confidence": 0.7, "min_accuracy": 0.9, "min_gold": 3}})
+    a, b, c, d = (_who(foundry, make_worker(name)) for name in "abcd")
+    for who, gold in ((a, "yes"), (b, "yes"), (c, "yes"), (d, "no")):
+        _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 3),
+                    gold_label=gold)
+    _answer_all(foundry, a, work.lease_items(foundry, a, project.id, 4), label="yes")
+    for lease in work.lease_items(foundry, b, project.id, 4):
+        label = "no" if lease.external_id in ("i2", "i3") else "yes"
+        work.submit(foundry, b, lease.id, {"answer": {"label": label}})
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": f"j{i}", "data": {"text": f"new {i}"}, "priority": 5} for i in range(4)])
+    proven = work.lease_items(foundry, c, project.id, 3)
+    assert [lease.external_id for lease in proven] == ["i2", "i3", "j0"]
+    unproven = work.lease_items(foundry, d, project.id, 2)
+    assert [lease.external_id for lease in unproven] == ["j0", "j1"]

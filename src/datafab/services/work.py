@@ -152,8 +152,12 @@ def lease_batch(
             n_gold = sum(_RANDOM.random() < rate for _ in range(gate.real))
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
         n_real = min(gate.real, n - len(gold)) if gate.gold is None else 0
-        claims = (hybrid.claim(conn, project, contributor, n=n_real, now=now,
-                               expires=expires) if n_real > 0 else [])
+        claims = []
+        if n_real > 0 and gate.hard_below is not None and not hybrid.is_model_first(project):
+            claims = leasing.claim(conn, n=n_real, hard_below=gate.hard_below, **who)
+        if n_real > len(claims):
+            claims += hybrid.claim(conn, project, contributor, n=n_real - len(claims),
+                                   now=now, expires=expires)
         workforce.after_claim(conn, project, contributor, gate, len(claims), now)
         shown = hybrid.suggestions(conn, project, contributor,
                                    [c.item_id for c in claims + gold])

@@ -92,6 +92,18 @@ class Performance(BaseModel):
                               "answers in a row.")
 
 
+class HardItems(BaseModel):
+    """Proven contributors get the items the line is least sure of first."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    below_confidence: float = Field(0.7, gt=0.0, le=1.0, description="An item is hard "
+                                    "while its record's confidence is below this.")
+    min_accuracy: float = Field(0.9, ge=0.0, le=1.0, description="Gold accuracy in the "
+                                "project that earns the boost.")
+    min_gold: int = Field(5, ge=1, le=10_000, description="Gold answers needed first.")
+
+
 class PayRates(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -112,6 +124,8 @@ class WorkforcePolicy(BaseModel):
                                     "items one contributor may take.")
     qualification: Qualification | None = None
     performance: Performance = Field(default_factory=Performance)
+    hard_items: HardItems | None = Field(None, description="Offer hard items (low record "
+                                         "confidence) first to contributors of proven skill.")
     pay: PayRates = Field(default_factory=PayRates)
     currency: str = Field("USD", description="Currency of pay rates (ISO 4217).")
     budget_minor: int | None = Field(None, ge=0, le=10**15, description="Leasing stops once "
@@ -191,6 +205,7 @@ class Gate:
     gold: int | None = None
     gold_rate: float | None = None
     policy: WorkforcePolicy | None = None
+    hard_below: float | None = None  # claim hard items first (a proven contributor)
 
     @property
     def stopped(self) -> bool:
@@ -268,7 +283,19 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
         return Gate(PROBATION, "on probation: more gold, fewer items", policy=policy,
                     real=min(real, perf.probation_batch),
                     gold_rate=max(project.policy.gold_rate, perf.probation_gold_rate))
+    hard = policy.hard_items
+    if hard is not None and contributor.kind == "human" and _proven(conn, project.id,
+                                                                    contributor.id, hard):
+        return Gate(OPEN, real=real, policy=policy, hard_below=hard.below_confidence)
     return Gate(OPEN, real=real, policy=policy)
+
+
+def _proven(conn: Connection, project_id: int, contributor_id: int, hard: HardItems) -> bool:
+    row = conn.execute(select(contributor_skills.c.gold_seen, contributor_skills.c.gold_correct)
+                       .where(contributor_skills.c.project_id == project_id,
+                              contributor_skills.c.contributor_id == contributor_id)).first()
+    return (row is not None and row.gold_seen >= hard.min_gold
+            and row.gold_correct >= hard.min_accuracy * row.gold_seen)
 
 
 @dataclass(frozen=True)
