@@ -10,9 +10,14 @@ For each database (PostgreSQL, SQLite) and 1, 4 and 16 concurrent clients on loo
       process on one keep-alive connection: POST …/leases, then POST /v1/leases/{id}/submit.
 It prints both rates and their ratio, checks that no item was ever leased twice at once, and
 ends with `RESULT api_vs_sql_ratio=… leases_per_s=… double_leases=…` (16 clients, PostgreSQL).
+With ``--workforce`` it also runs (c) the HTTP API on a project with a workforce policy (a
+required language the contributors hold, a fair-spread cap, pay per task, a budget): the lease
+gate, the ledger entry and the usage event on every cycle; the RESULT line then adds
+``workforce_vs_sql_ratio``.
 
     .venv/bin/python bench/leasing.py                 # both databases, 1/4/16 clients
     .venv/bin/python bench/leasing.py --seconds 3 --clients 16 --databases postgres
+    .venv/bin/python bench/leasing.py --seconds 3 --clients 1 16 --batch 1 --workforce
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from datafab.foundry import Foundry
-from datafab.services import accounts, items, projects
+from datafab.services import accounts, items, profiles, projects, workforce
 from datafab.settings import Settings
 from datafab.store.migrate import upgrade
 
@@ -243,8 +248,10 @@ class Bench:
             who, token = accounts.create_contributor(self.foundry, {"name": f"bench-{i}"})
             self.contributors.append(who.id)
             self.tokens.append(token)
+            profiles.update_skills(self.foundry, who.id,
+                                   {"languages": [{"name": "en", "level": "native"}]})
 
-    def project(self, n_items: int) -> int:
+    def project(self, n_items: int, with_workforce: bool = False) -> int:
         project = projects.create_project(
             self.foundry, self.org,
             {"name": f"bench-{uuid.uuid4().hex[:8]}", "primitive": "classify",
@@ -254,6 +261,10 @@ class Bench:
             batch = [{"external_id": str(i), "data": {"text": f"item {i}"}}
                      for i in range(start, min(n_items, start + 10_000))]
             items.upload_items(self.foundry, self.org, project.id, batch)
+        if with_workforce:
+            workforce.set_policy(self.foundry, self.org, project.id, {
+                "requirements": [{"kind": "language", "name": "en", "level": "fluent"}],
+                "max_share": 1.0, "pay": {"per_task_minor": 10}, "budget_minor": 10**12})
         return project.id
 
     def double_leases(self, project: int) -> int:
@@ -281,8 +292,8 @@ class Bench:
         return rate, self.double_leases(project)
 
     def api(self, clients: int, batch: int, seconds: float, n_items: int,
-            port: int) -> tuple[float, int]:
-        project = self.project(n_items)
+            port: int, with_workforce: bool = False) -> tuple[float, int]:
+        project = self.project(n_items, with_workforce)
         args = [(port, project, self.tokens[i], batch) for i in range(clients)]
         return _run_clients(api_client, args, seconds), self.double_leases(project)
 
@@ -347,13 +358,17 @@ def main() -> None:
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 10],
                         help="items leased per lease call and answered per submit call")
     parser.add_argument("--workers", type=int, default=2, help="API processes on PostgreSQL")
+    parser.add_argument("--workforce", action="store_true",
+                        help="also run the API on a project with a workforce policy")
     args = parser.parse_args()
 
     table = Table(title="lease-then-submit cycles per second")
-    for column in ("database", "clients", "batch", "raw SQL /s", "HTTP API /s", "API / SQL",
-                   "double leases"):
+    columns = ["database", "clients", "batch", "raw SQL /s", "HTTP API /s", "API / SQL"]
+    if args.workforce:
+        columns += ["API, workforce /s", "workforce / SQL"]
+    for column in columns + ["double leases"]:
         table.add_column(column, justify="right")
-    result = {}
+    result, gated = {}, {}
     for kind in args.databases:
         if kind == "postgres":
             url, cleanup = pg_database()
@@ -372,9 +387,15 @@ def main() -> None:
                         console.print(f"[dim]{kind}, {clients} clients, batch {batch} …[/dim]")
                         raw, raw_double = bench.raw(clients, batch, args.seconds, n_items)
                         api, api_double = bench.api(clients, batch, args.seconds, n_items, port)
-                        table.add_row(kind, str(clients), str(batch), f"{raw:,.0f}",
-                                      f"{api:,.0f}", f"{api / raw:.0%}",
-                                      str(raw_double + api_double))
+                        row = [kind, str(clients), str(batch), f"{raw:,.0f}", f"{api:,.0f}",
+                               f"{api / raw:.0%}"]
+                        if args.workforce:
+                            wf, wf_double = bench.api(clients, batch, args.seconds, n_items,
+                                                      port, with_workforce=True)
+                            api_double += wf_double
+                            gated[(kind, clients, batch)] = wf
+                            row += [f"{wf:,.0f}", f"{wf / raw:.0%}"]
+                        table.add_row(*row, str(raw_double + api_double))
                         result[(kind, clients, batch)] = (raw, api, raw_double + api_double)
             finally:
                 stop_server(proc)
@@ -386,7 +407,9 @@ def main() -> None:
     raw, api, double = result[key]
     doubles = sum(r[2] for r in result.values())
     console.print(f"RESULT line: {key[0]}, {key[1]} clients, batch {key[2]}")
-    print(f"RESULT api_vs_sql_ratio={api / raw:.2f} leases_per_s={api:.0f} double_leases={doubles}")
+    extra = f" workforce_vs_sql_ratio={gated[key] / raw:.2f}" if key in gated else ""
+    print(f"RESULT api_vs_sql_ratio={api / raw:.2f} leases_per_s={api:.0f} "
+          f"double_leases={doubles}{extra}")
 
 
 if __name__ == "__main__":

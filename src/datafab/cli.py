@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from datafab.cli_workforce import contributors_app, invoices_app, payouts_app
 from datafab.errors import DatafabError
 from datafab.foundry import Foundry
 from datafab.settings import Settings
@@ -25,6 +26,9 @@ project_app = typer.Typer(help="Projects.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(contributor_app, name="contributor")
 app.add_typer(project_app, name="project")
+app.add_typer(contributors_app, name="contributors")
+app.add_typer(payouts_app, name="payouts")
+app.add_typer(invoices_app, name="invoices")
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -30,6 +30,9 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
                                "settings": {"labels": ["a", "b"]}},
     ("post", "/v1/keys"): {"name": "mine"},
     ("post", "/v1/webhooks/endpoints"): {"url": "https://example.org/hook"},
+    ("put", "/v1/projects/{project_id}/workforce"): {"max_share": 0.5},
+    ("post", "/v1/projects/{project_id}/contributors/{contributor_id}/standing"):
+        {"standing": "removed", "reason": "stolen"},
 }
 QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"}}
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
@@ -79,7 +82,8 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
                       foundry.now())
     delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
     ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
-           "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id}
+           "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
+           "contributor_id": holder.id}
     bodies = {**BODIES, ("post", "/v1/submissions"):
               {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]}}
     before = _state(foundry)

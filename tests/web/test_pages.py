@@ -187,8 +187,8 @@ def test_profile_refuses_bad_skills_next_to_the_row(client):
         "csrf": token, "languages_name": ["fr"], "languages_level": ["superb"]})
     assert page.status_code == 422 and 'id="languages-0-error"' in page.text
     page = client.post("/work/profile", data={
-        "csrf": token, "languages_name": ["python"], "languages_level": ["fluent"],
-        "domains_name": ["Python"], "domains_level": ["expert"]})
+        "csrf": token, "languages_name": ["de"], "languages_level": ["fluent"],
+        "domains_name": ["DE"], "domains_level": ["expert"]})
     assert page.status_code == 422 and "listed twice" in page.text
 
 
@@ -464,3 +464,22 @@ def test_a_new_operator_token_ends_operator_sessions(client, foundry):
     assert "ops-token" not in client.cookies.get(COOKIE)
     foundry.settings.operator_token = "rotated-token"
     assert client.get("/ops", follow_redirects=False).status_code == 303
+
+
+def test_the_dashboard_says_when_the_budget_stops_leasing(client, foundry, make_worker):
+    from datafab.services import billing, workforce
+
+    org, key = accounts.create_organization(foundry, "Acme")
+    project = classify_project(foundry, org)
+    billing.set_price_sheet(foundry, org, {"task_minor": 100})
+    workforce.set_policy(foundry, org, project.id, {"budget_minor": 200})
+    token = csrf_of(client, "/dashboard/login")
+    client.post("/dashboard/login", data={"csrf": token, "api_key": key})
+    page = client.get(f"/dashboard/projects/{project.id}").text
+    assert "0 / 200" in page and 'id="budget-reached"' not in page
+    worker = accounts.authenticate_contributor(foundry, make_worker("w").token)
+    for lease in work.lease_items(foundry, worker, project.id, 2):
+        work.submit(foundry, worker, lease.id, {"answer": {"label": "cat"}})
+    page = client.get(f"/dashboard/projects/{project.id}").text
+    assert "200 / 200" in page and 'id="budget-reached"' in page
+    assert work.lease_batch(foundry, worker, project.id).state == "budget_reached"

@@ -28,8 +28,7 @@ def lease(
     project_id: int, who: ContributorDep, foundry: FoundryDep, body: LeaseRequest | None = None
 ) -> dict[str, Any]:
     n = body.n if body else 1
-    granted = work.lease_items(foundry, who, project_id, n)
-    return {"leases": [lease.to_dict() for lease in granted]}
+    return work.lease_batch(foundry, who, project_id, n).to_dict()
 
 
 @router.post("/leases/{lease_id}/submit")

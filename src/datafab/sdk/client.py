@@ -177,7 +177,12 @@ class Client:
 
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
-        return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})["leases"]
+        return self.lease_batch(project_id, n)["leases"]
+
+    def lease_batch(self, project_id: int, n: int = 1) -> dict[str, Any]:
+        """The leases with the contributor's ``state`` on the project and its ``reason``
+        (e.g. ``budget_reached``: the project stopped leasing)."""
+        return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})
 
     def submit(
         self, lease_id: int, answer: dict[str, Any], *, seconds_spent: float | None = None,

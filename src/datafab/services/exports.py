@@ -30,10 +30,13 @@ def export_rows(
     *,
     min_confidence: float = 0.0,
     include_open: bool = False,
+    metered: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Rows of ``fmt`` for the project's records (finished items only unless ``include_open``).
 
     Validates the request before the first row, so a bad format fails before streaming starts.
+    A valid request is one export of the organization's metered usage (unless ``metered`` is
+    false: a second pass over the same export).
     """
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
@@ -45,6 +48,10 @@ def export_rows(
         )
     if not 0.0 <= min_confidence <= 1.0:
         raise InvalidInput("min_confidence: must be between 0 and 1", field="min_confidence")
+    if metered:
+        from datafab.services import billing
+
+        billing.meter_export(foundry, organization, project.id)
     return _stream(foundry, project, fmt, min_confidence, include_open)
 
 
@@ -158,11 +165,12 @@ def write_export(
     """Write an export to ``path`` (JSON Lines or Parquet by its suffix); the rows written."""
     kind = file_kind(path)
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def rows(metered: bool = False) -> Iterator[dict[str, Any]]:
         return export_rows(foundry, organization, project_id, fmt,
-                           min_confidence=min_confidence, include_open=include_open)
+                           min_confidence=min_confidence, include_open=include_open,
+                           metered=metered)
 
-    first = rows()  # validates the request before anything is written
+    first = rows(metered=True)  # validates the request before anything is written
     if kind == "parquet":
         return parquet.write(path, first, rows, on_row=on_row)
     count = 0

@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
+from datafab.services import taxonomy
 from datafab.store.tables import contributors
 
 LANGUAGE_LEVELS = ("basic", "fluent", "native")
@@ -34,11 +35,28 @@ class _Skill(BaseModel):
 
 
 class Language(_Skill):
+    """A language by its ISO 639 code."""
+
     level: Literal["basic", "fluent", "native"]
 
+    @field_validator("name")
+    @classmethod
+    def _iso(cls, value: str) -> str:
+        return taxonomy.check_language(value)
 
-class Domain(_Skill):
+
+class Domain(BaseModel):
+    """A domain in the tree, e.g. ``medicine/cardiology`` (which also counts as medicine)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128)
     level: Literal["familiar", "professional", "expert"]
+
+    @field_validator("name")
+    @classmethod
+    def _path(cls, value: str) -> str:
+        return taxonomy.check_domain(value)
 
 
 class Skills(BaseModel):
@@ -72,6 +90,8 @@ def get_profile(foundry: Foundry, contributor_id: int) -> Profile:
         entry = levels.get(name) or {}
         kind = entry.get("kind", "domain")
         shown = {"name": name, "level": entry.get("level", "")}
+        if entry.get("verified"):
+            shown["verified"] = True
         (languages if kind == "language" else domains).append(shown)
     return Profile(row.id, row.name, row.email, row.status, list(row.skills), languages, domains)
 
@@ -90,6 +110,12 @@ def update_skills(foundry: Foundry, contributor_id: int, raw: dict[str, Any]) ->
                 raise InvalidInput(f"{field}: {entry.name!r} is listed twice", field=field)
             levels[entry.name] = {"kind": kind, "level": entry.level}
     with foundry.db.write() as conn:
+        before = conn.execute(select(contributors.c.skill_levels)
+                              .where(contributors.c.id == contributor_id)).scalar() or {}
+        for name, entry in levels.items():  # a verified skill stays verified at the same level
+            old = before.get(name) or {}
+            if old.get("verified") and old.get("level") == entry["level"]:
+                entry["verified"] = old["verified"]
         done = conn.execute(
             update(contributors).where(contributors.c.id == contributor_id)
             .values(skills=list(levels), skill_levels=levels)

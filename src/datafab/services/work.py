@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import hybrid, quality, webhooks
+from datafab.services import hybrid, quality, webhooks, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -98,38 +98,76 @@ class ReleaseIn(BaseModel):
     usage: hybrid.UsageIn | None = Field(None, description="What a model's failed try cost.")
 
 
+@dataclass(frozen=True)
+class LeaseBatch:
+    """Leases granted by one call, and the state of the contributor's access to the project:
+    ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
+    why nothing will come (``budget_reached``, ``removed``, ``missing_skills``,
+    ``qualification_failed``, ``share_reached``, ``paused``)."""
+
+    leases: list[Lease]
+    state: str = "open"
+    reason: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"leases": [lease.to_dict() for lease in self.leases], "state": self.state,
+                "reason": self.reason}
+
+
 def lease_items(
     foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
 ) -> list[Lease]:
     """Up to ``n`` items of the project that still need labels and that this contributor has
     never held, highest priority first, with gold items mixed in unannounced at the project's
     gold rate. Fewer (or none) when the pool runs dry."""
+    return lease_batch(foundry, contributor, project_id, n).leases
+
+
+def lease_batch(
+    foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
+) -> LeaseBatch:
+    """``lease_items`` with the reason behind an empty or short batch (see ``LeaseBatch``);
+    the project's workforce policy (skills, qualification, fair spread, probation, budget)
+    is decided in the same transaction, before the claim."""
     if not 1 <= n <= MAX_LEASES_PER_CALL:
         raise InvalidInput(f"n: must be between 1 and {MAX_LEASES_PER_CALL}", field="n")
     now = foundry.now()
     with foundry.db.write() as conn:
         project = working_project(foundry, conn, project_id)
         if project.status != "active":
-            return []
+            return LeaseBatch([], "paused", "the project is paused")
+        gate = workforce.gate(foundry, conn, project, contributor, n)
+        if gate.stopped:
+            return LeaseBatch([], gate.state, gate.reason)
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
         who = {"project": project.id, "contributor": contributor.id, "now": now,
                "expires": expires}
-        rate = hybrid.gold_rate(project, contributor)
-        n_gold = sum(_RANDOM.random() < rate for _ in range(n))
+        if gate.gold is not None:
+            n_gold = gate.gold
+        else:
+            rate = gate.gold_rate if gate.gold_rate is not None else hybrid.gold_rate(
+                project, contributor)
+            n_gold = sum(_RANDOM.random() < rate for _ in range(gate.real))
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
-        claims = (hybrid.claim(conn, project, contributor, n=n - len(gold), now=now,
-                               expires=expires) if n > len(gold) else [])
+        n_real = min(gate.real, n - len(gold)) if gate.gold is None else 0
+        claims = []
+        if n_real > 0 and gate.hard_below is not None and not hybrid.is_model_first(project):
+            claims = leasing.claim(conn, n=n_real, hard_below=gate.hard_below, **who)
+        if n_real > len(claims):
+            claims += hybrid.claim(conn, project, contributor, n=n_real - len(claims),
+                                   now=now, expires=expires)
+        workforce.after_claim(conn, project, contributor, gate, len(claims), now)
         shown = hybrid.suggestions(conn, project, contributor,
                                    [c.item_id for c in claims + gold])
     for claim in gold:  # unannounced: anywhere in the batch
         claims.insert(_RANDOM.randint(0, len(claims)), claim)
-    return [
+    return LeaseBatch([
         Lease(c.lease_id, project.id, c.item_id, c.external_id, c.data, c.expires_at,
               project.guideline_version, shown.get(c.item_id))
         for c in claims
-    ]
+    ], gate.state, gate.reason)
 
 
 def submit(foundry: Foundry, contributor: Contributor, lease_id: int, raw: Any) -> Receipt:
@@ -280,11 +318,14 @@ class _Turn:
         )
         hybrid.record_usage(self.conn, project.id, self.contributor, item.id, body.usage,
                             "answered", self.now)
+        tokens = (body.usage.prompt_tokens + body.usage.completion_tokens) if body.usage else 0
         if item.status == "gold":
             feedback = self._score_gold(answer, evidence)
             hybrid.note_gold(self.conn, project, self.contributor, submission_id,
                              body.confidence, feedback["correct"], self.now)
+            self._account(submission_id, body, tokens, gold=True, correct=feedback["correct"])
             return Receipt(submission_id, self.lease_id, item.id, False, feedback)
+        self._account(submission_id, body, tokens, gold=False, correct=None)
         if model_turn is not None:
             done = model_turn.settle(submission_id, answer, self.now, evidence)
         else:
@@ -295,6 +336,15 @@ class _Turn:
             webhooks.record_finished(self.conn, project.organization_id, project.id, item.id,
                                      self.now)
         return Receipt(submission_id, self.lease_id, item.id, done)
+
+    def _account(self, submission_id: int, body: SubmissionIn, tokens: int, *, gold: bool,
+                 correct: bool | None) -> None:
+        """Qualification, pay and metering of a leased answer (imported answers have none)."""
+        if self.lease_id is not None:
+            workforce.after_submission(
+                self.foundry, self.conn, self.project, self.contributor, submission_id,
+                gold=gold, correct=correct, seconds=body.seconds_spent, tokens=tokens,
+                now=self.now)
 
     def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:
         project, item = self.project, self.item
@@ -384,6 +434,9 @@ def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
         hybrid.after_release(conn, contributor, held.item_id)
         hybrid.record_usage(conn, held.project_id, contributor, held.item_id, body.usage,
                             body.reason, now)
+        if body.usage is not None:
+            tokens = body.usage.prompt_tokens + body.usage.completion_tokens
+            workforce.after_release(foundry, conn, held.project_id, tokens, now)
 
 
 def expire_leases(foundry: Foundry) -> int:

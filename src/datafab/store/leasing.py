@@ -34,13 +34,19 @@ _CANDIDATES = """
     WHERE i.project_id = :project AND i.status = 'open' AND i.slots > 0
       AND NOT EXISTS (
         SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor)
+      {hard}
     ORDER BY i.priority DESC, i.id
     LIMIT :n
 """
+# Hard items: those whose record is still unsure (offered first to proven contributors).
+_HARD = ("AND EXISTS (SELECT 1 FROM records r WHERE r.item_id = i.id "
+         "AND r.confidence < :hard_below)")
 
-_CLAIM_POSTGRES = text(
-    f"""
-    WITH picked AS MATERIALIZED ({_CANDIDATES} FOR UPDATE SKIP LOCKED),
+
+def _claim_postgres(hard: str):
+    return text(
+        f"""
+    WITH picked AS MATERIALIZED ({_CANDIDATES.format(hard=hard)} FOR UPDATE SKIP LOCKED),
     taken AS (
         UPDATE items SET slots = items.slots - 1, n_live = items.n_live + 1
         FROM picked WHERE items.id = picked.id AND items.status = 'open' AND items.slots > 0
@@ -54,9 +60,12 @@ _CLAIM_POSTGRES = text(
     FROM granted JOIN taken ON taken.id = granted.item_id
     ORDER BY taken.priority DESC, taken.id
     """
-).columns(data=Json)
+    ).columns(data=Json)
 
-_PICK_SQLITE = text(_CANDIDATES)
+
+_CLAIM_POSTGRES = {False: _claim_postgres(""), True: _claim_postgres(_HARD)}
+_PICK_SQLITE = {False: text(_CANDIDATES.format(hard="")),
+                True: text(_CANDIDATES.format(hard=_HARD))}
 _TAKE_SQLITE = text(
     "UPDATE items SET slots = slots - 1, n_live = n_live + 1 WHERE id IN :ids "
     "RETURNING id, external_id, data, priority"
@@ -68,15 +77,18 @@ _GRANT_SQLITE = text(  # also grants gold leases on PostgreSQL
 
 
 def claim(
-    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float
+    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float,
+    hard_below: float | None = None,
 ) -> list[Claim]:
-    """Lease up to ``n`` open items of ``project`` that ``contributor`` has never held."""
+    """Lease up to ``n`` open items of ``project`` that ``contributor`` has never held; only
+    items whose record's confidence is below ``hard_below``, when given."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
-              "expires": expires}
+              "expires": expires, "hard_below": hard_below}
+    hard = hard_below is not None
     if conn.dialect.name == "postgresql":
-        rows = conn.execute(_CLAIM_POSTGRES, params).all()
+        rows = conn.execute(_CLAIM_POSTGRES[hard], params).all()
         return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
-    ids = conn.execute(_PICK_SQLITE, params).scalars().all()
+    ids = conn.execute(_PICK_SQLITE[hard], params).scalars().all()
     if not ids:
         return []
     taken = conn.execute(_TAKE_SQLITE, {"ids": ids}).all()

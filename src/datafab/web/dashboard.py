@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from datafab.errors import InvalidInput
-from datafab.services import dashboard, exports, quality
+from datafab.services import billing, dashboard, exports, quality
 from datafab.web import svg
 from datafab.web.guards import PageFoundry, RequesterSession
 from datafab.web.render import PageRoute, field_errors, page
@@ -66,8 +66,9 @@ def project_page(request: Request, project_id: int, org: RequesterSession,
             y_label="estimated accuracy", y_format=lambda v: f"{100 * v:.0f}%"),
     }
     matrix = dashboard.confusion(foundry, org, project_id)
+    budget = billing.budget(foundry, org, project_id)
     return page(request, "dashboard/project.html", title=row.project.name, row=row,
-                summary=summary, charts=charts, curve=curve, matrix=matrix,
+                summary=summary, charts=charts, curve=curve, matrix=matrix, budget=budget,
                 heat=_heat(matrix[1]) if matrix else None)
 
 

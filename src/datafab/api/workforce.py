@@ -1,0 +1,123 @@
+"""Workforce operations over HTTP: a project's workforce policy, its contributors' standing
+(review, probation, removal), flags and budget; an organization's price sheet, usage and
+invoices; a contributor's earnings; the operators' payout runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
+
+from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
+from datafab.errors import Unauthorized
+from datafab.services import billing, logins, pay, workforce
+
+router = APIRouter(prefix="/v1", tags=["workforce"])
+
+
+def operator(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The foundry's own staff: ``Authorization: Bearer <DATAFAB_OPERATOR_TOKEN>``."""
+    token = credentials.credentials if credentials else ""
+    if not token or not logins.operator_token_matches(foundry_of(request), token):
+        raise Unauthorized("an operator token is needed (DATAFAB_OPERATOR_TOKEN)")
+
+
+Operator = Annotated[None, Depends(operator)]
+
+
+class Period(BaseModel):
+    start: float = Field(description="Start of the period, UNIX seconds (inclusive).")
+    end: float = Field(description="End of the period, UNIX seconds (exclusive).")
+
+
+class StandingIn(BaseModel):
+    standing: str = Field(pattern="^(active|probation|removed)$")
+    reason: str = Field("", max_length=500)
+
+
+@router.get("/projects/{project_id}/workforce")
+def get_policy(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return workforce.get_policy(foundry, org, project_id)
+
+
+@router.put("/projects/{project_id}/workforce")
+def put_policy(project_id: int, body: dict[str, Any], org: Requester,
+               foundry: FoundryDep) -> dict[str, Any]:
+    """Requirements, qualification, fair spread, performance bar, pay rates and budget."""
+    return workforce.set_policy(foundry, org, project_id, body)
+
+
+@router.get("/projects/{project_id}/contributors")
+def contributors(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return {"contributors": [s.to_dict()
+                             for s in workforce.standings(foundry, org, project_id)]}
+
+
+@router.post("/projects/{project_id}/contributors/review")
+def review(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return {"actions": workforce.review(foundry, org, project_id)}
+
+
+@router.post("/projects/{project_id}/contributors/{contributor_id}/standing")
+def standing(project_id: int, contributor_id: int, body: StandingIn, org: Requester,
+             foundry: FoundryDep) -> dict[str, Any]:
+    return workforce.set_standing(foundry, org, project_id, contributor_id, body.standing,
+                                  body.reason)
+
+
+@router.get("/projects/{project_id}/flags")
+def project_flags(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return {"flags": workforce.flags(foundry, org, project_id)}
+
+
+@router.get("/projects/{project_id}/budget")
+def budget(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return billing.budget(foundry, org, project_id)
+
+
+@router.get("/price-sheet")
+def get_prices(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return billing.get_price_sheet(foundry, org).model_dump()
+
+
+@router.put("/price-sheet")
+def put_prices(body: dict[str, Any], org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return billing.set_price_sheet(foundry, org, body).model_dump()
+
+
+@router.get("/usage")
+def usage(org: Requester, foundry: FoundryDep, start: Annotated[float, Query()],
+          end: Annotated[float, Query()]) -> dict[str, Any]:
+    return {"start": start, "end": end, "usage": billing.usage(foundry, org, start, end)}
+
+
+@router.post("/invoices")
+def create_invoice(body: Period, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return billing.create_invoice(foundry, org, body.start, body.end)
+
+
+@router.get("/invoices")
+def list_invoices(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    return {"invoices": billing.list_invoices(foundry, org)}
+
+
+@router.get("/me/earnings")
+def my_earnings(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    return {"balance": pay.balance(foundry, who.id), "ledger": pay.ledger(foundry, who.id),
+            "payouts": pay.list_payouts(foundry, who.id)}
+
+
+@router.post("/payouts")
+def run_payouts(body: Period, _: Operator, foundry: FoundryDep) -> dict[str, Any]:
+    return {"payouts": pay.run_payouts(foundry, body.start, body.end)}
+
+
+@router.get("/payouts")
+def list_payouts(_: Operator, foundry: FoundryDep,
+                 contributor_id: int | None = None) -> dict[str, Any]:
+    return {"payouts": pay.list_payouts(foundry, contributor_id)}

@@ -1,0 +1,236 @@
+"""``datafab contributors …``, ``datafab payouts …`` and ``datafab invoices …``: workforce
+operations for operators and requesters. Each prints a summary on stderr and its result as
+JSON on stdout, for scripts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+contributors_app = typer.Typer(help="A project's contributors: policy, standing, review, "
+                               "probation and removal, flags.", no_args_is_help=True)
+payouts_app = typer.Typer(help="Contributor pay: payout runs per period and statements.",
+                          no_args_is_help=True)
+invoices_app = typer.Typer(help="Organization billing: price sheet, usage and invoices.",
+                           no_args_is_help=True)
+
+ApiKey = Annotated[
+    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
+]
+When = Annotated[str, typer.Option(help="A date (2026-12-01), an ISO time, or UNIX seconds.")]
+
+
+def _cli():
+    from datafab import cli
+
+    return cli
+
+
+def _run(action, api_key: str | None = None) -> Any:
+    """Call ``action(foundry, organization)``; errors become a message and exit code 2."""
+    from datafab.errors import DatafabError
+
+    cli = _cli()
+    try:
+        foundry = cli._foundry()
+        try:
+            org = cli._organization(foundry, api_key) if api_key is not None else None
+            return action(foundry, org)
+        finally:
+            foundry.close()
+    except DatafabError as exc:
+        raise cli._fail(exc) from exc
+
+
+def _emit(value: Any) -> None:
+    print(json.dumps(value, indent=2, sort_keys=True, default=str))
+
+
+def _when(value: str, field: str) -> float:
+    try:
+        return float(value)
+    except ValueError:
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        _cli().console.print(f"[red]error:[/red] {field}: expected a date, an ISO time or "
+                             f"UNIX seconds, not {value!r}")
+        raise typer.Exit(code=2) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+def _json_file(path: Path) -> dict[str, Any]:
+    try:
+        body = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        _cli().console.print(f"[red]error:[/red] {path}: {exc}")
+        raise typer.Exit(code=2) from exc
+    if not isinstance(body, dict):
+        _cli().console.print(f"[red]error:[/red] {path}: expected a JSON object")
+        raise typer.Exit(code=2)
+    return body
+
+
+# -- contributors --------------------------------------------------------------------------------
+
+
+@contributors_app.command("policy")
+def contributors_policy(
+    project_id: int, api_key: ApiKey,
+    file: Annotated[Path | None, typer.Option(help="JSON file: requirements, qualification, "
+                                              "max_share, performance, pay, budget_minor.")]
+    = None,
+) -> None:
+    """Show the project's workforce policy, or replace it from a JSON file."""
+    from datafab.services import workforce
+
+    body = _json_file(file) if file is not None else None
+    result = _run(lambda f, org: workforce.set_policy(f, org, project_id, body) if body
+                  is not None else workforce.get_policy(f, org, project_id), api_key)
+    _emit(result)
+
+
+@contributors_app.command("list")
+def contributors_list(project_id: int, api_key: ApiKey) -> None:
+    """Contributors of a project: standing, qualification, gold accuracy with its interval,
+    the quality engine's estimate."""
+    from rich.table import Table
+
+    from datafab.services import workforce
+
+    shown = _run(lambda f, org: workforce.standings(f, org, project_id), api_key)
+    table = Table("id", "name", "standing", "qualification", "gold", "accuracy", "interval",
+                  "engine")
+    for s in shown:
+        table.add_row(str(s.contributor_id), s.name, s.standing, s.qualification,
+                      f"{s.gold_correct}/{s.gold_seen}", _pct(s.accuracy),
+                      f"{_pct(s.interval[0])}–{_pct(s.interval[1])}" if s.interval else "",
+                      _pct(s.engine_accuracy))
+    _cli().console.print(table)
+    _emit([s.to_dict() for s in shown])
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.0%}"
+
+
+@contributors_app.command("review")
+def contributors_review(project_id: int, api_key: ApiKey) -> None:
+    """Apply the project's bar: probation, removal, reinstatement; raise flags."""
+    from datafab.services import workforce
+
+    actions = _run(lambda f, org: workforce.review(f, org, project_id), api_key)
+    _cli().console.print(f"{len(actions)} actions")
+    _emit(actions)
+
+
+@contributors_app.command("standing")
+def contributors_standing(
+    project_id: int, contributor_id: int,
+    standing: Annotated[str, typer.Argument(help="active, probation or removed.")],
+    api_key: ApiKey,
+    reason: Annotated[str, typer.Option(help="Why, for the record.")] = "",
+) -> None:
+    """Put a contributor on probation, back to active, or remove them from the project
+    (their open leases return to the pool; their answers on unresolved items stop counting)."""
+    from datafab.services import workforce
+
+    _emit(_run(lambda f, org: workforce.set_standing(f, org, project_id, contributor_id,
+                                                     standing, reason), api_key))
+
+
+@contributors_app.command("flags")
+def contributors_flags(project_id: int, api_key: ApiKey) -> None:
+    """Signals of bad work raised for operators: too fast, straight-lining, copy-paste."""
+    from datafab.services import workforce
+
+    _emit(_run(lambda f, org: workforce.flags(f, org, project_id), api_key))
+
+
+# -- payouts -------------------------------------------------------------------------------------
+
+
+@payouts_app.command("run")
+def payouts_run(start: When, end: When) -> None:
+    """Close a period: add quality bonuses, then one statement per contributor and currency."""
+    from datafab.services import pay
+
+    t0, t1 = _when(start, "start"), _when(end, "end")
+    made = _run(lambda f, _org: pay.run_payouts(f, t0, t1))
+    _cli().console.print(f"{len(made)} payout statements")
+    _emit(made)
+
+
+@payouts_app.command("list")
+def payouts_list(
+    contributor: Annotated[int | None, typer.Option(help="Only this contributor.")] = None,
+) -> None:
+    """Payout statements, oldest first."""
+    from datafab.services import pay
+
+    _emit(_run(lambda f, _org: pay.list_payouts(f, contributor)))
+
+
+@payouts_app.command("ledger")
+def payouts_ledger(contributor: int) -> None:
+    """A contributor's balance and latest ledger entries."""
+    from datafab.services import pay
+
+    _emit(_run(lambda f, _org: {"balance": pay.balance(f, contributor),
+                                "ledger": pay.ledger(f, contributor)}))
+
+
+# -- invoices ------------------------------------------------------------------------------------
+
+
+@invoices_app.command("prices")
+def invoices_prices(
+    api_key: ApiKey,
+    file: Annotated[Path | None, typer.Option(help="JSON file: currency, task_minor, "
+                                              "per_1k_tokens_minor, export_minor.")] = None,
+) -> None:
+    """Show the organization's price sheet, or replace it from a JSON file."""
+    from datafab.services import billing
+
+    body = _json_file(file) if file is not None else None
+    sheet = _run(lambda f, org: billing.set_price_sheet(f, org, body) if body is not None
+                 else billing.get_price_sheet(f, org), api_key)
+    _emit(sheet.model_dump())
+
+
+@invoices_app.command("usage")
+def invoices_usage(api_key: ApiKey, start: When, end: When) -> None:
+    """Metered usage per kind in a period."""
+    from datafab.services import billing
+
+    t0, t1 = _when(start, "start"), _when(end, "end")
+    _emit(_run(lambda f, org: billing.usage(f, org, t0, t1), api_key))
+
+
+@invoices_app.command("create")
+def invoices_create(api_key: ApiKey, start: When, end: When) -> None:
+    """Invoice the period's unbilled usage; prints the invoice, its total in minor units
+    alone on the last line."""
+    from datafab.services import billing
+
+    t0, t1 = _when(start, "start"), _when(end, "end")
+    invoice = _run(lambda f, org: billing.create_invoice(f, org, t0, t1), api_key)
+    _cli().console.print(f"invoice {invoice['id']}: {invoice['total_minor']} "
+                         f"{invoice['currency']} (minor units)")
+    _emit(invoice)
+    print(invoice["total_minor"])
+
+
+@invoices_app.command("list")
+def invoices_list(api_key: ApiKey) -> None:
+    """The organization's invoices."""
+    from datafab.services import billing
+
+    _emit(_run(lambda f, org: billing.list_invoices(f, org), api_key))

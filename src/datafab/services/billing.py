@@ -1,0 +1,216 @@
+"""Usage metering and invoices for organizations, and the budget that stops a project.
+
+Every completed task, model call (its tokens) and export is a usage event of the
+organization. A price sheet per organization prices each kind in integer minor units of
+one currency; an invoice gathers a period's unbilled events into lines (quantity × price)
+whose sum is the invoice total. A project's ``spent_minor`` adds up the priced events of
+that project as they happen, so leasing can stop the moment the budget is reached.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from sqlalchemy import Connection, and_, func, select, text, update
+
+from datafab.errors import InvalidInput, from_pydantic
+from datafab.foundry import Foundry
+from datafab.services.projects import Project, get_project
+from datafab.store.tables import invoices, price_sheets, usage_events, workforce_policies
+
+KINDS = ("task", "model_tokens", "export")
+UNITS = {"task": "task", "model_tokens": "1k tokens", "export": "export"}
+
+
+def check_currency(value: str) -> str:
+    value = value.strip().upper()
+    if len(value) != 3 or not value.isalpha() or not value.isascii():
+        raise ValueError("an ISO 4217 code of three letters, e.g. USD")
+    return value
+
+
+def validated(model: type[BaseModel], raw: Any) -> Any:
+    if not isinstance(raw, dict):
+        raise InvalidInput("body: expected a JSON object", field="body")
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise from_pydantic(exc) from exc
+
+
+class PriceSheet(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    currency: str = Field("USD", description="ISO 4217 code; every price is in its minor units.")
+    task_minor: int = Field(0, ge=0, le=10**9, description="Per completed task.")
+    per_1k_tokens_minor: int = Field(0, ge=0, le=10**9, description="Per 1,000 model tokens.")
+    export_minor: int = Field(0, ge=0, le=10**9, description="Per export.")
+
+    @field_validator("currency")
+    @classmethod
+    def _currency(cls, value: str) -> str:
+        return check_currency(value)
+
+    def price(self, kind: str, quantity: int) -> int:
+        """Integer minor units for ``quantity`` of ``kind``; tokens round up per line."""
+        if kind == "task":
+            return quantity * self.task_minor
+        if kind == "model_tokens":
+            return -(-quantity * self.per_1k_tokens_minor // 1000)
+        return quantity * self.export_minor
+
+
+def set_price_sheet(foundry: Foundry, organization: int, raw: Any) -> PriceSheet:
+    sheet = validated(PriceSheet, raw)
+    now = foundry.now()
+    body = sheet.model_dump(exclude={"currency"})
+    with foundry.db.write() as conn:
+        done = conn.execute(update(price_sheets)
+                            .where(price_sheets.c.organization_id == organization)
+                            .values(currency=sheet.currency, prices=body, updated_at=now)).rowcount
+        if not done:
+            conn.execute(price_sheets.insert().values(organization_id=organization,
+                                                      currency=sheet.currency, prices=body,
+                                                      updated_at=now))
+    foundry.cache.forget(("price_sheet", organization))
+    return sheet
+
+
+def price_sheet(foundry: Foundry, conn: Connection, organization: int) -> PriceSheet:
+    """The organization's prices (all zero in USD until one is set), cached for a moment."""
+    key = ("price_sheet", organization)
+    hit = foundry.cache.get(key)
+    if hit is None:
+        row = conn.execute(select(price_sheets.c.currency, price_sheets.c.prices)
+                           .where(price_sheets.c.organization_id == organization)).first()
+        hit = PriceSheet(currency=row.currency, **row.prices) if row else PriceSheet()
+        foundry.cache.put(key, hit)
+    return hit
+
+
+def get_price_sheet(foundry: Foundry, organization: int) -> PriceSheet:
+    with foundry.db.read() as conn:
+        return price_sheet(foundry, conn, organization)
+
+
+_SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount "
+              "WHERE project_id = :project")
+
+
+def meter(foundry: Foundry, conn: Connection, project: Project,
+          usage: list[tuple[str, int]], now: float, *, budgeted: bool) -> None:
+    """Record usage events of the project (inside the caller's transaction) and, when the
+    project has a budget, add their price to what it has spent."""
+    if not usage:
+        return
+    conn.execute(usage_events.insert(), [
+        {"organization_id": project.organization_id, "project_id": project.id, "kind": kind,
+         "quantity": quantity, "created_at": now} for kind, quantity in usage])
+    if budgeted:
+        sheet = price_sheet(foundry, conn, project.organization_id)
+        amount = sum(sheet.price(kind, quantity) for kind, quantity in usage)
+        if amount:
+            conn.execute(_SPEND, {"amount": amount, "project": project.id})
+
+
+def meter_export(foundry: Foundry, organization: int, project_id: int) -> None:
+    """One export of a project: an event of its own transaction."""
+    with foundry.db.write() as conn:
+        project = _project(conn, organization, project_id)
+        budgeted = conn.execute(select(workforce_policies.c.budget_minor).where(
+            workforce_policies.c.project_id == project.id)).scalar() is not None
+        meter(foundry, conn, project, [("export", 1)], foundry.now(), budgeted=budgeted)
+
+
+def _project(conn: Connection, organization: int, project_id: int) -> Project:
+    from datafab.services.projects import load_project
+
+    return load_project(conn, organization, project_id)
+
+
+def project_cost(conn: Connection, project: Project) -> int:
+    """What the project's metered usage costs at today's prices (to seed a new budget)."""
+    rows = conn.execute(select(usage_events.c.kind, func.sum(usage_events.c.quantity))
+                        .where(usage_events.c.project_id == project.id)
+                        .group_by(usage_events.c.kind)).all()
+    if not rows:
+        return 0
+    found = conn.execute(select(price_sheets.c.currency, price_sheets.c.prices).where(
+        price_sheets.c.organization_id == project.organization_id)).first()
+    sheet = PriceSheet(currency=found.currency, **found.prices) if found else PriceSheet()
+    return sum(sheet.price(kind, int(q)) for kind, q in rows)
+
+
+def _period(start: float, end: float) -> None:
+    if not end > start:
+        raise InvalidInput("end: must be after start", field="end")
+
+
+def usage(foundry: Foundry, organization: int, start: float, end: float) -> dict[str, int]:
+    """Metered quantities per kind in [start, end)."""
+    _period(start, end)
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(usage_events.c.kind, func.sum(usage_events.c.quantity))
+            .where(usage_events.c.organization_id == organization,
+                   usage_events.c.created_at >= start, usage_events.c.created_at < end)
+            .group_by(usage_events.c.kind)).all()
+    return {kind: int(q) for kind, q in rows}
+
+
+def create_invoice(foundry: Foundry, organization: int, start: float,
+                   end: float) -> dict[str, Any]:
+    """Invoice the organization's unbilled usage in [start, end): a line per kind, priced
+    by its price sheet; each event lands on exactly one invoice."""
+    _period(start, end)
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        sheet = price_sheet(foundry, conn, organization)
+        window = and_(usage_events.c.organization_id == organization,
+                      usage_events.c.created_at >= start, usage_events.c.created_at < end,
+                      usage_events.c.invoice_id.is_(None))
+        rows = conn.execute(select(usage_events.c.kind, func.sum(usage_events.c.quantity),
+                                   func.count()).where(window)
+                            .group_by(usage_events.c.kind).order_by(usage_events.c.kind)).all()
+        lines = [{"kind": kind, "unit": UNITS.get(kind, kind), "quantity": int(q),
+                  "events": int(n), "unit_price_minor": _unit(sheet, kind),
+                  "amount_minor": sheet.price(kind, int(q))} for kind, q, n in rows]
+        total = sum(line["amount_minor"] for line in lines)
+        invoice_id = conn.execute(invoices.insert().values(
+            organization_id=organization, period_start=start, period_end=end,
+            currency=sheet.currency, lines=lines, total_minor=total, created_at=now)
+            .returning(invoices.c.id)).scalar_one()
+        conn.execute(update(usage_events).where(window).values(invoice_id=invoice_id))
+    return {"id": invoice_id, "organization_id": organization, "period_start": start,
+            "period_end": end, "currency": sheet.currency, "lines": lines,
+            "total_minor": total, "created_at": now}
+
+
+def _unit(sheet: PriceSheet, kind: str) -> int:
+    return {"task": sheet.task_minor, "model_tokens": sheet.per_1k_tokens_minor,
+            "export": sheet.export_minor}.get(kind, 0)
+
+
+def list_invoices(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(invoices).where(invoices.c.organization_id == organization)
+                            .order_by(invoices.c.id)).all()
+    return [{"id": r.id, "organization_id": r.organization_id, "period_start": r.period_start,
+             "period_end": r.period_end, "currency": r.currency, "lines": r.lines,
+             "total_minor": int(r.total_minor), "created_at": r.created_at} for r in rows]
+
+
+def budget(foundry: Foundry, organization: int, project_id: int) -> dict[str, Any]:
+    """The project's budget and spend, and whether leasing is stopped by it."""
+    project = get_project(foundry, organization, project_id)
+    with foundry.db.read() as conn:
+        row = conn.execute(select(workforce_policies.c.budget_minor,
+                                  workforce_policies.c.spent_minor)
+                           .where(workforce_policies.c.project_id == project.id)).first()
+        sheet = price_sheet(foundry, conn, organization)
+    limit = row.budget_minor if row else None
+    spent = int(row.spent_minor) if row else 0
+    return {"project_id": project.id, "currency": sheet.currency, "budget_minor": limit,
+            "spent_minor": spent,
+            "state": "budget_reached" if limit is not None and spent >= limit else "open"}

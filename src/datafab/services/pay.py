@@ -1,0 +1,136 @@
+"""Contributor pay: a ledger of earnings in integer minor units (an entry per paid
+submission, per quality bonus, per reversal) and payout statements per period, each the
+exact sum of the entries it settles."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, func, select, text, update
+
+from datafab.errors import InvalidInput
+from datafab.foundry import Foundry
+from datafab.store.tables import contributor_skills, earnings, payouts, workforce_policies
+
+
+def credit(conn: Connection, rates, currency: str, project_id: int, contributor_id: int,
+           submission_id: int, seconds: float | None, now: float) -> int:
+    """Credit one submission at the project's rates (per task, plus per measured minute,
+    rounded down to a whole minor unit); nothing when both rates are zero."""
+    amount = rates.per_task_minor
+    if rates.per_minute_minor and seconds:
+        amount += rates.per_minute_minor * math.ceil(seconds) // 60
+    if amount:
+        conn.execute(earnings.insert().values(
+            contributor_id=contributor_id, project_id=project_id, submission_id=submission_id,
+            kind="task", amount_minor=amount, currency=currency, created_at=now))
+    return amount
+
+
+_REVERSE = text(
+    "INSERT INTO earnings (contributor_id, project_id, submission_id, kind, amount_minor, "
+    "currency, created_at) SELECT e.contributor_id, e.project_id, e.submission_id, 'reversal', "
+    "-e.amount_minor, e.currency, :now FROM earnings e WHERE e.kind = 'task' AND "
+    "e.submission_id IN :ids AND NOT EXISTS (SELECT 1 FROM earnings r WHERE r.kind = "
+    "'reversal' AND r.submission_id = e.submission_id)"
+).bindparams(bindparam("ids", expanding=True))
+
+
+def reverse(conn: Connection, submission_ids: list[int], now: float) -> None:
+    """Take back what these submissions earned (they stopped counting)."""
+    if submission_ids:
+        conn.execute(_REVERSE, {"ids": submission_ids, "now": now})
+
+
+def _bonuses(conn: Connection, start: float, end: float) -> None:
+    """Quality bonuses for the period: a share of the period's unpaid task pay for each
+    contributor whose gold accuracy in the project reaches the project's bonus bar."""
+    policies = {r.project_id: r.policy for r in conn.execute(
+        select(workforce_policies.c.project_id, workforce_policies.c.policy))}
+    due = conn.execute(
+        select(earnings.c.contributor_id, earnings.c.project_id, earnings.c.currency,
+               func.sum(earnings.c.amount_minor))
+        .where(earnings.c.kind.in_(("task", "reversal")), earnings.c.payout_id.is_(None),
+               earnings.c.created_at >= start, earnings.c.created_at < end)
+        .group_by(earnings.c.contributor_id, earnings.c.project_id, earnings.c.currency)
+        .order_by(earnings.c.contributor_id, earnings.c.project_id)).all()
+    for cid, pid, currency, base in due:
+        rates = (policies.get(pid) or {}).get("pay") or {}
+        bar, percent = rates.get("bonus_min_accuracy"), rates.get("bonus_percent", 0)
+        if bar is None or not percent or base <= 0:
+            continue
+        gold = conn.execute(select(contributor_skills.c.gold_seen,
+                                   contributor_skills.c.gold_correct).where(
+            contributor_skills.c.project_id == pid,
+            contributor_skills.c.contributor_id == cid)).first()
+        if gold is None or not gold.gold_seen or gold.gold_correct / gold.gold_seen < bar:
+            continue
+        amount = int(base) * percent // 100
+        if amount:
+            conn.execute(earnings.insert().values(
+                contributor_id=cid, project_id=pid, kind="bonus", amount_minor=amount,
+                currency=currency, created_at=start))
+
+
+def run_payouts(foundry: Foundry, start: float, end: float) -> list[dict[str, Any]]:
+    """Close the period [start, end): add quality bonuses, then one statement per
+    contributor and currency settling every unpaid entry of the period."""
+    if not end > start:
+        raise InvalidInput("end: must be after start", field="end")
+    now = foundry.now()
+    made = []
+    with foundry.db.write() as conn:
+        _bonuses(conn, start, end)
+        window = and_(earnings.c.payout_id.is_(None), earnings.c.created_at >= start,
+                      earnings.c.created_at < end)
+        groups = conn.execute(
+            select(earnings.c.contributor_id, earnings.c.currency,
+                   func.sum(earnings.c.amount_minor), func.count())
+            .where(window).group_by(earnings.c.contributor_id, earnings.c.currency)
+            .order_by(earnings.c.contributor_id, earnings.c.currency)).all()
+        for cid, currency, total, n in groups:
+            payout_id = conn.execute(payouts.insert().values(
+                contributor_id=cid, currency=currency, period_start=start, period_end=end,
+                amount_minor=int(total), n_entries=int(n), created_at=now)
+                .returning(payouts.c.id)).scalar_one()
+            conn.execute(update(earnings).where(window, earnings.c.contributor_id == cid,
+                                                earnings.c.currency == currency)
+                         .values(payout_id=payout_id))
+            made.append({"id": payout_id, "contributor_id": cid, "currency": currency,
+                         "period_start": start, "period_end": end,
+                         "amount_minor": int(total), "n_entries": int(n)})
+    return made
+
+
+def list_payouts(foundry: Foundry, contributor_id: int | None = None) -> list[dict[str, Any]]:
+    query = select(payouts).order_by(payouts.c.id)
+    if contributor_id is not None:
+        query = query.where(payouts.c.contributor_id == contributor_id)
+    with foundry.db.read() as conn:
+        rows = conn.execute(query).all()
+    return [{"id": r.id, "contributor_id": r.contributor_id, "currency": r.currency,
+             "period_start": r.period_start, "period_end": r.period_end,
+             "amount_minor": int(r.amount_minor), "n_entries": r.n_entries,
+             "created_at": r.created_at} for r in rows]
+
+
+def ledger(foundry: Foundry, contributor_id: int, limit: int = 500) -> list[dict[str, Any]]:
+    """A contributor's latest ledger entries, newest first."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(earnings).where(earnings.c.contributor_id == contributor_id)
+                            .order_by(earnings.c.id.desc()).limit(limit)).all()
+    return [{"id": r.id, "project_id": r.project_id, "submission_id": r.submission_id,
+             "kind": r.kind, "amount_minor": int(r.amount_minor), "currency": r.currency,
+             "created_at": r.created_at, "payout_id": r.payout_id} for r in rows]
+
+
+def balance(foundry: Foundry, contributor_id: int) -> dict[str, dict[str, int]]:
+    """Per currency: everything earned, and what is not yet on a statement."""
+    with foundry.db.read() as conn:
+        rows = conn.execute(
+            select(earnings.c.currency, func.sum(earnings.c.amount_minor),
+                   func.sum(earnings.c.amount_minor).filter(earnings.c.payout_id.is_(None)))
+            .where(earnings.c.contributor_id == contributor_id)
+            .group_by(earnings.c.currency)).all()
+    return {c: {"earned_minor": int(t or 0), "unpaid_minor": int(u or 0)} for c, t, u in rows}

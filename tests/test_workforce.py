@@ -1,0 +1,274 @@
+"""Workforce operations on both databases: matching by skills, qualification gating, fair
+spread, probation and removal (records recomputed), the pay ledger and payouts."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from datafab.errors import InvalidInput
+from datafab.services import items, pay, profiles, projects, work, workforce
+from datafab.services.accounts import authenticate_contributor
+from datafab.store.tables import earnings, leases, payouts, records, submissions
+from datafab.store.tables import items as items_table
+
+
+def _project(foundry, org, *, n=10, gold=0, name="p", **policy):
+    project = projects.create_project(foundry, org.id, {
+        "name": name, "primitive": "classify", "settings": {"labels": ["yes", "no"]},
+        "policy": policy or {"min_labels": 1, "max_labels": 1}})
+    batch = [{"external_id": f"i{i}", "data": {"text": f"text {i}"}} for i in range(n)]
+    batch += [{"external_id": f"g{i}", "data": {"text": f"gold {i}"},
+               "gold_answer": {"label": "yes"}, "gold_explanation": "it says yes"}
+              for i in range(gold)]
+    items.upload_items(foundry, org.id, project.id, batch)
+    return project
+
+
+def _who(foundry, worker):
+    return authenticate_contributor(foundry, worker.token)
+
+
+def _answer_all(foundry, who, batch, label="yes", gold_label=None):
+    for lease in batch.leases if hasattr(batch, "leases") else batch:
+        is_gold = lease.external_id.startswith("g")
+        chosen = (gold_label or label) if is_gold else label
+        work.submit(foundry, who, lease.id, {"answer": {"label": chosen}, "seconds_spent": 30})
+
+
+def test_only_contributors_with_the_required_skills_get_items(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org)
+    workforce.set_policy(foundry, org.id, project.id, {"requirements": [
+        {"kind": "language", "name": "FR", "level": "fluent"},
+        {"kind": "domain", "name": "medicine", "level": "professional"}]})
+    nobody, basic, expert = make_worker("nobody"), make_worker("basic"), make_worker("expert")
+    profiles.update_skills(foundry, basic.id, {
+        "languages": [{"name": "fr", "level": "basic"}],
+        "domains": [{"name": "medicine", "level": "expert"}]})
+    profiles.update_skills(foundry, expert.id, {
+        "languages": [{"name": "fr", "level": "native"}],
+        "domains": [{"name": "Medicine/Cardiology", "level": "professional"}]})
+    for unfit in (nobody, basic):
+        got = work.lease_batch(foundry, _who(foundry, unfit), project.id, 10)
+        assert got.leases == [] and got.state == "missing_skills"
+        assert "fr (fluent)" in got.reason
+    got = work.lease_batch(foundry, _who(foundry, expert), project.id, 10)
+    assert len(got.leases) == 10 and got.state == "open"
+    with foundry.db.read() as conn:
+        holders = set(conn.execute(select(leases.c.contributor_id)).scalars())
+    assert holders == {expert.id}
+
+
+def test_project_required_skill_names_gate_leasing_too(foundry, make_org, make_worker):
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "fr", "primitive": "classify", "settings": {"labels": ["yes", "no"]},
+        "required_skills": ["code"]})
+    items.upload_items(foundry, org.id, project.id, [{"external_id": "a", "data": {"text": "x"}}])
+    outsider, coder = make_worker("o"), make_worker("c")
+    profiles.update_skills(foundry, coder.id, {"domains": [{"name": "code/python",
+                                                            "level": "expert"}]})
+    assert work.lease_batch(foundry, _who(foundry, outsider), project.id).state == (
+        "missing_skills")
+    assert len(work.lease_items(foundry, _who(foundry, coder), project.id)) == 1
+
+
+def test_the_taxonomy_refuses_what_is_not_a_language_or_a_domain(foundry, make_worker):
+    worker = make_worker()
+    with pytest.raises(InvalidInput) as err:
+        profiles.update_skills(foundry, worker.id, {"languages": [{"name": "french",
+                                                                   "level": "fluent"}]})
+    assert err.value.field == "languages.0.name"
+    with pytest.raises(InvalidInput):
+        profiles.update_skills(foundry, worker.id, {"domains": [{"name": "medicine//x",
+                                                                 "level": "expert"}]})
+    shown = profiles.update_skills(foundry, worker.id, {
+        "languages": [{"name": "yue", "level": "native"}],
+        "domains": [{"name": " Code / Python ", "level": "expert"}]})
+    assert shown.skills == ["yue", "code/python"]
+
+
+def test_qualification_gates_leasing_and_verifies_skills(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=5, gold=6)
+    workforce.set_policy(foundry, org.id, project.id, {
+        "requirements": [{"kind": "language", "name": "de"}], "verified": True,
+        "qualification": {"items": 3, "pass_mark": 0.67}})
+    good, bad = make_worker("good"), make_worker("bad")
+    for w in (good, bad):
+        profiles.update_skills(foundry, w.id, {"languages": [{"name": "de",
+                                                              "level": "fluent"}]})
+    first = work.lease_batch(foundry, _who(foundry, good), project.id, 10)
+    assert first.state == "qualifying"
+    assert len(first.leases) == 3
+    assert all(lease.external_id.startswith("g") for lease in first.leases)  # gold only
+    assert work.lease_batch(foundry, _who(foundry, good), project.id, 10).leases == []
+    _answer_all(foundry, _who(foundry, good), first)
+    shown = profiles.get_profile(foundry, good.id)
+    assert shown.languages == [{"name": "de", "level": "fluent", "verified": True}]
+    after = work.lease_batch(foundry, _who(foundry, good), project.id, 10)
+    assert after.state == "open" and len(after.leases) >= 5
+    assert {lease.external_id for lease in after.leases} >= {f"i{i}" for i in range(5)}
+
+    trial = work.lease_batch(foundry, _who(foundry, bad), project.id, 10)
+    assert trial.state == "qualifying"
+    _answer_all(foundry, _who(foundry, bad), trial, gold_label="no")
+    refused = work.lease_batch(foundry, _who(foundry, bad), project.id, 10)
+    assert refused.leases == [] and refused.state == "qualification_failed"
+    with foundry.db.read() as conn:
+        taken = conn.execute(select(leases.c.item_id).where(
+            leases.c.contributor_id == bad.id)).scalars().all()
+        statuses = set(conn.execute(select(items_table.c.status).where(
+            items_table.c.id.in_(taken))).scalars())
+    assert statuses == {"gold"}  # nothing real ever reached the unqualified contributor
+
+
+def test_new_guidelines_ask_for_requalification(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=3, gold=4)
+    workforce.set_policy(foundry, org.id, project.id, {"qualification": {"items": 2,
+                                                                         "pass_mark": 1.0}})
+    who = _who(foundry, make_worker())
+    _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 5))
+    assert work.lease_batch(foundry, who, project.id, 1).state == "open"
+    projects.update_project(foundry, org.id, project.id, {"guidelines": "new rules"})
+    again = work.lease_batch(foundry, who, project.id, 5)
+    assert again.state == "qualifying" and len(again.leases) == 2
+    assert all(lease.guideline_version == 2 for lease in again.leases)
+
+
+def test_fair_spread_caps_a_contributors_share(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=10, min_labels=2, max_labels=2)
+    workforce.set_policy(foundry, org.id, project.id, {"max_share": 0.3})
+    who = _who(foundry, make_worker())
+    assert len(work.lease_items(foundry, who, project.id, 2)) == 2
+    assert len(work.lease_items(foundry, who, project.id, 10)) == 1
+    stopped = work.lease_batch(foundry, who, project.id, 10)
+    assert stopped.leases == [] and stopped.state == "share_reached"
+    other = _who(foundry, make_worker("other"))
+    assert len(work.lease_items(foundry, other, project.id, 10)) == 3
+
+
+def test_probation_then_removal_recomputes_records_and_reverses_pay(
+        foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=6, gold=12, min_labels=2, max_labels=3,
+                       target_confidence=0.999)
+    workforce.set_policy(foundry, org.id, project.id, {
+        "qualification": {"items": 3, "pass_mark": 0.0},
+        "performance": {"min_accuracy": 0.8, "min_gold": 3, "probation_gold_rate": 1.0,
+                        "probation_batch": 1},
+        "pay": {"per_task_minor": 25, "per_minute_minor": 10}})
+    good, bad = _who(foundry, make_worker("good")), _who(foundry, make_worker("bad"))
+    _answer_all(foundry, good, work.lease_batch(foundry, good, project.id, 3))
+    _answer_all(foundry, bad, work.lease_batch(foundry, bad, project.id, 3), gold_label="no")
+    _answer_all(foundry, good, work.lease_batch(foundry, good, project.id, 6), label="yes")
+    _answer_all(foundry, bad, work.lease_batch(foundry, bad, project.id, 3), label="no")
+
+    actions = workforce.review(foundry, org.id, project.id)
+    assert {"contributor_id": bad.id, "action": "probation", "accuracy": 0.0} in actions
+    on_probation = work.lease_batch(foundry, bad, project.id, 5)
+    assert on_probation.state == "probation"
+    real = [lease for lease in on_probation.leases if lease.external_id.startswith("i")]
+    assert len(real) <= 1
+    for _ in range(3):  # more gold, all wrong; the last real lease stays open
+        batch = work.lease_batch(foundry, bad, project.id, 2)
+        golds = [lease for lease in batch.leases if lease.external_id.startswith("g")]
+        _answer_all(foundry, bad, golds, gold_label="no")
+    with foundry.db.read() as conn:
+        live_before = conn.execute(select(func.count()).select_from(leases).where(
+            leases.c.contributor_id == bad.id, leases.c.status == "active")).scalar_one()
+        live_real = conn.execute(select(func.count()).select_from(leases).where(
+            leases.c.contributor_id == bad.id, leases.c.status == "active",
+            leases.c.item_id.in_(select(items_table.c.id).where(
+                items_table.c.status == "open")))).scalar_one()
+        open_votes = conn.execute(
+            select(submissions.c.id, submissions.c.item_id)
+            .join(items_table, items_table.c.id == submissions.c.item_id)
+            .where(submissions.c.contributor_id == bad.id, items_table.c.status == "open"))\
+            .all()
+    assert live_real >= 1 and open_votes
+
+    actions = workforce.review(foundry, org.id, project.id)
+    removal = [a for a in actions if a["action"] == "removed"]
+    assert removal and removal[0]["contributor_id"] == bad.id
+    assert removal[0]["released"] == live_before
+    assert removal[0]["uncounted"] == len(open_votes)
+    assert work.lease_batch(foundry, bad, project.id, 5).state == "removed"
+    with foundry.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(leases).where(
+            leases.c.contributor_id == bad.id, leases.c.status == "active")).scalar_one() == 0
+        for sub_id, item_id in open_votes:
+            assert conn.execute(select(submissions.c.counted).where(
+                submissions.c.id == sub_id)).scalar_one() is False
+            counted = conn.execute(select(func.count()).select_from(submissions).where(
+                submissions.c.item_id == item_id, submissions.c.counted)).scalar_one()
+            record = conn.execute(select(records).where(records.c.item_id == item_id)).first()
+            assert record.n_submissions == counted == 1  # only the good vote is left
+            assert record.answer["label"] == "yes"
+            item = conn.execute(select(items_table).where(items_table.c.id == item_id)).one()
+            assert item.n_labels == 1 and item.slots >= 1  # wants a label again
+        reversals = conn.execute(select(earnings).where(
+            earnings.c.contributor_id == bad.id, earnings.c.kind == "reversal")).all()
+    assert len(reversals) == len(open_votes)
+    assert all(r.amount_minor == -(25 + 5) for r in reversals)  # 30 s at 10 per minute
+    # the gold answers and the qualification still stand for the record
+    standing = {s.contributor_id: s for s in workforce.standings(foundry, org.id, project.id)}
+    assert standing[bad.id].standing == "removed" and standing[good.id].accuracy == 1.0
+
+
+def test_the_ledger_sums_to_the_payouts(foundry, make_org, make_worker, clock):
+    org = make_org()
+    project = _project(foundry, org, n=8, gold=4, min_labels=2, max_labels=2)
+    workforce.set_policy(foundry, org.id, project.id, {
+        "qualification": {"items": 2, "pass_mark": 0.5}, "currency": "eur",
+        "pay": {"per_task_minor": 40, "bonus_min_accuracy": 0.9, "bonus_percent": 10}})
+    start = clock.now
+    a, b = _who(foundry, make_worker("a")), _who(foundry, make_worker("b"))
+    for who, golds in ((a, ["yes", "yes"]), (b, ["yes", "no"])):
+        trial = work.lease_batch(foundry, who, project.id, 2).leases
+        for lease, label in zip(trial, golds, strict=True):
+            work.submit(foundry, who, lease.id, {"answer": {"label": label}})
+        _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 5))
+    clock.advance(60)
+    made = pay.run_payouts(foundry, start, clock.now)
+    by_who = {p["contributor_id"]: p for p in made}
+    assert by_who[a.id]["currency"] == "EUR"
+    # a: 7 tasks (2 gold + 5) at 40, bonus 10% for gold accuracy 1.0; b: none at 0.5
+    assert by_who[a.id]["amount_minor"] == 7 * 40 + 7 * 40 // 10
+    assert by_who[b.id]["amount_minor"] == 7 * 40
+    with foundry.db.read() as conn:
+        ledger_total = conn.execute(select(func.sum(earnings.c.amount_minor))).scalar_one()
+        payout_total = conn.execute(select(func.sum(payouts.c.amount_minor))).scalar_one()
+        unpaid = conn.execute(select(func.count()).select_from(earnings).where(
+            earnings.c.payout_id.is_(None))).scalar_one()
+    assert ledger_total == payout_total and unpaid == 0
+    assert pay.run_payouts(foundry, start, clock.now) == []  # a period settles once
+    assert pay.balance(foundry, a.id) == {"EUR": {"earned_minor": 308, "unpaid_minor": 0}}
+    with pytest.raises(InvalidInput):
+        pay.run_payouts(foundry, clock.now, start)
+
+
+def test_proven_contributors_get_hard_items_first(foundry, make_org, make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=4, gold=3, min_labels=2, max_labels=3,
+                       target_confidence=0.9, method="majority")
+    workforce.set_policy(foundry, org.id, project.id, {
+        "qualification": {"items": 3, "pass_mark": 0.0},
+        "hard_items": {"below_confidence": 0.7, "min_accuracy": 0.9, "min_gold": 3}})
+    a, b, c, d = (_who(foundry, make_worker(name)) for name in "abcd")
+    for who, gold in ((a, "yes"), (b, "yes"), (c, "yes"), (d, "no")):
+        _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 3),
+                    gold_label=gold)
+    _answer_all(foundry, a, work.lease_items(foundry, a, project.id, 4), label="yes")
+    for lease in work.lease_items(foundry, b, project.id, 4):
+        label = "no" if lease.external_id in ("i2", "i3") else "yes"
+        work.submit(foundry, b, lease.id, {"answer": {"label": label}})
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": f"j{i}", "data": {"text": f"new {i}"}, "priority": 5} for i in range(4)])
+    proven = work.lease_items(foundry, c, project.id, 3)
+    assert [lease.external_id for lease in proven] == ["i2", "i3", "j0"]
+    unproven = work.lease_items(foundry, d, project.id, 2)
+    assert [lease.external_id for lease in unproven] == ["j0", "j1"]
