@@ -25,6 +25,9 @@ project_app = typer.Typer(help="Projects.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(contributor_app, name="contributor")
 app.add_typer(project_app, name="project")
+from datafab.cli_evals import eval_app  # noqa: E402
+
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True, soft_wrap=True)
 

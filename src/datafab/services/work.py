@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import hybrid, quality
+from datafab.services import eval_guard, hybrid, quality
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -111,6 +111,8 @@ def lease_items(
         project = working_project(foundry, conn, project_id)
         if project.status != "active":
             return []
+        if eval_guard.barred(conn, project.id, project.organization_id, contributor.id):
+            return []  # an eval set's grading, and this contributor writes its training data
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
