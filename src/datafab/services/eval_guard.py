@@ -22,6 +22,7 @@ from sqlalchemy import Connection, select
 
 from datafab.errors import InvalidInput
 from datafab.evals.graders import normalise
+from datafab.foundry import Foundry
 from datafab.store.tables import eval_items, eval_projects, projects, submissions
 
 GRADING = ("grade", "compare")
@@ -102,17 +103,29 @@ def held_out_items(conn: Connection, organization: int,
     return {item for item, print_ in leaves if print_ in held}
 
 
-def barred(conn: Connection, project_id: int, organization: int, contributor_id: int) -> bool:
+def grading_skills(foundry: Foundry, conn: Connection, project_id: int) -> tuple[str, ...]:
+    """The slice skills of the eval set this project grades (empty for any other project);
+    kept for a moment like the project itself, as leasing asks on every call."""
+    key = ("eval_grading_skills", project_id)
+    skills = foundry.cache.get(key)
+    if skills is None:
+        link = conn.execute(
+            select(eval_projects.c.skills).where(eval_projects.c.project_id == project_id,
+                                                 eval_projects.c.purpose.in_(GRADING))
+        ).first()
+        skills = tuple(link.skills or []) if link is not None else ()
+        foundry.cache.put(key, skills)
+    return skills
+
+
+def barred(foundry: Foundry, conn: Connection, project_id: int, organization: int,
+           contributor_id: int) -> bool:
     """Whether this contributor may not see this project's items: it grades an eval set
     whose slice skills meet the required skills of a production project the contributor
     has written for."""
-    link = conn.execute(
-        select(eval_projects.c.skills).where(eval_projects.c.project_id == project_id,
-                                             eval_projects.c.purpose.in_(GRADING))
-    ).first()
-    if link is None:
+    skills = set(grading_skills(foundry, conn, project_id))
+    if not skills:
         return False
-    skills = set(link.skills or [])
     grading = select(eval_projects.c.project_id).where(eval_projects.c.purpose.in_(GRADING))
     written = conn.execute(
         select(projects.c.required_skills).distinct().join(

@@ -111,7 +111,7 @@ def lease_items(
         project = working_project(foundry, conn, project_id)
         if project.status != "active":
             return []
-        if eval_guard.barred(conn, project.id, project.organization_id, contributor.id):
+        if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
             return []  # an eval set's grading, and this contributor writes its training data
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)
