@@ -29,6 +29,9 @@ app.add_typer(project_app, name="project")
 app.add_typer(contributors_app, name="contributors")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
+from datafab.cli_evals import eval_app  # noqa: E402
+
+app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True, soft_wrap=True)
 

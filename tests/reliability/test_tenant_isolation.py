@@ -33,8 +33,15 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("put", "/v1/projects/{project_id}/workforce"): {"max_share": 0.5},
     ("post", "/v1/projects/{project_id}/contributors/{contributor_id}/standing"):
         {"standing": "removed", "reason": "stolen"},
+    ("post", "/v1/evals/sets/{set_id}/items"): {"items": [{"external_id": "x", "prompt": "x"}]},
+    ("post", "/v1/evals/sets/{set_id}/runs"): {"model": "stolen"},
+    ("post", "/v1/evals/runs/{run_id}/responses"): {"responses": [{"item_id": 1, "text": "x"}]},
+    ("post", "/v1/evals/sets/{set_id}/judgments"):
+        {"judge": "j", "judgments": [{"response_id": 1, "score": 0.5}]},
+    ("post", "/v1/evals/runs/{run_id}/gaps/project"): {"slice": "domain=math"},
 }
-QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"}}
+QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
+           ("get", "/v1/evals/sets/{set_id}/judge-tasks"): {"judge": "j"}}
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
            b'{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: a", '
            b'"rejected": "\\n\\nHuman: hi\\n\\nAssistant: b"}\n'}
@@ -56,6 +63,17 @@ def _state(foundry):
             .scalar_one(),
             "keys": conn.execute(select(api_keys.c.id, api_keys.c.revoked_at)).all(),
         }
+
+
+def _acme_eval(api, acme) -> dict[str, int]:
+    made = api.post("/v1/evals/sets", headers=acme.headers, json={
+        "name": "acme-secret-project evals",
+        "items": [{"external_id": "q1", "prompt": "acme-item-secret: 2 + 2?"}]})
+    assert made.status_code == 201, made.text
+    run = api.post(f"/v1/evals/sets/{made.json()['id']}/runs", headers=acme.headers,
+                   json={"model": "acme-model"})
+    assert run.status_code == 201, run.text
+    return {"set_id": made.json()["id"], "run_id": run.json()["id"]}
 
 
 def test_every_route_hides_the_first_organization_from_the_second(api, foundry, make_org,
@@ -83,9 +101,11 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
     delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
     ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
-           "contributor_id": holder.id}
+           "contributor_id": holder.id, **_acme_eval(api, acme)}
     bodies = {**BODIES, ("post", "/v1/submissions"):
-              {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]}}
+              {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]},
+              ("post", "/v1/evals/sets/{set_id}/grading"):
+              {"kind": "grade", "runs": [ids["run_id"]]}}
     before = _state(foundry)
 
     spec = api.get("/openapi.json").json()

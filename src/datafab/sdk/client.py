@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from datafab.errors import DatafabError
+from datafab.sdk.evals import EvalMethods
 
 UPLOAD_BATCH = 10_000
 
@@ -30,7 +31,7 @@ class ApiError(DatafabError):
         return f"{self.status} {self.type}: {self.message}"
 
 
-class Client:
+class Client(EvalMethods):
     def __init__(
         self,
         base_url: str = "http://127.0.0.1:8000",

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import RecordView
-from datafab.services import parquet
+from datafab.services import eval_guard, parquet
 from datafab.services.projects import Project, load_project
 from datafab.services.site_keys import Pseudonyms
 from datafab.store.tables import items, records, submissions
@@ -79,7 +79,11 @@ def _stream(
             if not page:
                 return
             behind = _submissions(conn, [r.item_id for r in page])
+            held = eval_guard.held_out_items(conn, project.organization_id,
+                                             [(r.item_id, r.data) for r in page])
         for row in page:
+            if row.item_id in held:  # an eval prompt: never training data
+                continue
             view = _view(project, row, behind.get(row.item_id, []), pseudonym)
             yield from project.primitive.export_rows(fmt, project.settings, view)
         after = page[-1].id

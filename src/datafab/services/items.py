@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
 from datafab.foundry import Foundry
+from datafab.services import eval_guard
 from datafab.services.hybrid import initial_status
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
@@ -68,6 +69,8 @@ def upload_items(
     rows = _validate(project, raw_items, foundry.now())
     try:
         with foundry.db.write() as conn:
+            eval_guard.refuse_held_out(conn, project.organization_id, project.id,
+                                       [(r.index, r.values["data"]) for r in rows])
             stored = _stored_hashes(conn, project.id, [r.values["external_id"] for r in rows])
             fresh = []
             for row in rows:

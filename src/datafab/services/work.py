@@ -17,7 +17,7 @@ from sqlalchemy import select
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import hybrid, quality, webhooks, workforce
+from datafab.services import eval_guard, hybrid, quality, webhooks, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -103,7 +103,8 @@ class LeaseBatch:
     """Leases granted by one call, and the state of the contributor's access to the project:
     ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
     why nothing will come (``budget_reached``, ``removed``, ``missing_skills``,
-    ``qualification_failed``, ``share_reached``, ``paused``)."""
+    ``qualification_failed``, ``share_reached``, ``paused``, ``barred`` — an eval set's
+    grading, barred to people who write training data for its slices)."""
 
     leases: list[Lease]
     state: str = "open"
@@ -139,6 +140,9 @@ def lease_batch(
         gate = workforce.gate(foundry, conn, project, contributor, n)
         if gate.stopped:
             return LeaseBatch([], gate.state, gate.reason)
+        if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
+            # an eval set's grading, and this contributor writes its training data
+            return LeaseBatch([], "barred", "you write training data for this eval set's slices")
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)

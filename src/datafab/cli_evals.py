@@ -1,0 +1,253 @@
+"""``datafab eval …``: evaluations from the command line, through the REST API (``--server``,
+``DATAFAB_URL``) with a requester key (``DATAFAB_API_KEY``). Each command prints JSON (or,
+for those that make something, its id alone on the last line)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from datafab.errors import DatafabError
+
+eval_app = typer.Typer(help="Evaluations: eval sets, runs, grading, leaderboards, gaps.",
+                       no_args_is_help=True)
+console = Console(stderr=True, soft_wrap=True)
+
+ApiKey = Annotated[
+    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
+]
+Server = Annotated[str, typer.Option(envvar="DATAFAB_URL", help="The Datafab server's URL.")]
+BaseUrl = Annotated[str, typer.Option(envvar="DATAFAB_MODEL_BASE_URL",
+                                      help="The model endpoint's /v1 URL.")]
+ModelKey = Annotated[str, typer.Option(envvar="DATAFAB_MODEL_API_KEY", show_default=False,
+                                       help="The model endpoint's API key.")]
+
+
+def _client(server: str, api_key: str):
+    from datafab.sdk import Client
+
+    return Client(server, api_key)
+
+
+def _fail(exc: DatafabError) -> typer.Exit:
+    console.print(f"[red]error:[/red] {exc.message}")
+    return typer.Exit(code=2)
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    rows = []
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        console.print(f"[red]error:[/red] {path}: {exc}")
+        raise typer.Exit(code=2) from exc
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            rows.append(json.loads(line))
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {path}:{number}: not JSON ({exc})")
+            raise typer.Exit(code=2) from exc
+    return rows
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(),
+                    TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
+                    console=console)
+
+
+def _backend(model: str, base_url: str, model_api_key: str, timeout: float,
+             max_retries: int, concurrency: int, price_prompt: float, price_completion: float):
+    from datafab.models import get_backend
+
+    return get_backend("openai")(model=model, base_url=base_url, api_key=model_api_key,
+                                 timeout=timeout, max_retries=max_retries,
+                                 concurrency=concurrency, price_prompt=price_prompt,
+                                 price_completion=price_completion)
+
+
+@eval_app.command("create")
+def create(
+    name: str,
+    items: Annotated[Path, typer.Option(help="JSONL of eval items: {external_id, prompt, "
+                                        "reference?, slices?}.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    description: Annotated[str, typer.Option(help="What the set measures.")] = "",
+) -> None:
+    """Create an eval set from a JSONL file; prints its id alone on the last line."""
+    rows = _jsonl(items)
+    try:
+        with _client(server, api_key) as client:
+            made = client.create_eval_set(name, rows, description=description)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"eval set {made['id']}: {made['items']} items, slices {made['slices']}")
+    print(made["id"])
+
+
+@eval_app.command("run")
+def run(
+    eval_set: Annotated[int, typer.Option("--set", help="Eval set id.")],
+    model: Annotated[str, typer.Option(help="The model's name at its endpoint.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    name: Annotated[str | None, typer.Option(help="Run name (default: the model's); the "
+                                             "same name resumes a run.")] = None,
+    base_url: BaseUrl = "http://127.0.0.1:8080/v1",
+    model_api_key: ModelKey = "none",
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
+    max_tokens: Annotated[int, typer.Option(help="Longest response.")] = 1024,
+    seed: Annotated[int | None, typer.Option(help="Sampling seed, where served.")] = None,
+    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
+    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
+    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
+    price_prompt: Annotated[float, typer.Option(help="Price per million prompt "
+                                                "tokens.")] = 0.0,
+    price_completion: Annotated[float, typer.Option(help="Price per million completion "
+                                                    "tokens.")] = 0.0,
+) -> None:
+    """Run a model over an eval set (resumable); prints the run id alone on the last line."""
+    from datafab.models.evaluator import EvalRunner
+
+    params = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
+    try:
+        backend = _backend(model, base_url, model_api_key, timeout, max_retries, concurrency,
+                           price_prompt, price_completion)
+        with _client(server, api_key) as client, _progress() as bar:
+            started = client.start_eval_run(eval_set, model, name=name, params=params)
+            task = bar.add_task(f"{started['name']}", total=None)
+
+            def tick(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            stats = EvalRunner(client, backend, started["id"], concurrency=concurrency,
+                               temperature=temperature, max_tokens=max_tokens, seed=seed,
+                               on_progress=tick).run()
+        backend.close()
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(json.dumps(stats.to_dict()))
+    print(started["id"])
+
+
+@eval_app.command("judge")
+def judge(
+    eval_set: Annotated[int, typer.Option("--set", help="Eval set id.")],
+    model: Annotated[str, typer.Option(help="The judge model's name at its endpoint.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    base_url: BaseUrl = "http://127.0.0.1:8080/v1",
+    model_api_key: ModelKey = "none",
+    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
+    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
+    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
+) -> None:
+    """Grade the set's rubric and pairwise-only responses with a judge model."""
+    from datafab.models.evaluator import Judge
+
+    try:
+        backend = _backend(model, base_url, model_api_key, timeout, max_retries, concurrency,
+                           0.0, 0.0)
+        with _client(server, api_key) as client, _progress() as bar:
+            task = bar.add_task(f"judge {model}", total=None)
+            stats = Judge(client, backend, eval_set, model, concurrency=concurrency,
+                          on_progress=lambda n: bar.update(task, completed=n)).run()
+        backend.close()
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    print(json.dumps(stats.to_dict()))
+
+
+@eval_app.command("grading")
+def grading(
+    eval_set: Annotated[int, typer.Option("--set", help="Eval set id.")],
+    kind: Annotated[str, typer.Option(help="grade (rubric scores) or compare (pairwise).")],
+    runs: Annotated[str, typer.Option(help="Comma-separated run ids.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    rubric: Annotated[Path | None, typer.Option(help="JSON rubric for items without "
+                                                "one.")] = None,
+    min_labels: Annotated[int, typer.Option(help="People per response or pair.")] = 1,
+) -> None:
+    """Create the project people grade or compare the runs in; prints its id last."""
+    criteria = json.loads(rubric.read_text()) if rubric is not None else None
+    try:
+        with _client(server, api_key) as client:
+            made = client.create_eval_grading(
+                eval_set, kind, [int(r) for r in runs.split(",") if r.strip()],
+                rubric=criteria, min_labels=min_labels)
+    except (DatafabError, ValueError) as exc:
+        if isinstance(exc, ValueError):
+            console.print(f"[red]error:[/red] runs: {exc}")
+            raise typer.Exit(code=2) from exc
+        raise _fail(exc) from exc
+    console.print(f"project {made['project_id']} ({made['primitive']}): {made['items']} items")
+    print(made["project_id"])
+
+
+@eval_app.command("leaderboard")
+def leaderboard(
+    eval_set: Annotated[int, typer.Option("--set", help="Eval set id.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    method: Annotated[str, typer.Option(help="mean or bradley_terry.")] = "mean",
+    rounds: Annotated[int, typer.Option(help="Bootstrap rounds.")] = 1000,
+) -> None:
+    """The leaderboard as JSON (a table on stderr)."""
+    try:
+        with _client(server, api_key) as client:
+            board = client.leaderboard(eval_set, method=method, rounds=rounds)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    for row in board["models"]:
+        lo, hi = row["ci"]
+        console.print(f"{row['rank']:>3}  {row['name']:<30} {row['score']:.3f} "
+                      f"[{lo:.3f}, {hi:.3f}]  n={row['n']}")
+    print(json.dumps(board))
+
+
+@eval_app.command("gaps")
+def gaps(
+    run_id: Annotated[int, typer.Option("--run", help="Eval run id.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    low: Annotated[float, typer.Option(help="A slice scoring surely below this is a "
+                                       "gap.")] = 0.6,
+) -> None:
+    """The run's gap report as JSON."""
+    try:
+        with _client(server, api_key) as client:
+            report = client.gap_report(run_id, low=low)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    for gap in report["gaps"]:
+        console.print(f"{gap['slice']:<30} {gap['score']:.3f} [{gap['ci'][0]:.3f}, "
+                      f"{gap['ci'][1]:.3f}]  best {gap['best_model']} {gap['best_score']:.3f}")
+    print(json.dumps(report))
+
+
+@eval_app.command("order")
+def order(
+    run_id: Annotated[int, typer.Option("--run", help="Eval run id.")],
+    slice_: Annotated[str, typer.Option("--slice", help="A gap's slice, e.g. domain=math.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    items: Annotated[int, typer.Option(help="Most writing tasks to create.")] = 50,
+) -> None:
+    """Turn a gap into a data project; prints the project id alone on the last line."""
+    try:
+        with _client(server, api_key) as client:
+            made = client.order_data(run_id, slice_, items=items)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"project {made['project_id']}: {made['items']} writing tasks, skills "
+                  f"{made['required_skills']}")
+    print(made["project_id"])

@@ -1,0 +1,101 @@
+"""The leaderboard pages of the requester dashboard: the organization's eval sets, and an
+eval set's leaderboard — a chart of every run's score with its 95% interval, the table with
+tied ranks and the judgments behind each figure, per-slice tables and the judges'
+agreement with people."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from markupsafe import Markup, escape
+from starlette.responses import Response
+
+from datafab.errors import InvalidInput
+from datafab.services import evals
+from datafab.web import svg
+from datafab.web.guards import PageFoundry, RequesterSession
+from datafab.web.render import PageRoute, page
+
+router = APIRouter(prefix="/dashboard/evals", route_class=PageRoute, include_in_schema=False)
+
+
+def interval_chart(rows: Sequence[dict], *, title: str, x_label: str,
+                   lo: float | None = None, hi: float | None = None,
+                   width: int = 560) -> Markup:
+    """One line per run: a dot at its score and a whisker over its interval, best first."""
+    row_h, top, left, right, bottom = 26, 10, 150, 16, 34
+    height = top + bottom + row_h * max(len(rows), 1)
+    bounds = [b for r in rows for b in r["ci"] if b is not None]
+    lo = min(bounds, default=0.0) if lo is None else lo
+    hi = max(bounds, default=1.0) if hi is None else hi
+    span = (hi - lo) or 1.0
+    plot_w = width - left - right
+
+    def x(value: float) -> float:
+        return left + (value - lo) / span * plot_w
+
+    body = []
+    for k in range(5):
+        tick = lo + span * k / 4
+        body.append(f'<line class="grid" x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top}" '
+                    f'y2="{height - bottom}"/>')
+        body.append(f'<text x="{x(tick):.1f}" y="{height - bottom + 13}" '
+                    f'text-anchor="middle">{escape(_fmt(tick))}</text>')
+    body.append(f'<text x="{left + plot_w / 2:.1f}" y="{height - 4}" text-anchor="middle">'
+                f"{escape(x_label)}</text>")
+    for i, r in enumerate(rows):
+        cy = top + row_h * i + row_h / 2
+        name = f"{r['rank']}. {r['name']}"
+        body.append(f'<text x="{left - 8}" y="{cy + 4:.1f}" text-anchor="end">'
+                    f"{escape(name[:24])}</text>")
+        a, b = r["ci"]
+        if a is not None and b is not None:
+            body.append(f'<line class="line" x1="{x(a):.1f}" x2="{x(b):.1f}" y1="{cy:.1f}" '
+                        f'y2="{cy:.1f}"/>')
+        if r["score"] is not None:
+            body.append(f'<circle class="dot" cx="{x(r["score"]):.1f}" cy="{cy:.1f}" r="4">'
+                        f"<title>{escape(r['name'])}: {escape(_fmt(r['score']))} "
+                        f"[{escape(_fmt(a))}, {escape(_fmt(b))}]</title></circle>")
+    summary = "; ".join(f"{r['rank']}. {r['name']} {_fmt(r['score'])} "
+                        f"({_fmt(r['ci'][0])}–{_fmt(r['ci'][1])})" for r in rows) or "no runs"
+    label = escape(f"{title}. {summary}")
+    return Markup(f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+                  f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+                  f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "–"
+    return f"{value:.0f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+@router.get("")
+def sets_page(request: Request, org: RequesterSession, foundry: PageFoundry) -> Response:
+    return page(request, "dashboard/evals.html", title="Evaluations",
+                sets=evals.list_sets(foundry, org))
+
+
+@router.get("/{set_id}")
+def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
+                     foundry: PageFoundry,
+                     method: Literal["mean", "bradley_terry"] = "mean") -> Response:
+    eval_set = evals.get_set(foundry, org, set_id)
+    try:
+        board = evals.leaderboard(foundry, org, set_id, method=method)
+    except InvalidInput as exc:
+        board, empty = None, exc.message
+    else:
+        empty = None
+    chart = None
+    if board is not None:
+        scale = {} if method == "bradley_terry" else {"lo": 0.0, "hi": 1.0}
+        chart = interval_chart(
+            board["models"], title=f"Leaderboard of {eval_set['name']}",
+            x_label="Elo rating (95% interval)" if method == "bradley_terry"
+            else "mean score (95% interval)", **scale)
+    return page(request, "dashboard/leaderboard.html", title=f"Leaderboard: "
+                f"{eval_set['name']}", eval_set=eval_set, board=board, chart=chart,
+                method=method, empty=empty, fmt=_fmt, svg=svg)
