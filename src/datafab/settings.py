@@ -46,3 +46,9 @@ class Settings(BaseSettings):
         description="Key that signs browser session cookies; when unset, one is made on first "
         "use and kept in the database.",
     )
+    data_key: str | None = Field(
+        None,
+        description="Key that encrypts each organization's ingest keys (pseudonym and "
+        "originals keys) at rest; when unset, one is made on first use and kept in the "
+        "database.",
+    )

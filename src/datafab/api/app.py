@@ -6,7 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, projects, work
+from datafab.api import errors, ingest, projects, work
 from datafab.api.auth import _Cache
 from datafab.api.limits import BodyLimit
 from datafab.foundry import Foundry
@@ -29,6 +29,7 @@ def create_app(foundry: Foundry) -> FastAPI:
 
     app.include_router(projects.router)
     app.include_router(work.router)
+    app.include_router(ingest.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
