@@ -283,7 +283,7 @@ def ingest(
     for error in result["errors"]:
         where = f", line {error['line']}" if error["line"] is not None else ""
         console.print(f"[red]skipped[/red] {error['file']}{where}: {error['message']}")
-    dropped = result["dropped"]
+    dropped = result["duplicates"]
     found = ", ".join(f"{k} {v}" for k, v in sorted(result["pii"].items())) or "none"
     console.print(
         f"{len(result['files']) - len(result['errors'])} files read, {result['chunks']} chunks: "

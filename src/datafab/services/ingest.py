@@ -286,7 +286,7 @@ def ingest_files(
         "run_id": run_id, "project_id": project.id, "files": [], "errors": [],
         "redaction": {"redact": policy.redact, "replacement": policy.replacement,
                       "ner": ner is not None, "originals_kept": keys.keep_originals},
-        "pii": {}, "dropped": {"exact": 0, "near": 0, "listed": []},
+        "pii": {}, "duplicates": {"exact": 0, "near": 0, "listed": []},
     }
     for source in sources:
         report["files"].append(run.file(source, spec, redaction, deduper, options, report))
@@ -350,7 +350,7 @@ class _Run:
             return entry
         for k, v in pii_counts.items():
             report["pii"][k] = report["pii"].get(k, 0) + v
-        summary = report["dropped"]
+        summary = report["duplicates"]
         for d in dropped:
             summary[d["reason"]] += 1
             if len(summary["listed"]) < DROPPED_LISTED:
