@@ -157,3 +157,13 @@ def test_dedupe_exact_and_near():
                          "which take five to seven working days by road.")
     assert other.kind is None
     assert Deduper(near=False).check("x", base).kind is None
+
+
+def test_dedupe_window_bounds_what_is_remembered():
+    d = Deduper(window=2)
+    texts = [" ".join(f"{w}{i}" for i in range(30)) for w in ("a", "b", "c")]
+    for i, t in enumerate(texts):
+        assert d.check(str(i), t).kind is None
+    assert d.check("again", texts[2]).kind == "exact"
+    assert d.check("old", texts[0]).kind is None  # forgotten: outside the window
+    assert len(d._sigs) == 2 and len(d._exact) == 2

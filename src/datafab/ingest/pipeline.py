@@ -15,7 +15,7 @@ from typing import Any
 
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
-from datafab.ingest.dedupe import Deduper, normalised
+from datafab.ingest.dedupe import Deduper
 from datafab.ingest.readers import reader_for
 
 
@@ -63,7 +63,7 @@ class Dropped:
 def chunk_id(key: bytes, text: str) -> str:
     """A chunk's external id: keyed, so it says nothing about the text without the key, and
     the same text gets the same id (re-ingesting a file changes nothing)."""
-    mac = hmac.new(key, normalised(text).encode(), hashlib.sha256).hexdigest()
+    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
     return "chunk_" + mac[:32]
 
 
