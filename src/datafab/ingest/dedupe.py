@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections import deque
 import zlib
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
