@@ -89,3 +89,23 @@ def keep_originals(body: OriginalsIn, org: Requester, foundry: FoundryDep) -> di
 def original(item_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """An ingested item's text before redaction (kept only if the organization opted in)."""
     return ingesting.get_original(foundry, org, item_id)
+
+
+class ReviewSample(BaseModel):
+    from_project: int = Field(description="The project whose ingested chunks are checked.")
+    n: int = Field(100, ge=1, le=10_000, description="How many chunks to sample.")
+    seed: int | None = None
+
+
+@router.post("/projects/{project_id}/redaction-review/sample")
+def review_sample(project_id: int, body: ReviewSample, org: Requester,
+                  foundry: FoundryDep) -> dict[str, int]:
+    """Sample ingested chunks into this redaction_review project."""
+    return ingesting.sample_for_review(foundry, org, project_id, body.from_project, body.n,
+                                       seed=body.seed)
+
+
+@router.get("/projects/{project_id}/redaction-review")
+def review_report(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """Miss and wrong rates per PII type, measured by the people who reviewed the sample."""
+    return ingesting.review_report(foundry, org, project_id)

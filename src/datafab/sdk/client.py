@@ -202,6 +202,16 @@ class Client:
         """An ingested item's text before redaction (this organization's only)."""
         return self._call("GET", f"/v1/items/{item_id}/original")
 
+    def review_sample(self, review_project_id: int, from_project: int, n: int = 100,
+                      seed: int | None = None) -> dict[str, int]:
+        """Sample ingested chunks of ``from_project`` into a redaction_review project."""
+        return self._call("POST", f"/v1/projects/{review_project_id}/redaction-review/sample",
+                          json={"from_project": from_project, "n": n, "seed": seed})
+
+    def review_report(self, review_project_id: int) -> dict[str, Any]:
+        """Miss and wrong rates per PII type from the reviewed sample."""
+        return self._call("GET", f"/v1/projects/{review_project_id}/redaction-review")
+
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
         return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})["leases"]
