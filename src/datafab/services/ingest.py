@@ -28,7 +28,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import InvalidInput, NotFound
@@ -315,6 +315,7 @@ class _Run:
         dropped: list[dict] = []
         batch: list[Kept] = []
         reported = 0
+        self._floor = self._max_id()
         try:
             if not source.path.is_file():
                 raise ReadError(source.name, "no such file")
@@ -403,20 +404,26 @@ class _Run:
             self.on_progress(covered)
         return covered
 
+    def _max_id(self) -> int:
+        with self.foundry.db.read() as conn:
+            return conn.execute(select(func.max(items.c.id))).scalar() or 0
+
+    def _mine(self):
+        """This file's staged items: by primary-key range (no scan of the project's items)."""
+        return (items.c.id > self._floor, items.c.project_id == self.project.id,
+                items.c.status == self.staged)
+
     def _publish(self) -> None:
         """The file was read whole: its staged items become work."""
         with self.foundry.db.write() as conn:
-            conn.execute(update(items).where(items.c.project_id == self.project.id,
-                                             items.c.status == self.staged)
+            conn.execute(update(items).where(*self._mine())
                          .values(status=initial_status(self.project)))
 
     def _discard(self) -> None:
         with self.foundry.db.write() as conn:
-            staged = select(items.c.id).where(items.c.project_id == self.project.id,
-                                              items.c.status == self.staged)
+            staged = select(items.c.id).where(*self._mine())
             conn.execute(delete(item_originals).where(item_originals.c.item_id.in_(staged)))
-            conn.execute(delete(items).where(items.c.project_id == self.project.id,
-                                             items.c.status == self.staged))
+            conn.execute(delete(items).where(*self._mine()))
 
 
 def list_runs(foundry: Foundry, organization: int, project_id: int) -> list[dict[str, Any]]:
