@@ -12,7 +12,14 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TransferSpeedColumn,
+)
 
 from datafab.cli_workforce import contributors_app, invoices_app, payouts_app
 from datafab.errors import DatafabError
@@ -187,7 +194,8 @@ def export(
     project: Annotated[int, typer.Option(help="Project id.")],
     output: Annotated[Path, typer.Option(help="File to write: .jsonl or .parquet.")],
     format: Annotated[
-        str, typer.Option(help="sft, dpo, reward, prm, prm800k, tools, grades or records.")
+        str, typer.Option(help="sft, dpo, reward, prm, prm800k, tools, grades, records, or "
+                          "items (the items as contributors and models see them).")
     ] = "records",
     min_confidence: Annotated[float, typer.Option(help="Leave out less confident records.")] = 0.0,
     include_open: Annotated[bool, typer.Option(help="Also records of unfinished items.")] = False,
@@ -244,6 +252,114 @@ def import_(
         f"{result.created} items created, {result.unchanged} already there, "
         f"{result.prior_answers} prior answers recorded"
     )
+
+
+@app.command()
+def ingest(
+    api_key: ApiKey,
+    paths: Annotated[list[Path], typer.Argument(help="Files (JSONL, CSV, Parquet, text, "
+                                                "Markdown, HTML, PDF, .eml) or folders.")],
+    project: Annotated[int, typer.Option(help="Project id (classify, spans or write).")],
+    chunk_by: Annotated[str, typer.Option(help="Chunk boundaries: paragraph or heading.")]
+    = "paragraph",
+    chunk_size: Annotated[int, typer.Option(help="Largest chunk, in --chunk-unit.")] = 1000,
+    chunk_unit: Annotated[str, typer.Option(help="chars or tokens.")] = "chars",
+    text_field: Annotated[str | None, typer.Option(
+        help="JSONL field or CSV/Parquet column with the text.")] = None,
+    near_duplicates: Annotated[bool, typer.Option(
+        help="Drop near duplicates (MinHash LSH) as well as exact ones.")] = True,
+    threshold: Annotated[float, typer.Option(
+        help="Estimated Jaccard similarity that makes a near duplicate.")] = 0.85,
+    report: Annotated[Path | None, typer.Option(help="Write the full report (JSON) here.")]
+    = None,
+) -> None:
+    """Ingest an organization's own files: chunk, de-duplicate and redact personal data into
+    a project's items, with a progress bar. A bad file is reported (file and line) and
+    skipped; the others go through."""
+    from datafab.services import ingest as ingesting
+
+    sources = [ingesting.Source(p, str(p)) for p in _expand(paths)]
+    options = {"chunk_by": chunk_by, "chunk_size": chunk_size, "chunk_unit": chunk_unit,
+               "text_field": text_field, "near_duplicates": near_duplicates,
+               "threshold": threshold}
+    try:
+        foundry = _foundry()
+        org = _organization(foundry, api_key)
+        total = sum(s.path.stat().st_size for s in sources if s.path.is_file())
+        with Progress(TextColumn("{task.description}"), BarColumn(),
+                      DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
+                      console=console) as bar:
+            task = bar.add_task("ingesting", total=total or None)
+            result = ingesting.ingest_files(foundry, org, project, sources, options,
+                                            on_progress=lambda n: bar.advance(task, n))
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    for error in result["errors"]:
+        where = f", line {error['line']}" if error["line"] is not None else ""
+        console.print(f"[red]skipped[/red] {error['file']}{where}: {error['message']}")
+    dropped = result["duplicates"]
+    found = ", ".join(f"{k} {v}" for k, v in sorted(result["pii"].items())) or "none"
+    console.print(
+        f"{len(result['files']) - len(result['errors'])} files read, {result['chunks']} chunks: "
+        f"{result['created']} items created, {result['unchanged']} already there, "
+        f"{dropped['exact']} exact and {dropped['near']} near duplicates dropped; "
+        f"personal data replaced: {found}")
+    if report is not None:
+        report.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(result["run_id"])
+    if result["errors"]:
+        raise typer.Exit(code=1)
+
+
+def _expand(paths: list[Path]) -> list[Path]:
+    """Files as given, and the files under folders (sorted, hidden ones left out)."""
+    out: list[Path] = []
+    for p in paths:
+        if p.is_dir():
+            out.extend(sorted(f for f in p.rglob("*") if f.is_file()
+                              and not any(part.startswith(".") for part in f.parts)))
+        else:
+            out.append(p)
+    return out
+
+
+@project_app.command("ingest-policy")
+def project_ingest_policy(
+    api_key: ApiKey,
+    project: Annotated[int, typer.Option(help="Project id.")],
+    redact: Annotated[bool, typer.Option(
+        help="Replace personal data before anyone sees a chunk.")] = True,
+    replacement: Annotated[str, typer.Option(help="tag ([EMAIL]) or pseudonym "
+                                             "(<EMAIL_3f9a…>, keyed per organization).")]
+    = "tag",
+) -> None:
+    """Set what a project does with personal data in the files it ingests."""
+    from datafab.services import ingest as ingesting
+
+    try:
+        foundry = _foundry()
+        policy = ingesting.set_policy(foundry, _organization(foundry, api_key), project,
+                                      {"redact": redact, "replacement": replacement})
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"project {project}: redact={policy.redact}, replacement={policy.replacement}")
+
+
+@org_app.command("keep-originals")
+def org_keep_originals(
+    api_key: ApiKey,
+    keep: Annotated[bool, typer.Option("--on/--off", help="Keep the text before redaction, "
+                                       "encrypted, visible only to this organization.")],
+) -> None:
+    """Opt the organization in (or out) of keeping ingested originals, encrypted at rest."""
+    from datafab.services import ingest as ingesting
+
+    try:
+        foundry = _foundry()
+        ingesting.set_keep_originals(foundry, _organization(foundry, api_key), keep)
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"originals are {'kept, encrypted' if keep else 'not kept'}")
 
 
 Server = Annotated[

@@ -78,3 +78,9 @@ class Settings(BaseSettings):
     webhook_retry_hours: float = Field(
         24.0, gt=0, description="How long after its event a webhook is still retried."
     )
+    data_key: str | None = Field(
+        None,
+        description="Key that encrypts each organization's ingest keys (pseudonym and "
+        "originals keys) at rest; when unset, one is made on first use and kept in the "
+        "database.",
+    )

@@ -9,7 +9,17 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
 from datafab import __version__
-from datafab.api import errors, evals, keys, projects, scale_compat, webhooks, work, workforce
+from datafab.api import (
+    errors,
+    evals,
+    ingest,
+    keys,
+    projects,
+    scale_compat,
+    webhooks,
+    work,
+    workforce,
+)
 from datafab.api.auth import _Cache
 from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
@@ -47,6 +57,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(scale_compat.router, include_in_schema=False)
     app.include_router(workforce.router)
     app.include_router(evals.router)
+    app.include_router(ingest.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -39,6 +39,9 @@ INSTRUCTIONS: dict[str, str] = {
                   "results, step by step, recovering from errors.",
     "grade": "Score the response against every rubric criterion, with a one-line "
              "justification for each.",
+    "redaction_review": "Check the redacted text: list the indices of replacements that hid "
+                        "nothing personal (wrong), and every span of personal data still in "
+                        "the text, with its type (missed).",
     "spans": "Mark every span of the text that carries one of the labels, by character "
              "offsets (start inclusive, end exclusive).",
 }

@@ -18,6 +18,7 @@ _REGISTRY: dict[str, str] = {
     "compare": "datafab.primitives.compare:COMPARE",
     "grade": "datafab.primitives.grade:GRADE",
     "rank": "datafab.primitives.rank:RANK",
+    "redaction_review": "datafab.primitives.redaction_review:REDACTION_REVIEW",
     "spans": "datafab.primitives.spans:SPANS",
     "steps": "datafab.primitives.steps:STEPS",
     "trajectory": "datafab.primitives.trajectory:TRAJECTORY",

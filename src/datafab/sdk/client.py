@@ -176,6 +176,43 @@ class Client(EvalMethods):
                           params={"format": format}, content=content,
                           headers={"Content-Type": "application/octet-stream"})
 
+    def ingest(self, project_id: int, paths: list[str | Path], **options: Any) -> dict[str, Any]:
+        """Chunk, de-duplicate and redact files into the project's items; the report.
+        ``options``: chunk_by, chunk_size, chunk_unit, text_field, near_duplicates, threshold."""
+        opened = [Path(p).open("rb") for p in paths]
+        try:
+            files = [("files", (Path(f.name).name, f, "application/octet-stream"))
+                     for f in opened]
+            params = {k: v for k, v in options.items() if v is not None}
+            return self._call("POST", f"/v1/projects/{project_id}/ingest", params=params,
+                              files=files, timeout=None)
+        finally:
+            for f in opened:
+                f.close()
+
+    def ingest_policy(self, project_id: int, **policy: Any) -> dict[str, Any]:
+        """The project's personal-data policy; with ``redact``/``replacement``, set it."""
+        if policy:
+            return self._call("PUT", f"/v1/projects/{project_id}/ingest-policy", json=policy)
+        return self._call("GET", f"/v1/projects/{project_id}/ingest-policy")
+
+    def keep_originals(self, keep: bool) -> dict[str, bool]:
+        return self._call("PUT", "/v1/organization/originals", json={"keep": keep})
+
+    def original(self, item_id: int) -> dict[str, Any]:
+        """An ingested item's text before redaction (this organization's only)."""
+        return self._call("GET", f"/v1/items/{item_id}/original")
+
+    def review_sample(self, review_project_id: int, from_project: int, n: int = 100,
+                      seed: int | None = None) -> dict[str, int]:
+        """Sample ingested chunks of ``from_project`` into a redaction_review project."""
+        return self._call("POST", f"/v1/projects/{review_project_id}/redaction-review/sample",
+                          json={"from_project": from_project, "n": n, "seed": seed})
+
+    def review_report(self, review_project_id: int) -> dict[str, Any]:
+        """Miss and wrong rates per PII type from the reviewed sample."""
+        return self._call("GET", f"/v1/projects/{review_project_id}/redaction-review")
+
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
         return self.lease_batch(project_id, n)["leases"]

@@ -677,3 +677,49 @@ eval_projects = Table(
     Column("skills", Json, nullable=False),
     Column("created_at", Double, nullable=False),
 )
+
+
+# Ingest (an organization's own files become items). Each organization's keys: the HMAC key
+# of its pseudonyms and the key its kept originals are encrypted with, both stored encrypted
+# under the site's data key; whether it keeps originals at all (off unless it opts in).
+organization_keys = Table(
+    "organization_keys",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("pseudonym_key", Text, nullable=False),
+    Column("data_key", Text, nullable=False),
+    Column("keep_originals", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", Double, nullable=False),
+)
+
+# A project's rule for personal data in what it ingests: redact (default) or not, and how.
+ingest_policies = Table(
+    "ingest_policies",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("redact", Boolean, nullable=False, server_default=text("true")),
+    Column("replacement", String(16), nullable=False, server_default="tag"),
+    Column("updated_at", Double, nullable=False),
+)
+
+# One ingest: what it read, made, dropped (and why) and the files it could not read.
+ingest_runs = Table(
+    "ingest_runs",
+    metadata,
+    _id(),
+    _ref("project_id", "projects", index=True),
+    Column("report", Json, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
+# The text of an item before redaction, encrypted with its organization's data key; only
+# written when the organization keeps originals.
+item_originals = Table(
+    "item_originals",
+    metadata,
+    Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE"), primary_key=True),
+    _ref("organization_id", "organizations"),
+    Column("ciphertext", Text, nullable=False),
+    Column("created_at", Double, nullable=False),
+)

@@ -81,6 +81,28 @@ def spans(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
     return {"spans": marked}
 
 
+def redaction_review(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
+    """Ticked replacements are wrong; each line ``TYPE: text`` of ``missed`` is personal data
+    still in the text (its first occurrence)."""
+    try:
+        wrong = sorted({int(v) for v in form.getlist("wrong")})
+    except ValueError:
+        raise InvalidInput("answer.wrong: tick replacements from the list",
+                           field="answer.wrong") from None
+    missed = []
+    for n, line in enumerate(_text(form, "missed").splitlines(), start=1):
+        if not line.strip():
+            continue
+        kind, sep, value = line.partition(":")
+        value = value.strip()
+        start = item["text"].find(value) if sep and value else -1
+        if start < 0:
+            raise InvalidInput(f"answer.missed: line {n}: write TYPE: text, with the text "
+                               "exactly as it appears", field="answer.missed")
+        missed.append({"type": kind.strip().upper(), "start": start, "end": start + len(value)})
+    return {"wrong": wrong, "missed": missed}
+
+
 RATINGS = {"1": 1, "0": 0, "-1": -1}
 
 
@@ -197,6 +219,7 @@ def grade(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
 READERS: dict[str, Callable[[FormData, dict, dict], dict[str, Any]]] = {
     "classify": classify, "compare": compare, "rank": rank, "spans": spans, "steps": steps,
     "write": write, "trajectory": trajectory, "grade": grade,
+    "redaction_review": redaction_review,
 }
 
 

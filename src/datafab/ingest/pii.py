@@ -1,0 +1,404 @@
+"""Personal data in text: find it, then replace it by a type tag or a keyed pseudonym.
+
+Pattern types are found by regular expressions and, where the format has one, confirmed by
+its checksum, so a 16-digit order number is not a card and a random ``DE..`` string is not
+an IBAN:
+
+================  ==================================================  ============
+type              what                                                check
+================  ==================================================  ============
+``EMAIL``         ``local@domain.tld``                                 --
+``PHONE``         international (``+CC …``) and national formats,      9-15 digits
+                  digits grouped by spaces, dots, dashes, brackets
+``CREDIT_CARD``   13-19 digits, optionally grouped                     Luhn, issuer
+``IBAN``          ISO 13616, printed or electronic form                mod 97 = 1
+``NATIONAL_ID``   Spanish DNI/NIE (check letter), French NIR (key),    check digits
+                  US SSN (format rules: no checksum exists)
+``IP_ADDRESS``    IPv4 (octets ≤ 255) and IPv6                         parsed
+``DATE_OF_BIRTH`` a date near "born", "DOB", "date of birth" …        a real date
+================  ==================================================  ============
+
+Names and addresses need a named-entity model: :class:`NerDetector` wraps Presidio's
+analyzer when it (and a spaCy model) is installed, and is simply absent otherwise; nothing
+here needs a network.
+
+A pseudonym is ``<TYPE_xxxxxxxxxx>`` where the x's are an HMAC-SHA256 of the normalised value
+under the organization's secret key: the same e-mail address gets the same pseudonym
+everywhere in one organization, a different one in another, and it cannot be reversed (or
+checked by guessing) without the key.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import hmac
+import ipaddress
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+EMAIL = "EMAIL"
+PHONE = "PHONE"
+CREDIT_CARD = "CREDIT_CARD"
+IBAN = "IBAN"
+NATIONAL_ID = "NATIONAL_ID"
+IP_ADDRESS = "IP_ADDRESS"
+DATE_OF_BIRTH = "DATE_OF_BIRTH"
+PERSON = "PERSON"
+LOCATION = "LOCATION"
+
+PATTERN_TYPES = (EMAIL, PHONE, CREDIT_CARD, IBAN, NATIONAL_ID, IP_ADDRESS, DATE_OF_BIRTH)
+CHECKSUM_TYPES = (CREDIT_CARD, IBAN, NATIONAL_ID)
+ALL_TYPES = PATTERN_TYPES + (PERSON, LOCATION)
+REPLACEMENTS = ("tag", "pseudonym")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One piece of personal data: ``text[start:end]`` is of type ``type``."""
+
+    type: str
+    start: int
+    end: int
+    value: str
+    score: float = 1.0
+
+
+# --- checksums ---------------------------------------------------------------------------
+
+def luhn_ok(digits: str) -> bool:
+    """The Luhn check used by payment cards."""
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2 == 1:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+IBAN_LENGTHS = {
+    "AD": 24, "AE": 23, "AT": 20, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21,
+    "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
+    "GB": 22, "GI": 23, "GL": 18, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26,
+    "IT": 27, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
+    "ME": 22, "MK": 19, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PT": 25,
+    "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24,
+    "TR": 26, "UA": 29,
+}
+
+
+def card_brand_ok(digits: str) -> bool:
+    """The number's length fits its issuer's prefix (Visa, Mastercard, Amex, Discover, JCB,
+    Diners, UnionPay): a Luhn-valid run of digits of the wrong shape is not a card."""
+    n, head = len(digits), digits[:4]
+    if digits[0] == "4":
+        return n in (13, 16, 19)
+    if head[:2] in ("34", "37"):
+        return n == 15
+    if "51" <= head[:2] <= "55" or "2221" <= head <= "2720":
+        return n == 16
+    if digits[0] == "6" or head[:2] == "35":
+        return 16 <= n <= 19
+    if head[:2] in ("30", "36", "38", "39"):
+        return 14 <= n <= 19
+    return False
+
+
+def iban_ok(iban: str) -> bool:
+    """ISO 13616: the country's length, and the number mod 97 equals 1."""
+    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
+        return False
+    moved = iban[4:] + iban[:4]
+    number = "".join(str(int(ch, 36)) for ch in moved)
+    return int(number) % 97 == 1
+
+
+DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
+
+
+def dni_ok(value: str) -> bool:
+    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter): number mod 23."""
+    value = value.upper()
+    head = value[:-1]
+    if head[0] in "XYZ":
+        head = str("XYZ".index(head[0])) + head[1:]
+    return head.isdigit() and DNI_LETTERS[int(head) % 23] == value[-1]
+
+
+def nir_ok(digits: str) -> bool:
+    """French social security number (NIR): 13 digits and a key = 97 - (number mod 97).
+    Corsican departments 2A/2B count as 19/18."""
+    body, key = digits[:13], digits[13:]
+    body = body.replace("2A", "19").replace("2B", "18")
+    if not body.isdigit() or not key.isdigit():
+        return False
+    return 97 - int(body) % 97 == int(key)
+
+
+def ssn_ok(area: str, group: str, serial: str) -> bool:
+    """US SSN format rules (it has no check digit): no zero field, area not 666 or 9xx."""
+    return (area not in ("000", "666") and not area.startswith("9")
+            and group != "00" and serial != "0000")
+
+
+# --- patterns ----------------------------------------------------------------------------
+
+_EMAIL = re.compile(
+    r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
+    r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
+)
+_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
+_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
+_DNI = re.compile(r"(?<![A-Za-z0-9])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![A-Za-z0-9])")
+_NIR = re.compile(
+    r"(?<![\w])[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?!\w)"
+)
+_SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+_PHONE = re.compile(
+    r"(?<![\w+/-])(?:\+\d{1,3}[ .-]?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})"
+    r"(?:[ .-]?\d{2,4}){1,5}(?![\w-])"
+)
+_MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
+           "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
+_DATE = re.compile(
+    r"(?P<iso>(?P<y1>\d{4})-(?P<m1>\d{1,2})-(?P<d1>\d{1,2}))"
+    r"|(?P<num>(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y2>\d{4}))"
+    rf"|(?P<md>(?P<mon1>{_MONTHS})\.? (?P<d3>\d{{1,2}}),? (?P<y3>\d{{4}}))"
+    rf"|(?P<dm>(?P<d4>\d{{1,2}}) (?P<mon2>{_MONTHS})\.?,? (?P<y4>\d{{4}}))",
+    re.IGNORECASE,
+)
+_DOB_CONTEXT = re.compile(
+    r"\b(?:born|birth|birthday|d\.?o\.?b\.?|date of birth|né|née|geboren|nacido|nacida)\b",
+    re.IGNORECASE,
+)
+_MONTH_NUMBER = {name: i % 12 + 1 for i, name in enumerate(
+    "january february march april may june july august september october november december"
+    .split())}
+_MONTH_NUMBER.update({"jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8,
+                      "sep": 9, "sept": 9, "oct": 10, "nov": 11, "dec": 12})
+DOB_WINDOW = 40  # characters between the context word and the date
+
+
+def _digits(s: str) -> str:
+    return "".join(ch for ch in s if ch.isdigit())
+
+
+def _emails(text: str) -> Iterable[Finding]:
+    if "@" not in text:
+        return
+    for m in _EMAIL.finditer(text):
+        yield Finding(EMAIL, m.start(), m.end(), m.group())
+
+
+def _cards(text: str) -> Iterable[Finding]:
+    for m in _CARD.finditer(text):
+        digits = _digits(m.group())
+        if 13 <= len(digits) <= 19 and card_brand_ok(digits) and luhn_ok(digits):
+            yield Finding(CREDIT_CARD, m.start(), m.end(), m.group())
+
+
+def _ibans(text: str) -> Iterable[Finding]:
+    for m in _IBAN.finditer(text):
+        raw = m.group()
+        compact = raw.replace(" ", "")
+        # The pattern may run on into a following word; try the country's exact length.
+        want = IBAN_LENGTHS.get(compact[:2])
+        if want is None or len(compact) < want:
+            continue
+        end, seen = m.start(), 0
+        for i, ch in enumerate(raw):
+            if ch != " ":
+                seen += 1
+            if seen == want:
+                end = m.start() + i + 1
+                break
+        candidate = text[m.start():end]
+        if iban_ok(candidate.replace(" ", "")):
+            yield Finding(IBAN, m.start(), end, candidate)
+
+
+def _national_ids(text: str) -> Iterable[Finding]:
+    for m in _DNI.finditer(text):
+        if dni_ok(m.group().replace("-", "")):
+            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
+    for m in _NIR.finditer(text):
+        if nir_ok(m.group().replace(" ", "")):
+            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
+    for m in _SSN.finditer(text):
+        if ssn_ok(*m.groups()):
+            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
+
+
+def _ips(text: str) -> Iterable[Finding]:
+    if "." in text:
+        for m in _IPV4.finditer(text):
+            if all(int(part) <= 255 for part in m.group().split(".")):
+                yield Finding(IP_ADDRESS, m.start(), m.end(), m.group())
+    if "::" in text or text.count(":") >= 5:
+        for m in _IPV6.finditer(text):
+            value = m.group()
+            if value.count(":") < 2 or not any(ch.isdigit() or ch in "abcdefABCDEF"
+                                               for ch in value):
+                continue
+            try:
+                ipaddress.IPv6Address(value)
+            except ValueError:
+                continue
+            yield Finding(IP_ADDRESS, m.start(), m.end(), value)
+
+
+def _phones(text: str) -> Iterable[Finding]:
+    for m in _PHONE.finditer(text):
+        value = m.group()
+        n = len(_digits(value))
+        if not 9 <= n <= 15:
+            continue
+        separated = value[0] == "+" or "(" in value or any(ch in value for ch in " .-")
+        if not separated and n < 10:
+            continue  # a bare run of 9 digits is more often an id than a phone
+        yield Finding(PHONE, m.start(), m.end(), value)
+
+
+def _valid_date(m: re.Match) -> bool:
+    g = m.groupdict()
+    try:
+        if g["iso"]:
+            y, mo, d = int(g["y1"]), int(g["m1"]), int(g["d1"])
+        elif g["num"]:
+            a, b, y = int(g["a"]), int(g["b"]), int(g["y2"])
+            d, mo = (a, b) if b <= 12 else (b, a)  # day-first unless that cannot be
+        elif g["md"]:
+            y, mo, d = int(g["y3"]), _MONTH_NUMBER[g["mon1"].lower()], int(g["d3"])
+        else:
+            y, mo, d = int(g["y4"]), _MONTH_NUMBER[g["mon2"].lower()], int(g["d4"])
+        _dt.date(y, mo, d)
+    except ValueError:
+        return False
+    return 1880 <= y <= 2100
+
+
+def _dates_of_birth(text: str) -> Iterable[Finding]:
+    for ctx in _DOB_CONTEXT.finditer(text):
+        window_end = min(len(text), ctx.end() + DOB_WINDOW)
+        m = _DATE.search(text, ctx.end(), window_end)
+        if m is not None and _valid_date(m):
+            yield Finding(DATE_OF_BIRTH, m.start(), m.end(), m.group())
+
+
+# Checksum types first: when two findings overlap, the earlier detector wins.
+_DETECTORS: tuple[Callable[[str], Iterable[Finding]], ...] = (
+    _emails, _ibans, _cards, _national_ids, _ips, _dates_of_birth, _phones,
+)
+
+
+class NerDetector:
+    """Personal names and addresses through Presidio's analyzer (a spaCy model underneath),
+    offline. ``NerDetector.load()`` returns ``None`` when either is not installed."""
+
+    ENTITIES = {"PERSON": PERSON, "LOCATION": LOCATION}
+
+    def __init__(self, analyzer) -> None:
+        self._analyzer = analyzer
+
+    @classmethod
+    def load(cls) -> NerDetector | None:
+        try:
+            from presidio_analyzer import AnalyzerEngine  # optional extra: datafab[ner]
+        except ImportError:
+            return None
+        try:
+            return cls(AnalyzerEngine())
+        except Exception:  # noqa: BLE001 - no spaCy model installed: no NER, said in reports
+            return None
+
+    def __call__(self, text: str) -> Iterable[Finding]:
+        for r in self._analyzer.analyze(text=text, entities=list(self.ENTITIES), language="en"):
+            yield Finding(self.ENTITIES[r.entity_type], r.start, r.end, text[r.start:r.end],
+                          r.score)
+
+
+def detect(text: str, *, ner: Callable[[str], Iterable[Finding]] | None = None,
+           types: Iterable[str] | None = None) -> list[Finding]:
+    """Every piece of personal data in ``text``, in order, without overlaps."""
+    wanted = set(types) if types is not None else None
+    found: list[Finding] = []
+    detectors: list[Callable[[str], Iterable[Finding]]] = list(_DETECTORS)
+    if ner is not None:
+        detectors.append(ner)
+    for detector in detectors:
+        for f in detector(text):
+            if wanted is None or f.type in wanted:
+                found.append(f)
+    return _without_overlaps(found)
+
+
+def _without_overlaps(found: list[Finding]) -> list[Finding]:
+    """Keep findings in detector priority order; drop any that overlaps one already kept."""
+    kept: list[Finding] = []
+    taken: list[tuple[int, int]] = []
+    for f in found:
+        if any(f.start < e and s < f.end for s, e in taken):
+            continue
+        kept.append(f)
+        taken.append((f.start, f.end))
+    kept.sort(key=lambda f: f.start)
+    return kept
+
+
+def normalise(kind: str, value: str) -> str:
+    """The form two spellings of the same value share (so they get the same pseudonym)."""
+    if kind in (PHONE, CREDIT_CARD):
+        return _digits(value)
+    if kind in (IBAN, NATIONAL_ID):
+        return re.sub(r"[\s-]", "", value).upper()
+    if kind == IP_ADDRESS and ":" in value:
+        return str(ipaddress.IPv6Address(value))
+    return " ".join(value.split()).lower()
+
+
+def pseudonym(key: bytes, kind: str, value: str) -> str:
+    """``<TYPE_xxxxxxxxxx>``: keyed (HMAC-SHA256), stable within one key, irreversible."""
+    mac = hmac.new(key, f"{kind}\x00{normalise(kind, value)}".encode(), hashlib.sha256)
+    return f"<{kind}_{mac.hexdigest()[:10]}>"
+
+
+@dataclass(frozen=True)
+class Redacted:
+    """Text after redaction, and where each replacement now sits in it."""
+
+    text: str
+    spans: tuple[dict, ...]  # {"type", "start", "end"} in the redacted text
+
+    def counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for s in self.spans:
+            out[s["type"]] = out.get(s["type"], 0) + 1
+        return out
+
+
+def redact(text: str, findings: list[Finding], *, replacement: str = "tag",
+           key: bytes | None = None) -> Redacted:
+    """Replace each finding by ``[TYPE]`` (``tag``) or its keyed pseudonym (``pseudonym``)."""
+    if replacement not in REPLACEMENTS:
+        raise ValueError(f"replacement must be one of {REPLACEMENTS}, not {replacement!r}")
+    if replacement == "pseudonym" and not key:
+        raise ValueError("pseudonyms need the organization's key")
+    parts: list[str] = []
+    spans: list[dict] = []
+    pos = out_len = 0
+    for f in findings:
+        parts.append(text[pos:f.start])
+        out_len += f.start - pos
+        tag = f"[{f.type}]" if replacement == "tag" else pseudonym(key, f.type, f.value)
+        parts.append(tag)
+        spans.append({"type": f.type, "start": out_len, "end": out_len + len(tag)})
+        out_len += len(tag)
+        pos = f.end
+    parts.append(text[pos:])
+    return Redacted("".join(parts), tuple(spans))
