@@ -39,7 +39,11 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("post", "/v1/evals/sets/{set_id}/judgments"):
         {"judge": "j", "judgments": [{"response_id": 1, "score": 0.5}]},
     ("post", "/v1/evals/runs/{run_id}/gaps/project"): {"slice": "domain=math"},
+    ("put", "/v1/projects/{project_id}/ingest-policy"): {"redact": False},
+    ("post", "/v1/projects/{project_id}/redaction-review/sample"): {"from_project": 1, "n": 5},
 }
+FILES = {("post", "/v1/projects/{project_id}/ingest"):
+         {"files": ("notes.txt", b"stolen text\n", "text/plain")}}
 QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
            ("get", "/v1/evals/sets/{set_id}/judge-tasks"): {"judge": "j"}}
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
@@ -101,7 +105,9 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
     delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
     ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
-           "contributor_id": holder.id, **_acme_eval(api, acme)}
+           "contributor_id": holder.id, **_acme_eval(api, acme),
+           "item_id": api.get(f"/v1/projects/{project['id']}/items",
+                              headers=acme.headers).json()["data"][0]["id"]}
     bodies = {**BODIES, ("post", "/v1/submissions"):
               {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]},
               ("post", "/v1/evals/sets/{set_id}/grading"):
@@ -122,6 +128,8 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
                 kwargs = {"headers": headers, "params": QUERIES.get(route)}
                 if route in CONTENT:
                     kwargs["content"] = CONTENT[route]
+                elif route in FILES:
+                    kwargs["files"] = FILES[route]
                 elif bodies.get(route) is not None:
                     kwargs["json"] = bodies[route]
                 response = api.request(method.upper(), path, **kwargs)
