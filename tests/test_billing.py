@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from datafab.services import billing, exports, items, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
-from datafab.store.tables import usage_events
+from datafab.store.tables import usage_events, webhook_events
 
 
 def _project(foundry, org, n=10, name="p"):
@@ -48,6 +48,12 @@ def test_the_budget_stops_leasing_and_the_api_says_so(foundry, api, make_org, ma
     assert "budget" in body["reason"]
     budget = api.get(f"/v1/projects/{project.id}/budget", headers=org.headers).json()
     assert budget["spent_minor"] == 360 and budget["state"] == "budget_reached"
+    # the organization hears of it once, through its webhook outbox
+    with foundry.db.read() as conn:
+        events = conn.execute(select(webhook_events.c.payload).where(
+            webhook_events.c.organization_id == org.id,
+            webhook_events.c.type == "budget.reached")).scalars().all()
+    assert events == [{"project_id": project.id, "budget_minor": 300, "spent_minor": 360}]
     # raising the budget opens leasing again
     api.put(f"/v1/projects/{project.id}/workforce", headers=org.headers,
             json={"budget_minor": 1000})

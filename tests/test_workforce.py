@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from datafab.errors import InvalidInput
 from datafab.services import items, pay, profiles, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
-from datafab.store.tables import earnings, leases, payouts, records, submissions
+from datafab.store.tables import audit_log, earnings, leases, payouts, records, submissions
 from datafab.store.tables import items as items_table
 
 
@@ -217,6 +217,13 @@ def test_probation_then_removal_recomputes_records_and_reverses_pay(
     # the gold answers and the qualification still stand for the record
     standing = {s.contributor_id: s for s in workforce.standings(foundry, org.id, project.id)}
     assert standing[bad.id].standing == "removed" and standing[good.id].accuracy == 1.0
+    # the removal is in the organization's audit log, with who decided and why
+    with foundry.db.read() as conn:
+        (entry,) = conn.execute(select(audit_log).where(
+            audit_log.c.action == "contributor.removed")).all()
+    assert entry.organization_id == org.id and entry.actor == "quality review"
+    assert entry.target == f"contributor:{bad.id}"
+    assert entry.details["uncounted"] == len(open_votes)
 
 
 def test_the_ledger_sums_to_the_payouts(foundry, make_org, make_worker, clock):

@@ -16,6 +16,7 @@ from sqlalchemy import Connection, and_, func, select, text, update
 
 from datafab.errors import InvalidInput, from_pydantic
 from datafab.foundry import Foundry
+from datafab.services import webhooks
 from datafab.services.projects import Project, get_project
 from datafab.store.tables import invoices, price_sheets, usage_events, workforce_policies
 
@@ -95,7 +96,7 @@ def get_price_sheet(foundry: Foundry, organization: int) -> PriceSheet:
 
 
 _SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount "
-              "WHERE project_id = :project")
+              "WHERE project_id = :project RETURNING spent_minor, budget_minor")
 
 
 def meter(foundry: Foundry, conn: Connection, project: Project,
@@ -111,7 +112,17 @@ def meter(foundry: Foundry, conn: Connection, project: Project,
         sheet = price_sheet(foundry, conn, project.organization_id)
         amount = sum(sheet.price(kind, quantity) for kind, quantity in usage)
         if amount:
-            conn.execute(_SPEND, {"amount": amount, "project": project.id})
+            row = conn.execute(_SPEND, {"amount": amount, "project": project.id}).first()
+            if row is not None and _crossed(row.budget_minor, row.spent_minor, amount):
+                webhooks.emit(conn, project.organization_id, "budget.reached",
+                              f"project:{project.id}",
+                              {"project_id": project.id, "budget_minor": row.budget_minor,
+                               "spent_minor": int(row.spent_minor)}, now)
+
+
+def _crossed(budget: int | None, spent: int, amount: int) -> bool:
+    """Whether this spend is the one that reached the budget (so the event is sent once)."""
+    return budget is not None and spent - amount < budget <= spent
 
 
 def meter_export(foundry: Foundry, organization: int, project_id: int) -> None:

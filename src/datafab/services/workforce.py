@@ -20,7 +20,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import billing, pay, quality, taxonomy
+from datafab.services import audit, billing, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
 from datafab.services.records import store_record
@@ -597,7 +597,7 @@ def set_standing(foundry: Foundry, organization: int, project_id: int, contribut
     _contributor_exists(foundry, contributor_id)
     if standing == "removed":
         return remove(foundry, organization, project.id, contributor_id,
-                      reason=reason or "removed by an operator")
+                      reason=reason or "removed by an operator", actor="requester")
     if standing not in ("active", PROBATION):
         raise InvalidInput("standing: one of active, probation, removed", field="standing")
     probation_gold = None
@@ -626,7 +626,7 @@ _UNCOUNT = text("UPDATE submissions SET counted = false WHERE id IN :ids").bindp
 
 
 def remove(foundry: Foundry, organization: int | None, project_id: int, contributor_id: int,
-           *, reason: str) -> dict[str, Any]:
+           *, reason: str, actor: str = "quality review") -> dict[str, Any]:
     """Remove a contributor from a project for quality: their live leases go back to the
     pool, their answers on unresolved items stop counting (those records are recomputed and
     the items want labels again), their pay for those answers is reversed, and the project's
@@ -652,6 +652,10 @@ def remove(foundry: Foundry, organization: int | None, project_id: int, contribu
                 per_item[r.item_id] = per_item.get(r.item_id, 0) + 1
             _recompute(foundry, conn, project, per_item, now)
             pay.reverse(conn, [r.id for r in rows], now)
+        audit.record(conn, now, organization=project.organization_id, actor=actor,
+                     action="contributor.removed", target=f"contributor:{contributor_id}",
+                     details={"project_id": project.id, "reason": reason,
+                              "released": released, "uncounted": len(rows)})
     quality.refit(foundry, project.id)
     return {"released": released, "uncounted": len(rows), "items": len({r.item_id
                                                                        for r in rows})}
