@@ -7,7 +7,6 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException
 
 from datafab.errors import DatafabError, RateLimited, field_path
@@ -49,10 +48,9 @@ def install(app: FastAPI) -> None:
                               getattr(exc, "headers", None))
 
     @app.exception_handler(OverflowError)
-    @app.exception_handler(DataError)
     async def _out_of_range(request: Request, exc: Exception) -> JSONResponse:
-        # A number past 64 bits, a string longer than its column: the database refused it and
-        # rolled back, so nothing was written. The caller's to fix, not a server error.
+        # A number past 64 bits for SQLite's driver (the store turns PostgreSQL's refusals
+        # into InvalidInput): nothing was written. The caller's to fix, not a server error.
         log.info("database refused a value on %s %s: %s", request.method, request.url.path,
                  type(getattr(exc, "orig", exc)).__name__)
         return error_response(422, "invalid_input",

@@ -14,6 +14,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DataError
+
+from datafab.errors import InvalidInput
 
 SQLITE_PRAGMAS = (
     "PRAGMA journal_mode=WAL",
@@ -38,24 +41,37 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction: committed when the block ends, rolled back on error."""
-        if self._write_lock is None:
-            with self.engine.begin() as conn:
-                yield conn
-            return
-        with self._write_lock, self.engine.connect() as conn:
-            conn = conn.execution_options(datafab_begin="BEGIN IMMEDIATE")
-            with conn.begin():
-                yield conn
+        """A write transaction: committed when the block ends, rolled back on error. A value
+        the database refuses (a number past 64 bits, a string longer than its column) is the
+        caller's to fix: it comes out as ``InvalidInput``, with nothing written."""
+        try:
+            if self._write_lock is None:
+                with self.engine.begin() as conn:
+                    yield conn
+                return
+            with self._write_lock, self.engine.connect() as conn:
+                conn = conn.execution_options(datafab_begin="BEGIN IMMEDIATE")
+                with conn.begin():
+                    yield conn
+        except DataError as exc:
+            raise _refused(exc) from exc
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
         """A read-only connection (its implicit transaction is rolled back when done)."""
-        with self.engine.connect() as conn:
-            yield conn
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except DataError as exc:
+            raise _refused(exc) from exc
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _refused(exc: DataError) -> InvalidInput:
+    return InvalidInput("a number is out of range or a value is too long "
+                        f"({type(exc.orig).__name__})")
 
 
 def _make_engine(url: str, dialect: str, pool_size: int) -> Engine:
