@@ -220,3 +220,43 @@ def test_another_organizations_project_is_not_found(foundry, make_org, tmp_path)
     path.write_text("hello\n")
     with pytest.raises(NotFound):
         ingest.ingest_files(foundry, b.id, pid, _sources([path]))
+
+
+def _stored(foundry, pid):
+    with foundry.db.read() as conn:
+        return sorted(conn.execute(select(items.c.external_id, items.c.data, items.c.meta,
+                                          items.c.status)
+                                   .where(items.c.project_id == pid)).all())
+
+
+def test_worker_processes_give_what_one_process_gives(foundry, make_org, tmp_path):
+    """Redaction and fingerprints in a pool of worker processes: the same items, the same
+    duplicates dropped (judged in input order), a bad file still named and left out."""
+    org = make_org()
+    paths = _corpus(tmp_path)
+    body = "The analyst approved the refund because " + " ".join(
+        f"reason{i}" for i in range(200))
+    records = [body, body.replace("reason40", "motive40"), PII_TEXT, body]
+    records += [f"Note {i}: {PII_TEXT}" for i in range(600)]  # more than one batch
+    many = tmp_path / "many.jsonl"
+    many.write_text("".join(json.dumps({"text": t}) + "\n" for t in records))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("".join(json.dumps({"text": f"line {i} {PII_TEXT}"}) + "\n"
+                           for i in range(700)) + "{broken\n")
+    sources = _sources(paths + [many, bad])
+    reports = {}
+    for workers in (1, 2):
+        pid = _project(foundry, org.id, name=f"mined-{workers}")
+        reports[workers] = (pid, ingest.ingest_files(
+            foundry, org.id, pid, sources, {"workers": workers, "chunk_size": 5000}))
+    (one_pid, one), (two_pid, two) = reports[1], reports[2]
+    assert one["workers"] == 1 and two["workers"] == 2
+    for key in ("files", "errors", "pii", "duplicates", "created", "dropped"):
+        assert one[key] == two[key], key
+    assert two["errors"] == [{"file": "bad.jsonl", "line": 701,
+                              "message": two["errors"][0]["message"]}]
+    assert two["duplicates"]["exact"] >= 1 and two["duplicates"]["near"] >= 1
+    assert [r[:2] for r in _stored(foundry, one_pid)] == [r[:2] for r in
+                                                           _stored(foundry, two_pid)]
+    stored = json.dumps([list(r[1:3]) for r in _stored(foundry, two_pid)])
+    assert _leaks(stored) == []

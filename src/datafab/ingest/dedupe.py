@@ -54,6 +54,44 @@ class _Signature:
         return NUM_PERM
 
 
+_RNG = np.random.default_rng(1)
+# NUM_PERM multiply-shift hash functions (fixed, so a signature means the same in any process)
+_PERMUTATIONS = (_RNG.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | 1,
+                 _RNG.integers(0, 2**63, NUM_PERM, dtype=np.uint64))
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What de-duplication needs of a chunk: the digest of its normalised text and, when the
+    chunk is long enough to tell a near duplicate, its MinHash signature (32-bit values).
+    Pure and picklable, so worker processes can compute it and the run judge it."""
+
+    digest: bytes
+    signature: np.ndarray | None
+
+
+def fingerprint(text: str, *, near: bool = True) -> Fingerprint:
+    norm = normalised(text)
+    digest = hashlib.blake2b(norm.encode(), digest_size=16).digest()
+    words = norm.split()
+    if not near or len(words) < SHINGLE:
+        return Fingerprint(digest, None)
+    return Fingerprint(digest, minhash(words))
+
+
+def minhash(words: list[str]) -> np.ndarray:
+    """The MinHash of the words' 5-shingles, vectorised: each word hashed once (CRC-32),
+    shingle hashes combined from them, then ``NUM_PERM`` multiply-shift hash functions
+    applied to all shingles at once, the minimum of each kept (values < 2^32)."""
+    w = np.array(list(map(zlib.crc32, map(str.encode, words))), dtype=np.uint64)
+    n = len(words) - SHINGLE + 1
+    h = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE):  # a polynomial hash of the 5 word hashes (mod 2^64)
+        h = h * np.uint64(1_000_003) + w[k:k + n]
+    a, b = _PERMUTATIONS
+    return ((np.outer(np.unique(h), a) + b) >> np.uint64(32)).min(axis=0).astype(np.uint32)
+
+
 class Deduper:
     """Decide, chunk by chunk, whether a chunk repeats one seen before (in this run)."""
 
@@ -65,7 +103,7 @@ class Deduper:
         self._exact: dict[bytes, str] = {}
         self._order: deque[tuple[str, bytes]] = deque()
         self._window = window
-        self._near = near
+        self.near = near
         self._threshold = threshold
         self._lsh = None
         self._sigs: dict[str, np.ndarray] = {}
@@ -73,44 +111,31 @@ class Deduper:
             from datasketch import MinHashLSH
 
             self._lsh = MinHashLSH(threshold=threshold, num_perm=NUM_PERM)
-            rng = np.random.default_rng(1)
-            self._permutations = (rng.integers(1, 2**63, NUM_PERM, dtype=np.uint64) | 1,
-                                  rng.integers(0, 2**63, NUM_PERM, dtype=np.uint64))
 
     def check(self, key: str, text: str) -> Verdict:
-        norm = normalised(text)
-        digest = hashlib.blake2b(norm.encode(), digest_size=16).digest()
-        first = self._exact.get(digest)
+        return self.judge(key, fingerprint(text, near=self.near))
+
+    def judge(self, key: str, print_: Fingerprint) -> Verdict:
+        """The verdict on a chunk from its fingerprint; a kept chunk is remembered. Chunks
+        must be judged in input order (the first of two repeats is the one kept)."""
+        first = self._exact.get(print_.digest)
         if first is not None:
             return Verdict("exact", first)
-        words = norm.split()
-        if self._lsh is None or len(words) < SHINGLE:  # too short to tell a near duplicate
-            self._remember(key, digest)
+        if self._lsh is None or print_.signature is None:
+            self._remember(key, print_.digest)
             return Verdict(None)
-        mh = self._minhash(words)
+        sig = _Signature(print_.signature)
         best, best_sim = None, 0.0
-        for other in self._lsh.query(mh):
-            sim = float(np.mean(self._sigs[other] == mh.hashvalues))
+        for other in self._lsh.query(sig):
+            sim = float(np.mean(self._sigs[other] == print_.signature))
             if sim >= self._threshold and sim > best_sim:
                 best, best_sim = other, sim
         if best is not None:
             return Verdict("near", best, round(best_sim, 3))
-        self._lsh.insert(key, mh, check_duplication=False)
-        self._sigs[key] = mh.hashvalues.astype(np.uint32)  # values < 2^32
-        self._remember(key, digest)
+        self._lsh.insert(key, sig, check_duplication=False)
+        self._sigs[key] = print_.signature
+        self._remember(key, print_.digest)
         return Verdict(None)
-
-    def _minhash(self, words: list[str]) -> _Signature:
-        """The MinHash of the text's word 5-shingles, vectorised: each word hashed once
-        (CRC-32), shingle hashes combined from them, then ``NUM_PERM`` multiply-shift hash
-        functions applied to all shingles at once, the minimum of each kept."""
-        w = np.array(list(map(zlib.crc32, map(str.encode, words))), dtype=np.uint64)
-        n = len(words) - SHINGLE + 1
-        h = np.zeros(n, dtype=np.uint64)
-        for k in range(SHINGLE):  # a polynomial hash of the 5 word hashes (mod 2^64)
-            h = h * np.uint64(1_000_003) + w[k:k + n]
-        a, b = self._permutations
-        return _Signature(((np.outer(np.unique(h), a) + b) >> np.uint64(32)).min(axis=0))
 
     def _remember(self, key: str, digest: bytes) -> None:
         self._exact[digest] = key

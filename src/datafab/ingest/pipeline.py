@@ -11,12 +11,15 @@ import hmac
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
-from datafab.ingest.dedupe import Deduper
+from datafab.ingest.dedupe import Deduper, Fingerprint, fingerprint
 from datafab.ingest.readers import reader_for
+
+if TYPE_CHECKING:
+    from datafab.ingest.workers import ChunkPool
 
 
 @dataclass(frozen=True)
@@ -68,25 +71,67 @@ def chunk_id(key: bytes, text: str) -> str:
 
 
 def process_file(path: Path, display: str, spec: ChunkSpec, redaction: Redaction,
-                 deduper: Deduper, *, text_field: str | None = None
-                 ) -> Iterator[Kept | Dropped]:
-    """Every chunk of the file, kept or dropped; raises ``ReadError`` for a bad file."""
-    read = reader_for(path)
-    for c in chunk(read(path, text_field), spec):
-        yield process_chunk(c, display, redaction, deduper)
+                 deduper: Deduper, *, text_field: str | None = None,
+                 pool: ChunkPool | None = None) -> Iterator[Kept | Dropped]:
+    """Every chunk of the file, kept or dropped, in order; raises ``ReadError`` for a bad
+    file. With a ``pool``, fingerprints and redaction run in its worker processes while this
+    one reads ahead; the verdicts are the same (chunks are judged in input order)."""
+    chunks = chunk(reader_for(path)(path, text_field), spec)
+    if pool is None:
+        for c in chunks:
+            yield process_chunk(c, display, redaction, deduper)
+        return
+    for prepared in pool.map(chunks, display, redaction, deduper.near):
+        yield settle(prepared, deduper)
 
 
 def process_chunk(c: Chunk, display: str, redaction: Redaction,
                   deduper: Deduper) -> Kept | Dropped:
+    """One chunk, in this process: a duplicate is dropped before any redaction is spent."""
     ext = chunk_id(redaction.key, c.text)
     provenance = {"file": display, **c.provenance()}
     verdict = deduper.check(ext, c.text)
     if verdict.kind is not None:
         return Dropped(ext, verdict.kind, verdict.of, provenance, verdict.similarity)
+    return redacted(ext, c.text, provenance, redaction)
+
+
+def redacted(ext: str, text: str, provenance: dict[str, Any], redaction: Redaction) -> Kept:
+    """The chunk as people and models will see it."""
     if not redaction.redact:
-        return Kept(ext, c.text, c.text, provenance, ())
-    findings = pii.detect(c.text, ner=redaction.ner)
+        return Kept(ext, text, text, provenance, ())
+    findings = pii.detect(text, ner=redaction.ner)
     if not findings:
-        return Kept(ext, c.text, c.text, provenance, ())
-    done = pii.redact(c.text, findings, replacement=redaction.replacement, key=redaction.key)
-    return Kept(ext, done.text, c.text, provenance, done.spans, done.counts())
+        return Kept(ext, text, text, provenance, ())
+    done = pii.redact(text, findings, replacement=redaction.replacement, key=redaction.key)
+    return Kept(ext, done.text, text, provenance, done.spans, done.counts())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A chunk made ready in a worker: redacted, and fingerprinted for de-duplication."""
+
+    kept: Kept
+    fingerprint: Fingerprint
+
+
+def prepare(chunks: list[Chunk], display: str, redaction: Redaction,
+            near: bool) -> list[Prepared]:
+    """A worker's share: every chunk redacted and fingerprinted (duplicates are not known
+    yet, so they are redacted too — the price of judging them in one place, in order)."""
+    out = []
+    for c in chunks:
+        ext = chunk_id(redaction.key, c.text)
+        provenance = {"file": display, **c.provenance()}
+        out.append(Prepared(redacted(ext, c.text, provenance, redaction),
+                            fingerprint(c.text, near=near)))
+    return out
+
+
+def settle(prepared: Prepared, deduper: Deduper) -> Kept | Dropped:
+    kept = prepared.kept
+    verdict = deduper.judge(kept.external_id, prepared.fingerprint)
+    if verdict.kind is not None:
+        return Dropped(kept.external_id, verdict.kind, verdict.of, kept.provenance,
+                       verdict.similarity)
+    return kept

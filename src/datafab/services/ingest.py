@@ -22,6 +22,7 @@ import hashlib
 import secrets
 import time
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,7 @@ from datafab.ingest.chunking import BY, UNITS, ChunkSpec
 from datafab.ingest.dedupe import Deduper
 from datafab.ingest.pipeline import Dropped, Kept, Redaction, process_file
 from datafab.ingest.readers import ReadError
+from datafab.ingest.workers import ChunkPool, default_workers
 from datafab.services.hybrid import initial_status
 from datafab.services.items import _hash
 from datafab.services.projects import Project, load_project
@@ -51,6 +53,7 @@ from datafab.store.tables import (
 )
 
 BATCH = 500
+PARALLEL_FROM = 8 * 2**20  # bytes of input from which a pool pays for starting its workers
 DROPPED_LISTED = 200  # the report lists this many dropped chunks; it counts them all
 DATA_KEY_NAME = "data"
 TARGETS = ("classify", "spans", "write")
@@ -213,6 +216,10 @@ class IngestOptions(BaseModel):
                              description="Estimated Jaccard similarity of a near duplicate.")
     ner: bool = Field(True, description="Find names and addresses with a named-entity model "
                       "where one is installed (datafab[ner]).")
+    workers: int | None = Field(None, ge=1, le=64, description="Processes that redact and "
+                                "fingerprint chunks (at most one per core; 1: the calling "
+                                "process does it all); default: one per core when the files "
+                                f"come to more than {PARALLEL_FROM // 2**20} MB, else 1.")
 
     def spec(self) -> ChunkSpec:
         try:
@@ -282,14 +289,19 @@ def ingest_files(
             project_id=project.id, report={}, created_at=foundry.now())
         ).inserted_primary_key[0]
     run = _Run(foundry, project, organization, run_id, keys, on_progress)
+    workers = _workers(options, sources)
     report: dict[str, Any] = {
         "run_id": run_id, "project_id": project.id, "files": [], "errors": [],
         "redaction": {"redact": policy.redact, "replacement": policy.replacement,
                       "ner": ner is not None, "originals_kept": keys.keep_originals},
         "pii": {}, "duplicates": {"exact": 0, "near": 0, "listed": []},
     }
-    for source in sources:
-        report["files"].append(run.file(source, spec, redaction, deduper, options, report))
+    report["workers"] = workers
+    with ExitStack() as stack:
+        if workers > 1:
+            run.pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None))
+        for source in sources:
+            report["files"].append(run.file(source, spec, redaction, deduper, options, report))
     totals = {k: sum(f[k] for f in report["files"]) for k in
               ("bytes", "chunks", "created", "unchanged", "dropped")}
     report.update(totals, seconds=round(time.perf_counter() - started, 3))
@@ -299,7 +311,17 @@ def ingest_files(
     return report
 
 
+def _workers(options: IngestOptions, sources: list[Source]) -> int:
+    """Processes for the run: as asked, else one per core for inputs worth starting them."""
+    if options.workers is not None:
+        return min(options.workers, default_workers())
+    size = sum(s.path.stat().st_size for s in sources if s.path.is_file())
+    return default_workers() if size >= PARALLEL_FROM else 1
+
+
 class _Run:
+    pool: ChunkPool | None = None
+
     def __init__(self, foundry: Foundry, project: Project, organization: int, run_id: int,
                  keys: OrgKeys, on_progress: Callable[[int], None] | None) -> None:
         self.foundry, self.project, self.organization = foundry, project, organization
@@ -320,7 +342,7 @@ class _Run:
             if not source.path.is_file():
                 raise ReadError(source.name, "no such file")
             for out in process_file(source.path, source.name, spec, redaction, deduper,
-                                    text_field=options.text_field):
+                                    text_field=options.text_field, pool=self.pool):
                 entry["chunks"] += 1
                 if isinstance(out, Dropped):
                     entry["dropped"] += 1

@@ -1,0 +1,89 @@
+"""Worker processes for ingest: the costly per-chunk work (finding personal data, MinHash
+fingerprints) on every core, while the calling process reads, judges duplicates and stores.
+
+Chunks go out in batches and come back in the order they went, with at most a few batches in
+flight, so memory stays bounded and the result is the one a single process gives. Workers
+are started with ``spawn`` (never ``fork``: the caller may hold database connections and
+threads) and load the named-entity model themselves when redaction uses one.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from itertools import islice
+
+from datafab.ingest import pii
+from datafab.ingest.chunking import Chunk
+from datafab.ingest.pipeline import Prepared, Redaction, prepare
+
+BATCH = 256  # chunks per task: large enough that pickling is a small share of the work
+IN_FLIGHT = 2  # batches queued per worker beyond the one it is working on
+
+_worker_ner: list = []
+
+
+def default_workers() -> int:
+    """One worker per core this process may use, at most eight."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(8, cores))
+
+
+def _start_worker(with_ner: bool) -> None:
+    if with_ner:
+        _worker_ner.append(pii.NerDetector.load())
+
+
+def _prepare_in_worker(chunks: list[Chunk], display: str, redaction: Redaction,
+                       near: bool) -> list[Prepared]:
+    if redaction.ner is None and _worker_ner:
+        redaction = Redaction(redaction.redact, redaction.replacement, redaction.key,
+                              _worker_ner[0])
+    return prepare(chunks, display, redaction, near)
+
+
+class ChunkPool:
+    """``workers`` processes preparing chunks; use as a context manager."""
+
+    def __init__(self, workers: int, *, with_ner: bool = False) -> None:
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, not {workers}")
+        self.workers = workers
+        self._executor = ProcessPoolExecutor(
+            workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker, initargs=(with_ner,))
+
+    def __enter__(self) -> ChunkPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def map(self, chunks: Iterable[Chunk], display: str, redaction: Redaction,
+            near: bool) -> Iterator[Prepared]:
+        """Every chunk prepared, in input order. The named-entity model does not travel to
+        the workers (each loads its own), the rest of ``redaction`` does."""
+        sent = Redaction(redaction.redact, redaction.replacement, redaction.key, None)
+        pending: deque[Future] = deque()
+        limit = self.workers * (1 + IN_FLIGHT)
+        chunks = iter(chunks)
+        try:
+            while True:
+                while len(pending) < limit and (batch := list(islice(chunks, BATCH))):
+                    pending.append(self._executor.submit(_prepare_in_worker, batch, display,
+                                                         sent, near))
+                if not pending:
+                    return
+                yield from pending.popleft().result()
+        finally:  # a bad file (or a consumer that stops) leaves nothing queued behind it
+            for future in pending:
+                future.cancel()
