@@ -6,8 +6,10 @@
 2. Anchor, in the same run: reading every file raw (bytes, decoded as UTF-8) — the floor any
    ingest pays.
 3. The whole ingest (read → chunk → de-duplicate → redact → store as items in a classify
-   project, SQLite), in a child process whose peak resident memory is measured; the same at a
-   quarter of the size, to show memory does not grow with the input.
+   project, SQLite), in a child process whose peak resident memory is measured — its own
+   peak plus, for each worker process, the largest worker's peak (an upper bound); the same
+   at a quarter of the size, to show memory does not grow with the input (``--serial``: the
+   quarter once more in one process, to show what the workers buy).
 4. PII detection on a labelled corpus it generates (``--pii-docs`` documents): realistic
    sentences with known values planted at known places, and look-alikes that are not personal
    data (order numbers, version strings, meeting dates, IBANs with a wrong check). Recall per
@@ -33,9 +35,6 @@ import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from datafab.ingest import pii
 
@@ -297,6 +296,9 @@ def _write(path: Path, kind: str, size: float, paras: Paragraphs, rng: random.Ra
             for i, text in enumerate(_texts(paras, size)):
                 w.writerow([i, rng.choice(FIRST), text])
     elif kind == "parquet":
+        import pyarrow as pa  # here, so the ingest's worker processes do not load it
+        import pyarrow.parquet as pq
+
         texts = list(_texts(paras, size))
         pq.write_table(pa.table({"id": list(range(len(texts))), "text": texts}), path)
     elif kind in ("md", "txt"):
@@ -350,7 +352,7 @@ def raw_read(folder: Path) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
-def _ingest_child(folder: str, db: str, queue) -> None:
+def _ingest_child(folder: str, db: str, workers: int | None, queue) -> None:
     from datafab.foundry import Foundry
     from datafab.services import ingest, projects
     from datafab.services.accounts import create_organization
@@ -367,22 +369,26 @@ def _ingest_child(folder: str, db: str, queue) -> None:
     sources = [ingest.Source(p, p.name) for p in sorted(Path(folder).iterdir())]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    report = ingest.ingest_files(foundry, org, pid, sources)
+    report = ingest.ingest_files(foundry, org, pid, sources, {"workers": workers})
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # the largest worker's peak (its pool is shut down, so its workers have been waited for)
+    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    n = report["workers"]
     foundry.close()
-    queue.put({"seconds": seconds, "peak_mb": peak, "base_mb": base,
+    queue.put({"seconds": seconds, "peak_mb": own + n * worker, "own_mb": own,
+               "worker_mb": worker if n else 0, "workers": report["workers"], "base_mb": base,
                "bytes": report["bytes"], "chunks": report["chunks"],
                "created": report["created"], "duplicates": {
                    k: report["duplicates"][k] for k in ("exact", "near")},
                "errors": len(report["errors"]), "pii": report["pii"]})
 
 
-def run_ingest(folder: Path, work: Path) -> dict:
+def run_ingest(folder: Path, work: Path, workers: int | None = None) -> dict:
     ctx = mp.get_context("spawn")  # a fresh process: its peak memory is the ingest's
     queue = ctx.Queue()
     db = work / f"bench-{time.time_ns()}.db"
-    child = ctx.Process(target=_ingest_child, args=(str(folder), str(db), queue))
+    child = ctx.Process(target=_ingest_child, args=(str(folder), str(db), workers, queue))
     child.start()
     result = queue.get()
     child.join()
@@ -425,6 +431,10 @@ def main() -> None:
     parser.add_argument("--pii-docs", type=int, default=20_000,
                         help="documents in the labelled PII corpus")
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
+    parser.add_argument("--workers", type=int,
+                        help="worker processes (default: one fewer than the cores; 0: none)")
+    parser.add_argument("--serial", action="store_true",
+                        help="also ingest the quarter-size corpus in one process, to compare")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="datafab-bench-ingest-"))
@@ -457,18 +467,21 @@ def main() -> None:
 
         raw_bytes, raw_s = raw_read(folder)
         print(f"anchor: raw read {raw_bytes / MB / raw_s:.0f} MB/s")
-        quarter = run_ingest(small, work)
-        full = run_ingest(folder, work)
-        for name, r in (("quarter", quarter), ("full", full)):
+        runs = {"quarter": run_ingest(small, work, args.workers)}
+        if args.serial:
+            runs["quarter, one process"] = run_ingest(small, work, 0)
+        runs["full"] = full = run_ingest(folder, work, args.workers)
+        for name, r in runs.items():
             print(f"ingest {name}: {r['bytes'] / MB:.0f} MB, {r['chunks']} chunks "
                   f"({r['created']} items, {r['duplicates']['exact']} exact + "
                   f"{r['duplicates']['near']} near duplicates dropped, {r['errors']} bad "
                   f"files) in {r['seconds']:.0f} s: {r['bytes'] / MB / r['seconds']:.2f} MB/s, "
-                  f"{r['chunks'] / r['seconds']:.0f} chunks/s; peak RSS {r['peak_mb']:.0f} MB "
-                  f"(after start-up {r['base_mb']:.0f} MB)")
+                  f"{r['chunks'] / r['seconds']:.0f} chunks/s; {r['workers']} worker(s); peak "
+                  f"RSS {r['peak_mb']:.0f} MB (run {r['own_mb']:.0f} MB after start-up "
+                  f"{r['base_mb']:.0f} MB, + {r['worker_mb']:.0f} MB per worker)")
         mb_s = full["bytes"] / MB / full["seconds"]
         print(f"ingest vs raw read: {mb_s / (raw_bytes / MB / raw_s):.4f}x")
-        print(json.dumps({"full": full, "quarter": quarter, "pii": quality}, default=str),
+        print(json.dumps({**runs, "pii": quality}, default=str),
               file=sys.stderr)
         print(f"RESULT mb_per_s={mb_s:.2f} chunks_per_s={full['chunks'] / full['seconds']:.0f} "
               f"peak_mb={full['peak_mb']:.0f} pii_recall_checksum="

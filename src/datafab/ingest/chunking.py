@@ -82,7 +82,9 @@ def _pieces(seg: Segment, spec: ChunkSpec) -> Iterator[Segment]:
         end = min(len(text), pos + budget)
         if end < len(text):
             window = text[pos:end]
-            cut = max((m.end() for m in _SENTENCE_END.finditer(window)), default=0)
+            # the last sentence end past the window's first third, else the last space
+            cut = max((m.end() for m in _SENTENCE_END.finditer(window, len(window) // 3)),
+                      default=0)
             if cut < len(window) // 3:
                 space = window.rfind(" ")
                 cut = space + 1 if space > len(window) // 3 else len(window)

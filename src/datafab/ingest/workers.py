@@ -26,13 +26,12 @@ IN_FLIGHT = 2  # batches queued per worker beyond the one it is working on
 _worker_ner: list = []
 
 
-def default_workers() -> int:
-    """One worker per core this process may use, at most eight."""
+def cores() -> int:
+    """The cores this process may use."""
     try:
-        cores = len(os.sched_getaffinity(0))
+        return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
-        cores = os.cpu_count() or 1
-    return max(1, min(8, cores))
+        return os.cpu_count() or 1
 
 
 def _start_worker(with_ner: bool) -> None:

@@ -39,7 +39,7 @@ from datafab.ingest.chunking import BY, UNITS, ChunkSpec
 from datafab.ingest.dedupe import Deduper
 from datafab.ingest.pipeline import Dropped, Kept, Redaction, process_file
 from datafab.ingest.readers import ReadError
-from datafab.ingest.workers import ChunkPool, default_workers
+from datafab.ingest.workers import ChunkPool, cores
 from datafab.services.hybrid import initial_status
 from datafab.services.items import _hash
 from datafab.services.projects import Project, load_project
@@ -216,10 +216,11 @@ class IngestOptions(BaseModel):
                              description="Estimated Jaccard similarity of a near duplicate.")
     ner: bool = Field(True, description="Find names and addresses with a named-entity model "
                       "where one is installed (datafab[ner]).")
-    workers: int | None = Field(None, ge=1, le=64, description="Processes that redact and "
-                                "fingerprint chunks (at most one per core; 1: the calling "
-                                "process does it all); default: one per core when the files "
-                                f"come to more than {PARALLEL_FROM // 2**20} MB, else 1.")
+    workers: int | None = Field(None, ge=0, le=64, description="Worker processes that redact "
+                                "and fingerprint chunks while the run reads and stores them "
+                                "(at most one per core; 0: the run does it all). Default: one "
+                                "fewer than the cores (at least one) when the files come to "
+                                f"more than {PARALLEL_FROM // 2**20} MB, else 0.")
 
     def spec(self) -> ChunkSpec:
         try:
@@ -298,7 +299,7 @@ def ingest_files(
     }
     report["workers"] = workers
     with ExitStack() as stack:
-        if workers > 1:
+        if workers:
             run.pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None))
         for source in sources:
             report["files"].append(run.file(source, spec, redaction, deduper, options, report))
@@ -312,11 +313,12 @@ def ingest_files(
 
 
 def _workers(options: IngestOptions, sources: list[Source]) -> int:
-    """Processes for the run: as asked, else one per core for inputs worth starting them."""
+    """Worker processes for the run: as asked, else all the cores but the run's own for
+    inputs worth starting them."""
     if options.workers is not None:
-        return min(options.workers, default_workers())
+        return min(options.workers, cores())
     size = sum(s.path.stat().st_size for s in sources if s.path.is_file())
-    return default_workers() if size >= PARALLEL_FROM else 1
+    return max(1, cores() - 1) if size >= PARALLEL_FROM else 0
 
 
 class _Run:
