@@ -270,6 +270,9 @@ def ingest(
         help="Drop near duplicates (MinHash LSH) as well as exact ones.")] = True,
     threshold: Annotated[float, typer.Option(
         help="Estimated Jaccard similarity that makes a near duplicate.")] = 0.85,
+    workers: Annotated[int | None, typer.Option(
+        help="Worker processes that redact chunks (0: none; default: one fewer than the "
+             "cores for inputs over 8 MB).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the full report (JSON) here.")]
     = None,
 ) -> None:
@@ -281,7 +284,7 @@ def ingest(
     sources = [ingesting.Source(p, str(p)) for p in _expand(paths)]
     options = {"chunk_by": chunk_by, "chunk_size": chunk_size, "chunk_unit": chunk_unit,
                "text_field": text_field, "near_duplicates": near_duplicates,
-               "threshold": threshold}
+               "threshold": threshold, "workers": workers}
     try:
         foundry = _foundry()
         org = _organization(foundry, api_key)
