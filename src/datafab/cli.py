@@ -21,6 +21,17 @@ from rich.progress import (
     TransferSpeedColumn,
 )
 
+from datafab.cli_options import (
+    ApiKey,
+    BaseUrl,
+    Concurrency,
+    MaxRetries,
+    ModelKey,
+    PriceCompletion,
+    PricePrompt,
+    Server,
+    Timeout,
+)
 from datafab.cli_workforce import contributors_app, invoices_app, payouts_app
 from datafab.errors import DatafabError
 from datafab.foundry import Foundry
@@ -42,9 +53,6 @@ app.add_typer(eval_app, name="eval")
 
 console = Console(stderr=True, soft_wrap=True)
 
-ApiKey = Annotated[
-    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
-]
 
 
 def _foundry(migrate: bool = True) -> Foundry:
@@ -365,9 +373,6 @@ def org_keep_originals(
     console.print(f"originals are {'kept, encrypted' if keep else 'not kept'}")
 
 
-Server = Annotated[
-    str, typer.Option(envvar="DATAFAB_URL", help="The Datafab server's URL.")
-]
 
 
 @app.command()
@@ -380,24 +385,17 @@ def worker(
     server: Server = "http://127.0.0.1:8000",
     backend: Annotated[str, typer.Option(help="Model backend: openai (any OpenAI-compatible "
                                          "endpoint) or learner (built in).")] = "openai",
-    base_url: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_BASE_URL",
-                                          help="The endpoint's /v1 URL (vLLM, Ollama, "
-                                          "llama.cpp, TGI, a hosted API).")]
-    = "http://127.0.0.1:8080/v1",
-    model_api_key: Annotated[str, typer.Option(envvar="DATAFAB_MODEL_API_KEY",
-                                               show_default=False,
-                                               help="The endpoint's API key.")] = "none",
+    base_url: BaseUrl = "http://127.0.0.1:8080/v1",
+    model_api_key: ModelKey = "none",
     api_key: Annotated[str | None, typer.Option(envvar="DATAFAB_API_KEY", show_default=False,
                                                 help="Requester key: the learner reads the "
                                                 "project's records with it.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
-    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
-    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
+    timeout: Timeout = 60.0,
+    max_retries: MaxRetries = 3,
+    concurrency: Concurrency = 4,
     batch: Annotated[int, typer.Option(help="Leases per request to Datafab.")] = 8,
-    price_prompt: Annotated[float, typer.Option(help="Price per million prompt "
-                                                "tokens.")] = 0.0,
-    price_completion: Annotated[float, typer.Option(help="Price per million completion "
-                                                    "tokens.")] = 0.0,
+    price_prompt: PricePrompt = 0.0,
+    price_completion: PriceCompletion = 0.0,
     forever: Annotated[bool, typer.Option(help="Keep polling for work.")] = False,
 ) -> None:
     """Run a model as a contributor: lease, answer, submit through the REST API."""

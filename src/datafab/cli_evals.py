@@ -12,20 +12,23 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from datafab.cli_options import (
+    ApiKey,
+    BaseUrl,
+    Concurrency,
+    MaxRetries,
+    ModelKey,
+    PriceCompletion,
+    PricePrompt,
+    Server,
+    Timeout,
+)
 from datafab.errors import DatafabError
 
 eval_app = typer.Typer(help="Evaluations: eval sets, runs, grading, leaderboards, gaps.",
                        no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
 
-ApiKey = Annotated[
-    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
-]
-Server = Annotated[str, typer.Option(envvar="DATAFAB_URL", help="The Datafab server's URL.")]
-BaseUrl = Annotated[str, typer.Option(envvar="DATAFAB_MODEL_BASE_URL",
-                                      help="The model endpoint's /v1 URL.")]
-ModelKey = Annotated[str, typer.Option(envvar="DATAFAB_MODEL_API_KEY", show_default=False,
-                                       help="The model endpoint's API key.")]
 
 
 def _client(server: str, api_key: str):
@@ -106,13 +109,11 @@ def run(
     temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.0,
     max_tokens: Annotated[int, typer.Option(help="Longest response.")] = 1024,
     seed: Annotated[int | None, typer.Option(help="Sampling seed, where served.")] = None,
-    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
-    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
-    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
-    price_prompt: Annotated[float, typer.Option(help="Price per million prompt "
-                                                "tokens.")] = 0.0,
-    price_completion: Annotated[float, typer.Option(help="Price per million completion "
-                                                    "tokens.")] = 0.0,
+    timeout: Timeout = 60.0,
+    max_retries: MaxRetries = 3,
+    concurrency: Concurrency = 4,
+    price_prompt: PricePrompt = 0.0,
+    price_completion: PriceCompletion = 0.0,
 ) -> None:
     """Run a model over an eval set (resumable); prints the run id alone on the last line."""
     from datafab.models.evaluator import EvalRunner
@@ -146,9 +147,9 @@ def judge(
     server: Server = "http://127.0.0.1:8000",
     base_url: BaseUrl = "http://127.0.0.1:8080/v1",
     model_api_key: ModelKey = "none",
-    timeout: Annotated[float, typer.Option(help="Seconds per model request.")] = 60.0,
-    max_retries: Annotated[int, typer.Option(help="Retries per model request.")] = 3,
-    concurrency: Annotated[int, typer.Option(help="Model requests in flight.")] = 4,
+    timeout: Timeout = 60.0,
+    max_retries: MaxRetries = 3,
+    concurrency: Concurrency = 4,
 ) -> None:
     """Grade the set's rubric and pairwise-only responses with a judge model."""
     from datafab.models.evaluator import Judge

@@ -11,6 +11,8 @@ from typing import Annotated, Any
 
 import typer
 
+from datafab.cli_options import ApiKey
+
 contributors_app = typer.Typer(help="A project's contributors: policy, standing, review, "
                                "probation and removal, flags.", no_args_is_help=True)
 payouts_app = typer.Typer(help="Contributor pay: payout runs per period and statements.",
@@ -18,9 +20,6 @@ payouts_app = typer.Typer(help="Contributor pay: payout runs per period and stat
 invoices_app = typer.Typer(help="Organization billing: price sheet, usage and invoices.",
                            no_args_is_help=True)
 
-ApiKey = Annotated[
-    str, typer.Option(envvar="DATAFAB_API_KEY", help="Requester API key.", show_default=False)
-]
 When = Annotated[str, typer.Option(help="A date (2026-12-01), an ISO time, or UNIX seconds.")]
 
 
