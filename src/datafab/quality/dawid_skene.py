@@ -55,13 +55,12 @@ class DawidSkene(CategoricalAggregator):
         post, _ = _em.vote_posterior(lab, g, dtype)
         informed = inc.has_labels | _gold_mask(g, lab.n_items)
         pseudo = self._pseudo(lab.n_classes)
-        ll_prev = -np.inf
-        ll = -np.inf
+        ll_prev = ll = -np.inf
         it = 0
         for it in range(1, self.n_iter + 1):  # noqa: B007 - read after the loop
             prior = _em.class_prior(post, informed)
             conf = self._m_step(inc, post, pseudo)
-            post, ll = inc.e_step(np.log(conf), np.log(prior), g)
+            post, ll = inc.e_step(_em.safe_log(conf), np.log(prior), g)
             ll /= max(lab.n_labels, 1)
             if abs(ll - ll_prev) < self.tol:
                 break

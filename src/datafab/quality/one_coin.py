@@ -9,7 +9,6 @@ import numpy as np
 from . import _em
 from ._inputs import Gold, Labels, check_positive
 from .dawid_skene import DawidSkene
-from .majority_vote import _gold_mask
 
 
 class OneCoinDawidSkene(DawidSkene):
@@ -35,24 +34,8 @@ class OneCoinDawidSkene(DawidSkene):
         check_positive(prior_correct, "prior_correct")
 
     def _fit_labels(self, lab: Labels, g: Gold) -> OneCoinDawidSkene:
-        dtype = _em.working_dtype(lab.n_labels)
-        inc = _em.Incidence(lab, dtype)
-        post, _ = _em.vote_posterior(lab, g, dtype)
-        informed = inc.has_labels | _gold_mask(g, lab.n_items)
-        ll_prev = ll = -np.inf
-        it = 0
-        for it in range(1, self.n_iter + 1):  # noqa: B007 - read after the loop
-            prior = _em.class_prior(post, informed)
-            conf = self._m_step(inc, post, None)
-            post, ll = inc.e_step(_em.safe_log(conf), np.log(prior), g)
-            ll /= max(lab.n_labels, 1)
-            if abs(ll - ll_prev) < self.tol:
-                break
-            ll_prev = ll
-        prior = _em.class_prior(post, informed)
-        conf = self._m_step(inc, post, None)
-        self._store(post, conf, prior, inc, g, ll, it)
-        self.skills_ = np.diagonal(conf, axis1=1, axis2=2)[:, 0].copy()
+        super()._fit_labels(lab, g)  # EM as in Dawid–Skene, with this M-step
+        self.skills_ = np.diagonal(self.confusions_, axis1=1, axis2=2)[:, 0].copy()
         return self
 
     def _m_step(self, inc: _em.Incidence, post: np.ndarray, pseudo: Any) -> np.ndarray:
