@@ -195,3 +195,74 @@ def test_a_name_that_does_not_resolve_is_retried(api, foundry, clock, make_org, 
     assert not attempt.ok and attempt.error.startswith("ConnectError: gone.test")
     (entry,) = _log(api, org)
     assert entry["status"] == "pending" and entry["next_attempt_at"] > clock()
+
+
+def _https_receiver(tmp_path, name: str):
+    """An HTTPS server on 127.0.0.1 with a self-signed certificate for ``name`` only."""
+    import datetime
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+            .public_key(key.public_key()).serial_number(1)
+            .not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM,
+                                           serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    received: list[str] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:  # noqa: N802
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append(self.headers["Host"])
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, cert_file, received
+
+
+@pytest.mark.parametrize("settings_overrides", [{"webhook_allowed_networks": "127.0.0.1"}])
+def test_https_verifies_the_certificate_against_the_name(api, foundry, clock, make_org, dns,
+                                                        tmp_path, monkeypatch,
+                                                        settings_overrides):
+    server, cert_file, received = _https_receiver(tmp_path, "secure.test")
+    port = server.server_address[1]
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))  # trust the test certificate
+    try:
+        org = make_org()
+        dns.add("secure.test", ["127.0.0.1"])
+        dns.add("impostor.test", ["127.0.0.1"])
+        for host in ("secure.test", "impostor.test"):
+            webhooks.create_endpoint(foundry, org.id, {"url": f"https://{host}:{port}/hook"})
+        with foundry.db.write() as conn:
+            webhooks.emit(conn, org.id, "budget.reached", "project:1", {}, clock())
+        good, bad = _deliver(foundry)
+        assert good.ok and received == [f"secure.test:{port}"]
+        assert not bad.ok and "CERTIFICATE_VERIFY_FAILED" in bad.error  # same address
+    finally:
+        server.shutdown()
+        server.server_close()
