@@ -93,8 +93,15 @@ def clock() -> ManualClock:
 
 
 @pytest.fixture
-def foundry(database_url, clock) -> Iterator[Foundry]:
-    f = Foundry(Settings(database_url=database_url, refit_in_background=False), clock=clock)
+def settings_overrides() -> dict:
+    """Settings a test directory needs beyond the defaults (override it in a conftest)."""
+    return {}
+
+
+@pytest.fixture
+def foundry(database_url, clock, settings_overrides) -> Iterator[Foundry]:
+    f = Foundry(Settings(database_url=database_url, refit_in_background=False,
+                         **settings_overrides), clock=clock)
     yield f
     f.close()
 

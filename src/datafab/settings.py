@@ -5,8 +5,10 @@ variable (``DATAFAB_`` + the name in capitals). Nothing reads the environment at
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from datafab import netguard
 
 
 class Settings(BaseSettings):
@@ -78,9 +80,21 @@ class Settings(BaseSettings):
     webhook_retry_hours: float = Field(
         24.0, gt=0, description="How long after its event a webhook is still retried."
     )
+    webhook_allowed_networks: str = Field(
+        "",
+        description="Non-public destinations webhooks and callbacks may still reach: a "
+        "comma-separated list of networks (10.1.0.0/16), addresses (127.0.0.1, ::1) and host "
+        "names (hooks.internal); empty: public addresses only.",
+    )
     data_key: str | None = Field(
         None,
         description="Key that encrypts each organization's ingest keys (pseudonym and "
         "originals keys) at rest; when unset, one is made on first use and kept in the "
         "database.",
     )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _allowed_networks_parse(cls, value: str) -> str:
+        netguard.allowlist(value)  # a typo stops the server at start, not a delivery later
+        return value

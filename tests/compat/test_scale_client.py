@@ -35,7 +35,8 @@ def served(database_url, tmp_path):
     port = free_port()
     env = {**os.environ, "DATAFAB_DATABASE_URL": database_url,
            "DATAFAB_WEBHOOK_BACKOFF_SECONDS": "0.2", "DATAFAB_WEBHOOK_BACKOFF_MAX_SECONDS": "1",
-           "DATAFAB_REFIT_IN_BACKGROUND": "false"}
+           "DATAFAB_REFIT_IN_BACKGROUND": "false",
+           "DATAFAB_WEBHOOK_ALLOWED_NETWORKS": "127.0.0.1"}  # the callback receiver
     exe = Path(sys.executable).with_name("datafab")
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
     proc = subprocess.Popen([str(exe), "serve", "--host", "127.0.0.1", "--port", str(port)],

@@ -21,6 +21,7 @@ def test_deliver_once_sends_what_is_due(foundry, database_url, make_org, monkeyp
                 webhooks.emit(conn, org.id, "budget.reached", "project:1", {"step": step},
                               time.time())
         monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+        monkeypatch.setenv("DATAFAB_WEBHOOK_ALLOWED_NETWORKS", "127.0.0.1")
         result = CliRunner().invoke(app, ["webhooks", "deliver", "--once"])
         assert result.exit_code == 0, result.output
         assert result.stdout.strip().splitlines()[-1] == "3"

@@ -27,7 +27,7 @@ from datafab.services import items as items_service
 from datafab.services import projects as projects_service
 from datafab.services.pagination import decode_cursor, encode_cursor
 from datafab.services.projects import Project
-from datafab.services.webhooks import check_url
+from datafab.services.webhooks import allowed, check_url
 from datafab.store.tables import (
     items,
     projects,
@@ -180,7 +180,7 @@ def create_batch(foundry: Foundry, organization: int, raw: Any) -> dict[str, Any
     project_name = _name(body.get("project"), "project")
     callback = body.get("callback") or None
     if callback is not None:
-        callback = check_url(callback, "callback")
+        callback = check_url(callback, "callback", allowlist=allowed(foundry))
     metadata = _object(body.get("metadata"), "metadata")
     now = foundry.now()
     try:
@@ -482,7 +482,8 @@ def create_task(foundry: Foundry, organization: int, kind: str, raw: Any) -> dic
                            field="unique_id")
     callback_url = body.get("callback_url") or None
     if callback_url is not None:
-        callback_url = check_url(callback_url, "callback_url")
+        callback_url = check_url(callback_url, "callback_url",
+                                 allowlist=allowed(foundry))
     metadata = _object(body.get("metadata"), "metadata")
     params = {k: v for k, v in body.items()
               if k not in ("project", "batch", "callback_url", "unique_id", "metadata")}

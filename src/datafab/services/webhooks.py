@@ -10,6 +10,11 @@ least once, in order per subject, signed with the organization's secret.
   PostgreSQL), only the oldest pending delivery of each (target, subject) chain, so a receiver
   sees the events about one item in the order they happened. A failed try is retried with
   exponential backoff until ``webhook_retry_hours`` after the event; then it is marked failed.
+- Only public addresses are sent to, unless the operator allows more
+  (``webhook_allowed_networks``, see ``datafab.netguard``): a URL naming a non-public address
+  is refused when it is given; at delivery the host is resolved, every address checked, and
+  the connection made to a checked address. A refused delivery fails at once (no retries);
+  redirects are never followed.
 - Every request carries ``Datafab-Event-Id``, ``Datafab-Event-Type``, ``Datafab-Timestamp``
   and ``Datafab-Signature: v1=<hex>``, the HMAC-SHA256 of ``"<timestamp>.<body>"`` under the
   organization's signing secret (see docs/webhooks.md for the receiver's check).
@@ -20,7 +25,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import importlib
-import ipaddress
 import json
 import logging
 import secrets
@@ -31,10 +35,12 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, bindparam, delete, insert, select, text, update
 
+from datafab import netguard
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
@@ -53,6 +59,8 @@ SIGNATURE_VERSION = "v1"
 EVENT_TYPES = ("record.finished", "project.finished", "budget.reached")
 MAX_URL = 2000
 LOCK_SECONDS = 60.0  # a claimed delivery is someone's for this long (then it is free again)
+LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
+                      keepalive_expiry=5.0)  # httpx's own defaults, for the deliverer's pool
 
 #: Who else receives an event: event type -> "module:function" entries, each called inside
 #: the emitting transaction as ``fn(conn, organization, type, subject, data, now)`` and
@@ -113,8 +121,15 @@ def rotate_secret(foundry: Foundry, organization: int) -> str:
 
 # -- endpoints ----------------------------------------------------------------------------------
 
-def check_url(url: Any, field: str = "url") -> str:
-    """An absolute http(s) URL with a host, no credentials, at most ``MAX_URL`` characters."""
+def allowed(foundry: Foundry) -> netguard.Allowlist:
+    """The non-public destinations the operator allows (``webhook_allowed_networks``)."""
+    return netguard.allowlist(foundry.settings.webhook_allowed_networks)
+
+
+def check_url(url: Any, field: str = "url", *, allowlist: netguard.Allowlist) -> str:
+    """An absolute http(s) URL with a host, no credentials, at most ``MAX_URL`` characters,
+    whose host is not spelled as a non-public address (or ``localhost``) the operator has not
+    allowed. A host name is only checked at delivery, when it is resolved."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput(f"{field}: expected an http(s) URL", field=field)
     url = url.strip()
@@ -135,12 +150,13 @@ def check_url(url: Any, field: str = "url") -> str:
         raise InvalidInput(f"{field}: the URL contains whitespace", field=field)
     if port == 0:
         raise InvalidInput(f"{field}: port 0 is not a port", field=field)
-    try:
-        ipaddress.ip_address(parts.hostname)
-    except ValueError:
-        if not all(part for part in parts.hostname.split(".")):
-            raise InvalidInput(f"{field}: {parts.hostname!r} is not a host name",
-                               field=field) from None
+    if netguard.literal(parts.hostname) is None and not all(
+            part for part in parts.hostname.split(".")):
+        raise InvalidInput(f"{field}: {parts.hostname!r} is not a host name", field=field)
+    why = netguard.refusal(parts.hostname, allowlist)
+    if why is not None:
+        raise InvalidInput(f"{field}: {why}; webhooks go only to public addresses unless the "
+                           f"operator allows it in {netguard.SETTING}", field=field)
     return url
 
 
@@ -164,7 +180,7 @@ def create_endpoint(foundry: Foundry, organization: int, raw: Any) -> dict[str, 
         spec = EndpointIn.model_validate(raw)
     except ValidationError as exc:
         raise from_pydantic(exc) from exc
-    url = check_url(spec.url)
+    url = check_url(spec.url, allowlist=allowed(foundry))
     if spec.events is not None:
         for i, kind in enumerate(spec.events):
             if kind not in EVENT_TYPES:
@@ -336,19 +352,71 @@ class Attempt:
     error: str | None
 
 
+class _CheckedBackend(httpcore.NetworkBackend):
+    """Opens connections only to addresses ``netguard`` allows: the host is resolved once,
+    every address checked, and the socket opened to a checked address (so DNS cannot answer
+    differently between the check and the connect). TLS still verifies the host name."""
+
+    def __init__(self, allowlist: netguard.Allowlist) -> None:
+        self.allowlist = allowlist
+        self.inner = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[Any] | None = None) -> httpcore.NetworkStream:
+        try:
+            addresses = netguard.resolve(host, port, self.allowlist)
+        except OSError as exc:  # does not resolve (now): a connect error, retried
+            raise httpcore.ConnectError(f"{host}: {exc}") from exc
+        last: Exception = httpcore.ConnectError(f"{host}: no address")
+        for address in addresses:  # in the resolver's order, as a plain connect would
+            try:
+                return self.inner.connect_tcp(str(address), port, timeout=timeout,
+                                              local_address=local_address,
+                                              socket_options=socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last = exc
+        raise last
+
+    def connect_unix_socket(self, *args: Any, **kwargs: Any) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("webhooks are not sent over unix sockets")
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class CheckedTransport(httpx.HTTPTransport):
+    """httpx's transport, its connections opened by ``_CheckedBackend``: the pool httpx
+    builds (``_pool``, what ``handle_request`` sends through) with our network backend."""
+
+    def __init__(self, allowlist: netguard.Allowlist, limits: httpx.Limits = LIMITS) -> None:
+        super().__init__(limits=limits)
+        self._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=_CheckedBackend(allowlist))
+
+
 def backoff(attempts: int, base: float, cap: float) -> float:
     """Seconds to wait after the ``attempts``-th failed try: base·2^(n-1), at most ``cap``."""
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
 class Deliverer:
-    """Sends due deliveries. ``run_once`` is one pass; ``start`` runs passes in a thread."""
+    """Sends due deliveries. ``run_once`` is one pass; ``start`` runs passes in a thread.
 
-    def __init__(self, foundry: Foundry, *, batch: int = 50,
-                 client: httpx.Client | None = None) -> None:
+    Its client connects only where ``webhook_allowed_networks`` permits, does not follow
+    redirects (a 3xx is a failed try: the next hop could be anywhere) and takes nothing from
+    the environment: no proxy (which, not Datafab, would resolve the host), no .netrc."""
+
+    def __init__(self, foundry: Foundry, *, batch: int = 50) -> None:
         self.foundry, self.batch = foundry, batch
         settings = foundry.settings
-        self.client = client or httpx.Client(timeout=settings.webhook_timeout_seconds)
+        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds,
+                                   follow_redirects=False, trust_env=False,
+                                   transport=CheckedTransport(allowed(foundry)))
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -390,18 +458,21 @@ class Deliverer:
             "Datafab-Timestamp": str(timestamp),
             "Datafab-Signature": sign(secret, timestamp, body),
         }
-        code, error = None, None
+        code, error, final = None, None, False
         try:
             response = self.client.post(row.url, content=body.encode(), headers=headers)
             code = response.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
+        except netguard.Refused as exc:  # policy, not a fault: trying again cannot help
+            error, final = f"refused: {exc}"[:500], True
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
-        self._settle(row, code, error)
+        self._settle(row, code, error, final=final)
         return Attempt(row.id, error is None, code, error)
 
-    def _settle(self, row, code: int | None, error: str | None) -> None:
+    def _settle(self, row, code: int | None, error: str | None, *, final: bool = False
+                ) -> None:
         settings, now = self.foundry.settings, self.foundry.now()
         attempts = row.attempts + 1
         values: dict[str, Any] = {"attempts": attempts, "last_status_code": code,
@@ -412,7 +483,7 @@ class Deliverer:
             wait = backoff(attempts, settings.webhook_backoff_seconds,
                            settings.webhook_backoff_max_seconds)
             horizon = row.event_created_at + settings.webhook_retry_hours * 3600
-            if now + wait > horizon:
+            if final or now + wait > horizon:
                 values["status"] = "failed"
             else:
                 values["next_attempt_at"] = now + wait
