@@ -134,8 +134,10 @@ class WorkforcePolicy(BaseModel):
                                          "confidence) first to contributors of proven skill.")
     pay: PayRates = Field(default_factory=PayRates)
     currency: str = Field("USD", description="Currency of pay rates (ISO 4217).")
-    budget_minor: int | None = Field(None, ge=0, le=10**15, description="Leasing stops once "
-                                     "the metered cost reaches this (price-sheet currency).")
+    budget_minor: int | None = Field(None, ge=0, le=10**15, description="A ceiling on the "
+                                     "metered cost (price-sheet currency): each lease out "
+                                     "reserves its task's price, and leasing stops once what "
+                                     "is left does not pay for one more task.")
 
     @field_validator("currency")
     @classmethod
