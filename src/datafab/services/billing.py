@@ -12,6 +12,7 @@ budget.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -101,10 +102,10 @@ def get_price_sheet(foundry: Foundry, organization: int) -> PriceSheet:
 
 _SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount "
               "WHERE project_id = :project RETURNING spent_minor, budget_minor")
-TASK = [("task", 1)]  # the usage of one answered (non-gold) task
+TASK = (("task", 1),)  # the usage of one answered (non-gold) task
 
 
-def cost(sheet: PriceSheet, usage: list[tuple[str, int]]) -> int:
+def cost(sheet: PriceSheet, usage: Iterable[tuple[str, int]]) -> int:
     """What this usage costs at these prices: what ``meter`` adds to a project's spend."""
     return sum(sheet.price(kind, quantity) for kind, quantity in usage)
 
@@ -248,10 +249,10 @@ def budget(foundry: Foundry, organization: int, project_id: int) -> dict[str, An
     return {"project_id": project.id, "currency": sheet.currency,
             "budget_minor": found.budget_minor, "spent_minor": found.spent_minor,
             "reserved_minor": found.reserved_minor,
-            "state": budget_state(found, cost(sheet, TASK))}
+            "state": _state(found, cost(sheet, TASK))}
 
 
-def budget_state(found: budget_sql.Budget, task: int) -> str:
+def _state(found: budget_sql.Budget, task: int) -> str:
     if reached(found.budget_minor, found.spent_minor, task):
         return "budget_reached"
     if found.left_minor is not None and found.left_minor < max(task, 1):

@@ -256,8 +256,7 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
     if row.budget_minor is not None and billing.reached(
             row.budget_minor, row.spent_minor,
             billing.task_price(foundry, conn, project.organization_id)):
-        return Gate("budget_reached", f"the project's budget of {row.budget_minor} (minor "
-                    f"units) is spent", policy=policy)
+        return _spent(row.budget_minor, policy)
     if row.standing == "removed":
         return Gate("removed", "you were removed from this project", policy=policy)
     qualified = policy.qualification is None or _qualified(policy, project, row)
@@ -330,11 +329,15 @@ def reserve(conn: Connection, project: Project, got: Gate, price: int) -> Gate:
     if fits > 0:
         return replace(got, real=fits)
     if billing.reached(found.budget_minor, found.spent_minor, price):
-        return Gate("budget_reached", f"the project's budget of {found.budget_minor} (minor "
-                    "units) is spent", policy=got.policy)
+        return _spent(found.budget_minor, got.policy)
     return Gate("budget_reserved", "the rest of the project's budget is held by leases out "
                 "now; ask again later (it comes back as they end unanswered)",
                 policy=got.policy)
+
+
+def _spent(budget: int, policy: WorkforcePolicy | None) -> Gate:
+    return Gate("budget_reached", f"the project's budget of {budget} (minor units) is spent",
+                policy=policy)
 
 
 def _proven(conn: Connection, project_id: int, contributor_id: int, hard: HardItems) -> bool:
