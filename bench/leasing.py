@@ -11,9 +11,10 @@ For each database (PostgreSQL, SQLite) and 1, 4 and 16 concurrent clients on loo
 It prints both rates and their ratio, checks that no item was ever leased twice at once, and
 ends with `RESULT api_vs_sql_ratio=… leases_per_s=… double_leases=…` (16 clients, PostgreSQL).
 With ``--workforce`` it also runs (c) the HTTP API on a project with a workforce policy (a
-required language the contributors hold, a fair-spread cap, pay per task, a budget): the lease
-gate, the ledger entry and the usage event on every cycle; the RESULT line then adds
-``workforce_vs_sql_ratio``.
+required language the contributors hold, a fair-spread cap, pay per task, a budget that is
+never reached, tasks priced at 1): the lease gate with the budget's reservation (the
+project's advisory lock on PostgreSQL and the sum of live reservations), the ledger entry, the
+usage event and the spend on every cycle; the RESULT line then adds ``workforce_vs_sql_ratio``.
 
     .venv/bin/python bench/leasing.py                 # both databases, 1/4/16 clients
     .venv/bin/python bench/leasing.py --seconds 3 --clients 16 --databases postgres
@@ -43,7 +44,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from datafab.foundry import Foundry
-from datafab.services import accounts, items, profiles, projects, workforce
+from datafab.services import accounts, billing, items, profiles, projects, workforce
 from datafab.settings import Settings
 from datafab.store.migrate import upgrade
 
@@ -262,6 +263,8 @@ class Bench:
                      for i in range(start, min(n_items, start + 10_000))]
             items.upload_items(self.foundry, self.org, project.id, batch)
         if with_workforce:
+            # a task price, so each lease reserves and each answer adds to spend
+            billing.set_price_sheet(self.foundry, self.org, {"task_minor": 1})
             workforce.set_policy(self.foundry, self.org, project.id, {
                 "requirements": [{"kind": "language", "name": "en", "level": "fluent"}],
                 "max_share": 1.0, "pay": {"per_task_minor": 10}, "budget_minor": 10**12})

@@ -26,38 +26,52 @@ def test_the_budget_stops_leasing_and_the_api_says_so(foundry, api, make_org, ma
     put = api.put(f"/v1/projects/{project.id}/workforce", headers=org.headers,
                   json={"budget_minor": 300})
     assert put.status_code == 200 and put.json()["budget_minor"] == 300
-    worker = make_worker()
-    got = api.post(f"/v1/projects/{project.id}/leases", headers=worker.headers,
-                   json={"n": 2}).json()
+    assert put.json()["spent_minor"] == 0 and put.json()["reserved_minor"] == 0
+    first, second = make_worker("first"), make_worker("second")
+
+    def lease(worker, n):
+        got = api.post(f"/v1/projects/{project.id}/leases", headers=worker.headers,
+                       json={"n": n})
+        assert got.status_code == 200
+        return got.json()
+
+    def budget():
+        return api.get(f"/v1/projects/{project.id}/budget", headers=org.headers).json()
+
+    # 300 pays for two tasks at 120: the batch is cut to two, which hold 240 of it
+    got = lease(first, 5)
     assert got["state"] == "open" and len(got["leases"]) == 2
-    for lease in got["leases"]:
-        api.post(f"/v1/leases/{lease['id']}/submit", headers=worker.headers,
-                 json={"answer": {"label": "yes"}})
-    assert api.get(f"/v1/projects/{project.id}/budget", headers=org.headers).json() == {
-        "project_id": project.id, "currency": "USD", "budget_minor": 300,
-        "spent_minor": 240, "state": "open"}
-    (lease,) = api.post(f"/v1/projects/{project.id}/leases", headers=worker.headers,
-                        json={"n": 1}).json()["leases"]
-    api.post(f"/v1/leases/{lease['id']}/submit", headers=worker.headers,
+    assert budget() == {"project_id": project.id, "currency": "USD", "budget_minor": 300,
+                        "spent_minor": 0, "reserved_minor": 240, "state": "budget_reserved"}
+    held = lease(second, 1)
+    assert held["leases"] == [] and held["state"] == "budget_reserved"
+    assert "held by leases out" in held["reason"]
+    # an answer turns its reservation into spend; a lease handed back frees its share
+    kept, handed_back = got["leases"]
+    api.post(f"/v1/leases/{kept['id']}/submit", headers=first.headers,
+             json={"answer": {"label": "yes"}})
+    api.post(f"/v1/leases/{handed_back['id']}/release", headers=first.headers, json={})
+    assert budget()["spent_minor"] == 120 and budget()["reserved_minor"] == 0
+    assert budget()["state"] == "open"
+    (last,) = lease(second, 5)["leases"]
+    api.post(f"/v1/leases/{last['id']}/submit", headers=second.headers,
              json={"answer": {"label": "no"}})
-    stopped = api.post(f"/v1/projects/{project.id}/leases", headers=worker.headers,
-                       json={"n": 5})
-    assert stopped.status_code == 200
-    body = stopped.json()
-    assert body["leases"] == [] and body["state"] == "budget_reached"
-    assert "budget" in body["reason"]
-    budget = api.get(f"/v1/projects/{project.id}/budget", headers=org.headers).json()
-    assert budget["spent_minor"] == 360 and budget["state"] == "budget_reached"
+    # 60 left pays for no task: the budget is reached, never passed
+    stopped = lease(first, 5)
+    assert stopped["leases"] == [] and stopped["state"] == "budget_reached"
+    assert "budget" in stopped["reason"]
+    assert budget() == {"project_id": project.id, "currency": "USD", "budget_minor": 300,
+                        "spent_minor": 240, "reserved_minor": 0, "state": "budget_reached"}
     # the organization hears of it once, through its webhook outbox
     with foundry.db.read() as conn:
         events = conn.execute(select(webhook_events.c.payload).where(
             webhook_events.c.organization_id == org.id,
             webhook_events.c.type == "budget.reached")).scalars().all()
-    assert events == [{"project_id": project.id, "budget_minor": 300, "spent_minor": 360}]
+    assert events == [{"project_id": project.id, "budget_minor": 300, "spent_minor": 240}]
     # raising the budget opens leasing again
     api.put(f"/v1/projects/{project.id}/workforce", headers=org.headers,
             json={"budget_minor": 1000})
-    again = api.post(f"/v1/projects/{project.id}/leases", headers=worker.headers).json()
+    again = lease(first, 1)
     assert again["state"] == "open" and len(again["leases"]) == 1
 
 

@@ -478,7 +478,13 @@ def test_the_dashboard_says_when_the_budget_stops_leasing(client, foundry, make_
     page = client.get(f"/dashboard/projects/{project.id}").text
     assert "0 / 200" in page and 'id="budget-reached"' not in page
     worker = accounts.authenticate_contributor(foundry, make_worker("w").token)
-    for lease in work.lease_items(foundry, worker, project.id, 2):
+    held = work.lease_items(foundry, worker, project.id, 5)
+    assert len(held) == 2  # what 200 pays for at 100 a task
+    page = client.get(f"/dashboard/projects/{project.id}").text
+    reserved = page.split('id="budget-reserved-minor"', 1)[1]
+    assert '<div class="value">200</div>' in reserved.split("</div></div>", 1)[0]
+    assert 'id="budget-reserved"' in page and 'id="budget-reached"' not in page
+    for lease in held:
         work.submit(foundry, worker, lease.id, {"answer": {"label": "cat"}})
     page = client.get(f"/dashboard/projects/{project.id}").text
     assert "200 / 200" in page and 'id="budget-reached"' in page

@@ -219,7 +219,8 @@ class Client(EvalMethods):
 
     def lease_batch(self, project_id: int, n: int = 1) -> dict[str, Any]:
         """The leases with the contributor's ``state`` on the project and its ``reason``
-        (e.g. ``budget_reached``: the project stopped leasing)."""
+        (e.g. ``budget_reached``: the project stopped leasing; ``budget_reserved``: the rest
+        of its budget is held by leases out, ask again later)."""
         return self._call("POST", f"/v1/projects/{project_id}/leases", json={"n": n})
 
     def submit(

@@ -4,11 +4,15 @@ Every completed task, model call (its tokens) and export is a usage event of the
 organization. A price sheet per organization prices each kind in integer minor units of
 one currency; an invoice gathers a period's unbilled events into lines (quantity × price)
 whose sum is the invoice total. A project's ``spent_minor`` adds up the priced events of
-that project as they happen, so leasing can stop the moment the budget is reached.
+that project as they happen; each lease out on a budgeted project holds (reserves) the price
+of the task it may produce, and the lease gate grants only what the budget left after spend
+and reservations pays for (``workforce.reserve``), so the leases out never take spend past the
+budget.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -18,6 +22,7 @@ from datafab.errors import InvalidInput, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import webhooks
 from datafab.services.projects import Project, get_project
+from datafab.store import budget as budget_sql
 from datafab.store.tables import invoices, price_sheets, usage_events, workforce_policies
 
 KINDS = ("task", "model_tokens", "export")
@@ -97,6 +102,24 @@ def get_price_sheet(foundry: Foundry, organization: int) -> PriceSheet:
 
 _SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount "
               "WHERE project_id = :project RETURNING spent_minor, budget_minor")
+TASK = (("task", 1),)  # the usage of one answered (non-gold) task
+
+
+def cost(sheet: PriceSheet, usage: Iterable[tuple[str, int]]) -> int:
+    """What this usage costs at these prices: what ``meter`` adds to a project's spend."""
+    return sum(sheet.price(kind, quantity) for kind, quantity in usage)
+
+
+def task_price(foundry: Foundry, conn: Connection, organization: int) -> int:
+    """What one answered task costs the organization now: what a lease on one of its
+    budgeted projects reserves, and the least a budget must have left to grant one."""
+    return cost(price_sheet(foundry, conn, organization), TASK)
+
+
+def reached(budget: int | None, spent: int, task: int) -> bool:
+    """Whether a budget is spent: what is left does not pay for one more task (or nothing
+    is left, when tasks are free)."""
+    return budget is not None and (spent >= budget or budget - spent < task)
 
 
 def meter(foundry: Foundry, conn: Connection, project: Project,
@@ -110,19 +133,20 @@ def meter(foundry: Foundry, conn: Connection, project: Project,
          "quantity": quantity, "created_at": now} for kind, quantity in usage])
     if budgeted:
         sheet = price_sheet(foundry, conn, project.organization_id)
-        amount = sum(sheet.price(kind, quantity) for kind, quantity in usage)
+        amount = cost(sheet, usage)
         if amount:
             row = conn.execute(_SPEND, {"amount": amount, "project": project.id}).first()
-            if row is not None and _crossed(row.budget_minor, row.spent_minor, amount):
+            if row is not None and _crossed(row.budget_minor, int(row.spent_minor), amount,
+                                            cost(sheet, TASK)):
                 webhooks.emit(conn, project.organization_id, "budget.reached",
                               f"project:{project.id}",
                               {"project_id": project.id, "budget_minor": row.budget_minor,
                                "spent_minor": int(row.spent_minor)}, now)
 
 
-def _crossed(budget: int | None, spent: int, amount: int) -> bool:
+def _crossed(budget: int | None, spent: int, amount: int, task: int) -> bool:
     """Whether this spend is the one that reached the budget (so the event is sent once)."""
-    return budget is not None and spent - amount < budget <= spent
+    return reached(budget, spent, task) and not reached(budget, spent - amount, task)
 
 
 def meter_export(foundry: Foundry, organization: int, project_id: int) -> None:
@@ -213,15 +237,24 @@ def list_invoices(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
 
 
 def budget(foundry: Foundry, organization: int, project_id: int) -> dict[str, Any]:
-    """The project's budget and spend, and whether leasing is stopped by it."""
+    """The project's budget, its spend, what the leases out hold of it, and whether leasing
+    is stopped by it: ``budget_reached`` (what is left does not pay for one more task; raise
+    the budget), ``budget_reserved`` (the rest is held by leases out; it comes back as they
+    end unanswered) or ``open``."""
     project = get_project(foundry, organization, project_id)
     with foundry.db.read() as conn:
-        row = conn.execute(select(workforce_policies.c.budget_minor,
-                                  workforce_policies.c.spent_minor)
-                           .where(workforce_policies.c.project_id == project.id)).first()
+        found = budget_sql.read(conn, project.id)
         sheet = price_sheet(foundry, conn, organization)
-    limit = row.budget_minor if row else None
-    spent = int(row.spent_minor) if row else 0
-    return {"project_id": project.id, "currency": sheet.currency, "budget_minor": limit,
-            "spent_minor": spent,
-            "state": "budget_reached" if limit is not None and spent >= limit else "open"}
+    found = found or budget_sql.Budget(None, 0, 0)
+    return {"project_id": project.id, "currency": sheet.currency,
+            "budget_minor": found.budget_minor, "spent_minor": found.spent_minor,
+            "reserved_minor": found.reserved_minor,
+            "state": _state(found, cost(sheet, TASK))}
+
+
+def _state(found: budget_sql.Budget, task: int) -> str:
+    if reached(found.budget_minor, found.spent_minor, task):
+        return "budget_reached"
+    if found.left_minor is not None and found.left_minor < max(task, 1):
+        return "budget_reserved"
+    return "open"

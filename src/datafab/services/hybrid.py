@@ -63,11 +63,12 @@ def initial_status(project: Project) -> str:
 # -- leasing ------------------------------------------------------------------------------------
 
 def claim(conn: Connection, project: Project, contributor: Contributor, *, n: int, now: float,
-          expires: float) -> list[leasing.Claim]:
+          expires: float, reserve: int = 0) -> list[leasing.Claim]:
     """Claim work for a contributor: in a model-first project a model gets items from the
-    model stage, and people first see the items that waited too long for a model."""
+    model stage, and people first see the items that waited too long for a model. Each lease
+    holds ``reserve`` of the project's budget."""
     who = {"project": project.id, "contributor": contributor.id, "n": n, "now": now,
-           "expires": expires}
+           "expires": expires, "reserve": reserve}
     if is_model_first(project):
         if contributor.kind == "model":
             return model_stage.claim(conn, **who)

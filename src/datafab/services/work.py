@@ -102,9 +102,12 @@ class ReleaseIn(BaseModel):
 class LeaseBatch:
     """Leases granted by one call, and the state of the contributor's access to the project:
     ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
-    why nothing will come (``budget_reached``, ``removed``, ``missing_skills``,
+    why nothing will come (``budget_reached``, ``budget_reserved`` — the rest of the budget
+    is held by leases out, ask again later —, ``removed``, ``missing_skills``,
     ``qualification_failed``, ``share_reached``, ``paused``, ``barred`` — an eval set's
-    grading, barred to people who write training data for its slices)."""
+    grading, barred to people who write training data for its slices). On a budgeted
+    project a batch may be shorter than asked: each lease reserves the price of its task,
+    and only what the budget left pays for is granted."""
 
     leases: list[Lease]
     state: str = "open"
@@ -129,7 +132,8 @@ def lease_batch(
 ) -> LeaseBatch:
     """``lease_items`` with the reason behind an empty or short batch (see ``LeaseBatch``);
     the project's workforce policy (skills, qualification, fair spread, probation, budget)
-    is decided in the same transaction, before the claim."""
+    is decided in the same transaction, before the claim, and each lease on a budgeted
+    project reserves the price of its task there (``workforce.reserve``)."""
     if not 1 <= n <= MAX_LEASES_PER_CALL:
         raise InvalidInput(f"n: must be between 1 and {MAX_LEASES_PER_CALL}", field="n")
     now = foundry.now()
@@ -143,8 +147,13 @@ def lease_batch(
         if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
             # an eval set's grading, and this contributor writes its training data
             return LeaseBatch([], "barred", "you write training data for this eval set's slices")
+        price = workforce.hold_budget(foundry, conn, project, gate)  # before any row lock
         if foundry.expiry_due(now):
-            leasing.expire(conn, now=now)
+            leasing.expire(conn, now=now)  # before the budget is read: frees what they held
+        if price:
+            gate = workforce.reserve(conn, project, gate, price)
+            if gate.stopped:
+                return LeaseBatch([], gate.state, gate.reason)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
         who = {"project": project.id, "contributor": contributor.id, "now": now,
                "expires": expires}
@@ -158,10 +167,11 @@ def lease_batch(
         n_real = min(gate.real, n - len(gold)) if gate.gold is None else 0
         claims = []
         if n_real > 0 and gate.hard_below is not None and not hybrid.is_model_first(project):
-            claims = leasing.claim(conn, n=n_real, hard_below=gate.hard_below, **who)
+            claims = leasing.claim(conn, n=n_real, hard_below=gate.hard_below, reserve=price,
+                                   **who)
         if n_real > len(claims):
             claims += hybrid.claim(conn, project, contributor, n=n_real - len(claims),
-                                   now=now, expires=expires)
+                                   now=now, expires=expires, reserve=price)
         workforce.after_claim(conn, project, contributor, gate, len(claims), now)
         shown = hybrid.suggestions(conn, project, contributor,
                                    [c.item_id for c in claims + gold])

@@ -6,12 +6,17 @@ first: one indexed read of the policy row and the contributor's membership row, 
 here in Python, then the claim itself. What the gate says (``state`` and ``reason``) goes
 back with the lease response, so a worker knows why it got nothing (budget reached, not
 qualified, removed …).
+
+A budget is a ceiling the leases out cannot break: on a budgeted project each lease of real
+work reserves the price of the task it may produce, and the gate grants only as many as the
+budget left after spend and reservations pays for (``hold_budget`` then ``reserve``, in the
+lease transaction; the SQL and its locking are in ``store.budget``).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -24,6 +29,7 @@ from datafab.services import audit, billing, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
 from datafab.services.records import store_record
+from datafab.store import budget as budget_sql
 from datafab.store import leasing, submitting
 from datafab.store.tables import (
     contributor_flags,
@@ -128,8 +134,10 @@ class WorkforcePolicy(BaseModel):
                                          "confidence) first to contributors of proven skill.")
     pay: PayRates = Field(default_factory=PayRates)
     currency: str = Field("USD", description="Currency of pay rates (ISO 4217).")
-    budget_minor: int | None = Field(None, ge=0, le=10**15, description="Leasing stops once "
-                                     "the metered cost reaches this (price-sheet currency).")
+    budget_minor: int | None = Field(None, ge=0, le=10**15, description="A ceiling on the "
+                                     "metered cost (price-sheet currency): each lease out "
+                                     "reserves its task's price, and leasing stops once what "
+                                     "is left does not pay for one more task.")
 
     @field_validator("currency")
     @classmethod
@@ -167,10 +175,12 @@ def get_policy(foundry: Foundry, organization: int, project_id: int) -> dict[str
     with foundry.db.read() as conn:
         row = conn.execute(select(workforce_policies)
                            .where(workforce_policies.c.project_id == project.id)).first()
-    if row is None:
+        found = budget_sql.read(conn, project.id)  # spend and reservations in one snapshot
+    if row is None or found is None:
         raise NotFound(f"project {project_id} has no workforce policy", field="project_id")
     return {**row.policy, "currency": row.currency, "budget_minor": row.budget_minor,
-            "spent_minor": int(row.spent_minor), "project_id": project.id}
+            "spent_minor": found.spent_minor, "reserved_minor": found.reserved_minor,
+            "project_id": project.id}
 
 
 def policy_of(foundry: Foundry, conn: Connection, project_id: int) -> WorkforcePolicy | None:
@@ -243,9 +253,10 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
     row = _Member(found.budget_minor, found.spent_minor, found.standing or "active",
                   found.qualification or "none", found.qual_version or 0,
                   found.qual_seen or 0, found.n_taken or 0)
-    if row.budget_minor is not None and row.spent_minor >= row.budget_minor:
-        return Gate("budget_reached", f"the project's budget of {row.budget_minor} (minor "
-                    f"units) is spent", policy=policy)
+    if row.budget_minor is not None and billing.reached(
+            row.budget_minor, row.spent_minor,
+            billing.task_price(foundry, conn, project.organization_id)):
+        return _spent(row.budget_minor, policy)
     if row.standing == "removed":
         return Gate("removed", "you were removed from this project", policy=policy)
     qualified = policy.qualification is None or _qualified(policy, project, row)
@@ -288,6 +299,45 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
                                                                     contributor.id, hard):
         return Gate(OPEN, real=real, policy=policy, hard_below=hard.below_confidence)
     return Gate(OPEN, real=real, policy=policy)
+
+
+def hold_budget(foundry: Foundry, conn: Connection, project: Project, got: Gate) -> int:
+    """What each lease of real work the gate allowed reserves of the project's budget (the
+    price of one answered task), 0 when nothing is to be reserved (no budget, free tasks,
+    gold only). When not 0, the project's leasing is this transaction's from here on: call
+    it before the lease takes any row lock (the expiry sweep included), then ``reserve``."""
+    if got.policy is None or got.policy.budget_minor is None or got.real <= 0:
+        return 0
+    price = billing.task_price(foundry, conn, project.organization_id)
+    if price:
+        budget_sql.hold(conn, project.id)
+    return price
+
+
+def reserve(conn: Connection, project: Project, got: Gate, price: int) -> Gate:
+    """After ``hold_budget``: the gate cut to as many real items as what is left of the
+    budget — less what is spent, less what the leases out hold — pays for at ``price`` each.
+    Nothing left for one: ``budget_reached`` when spend alone leaves too little (for good,
+    until the budget is raised), else ``budget_reserved`` (the leases out hold the rest; it
+    comes back as they end unanswered)."""
+    found = budget_sql.read(conn, project.id)
+    if found is None or found.left_minor is None:
+        return got
+    fits = found.left_minor // price
+    if fits >= got.real:
+        return got
+    if fits > 0:
+        return replace(got, real=fits)
+    if billing.reached(found.budget_minor, found.spent_minor, price):
+        return _spent(found.budget_minor, got.policy)
+    return Gate("budget_reserved", "the rest of the project's budget is held by leases out "
+                "now; ask again later (it comes back as they end unanswered)",
+                policy=got.policy)
+
+
+def _spent(budget: int, policy: WorkforcePolicy | None) -> Gate:
+    return Gate("budget_reached", f"the project's budget of {budget} (minor units) is spent",
+                policy=policy)
 
 
 def _proven(conn: Connection, project_id: int, contributor_id: int, hard: HardItems) -> bool:
@@ -374,9 +424,7 @@ def after_submission(foundry: Foundry, conn: Connection, project: Project,
     if policy is not None and contributor.kind == "human":
         pay.credit(conn, policy.pay, policy.currency, project.id, contributor.id,
                    submission_id, seconds, now)
-    usage = []
-    if not gold:
-        usage.append(("task", 1))
+    usage = [] if gold else list(billing.TASK)  # what a lease reserved (hold_budget)
     if tokens:
         usage.append(("model_tokens", tokens))
     billing.meter(foundry, conn, project, usage, now,

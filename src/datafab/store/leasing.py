@@ -1,12 +1,14 @@
 """The leasing SQL: claim items, close, renew and release leases, return expired ones.
 
 Counting only, no business rules: an item is leasable while ``status = 'open' AND slots > 0``;
-claiming moves one slot into ``n_live``, ending a lease moves it back. On PostgreSQL a claim
-is one statement (``FOR UPDATE SKIP LOCKED`` inside a data-modifying CTE), so concurrent
-workers never block each other and never take the same slot. The locking CTE is
-``MATERIALIZED`` so it runs exactly once: inlined into the UPDATE, a concurrent update can make
-PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows. On SQLite the
-caller holds the single writer (``BEGIN IMMEDIATE``) and the same steps run as three
+claiming moves one slot into ``n_live``, ending a lease moves it back. A lease may hold part of
+its project's budget (``reserved_minor``, see ``store.budget``); ending it frees that too.
+
+On PostgreSQL a claim is one statement (``FOR UPDATE SKIP LOCKED`` inside a data-modifying
+CTE), so concurrent workers never block each other and never take the same slot. The locking
+CTE is ``MATERIALIZED`` so it runs exactly once: inlined into the UPDATE, a concurrent update
+can make PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows. On SQLite
+the caller holds the single writer (``BEGIN IMMEDIATE``) and the same steps run as three
 statements.
 """
 
@@ -52,8 +54,9 @@ def _claim_postgres(hard: str):
         FROM picked WHERE items.id = picked.id AND items.status = 'open' AND items.slots > 0
         RETURNING items.id, items.external_id, items.data, items.priority),
     granted AS (
-        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at)
-        SELECT :project, taken.id, :contributor, 'active', :expires, :now FROM taken
+        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
+                            reserved_minor)
+        SELECT :project, taken.id, :contributor, 'active', :expires, :now, :reserve FROM taken
         ORDER BY taken.priority DESC, taken.id
         RETURNING id, item_id)
     SELECT granted.id, granted.item_id, taken.external_id, taken.data
@@ -71,19 +74,21 @@ _TAKE_SQLITE = text(
     "RETURNING id, external_id, data, priority"
 ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
 _GRANT_SQLITE = text(  # also grants gold leases on PostgreSQL
-    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at) "
-    "VALUES (:project, :item, :contributor, 'active', :expires, :now) RETURNING id"
+    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at, "
+    "reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, :now, :reserve) "
+    "RETURNING id"
 )
 
 
 def claim(
     conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float,
-    hard_below: float | None = None,
+    hard_below: float | None = None, reserve: int = 0,
 ) -> list[Claim]:
     """Lease up to ``n`` open items of ``project`` that ``contributor`` has never held; only
-    items whose record's confidence is below ``hard_below``, when given."""
+    items whose record's confidence is below ``hard_below``, when given. Each lease holds
+    ``reserve`` of the project's budget until it ends."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
-              "expires": expires, "hard_below": hard_below}
+              "expires": expires, "hard_below": hard_below, "reserve": reserve}
     hard = hard_below is not None
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_CLAIM_POSTGRES[hard], params).all()
@@ -114,7 +119,7 @@ def claim_gold(
     """Lease up to ``n`` gold items this contributor has never seen, in random order. Gold
     items are shared by everyone, so nothing is counted or locked."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
-              "expires": expires}
+              "expires": expires, "reserve": 0}  # a gold answer is not billed
     claims = []
     for row in conn.execute(_PICK_GOLD, params).all():
         lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()

@@ -29,8 +29,9 @@ _CLAIM_POSTGRES = text(
         FROM picked WHERE items.id = picked.id AND items.status = 'model' AND items.n_live = 0
         RETURNING items.id, items.external_id, items.data, items.priority),
     granted AS (
-        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at)
-        SELECT :project, taken.id, :contributor, 'active', :expires, :now FROM taken
+        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
+                            reserved_minor)
+        SELECT :project, taken.id, :contributor, 'active', :expires, :now, :reserve FROM taken
         ORDER BY taken.priority DESC, taken.id
         RETURNING id, item_id)
     SELECT granted.id, granted.item_id, taken.external_id, taken.data
@@ -44,18 +45,20 @@ _TAKE_SQLITE = text(
     "RETURNING id, external_id, data, priority"
 ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
 _GRANT = text(
-    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at) "
-    "VALUES (:project, :item, :contributor, 'active', :expires, :now) RETURNING id"
+    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at, "
+    "reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, :now, :reserve) "
+    "RETURNING id"
 )
 
 
 def claim(
-    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float
+    conn: Connection, *, project: int, contributor: int, n: int, now: float, expires: float,
+    reserve: int = 0,
 ) -> list[Claim]:
     """Lease up to ``n`` items waiting for a model that no model holds and ``contributor``
-    never held."""
+    never held; each lease holds ``reserve`` of the project's budget until it ends."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
-              "expires": expires}
+              "expires": expires, "reserve": reserve}
     if conn.dialect.name == "postgresql":
         rows = conn.execute(_CLAIM_POSTGRES, params).all()
         return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]

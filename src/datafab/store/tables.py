@@ -37,6 +37,7 @@ metadata = MetaData(naming_convention=NAMING)
 
 Id = BigInteger().with_variant(Integer(), "sqlite")  # SQLite aliases INTEGER PRIMARY KEY to rowid
 Json = JSON().with_variant(JSONB(), "postgresql")
+Money = BigInteger().with_variant(Integer(), "sqlite")  # integer minor units, never floats
 
 
 def _id() -> Column:
@@ -156,12 +157,22 @@ leases = Table(
     Column("status", String(16), nullable=False, server_default="active"),
     Column("expires_at", Double, nullable=False),
     Column("created_at", Double, nullable=False),
+    # What the lease holds of its project's budget (the price of the work it may produce);
+    # a project's reservations are the sum over its live leases, so one ends with its lease.
+    Column("reserved_minor", Money, nullable=False, server_default="0"),
     UniqueConstraint("item_id", "contributor_id"),
     Index(
         "ix_leases_live_deadline",
         "expires_at",
         sqlite_where=text("status = 'active'"),
         postgresql_where=text("status = 'active'"),
+    ),
+    Index(  # only leases of budgeted projects: the rest of the line pays nothing for it
+        "ix_leases_live_reserved",
+        "project_id",
+        "reserved_minor",
+        sqlite_where=text("status = 'active' AND reserved_minor > 0"),
+        postgresql_where=text("status = 'active' AND reserved_minor > 0"),
     ),
 )
 
@@ -470,10 +481,9 @@ scale_tasks = Table(
 
 # -- workforce: matching, qualification, performance, pay and billing ---------------------------
 
-Money = BigInteger().with_variant(Integer(), "sqlite")  # integer minor units, never floats
-
 # A project's workforce policy (requirements, qualification, performance bar, pay rates) and
 # its budget; ``spent_minor`` is the metered cost so far, read by every lease of the project.
+# What live leases hold of the budget is on the leases (``leases.reserved_minor``).
 workforce_policies = Table(
     "workforce_policies",
     metadata,
