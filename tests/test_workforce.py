@@ -169,6 +169,12 @@ def test_probation_then_removal_recomputes_records_and_reverses_pay(
 
     actions = workforce.review(foundry, org.id, project.id)
     assert {"contributor_id": bad.id, "action": "probation", "accuracy": 0.0} in actions
+    with foundry.db.read() as conn:  # since when, and who decided: in the audit log
+        (put,) = conn.execute(select(audit_log).where(
+            audit_log.c.action == "contributor.probation")).all()
+    assert (put.organization_id, put.actor, put.target) == (
+        org.id, "quality review", f"contributor:{bad.id}")
+    assert put.details["project_id"] == project.id and "below 0.8" in put.details["reason"]
     on_probation = work.lease_batch(foundry, bad, project.id, 5)
     assert on_probation.state == "probation"
     real = [lease for lease in on_probation.leases if lease.external_id.startswith("i")]

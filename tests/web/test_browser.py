@@ -239,7 +239,9 @@ def test_work_ten_tasks_of_every_primitive_from_the_keyboard(site, browser_page)
 
     page.goto(site.url + "/work/mine")
     assert "classify demo" in page.inner_text("main")
-    assert "not shown yet" in page.inner_text("main")  # earnings: placeholder, said so
+    page.click("main a[href='/work/earnings']")  # the ledger has its own page now
+    page.wait_for_url(re.compile(r".*/work/earnings$"))
+    page.goto(site.url + "/work/mine")
     check_page(page)
     screenshot(page, "my-work")
 
@@ -374,3 +376,124 @@ def test_operator_removes_a_contributor_and_their_leases_return(site, browser_pa
     page.goto(site.url + "/ops/flags")
     check_page(page)
     screenshot(page, "ops-flags")
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"  # as the pages write a share
+
+
+def test_a_contributor_sees_their_standing_and_earnings(site, browser_page):
+    from datafab.services import items, pay, projects, workforce
+
+    foundry, org = site.foundry, site.seeded.organization
+    labels = {"labels": ["positive", "negative", "neutral"]}
+    paid = projects.create_project(foundry, org, {
+        "name": "Product reviews, paid", "primitive": "classify", "settings": labels,
+        "guidelines": "Pick the reviewer's sentiment.", "policy": {"min_labels": 1,
+                                                                    "max_labels": 1}})
+    items.upload_items(foundry, org, paid.id, [
+        {"external_id": f"review-{i}", "data": {"text": f"Fine blender, number {i}."}}
+        for i in range(8)] + [
+        {"external_id": f"known-{i}", "data": {"text": f"Superb kettle {i}!"},
+         "gold_answer": {"label": "positive"}, "gold_explanation": "Delight is positive."}
+        for i in range(4)])
+    workforce.set_policy(foundry, org, paid.id, {
+        "qualification": {"items": 4, "pass_mark": 0.75},
+        "performance": {"min_accuracy": 0.8, "min_gold": 3}, "currency": "USD",
+        "pay": {"per_task_minor": 35}})
+    strict = projects.create_project(foundry, org, {
+        "name": "Sarcasm check", "primitive": "classify", "settings": labels,
+        "guidelines": "Is it meant the other way round?",
+        "policy": {"min_labels": 2, "max_labels": 3}})
+    items.upload_items(foundry, org, strict.id, [
+        {"external_id": f"quip-{i}", "data": {"text": f"Oh great, {i} more emails."}}
+        for i in range(4)] + [
+        {"external_id": f"sure-{i}", "data": {"text": f"Wow, rain again {i}."},
+         "gold_answer": {"label": "negative"}} for i in range(2)])
+    workforce.set_policy(foundry, org, strict.id, {
+        "qualification": {"items": 2, "pass_mark": 0.0}, "currency": "USD",
+        "pay": {"per_task_minor": 50}})
+
+    def answer(who, project_id, n, right=None):
+        for lease in work.lease_items(foundry, who, project_id, n):
+            good = right(lease) if right else True
+            label = ("positive" if project_id == paid.id else "negative") if good else "neutral"
+            work.submit(foundry, who, lease.id, {"answer": {"label": label},
+                                                 "seconds_spent": 12})
+
+    eve = make_contributor(site, "Eve Standing", "eve@example.org")
+    answer(eve, paid.id, 4, right=lambda lease: lease.external_id != "known-0")  # 3 of 4
+    answer(eve, paid.id, 3)
+    (statement,) = [p for p in pay.run_payouts(foundry, 0, time.time() + 1)
+                    if p["contributor_id"] == eve.id]
+    answer(eve, paid.id, 2)
+    answer(eve, strict.id, 2, right=lambda lease: False)  # the qualification: 0 of 2
+    answer(eve, strict.id, 2)
+    workforce.set_standing(foundry, org, strict.id, eve.id, "removed",
+                           reason="answers pasted from a search engine")
+    mallory = make_contributor(site, "Mallory Other", "mallory@example.org")
+    answer(mallory, paid.id, 4, right=lambda lease: False)
+
+    page = browser_page
+    log_in(page, site, "eve@example.org")
+    page.click("header nav >> text=My projects")
+    page.wait_for_url(re.compile(r".*/work/standing$"))
+    cards = page.locator("section.standing")
+    assert cards.nth(0).get_attribute("id") == f"project-{paid.id}"  # hers first
+    assert cards.nth(1).get_attribute("id") == f"project-{strict.id}"
+    mine = f"#project-{paid.id}"
+    assert "Qualified: 3 of 4 check items right (pass mark 75%)" in page.inner_text(
+        f"{mine} [data-fact=qualification]")
+    low, high = workforce.wilson(3, 4, 0.95)
+    accuracy = page.inner_text(f"{mine} [data-fact=accuracy]")
+    assert "75%: 3 of your latest 4 right" in accuracy
+    assert f"95% interval {_pct(low)}–{_pct(high)}" in accuracy
+    assert "the project's bar is 80%" in accuracy
+    assert "75% right" in page.get_attribute(f"{mine} svg.strip", "aria-label")
+    assert "Active" in page.inner_text(f"{mine} [data-fact=standing]")
+    assert "Open to you" in page.inner_text(f"{mine} [data-fact=work]")
+    gone = f"#project-{strict.id}"
+    standing = page.inner_text(f"{gone} [data-fact=standing]")
+    assert "Removed on" in standing and "answers pasted from a search engine" in standing
+    assert "you were removed from this project" in page.inner_text(f"{gone} [data-fact=work]")
+    assert page.locator(f"{gone} a", has_text="Work on it").count() == 0
+    check_page(page)
+    screenshot(page, "my-projects")
+
+    page.click("header nav >> text=Earnings")
+    page.wait_for_url(re.compile(r".*/work/earnings$"))
+
+    def total(kind: str) -> str:
+        return page.inner_text(f"[data-currency=USD][data-total={kind}] .value")
+
+    # paid out: 4 check items + 3 items at 0.35; pending: 2 more at 0.35, and at 0.50 two
+    # check items plus two items whose pay was taken back on removal
+    assert total("paid") == "2.45 USD" == f"{statement['amount_minor'] / 100:.2f} USD"
+    assert total("pending") == "1.70 USD" and total("earned") == "4.15 USD"
+    rows = page.locator("table.ledger tbody tr")
+    assert rows.count() == 4 + 3 + 2 + 4 + 2
+    reversals = page.locator("table.ledger tr.kind-reversal")
+    assert reversals.count() == 2
+    assert "-0.50 USD" in reversals.nth(0).inner_text()
+    assert "stopped counting" in reversals.nth(0).inner_text()
+    assert page.locator("table.ledger td", has_text="(taken back)").count() == 2
+    assert page.locator("table.ledger td", has_text="Paid out (statement").count() == 7
+    assert "2.45 USD" in page.inner_text(f"tr[data-statement='{statement['id']}']")
+    assert page.locator("svg.chart").count() == 1
+    check_page(page)
+    screenshot(page, "earnings")
+
+    page.click("header button:has-text('Log out')")  # the other contributor: only hers
+    log_in(page, site, "mallory@example.org")
+    page.goto(site.url + "/work/standing")
+    shown = page.inner_text(f"#project-{paid.id}")
+    assert "Not passed: 0 of 4 right (0%)" in shown
+    assert "did not pass this project's qualification" in shown
+    assert "0 of your latest 4 right" in shown
+    theirs = page.inner_text("main")
+    assert "3 of your latest 4" not in theirs and "Removed" not in theirs
+    page.goto(site.url + "/work/earnings")
+    assert total("pending") == "1.40 USD" and total("paid") == "0.00 USD"
+    assert page.locator("table.ledger tbody tr").count() == 4
+    assert "No payout statement yet" in page.inner_text("main")
+    check_page(page)

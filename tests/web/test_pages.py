@@ -213,7 +213,7 @@ def test_a_turn_submits_and_shows_gold_feedback(client, foundry, monkeypatch):
     assert 'data-gold="wrong"' in turn.text and "Cats meow." in turn.text
     assert 'id="turn-current"' in turn.text and 'id="turn-next"' in turn.text
     mine = client.get("/work/mine").text
-    assert "wrong" in mine and "not shown yet" in mine
+    assert "wrong" in mine and 'href="/work/earnings"' in mine
     who = logins.log_in(foundry, "ada@example.org", PASSWORD)
     (record,) = workbench_gold(foundry, who)
     assert (record.gold_seen, record.gold_correct) == (1, 0)
@@ -489,3 +489,56 @@ def test_the_dashboard_says_when_the_budget_stops_leasing(client, foundry, make_
     page = client.get(f"/dashboard/projects/{project.id}").text
     assert "200 / 200" in page and 'id="budget-reached"' in page
     assert work.lease_batch(foundry, worker, project.id).state == "budget_reached"
+
+
+def test_my_projects_and_earnings_show_only_ones_own_figures(client, foundry, monkeypatch):
+    from datafab.services import pay, workforce
+
+    org, _ = accounts.create_organization(foundry, "Acme")
+    project = classify_project(foundry, org, n=4, name="Animals with checks")
+    items.upload_items(foundry, org, project.id, [
+        {"external_id": f"g{i}", "data": {"text": f"meow {i}"}, "gold_answer": {"label": "cat"}}
+        for i in range(4)])
+    workforce.set_policy(foundry, org, project.id, {
+        "qualification": {"items": 2, "pass_mark": 0.5}, "currency": "usd",
+        "pay": {"per_task_minor": 125}})
+    other = classify_project(foundry, org, n=1, name="Only for French speakers",
+                             required_skills=["fr"])
+    assert client.get("/work/earnings", follow_redirects=False).status_code == 303
+
+    sign_up(client)  # ada: both check items right, then one real item
+    ada = logins.log_in(foundry, "ada@example.org", PASSWORD)
+    bob = logins.sign_up(foundry, {"name": "Bob", "email": "bob@example.org",
+                                   "password": PASSWORD})
+    for who, label in ((ada, "cat"), (bob, "dog")):
+        for lease in work.lease_items(foundry, who, project.id, 2):
+            work.submit(foundry, who, lease.id, {"answer": {"label": label}})
+    for lease in work.lease_items(foundry, ada, project.id, 1):
+        work.submit(foundry, ada, lease.id, {"answer": {"label": "cat"}})
+    pay.run_payouts(foundry, 0, foundry.now() + 1)
+    for lease in work.lease_items(foundry, ada, project.id, 1):
+        work.submit(foundry, ada, lease.id, {"answer": {"label": "cat"}})
+
+    mine = client.get("/work/standing")
+    assert mine.status_code == 200
+    assert 'href="/work/standing"' in mine.text and 'href="/work/earnings"' in mine.text
+    assert "Animals with checks" in mine.text and "Only for French speakers" not in mine.text
+    assert "Qualified" in mine.text and "2 of 2 check items right" in mine.text
+    assert 'class="strip"' in mine.text and "100%" in mine.text
+    money = client.get("/work/earnings")
+    assert money.status_code == 200
+    assert money.text.count('class="chart"') == 1
+    assert re.search(r'data-total="paid"><div class="value">3\.75 USD', money.text)
+    assert re.search(r'data-total="pending"><div class="value">1\.25 USD', money.text)
+    assert "Paid out (statement" in money.text and "Answer to item" in money.text
+
+    with TestClient(create_app(foundry)) as theirs:  # bob sees his own, none of ada's
+        log_in(theirs, "bob@example.org")
+        page = theirs.get("/work/standing").text
+        assert "Not passed" in page and "0 of 2 right" in page and "Qualified" not in page
+        assert "did not pass this project" in page
+        money = theirs.get("/work/earnings").text
+        assert re.search(r'data-total="paid"><div class="value">2\.50 USD', money)
+        assert re.search(r'data-total="pending"><div class="value">0\.00 USD', money)
+        assert "3.75 USD" not in money and money.count("Answer to item") == 2
+        assert theirs.get(f"/work/{other.id}").status_code == 404

@@ -57,3 +57,17 @@ def entries(foundry: Foundry, organization: int, *, cursor: str | None = None,
     page = [{"id": r.id, "at": r.created_at, "actor": r.actor, "action": r.action,
              "target": r.target, "details": r.details or {}} for r in rows[:limit]]
     return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
+
+
+def about(conn: Connection, target: str, *, organizations: list[int],
+          actions: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The entries about one target (``contributor:7``) in these organizations' logs with
+    one of these actions, oldest first."""
+    if not organizations:
+        return []
+    rows = conn.execute(
+        select(audit_log.c.created_at, audit_log.c.action, audit_log.c.details)
+        .where(audit_log.c.organization_id.in_(organizations), audit_log.c.target == target,
+               audit_log.c.action.in_(actions))
+        .order_by(audit_log.c.id)).all()
+    return [{"at": r.created_at, "action": r.action, "details": r.details or {}} for r in rows]

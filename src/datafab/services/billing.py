@@ -36,6 +36,19 @@ def check_currency(value: str) -> str:
     return value
 
 
+# ISO 4217 currencies whose minor unit is not a hundredth of the major one.
+_MINOR_DIGITS = {
+    **dict.fromkeys(("BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF",
+                     "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF"), 0),
+    **dict.fromkeys(("BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"), 3),
+}
+
+
+def minor_digits(currency: str) -> int:
+    """Digits after the decimal point of the currency (2 for most; 0 for JPY, 3 for KWD)."""
+    return _MINOR_DIGITS.get(currency.upper(), 2)
+
+
 def validated(model: type[BaseModel], raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise InvalidInput("body: expected a JSON object", field="body")

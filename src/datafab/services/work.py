@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
@@ -127,6 +127,22 @@ def lease_items(
     return lease_batch(foundry, contributor, project_id, n).leases
 
 
+def admit(foundry: Foundry, conn: Connection, project: Project, contributor: Contributor,
+          n: int = 1) -> workforce.Gate:
+    """What ``lease_batch`` would let this contributor take from the project now, decided
+    without claiming anything: the project paused, the workforce gate, an eval set's bar.
+    The contributor's pages show the same reason the lease would give."""
+    if project.status != "active":
+        return workforce.Gate("paused", "the project is paused")
+    gate = workforce.gate(foundry, conn, project, contributor, n)
+    if gate.stopped:
+        return gate
+    if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
+        # an eval set's grading, and this contributor writes its training data
+        return workforce.Gate("barred", "you write training data for this eval set's slices")
+    return gate
+
+
 def lease_batch(
     foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
 ) -> LeaseBatch:
@@ -139,14 +155,9 @@ def lease_batch(
     now = foundry.now()
     with foundry.db.write() as conn:
         project = working_project(foundry, conn, project_id)
-        if project.status != "active":
-            return LeaseBatch([], "paused", "the project is paused")
-        gate = workforce.gate(foundry, conn, project, contributor, n)
+        gate = admit(foundry, conn, project, contributor, n)
         if gate.stopped:
             return LeaseBatch([], gate.state, gate.reason)
-        if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
-            # an eval set's grading, and this contributor writes its training data
-            return LeaseBatch([], "barred", "you write training data for this eval set's slices")
         price = workforce.hold_budget(foundry, conn, project, gate)  # before any row lock
         if foundry.expiry_due(now):
             leasing.expire(conn, now=now)  # before the budget is read: frees what they held

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Connection, and_, func, select
 
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
@@ -60,14 +60,18 @@ def open_to(project: Project, contributor: Contributor) -> bool:
         contributor.skills or [])
 
 
+def eligible(conn: Connection, contributor: Contributor) -> list[Project]:
+    """The active projects open to the contributor, oldest first."""
+    rows = conn.execute(select(projects.c.id).where(projects.c.status == "active")
+                        .order_by(projects.c.id)).scalars().all()
+    return [p for p in (load_project(conn, None, pid) for pid in rows) if open_to(p, contributor)]
+
+
 def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
     """Every project this contributor may work on, the ones with work first."""
     with foundry.db.read() as conn:
-        rows = conn.execute(select(projects).where(projects.c.status == "active")
-                            .order_by(projects.c.id)).all()
-        eligible = [p for p in (load_project(conn, None, r.id) for r in rows)
-                    if open_to(p, contributor)]
-        ids = [p.id for p in eligible]
+        eligible_now = eligible(conn, contributor)
+        ids = [p.id for p in eligible_now]
         open_counts = dict(conn.execute(
             select(items.c.project_id, func.count())
             .where(items.c.project_id.in_(ids), items.c.status == "open", items.c.slots > 0)
@@ -79,7 +83,8 @@ def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
                    leases.c.expires_at > foundry.now(), leases.c.project_id.in_(ids))
             .group_by(leases.c.project_id)
         ).all()) if ids else {}
-    found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0))) for p in eligible]
+    found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0)))
+             for p in eligible_now]
     return sorted(found, key=lambda o: (o.open_items + o.held == 0, o.project.id))
 
 

@@ -600,20 +600,33 @@ def review(foundry: Foundry, organization: int, project_id: int) -> list[dict[st
                     actions.append({"contributor_id": cid, "action": "removed",
                                     "accuracy": accuracy, **done})
                 else:
-                    _set_standing(foundry, project.id, cid, PROBATION, now,
-                                  probation_gold=len(answers),
-                                  reason=f"gold accuracy {accuracy:.2f} (interval up to "
-                                  f"{high:.2f}) below {perf.min_accuracy}")
+                    _change_standing(foundry, project, cid, PROBATION, now,
+                                     probation_gold=len(answers),
+                                     reason=f"gold accuracy {accuracy:.2f} (interval up to "
+                                     f"{high:.2f}) below {perf.min_accuracy}")
                     actions.append({"contributor_id": cid, "action": "probation",
                                     "accuracy": accuracy})
             elif standing == PROBATION and accuracy >= perf.min_accuracy:
-                _set_standing(foundry, project.id, cid, "active", now, reason=None)
+                _change_standing(foundry, project, cid, "active", now, reason=None)
                 actions.append({"contributor_id": cid, "action": "reinstated",
                                 "accuracy": accuracy})
     for flag in detect_signals(foundry, project, perf):
         actions.append({"contributor_id": flag["contributor_id"], "action": "flagged",
                         "flag": flag["kind"]})
     return actions
+
+
+def _change_standing(foundry: Foundry, project: Project, contributor_id: int, standing: str,
+                     now: float, *, reason: str | None, probation_gold: int | None = None,
+                     actor: str = "quality review") -> None:
+    """Probation or back to active, with an entry in the organization's audit log (so the
+    contributor's page can say since when, and operators who decided)."""
+    with foundry.db.write() as conn:
+        _set_standing(foundry, project.id, contributor_id, standing, now, reason=reason,
+                      probation_gold=probation_gold, conn=conn)
+        audit.record(conn, now, organization=project.organization_id, actor=actor,
+                     action=f"contributor.{standing}", target=f"contributor:{contributor_id}",
+                     details={"project_id": project.id, "reason": reason})
 
 
 def _set_standing(foundry: Foundry, project_id: int, contributor_id: int, standing: str,
@@ -652,8 +665,8 @@ def set_standing(foundry: Foundry, organization: int, project_id: int, contribut
     if standing == PROBATION:
         with foundry.db.read() as conn:
             probation_gold = len(_gold_history(conn, project).get(contributor_id, []))
-    _set_standing(foundry, project.id, contributor_id, standing, foundry.now(),
-                  reason=reason or None, probation_gold=probation_gold)
+    _change_standing(foundry, project, contributor_id, standing, foundry.now(),
+                     reason=reason or None, probation_gold=probation_gold, actor="requester")
     return {"contributor_id": contributor_id, "standing": standing}
 
 

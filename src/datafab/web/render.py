@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datafab.errors import DatafabError
+from datafab.services import billing
 from datafab.web import sessions
 
 HERE = Path(__file__).parent
@@ -39,7 +41,19 @@ def _num(value: float | None, digits: int = 2) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
-templates.env.filters.update(when=_when, pct=_pct, num=_num)
+def _day(ts: float | None) -> str:
+    if ts is None:
+        return "—"
+    return dt.datetime.fromtimestamp(ts, dt.UTC).strftime("%Y-%m-%d")
+
+
+def money(amount_minor: int, currency: str) -> str:
+    """An amount in minor units as its currency writes it: ``-0.30 USD``, ``1,200 JPY``."""
+    digits = billing.minor_digits(currency)
+    return f"{Decimal(amount_minor).scaleb(-digits):,.{digits}f} {currency}"
+
+
+templates.env.filters.update(when=_when, day=_day, pct=_pct, num=_num, money=money)
 
 
 def describe_answer(answer) -> str:

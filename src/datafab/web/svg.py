@@ -43,18 +43,20 @@ def _frame(width: int, height: int, title: str, summary: str, body: list[str]) -
 
 
 def _axes(width: int, height: int, y_top: float, x_label: str, y_label: str,
-          y_format=_fmt) -> list[str]:
+          y_format=_fmt, y_bottom: float = 0.0) -> list[str]:
     plot_h = height - PAD_TOP - PAD_BOTTOM
+    span = (y_top - y_bottom) or 1
+    ticks = _ticks(y_top) if y_bottom == 0 else [y_bottom + span * i / 4 for i in range(5)]
     out = []
-    for tick in _ticks(y_top):
-        y = PAD_TOP + plot_h - (tick / y_top * plot_h if y_top else 0)
+    for tick in ticks:
+        y = PAD_TOP + plot_h - (tick - y_bottom) / span * plot_h
         out.append(f'<line class="grid" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" '
                    f'y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(f'<text x="{PAD_LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
                    f"{escape(y_format(tick))}</text>")
-    base = PAD_TOP + plot_h
-    out.append(f'<line class="axis" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{base}" '
-               f'y2="{base}"/>')
+    base = PAD_TOP + plot_h - (0 - y_bottom) / span * plot_h
+    out.append(f'<line class="axis" x1="{PAD_LEFT}" x2="{width - PAD_RIGHT}" y1="{base:g}" '
+               f'y2="{base:g}"/>')
     out.append(f'<text x="{(PAD_LEFT + width - PAD_RIGHT) / 2:.1f}" y="{height - 4}" '
                f'text-anchor="middle">{escape(x_label)}</text>')
     out.append(f'<text x="12" y="{PAD_TOP + plot_h / 2:.1f}" text-anchor="middle" '
@@ -64,24 +66,33 @@ def _axes(width: int, height: int, y_top: float, x_label: str, y_label: str,
 
 def bar_chart(values: Sequence[float], labels: Sequence[str], *, title: str, x_label: str,
               y_label: str, width: int = 480, height: int = 220,
-              every: int = 1) -> Markup:
-    """Bars for ``values``; every ``every``-th bar gets its label under the axis."""
-    top = nice_top(max(values, default=0))
+              every: int = 1, y_format=_fmt) -> Markup:
+    """Bars for ``values``; every ``every``-th bar gets its label under the axis. Negative
+    values hang below a zero line in the middle (class ``bar negative``)."""
+    lowest = min(values, default=0)
+    top = nice_top(max(max(values, default=0), -lowest))
+    bottom = -top if lowest < 0 else 0.0
     plot_w = width - PAD_LEFT - PAD_RIGHT
     plot_h = height - PAD_TOP - PAD_BOTTOM
     n = max(len(values), 1)
     slot = plot_w / n
-    body = _axes(width, height, top, x_label, y_label)
+    body = _axes(width, height, top, x_label, y_label, y_format, y_bottom=bottom)
+
+    def at(value: float) -> float:
+        return PAD_TOP + plot_h - (value - bottom) / (top - bottom) * plot_h
+
     for i, (value, label) in enumerate(zip(values, labels, strict=True)):
-        h = value / top * plot_h
+        y0, y1 = sorted((at(0), at(value)))
         x = PAD_LEFT + i * slot + slot * 0.1
-        body.append(f'<rect class="bar" x="{x:.1f}" y="{PAD_TOP + plot_h - h:.1f}" '
-                    f'width="{slot * 0.8:.1f}" height="{h:.1f}">'
-                    f"<title>{escape(label)}: {escape(_fmt(value))}</title></rect>")
+        kind = "bar negative" if value < 0 else "bar"
+        body.append(f'<rect class="{kind}" x="{x:.1f}" y="{y0:.1f}" '
+                    f'width="{slot * 0.8:.1f}" height="{y1 - y0:.1f}">'
+                    f"<title>{escape(label)}: {escape(y_format(value))}</title></rect>")
         if i % every == 0:
             body.append(f'<text x="{x + slot * 0.4:.1f}" y="{PAD_TOP + plot_h + 13}" '
                         f'text-anchor="middle">{escape(label)}</text>')
-    summary = ", ".join(f"{label}: {_fmt(v)}" for v, label in zip(values, labels, strict=True))
+    summary = ", ".join(f"{label}: {y_format(v)}"
+                        for v, label in zip(values, labels, strict=True))
     return _frame(width, height, title, summary, body)
 
 
@@ -123,3 +134,35 @@ def sparkline(values: Sequence[float], *, title: str) -> Markup:
         f'aria-label="{escape(title)}" xmlns="http://www.w3.org/2000/svg">'
         f"<title>{escape(title)}</title>"
         f'<polyline class="line" points="{path}"/></svg>')
+
+
+def interval_strip(value: float | None, interval: tuple[float, float] | None, *, title: str,
+                   summary: str, bar: float | None = None, width: int = 260,
+                   height: int = 44) -> Markup:
+    """A proportion on a 0–100% scale: its interval as a band, the value as a dot and the
+    bar it has to clear as a tick, for a reader who asks "am I above the line?" at a
+    glance. ``summary`` says the same in words (the text alternative)."""
+    left, right, mid = 10, width - 10, 15
+    scale = right - left
+
+    def at(p: float) -> float:
+        return left + min(max(p, 0.0), 1.0) * scale
+
+    body = [f'<line class="track" x1="{left}" x2="{right}" y1="{mid}" y2="{mid}"/>']
+    if interval is not None:
+        low, high = interval
+        body.append(f'<rect class="band" x="{at(low):.1f}" y="{mid - 6}" '
+                    f'width="{max(at(high) - at(low), 1.0):.1f}" height="12" rx="3"/>')
+    if bar is not None:
+        body.append(f'<line class="mark" x1="{at(bar):.1f}" x2="{at(bar):.1f}" '
+                    f'y1="{mid - 11}" y2="{mid + 11}"/>')
+    if value is not None:
+        body.append(f'<circle class="dot" cx="{at(value):.1f}" cy="{mid}" r="4.5"/>')
+    for tick in (0.0, 0.5, 1.0):
+        anchor = {0.0: "start", 1.0: "end"}.get(tick, "middle")
+        body.append(f'<text x="{at(tick):.1f}" y="{height - 3}" text-anchor="{anchor}">'
+                    f"{tick:.0%}</text>")
+    label = escape(f"{title}. {summary}")
+    return Markup(f'<svg class="strip" viewBox="0 0 {width} {height}" role="img" '
+                  f'aria-label="{label}" xmlns="http://www.w3.org/2000/svg">'
+                  f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")

@@ -1,0 +1,135 @@
+"""A contributor's earnings as they see them: the entries of their pay ledger (what each
+was for), totals per currency split into paid out (on a statement) and pending, their payout
+statements, and what they earned day by day.
+
+Only ever one contributor's rows; the project of an entry is one they answered in.
+Amounts stay integer minor units of their currency (see ``billing.minor_digits``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from datafab.foundry import Foundry
+from datafab.services import pay
+from datafab.services.accounts import Contributor
+from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.store.tables import earnings, items, projects, submissions
+
+DAY = 86_400
+DAYS = 30  # the chart's span
+PAGE = 100  # ledger entries per page
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One ledger entry: ``task`` (an answer, to item ``item``), ``bonus`` (quality bonus
+    for a period) or ``reversal`` (a task's pay taken back: the answer stopped counting)."""
+
+    id: int
+    at: float
+    project_name: str
+    kind: str
+    item: str | None
+    amount_minor: int
+    currency: str
+    payout_id: int | None
+    reversed: bool  # a task entry whose pay was taken back later
+
+    @property
+    def pending(self) -> bool:
+        return self.payout_id is None
+
+
+@dataclass(frozen=True)
+class Total:
+    currency: str
+    earned_minor: int
+    pending_minor: int  # on no statement yet
+
+    @property
+    def paid_minor(self) -> int:
+        return self.earned_minor - self.pending_minor
+
+
+@dataclass(frozen=True)
+class Statement:
+    id: int
+    currency: str
+    period_start: float
+    period_end: float
+    amount_minor: int
+    n_entries: int
+    created_at: float
+
+
+@dataclass(frozen=True)
+class Daily:
+    """Net earnings per UTC day in one currency, oldest first, the first day at ``start``."""
+
+    currency: str
+    start: float
+    amounts_minor: list[int]
+
+
+@dataclass(frozen=True)
+class Earnings:
+    entries: list[Entry]  # newest first, a page of them
+    older: str | None  # cursor of the next page (older entries), if any
+    totals: list[Total]
+    statements: list[Statement]  # newest first
+    daily: list[Daily]
+
+
+def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | None = None,
+                limit: int = PAGE, days: int = DAYS) -> Earnings:
+    """The contributor's earnings: a page of ledger entries (older than the ``before``
+    cursor), totals, statements and the last ``days`` days' net earnings."""
+    after = decode_cursor(before)
+    check_limit(limit)
+    now = foundry.now()
+    first_day = (now // DAY - (days - 1)) * DAY
+    query = (
+        select(earnings.c.id, earnings.c.created_at, earnings.c.kind, earnings.c.amount_minor,
+               earnings.c.currency, earnings.c.payout_id, earnings.c.submission_id,
+               projects.c.name, items.c.external_id)
+        .join(projects, projects.c.id == earnings.c.project_id)
+        .outerjoin(submissions, submissions.c.id == earnings.c.submission_id)
+        .outerjoin(items, items.c.id == submissions.c.item_id)
+        .where(earnings.c.contributor_id == contributor.id)
+        .order_by(earnings.c.id.desc()).limit(limit + 1))
+    if after:
+        query = query.where(earnings.c.id < after)
+    with foundry.db.read() as conn:
+        rows = conn.execute(query).all()
+        tasks = [r.submission_id for r in rows[:limit] if r.kind == "task" and r.submission_id]
+        taken_back = set(conn.execute(
+            select(earnings.c.submission_id).where(
+                earnings.c.contributor_id == contributor.id, earnings.c.kind == "reversal",
+                earnings.c.submission_id.in_(tasks))).scalars()) if tasks else set()
+        recent = conn.execute(
+            select(earnings.c.created_at, earnings.c.amount_minor, earnings.c.currency)
+            .where(earnings.c.contributor_id == contributor.id,
+                   earnings.c.created_at >= first_day)).all()
+    entries = [Entry(r.id, r.created_at, r.name, r.kind, r.external_id, int(r.amount_minor),
+                     r.currency, r.payout_id,
+                     r.kind == "task" and r.submission_id in taken_back)
+               for r in rows[:limit]]
+    older = encode_cursor(entries[-1].id) if len(rows) > limit else None
+    totals = [Total(currency, b["earned_minor"], b["unpaid_minor"])
+              for currency, b in sorted(pay.balance(foundry, contributor.id).items())]
+    statements = [Statement(p["id"], p["currency"], p["period_start"], p["period_end"],
+                            p["amount_minor"], p["n_entries"], p["created_at"])
+                  for p in reversed(pay.list_payouts(foundry, contributor.id))]
+    return Earnings(entries, older, totals, statements, _per_day(recent, first_day, days))
+
+
+def _per_day(rows, first_day: float, days: int) -> list[Daily]:
+    per: dict[str, list[int]] = {}
+    for at, amount, currency in rows:
+        day = int((at - first_day) // DAY)
+        if 0 <= day < days:
+            per.setdefault(currency, [0] * days)[day] += int(amount)
+    return [Daily(currency, first_day, amounts) for currency, amounts in sorted(per.items())]
