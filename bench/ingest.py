@@ -352,6 +352,56 @@ def raw_read(folder: Path) -> tuple[int, float]:
     return total, time.perf_counter() - started
 
 
+class TreeMemory:
+    """Samples, every quarter second, the resident memory of this process and of its child
+    processes (the ingest's workers), from /proc. ``ru_maxrss`` cannot be used for the
+    workers: a spawned child starts as a fork of this process, and the kernel carries that
+    fork's size into the child's maximum; ``VmHWM`` is reset when the child execs."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.worker_peaks: dict[int, float] = {}
+        self.tree_peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    @staticmethod
+    def _status(pid: int | str, field: str) -> float:
+        try:
+            text = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            return 0.0
+        for line in text.splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    @staticmethod
+    def _children() -> list[int]:
+        pids = []
+        for task in Path("/proc/self/task").iterdir():
+            try:
+                pids += [int(x) for x in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return pids
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.25):
+            total = self._status("self", "VmRSS")
+            for pid in self._children():
+                total += self._status(pid, "VmRSS")
+                hwm = self._status(pid, "VmHWM")
+                self.worker_peaks[pid] = max(self.worker_peaks.get(pid, 0.0), hwm)
+            self.tree_peak = max(self.tree_peak, total)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def _ingest_child(folder: str, db: str, workers: int | None, queue) -> None:
     from datafab.foundry import Foundry
     from datafab.services import ingest, projects
@@ -368,16 +418,19 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue) -> None:
         "policy": {"max_labels": 1}}).id
     sources = [ingest.Source(p, p.name) for p in sorted(Path(folder).iterdir())]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    memory = TreeMemory()
     started = time.perf_counter()
     report = ingest.ingest_files(foundry, org, pid, sources, {"workers": workers})
     seconds = time.perf_counter() - started
+    memory.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    # the largest worker's peak (its pool is shut down, so its workers have been waited for)
-    worker = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    n = report["workers"]
+    workers_peak = sorted(memory.worker_peaks.values(), reverse=True)[:report["workers"]]
     foundry.close()
-    queue.put({"seconds": seconds, "peak_mb": own + n * worker, "own_mb": own,
-               "worker_mb": worker if n else 0, "workers": report["workers"], "base_mb": base,
+    # an upper bound: the run's own peak plus each worker's, as if all came at once (and
+    # counting the shared library pages once per process)
+    queue.put({"seconds": seconds, "peak_mb": own + sum(workers_peak), "own_mb": own,
+               "worker_mb": max(workers_peak, default=0.0), "tree_sampled_mb": memory.tree_peak,
+               "workers": report["workers"], "base_mb": base,
                "bytes": report["bytes"], "chunks": report["chunks"],
                "created": report["created"], "duplicates": {
                    k: report["duplicates"][k] for k in ("exact", "near")},
@@ -432,7 +485,7 @@ def main() -> None:
                         help="documents in the labelled PII corpus")
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
     parser.add_argument("--workers", type=int,
-                        help="worker processes (default: one fewer than the cores; 0: none)")
+                        help="worker processes (default: one per core; 0: none)")
     parser.add_argument("--serial", action="store_true",
                         help="also ingest the quarter-size corpus in one process, to compare")
     args = parser.parse_args()
@@ -478,7 +531,8 @@ def main() -> None:
                   f"files) in {r['seconds']:.0f} s: {r['bytes'] / MB / r['seconds']:.2f} MB/s, "
                   f"{r['chunks'] / r['seconds']:.0f} chunks/s; {r['workers']} worker(s); peak "
                   f"RSS {r['peak_mb']:.0f} MB (run {r['own_mb']:.0f} MB after start-up "
-                  f"{r['base_mb']:.0f} MB, + {r['worker_mb']:.0f} MB per worker)")
+                  f"{r['base_mb']:.0f} MB, + up to {r['worker_mb']:.0f} MB per worker; "
+                  f"largest sampled total {r['tree_sampled_mb']:.0f} MB)")
         mb_s = full["bytes"] / MB / full["seconds"]
         print(f"ingest vs raw read: {mb_s / (raw_bytes / MB / raw_s):.4f}x")
         print(json.dumps({**runs, "pii": quality}, default=str),

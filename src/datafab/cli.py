@@ -279,8 +279,8 @@ def ingest(
     threshold: Annotated[float, typer.Option(
         help="Estimated Jaccard similarity that makes a near duplicate.")] = 0.85,
     workers: Annotated[int | None, typer.Option(
-        help="Worker processes that redact chunks (0: none; default: one fewer than the "
-             "cores for inputs over 8 MB).")] = None,
+        help="Worker processes that redact chunks (0: none; default: one per core for "
+             "inputs over 8 MB).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the full report (JSON) here.")]
     = None,
 ) -> None:

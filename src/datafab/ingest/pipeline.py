@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
 from datafab.ingest.dedupe import Deduper, Fingerprint, fingerprint
-from datafab.ingest.readers import reader_for
+from datafab.ingest.readers import ReadError, reader_for
 
 if TYPE_CHECKING:
     from datafab.ingest.workers import ChunkPool
@@ -70,19 +70,73 @@ def chunk_id(key: bytes, text: str) -> str:
     return "chunk_" + mac[:32]
 
 
-def process_file(path: Path, display: str, spec: ChunkSpec, redaction: Redaction,
-                 deduper: Deduper, *, text_field: str | None = None,
-                 pool: ChunkPool | None = None) -> Iterator[Kept | Dropped]:
-    """Every chunk of the file, kept or dropped, in order; raises ``ReadError`` for a bad
-    file. With a ``pool``, fingerprints and redaction run in its worker processes while this
-    one reads ahead; the verdicts are the same (chunks are judged in input order)."""
-    chunks = chunk(reader_for(path)(path, text_field), spec)
+@dataclass(frozen=True)
+class InputFile:
+    """A file to read, and the name reports and provenance give it."""
+
+    path: Path
+    name: str
+
+
+@dataclass(frozen=True)
+class FileStart:
+    """The chunks of ``files[index]`` follow."""
+
+    index: int
+
+
+@dataclass(frozen=True)
+class FileEnd:
+    """``files[index]`` is read whole — or could not be, at ``line`` for ``reason`` (its
+    chunks already yielded are then to be discarded)."""
+
+    index: int
+    reason: str | None = None
+    line: int | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.reason is not None
+
+
+Event = FileStart | FileEnd | Kept | Dropped
+_Item = FileStart | FileEnd | tuple[str, Chunk]  # what the reader sends out, in order
+
+
+def process_files(files: Sequence[InputFile], spec: ChunkSpec, redaction: Redaction,
+                  deduper: Deduper, *, text_field: str | None = None,
+                  pool: ChunkPool | None = None) -> Iterator[Event]:
+    """Every file in order: ``FileStart``, each of its chunks kept or dropped, ``FileEnd``.
+    A bad file does not stop the others. With a ``pool``, redaction and fingerprints run in
+    its worker processes while this one reads ahead — across file boundaries, so many small
+    files keep the workers busy too; the verdicts are the same (chunks are judged here, in
+    input order)."""
+    items = _read(files, spec, text_field)
     if pool is None:
-        for c in chunks:
-            yield process_chunk(c, display, redaction, deduper)
+        for item in items:
+            if isinstance(item, tuple):
+                display, c = item
+                yield process_chunk(c, display, redaction, deduper)
+            else:
+                yield item
         return
-    for prepared in pool.map(chunks, display, redaction, deduper.near):
-        yield settle(prepared, deduper)
+    for done in pool.map(items, redaction, deduper.near):
+        yield settle(done, deduper) if isinstance(done, Prepared) else done
+
+
+def _read(files: Sequence[InputFile], spec: ChunkSpec,
+          text_field: str | None) -> Iterator[_Item]:
+    for index, f in enumerate(files):
+        yield FileStart(index)
+        try:
+            if not f.path.is_file():
+                raise ReadError(f.name, "no such file")
+            for c in chunk(reader_for(f.path)(f.path, text_field), spec):
+                yield f.name, c
+        except ReadError as exc:
+            yield FileEnd(index, exc.reason, exc.line)
+        else:
+            yield FileEnd(index)
 
 
 def process_chunk(c: Chunk, display: str, redaction: Redaction,
@@ -115,12 +169,17 @@ class Prepared:
     fingerprint: Fingerprint
 
 
-def prepare(chunks: list[Chunk], display: str, redaction: Redaction,
-            near: bool) -> list[Prepared]:
+def prepare(items: list[_Item], redaction: Redaction, near: bool) -> list[Prepared | FileStart
+                                                                          | FileEnd]:
     """A worker's share: every chunk redacted and fingerprinted (duplicates are not known
-    yet, so they are redacted too — the price of judging them in one place, in order)."""
-    out = []
-    for c in chunks:
+    yet, so they are redacted too — the price of judging them in one place, in order);
+    file markers pass through where they stand."""
+    out: list[Prepared | FileStart | FileEnd] = []
+    for item in items:
+        if not isinstance(item, tuple):
+            out.append(item)
+            continue
+        display, c = item
         ext = chunk_id(redaction.key, c.text)
         provenance = {"file": display, **c.provenance()}
         out.append(Prepared(redacted(ext, c.text, provenance, redaction),

@@ -2,7 +2,9 @@
 fingerprints) on every core, while the calling process reads, judges duplicates and stores.
 
 Chunks go out in batches and come back in the order they went, with at most a few batches in
-flight, so memory stays bounded and the result is the one a single process gives. Workers
+flight, so memory stays bounded and the result is the one a single process gives. Batches
+run across file boundaries (the files' start and end markers travel with the chunks), so a
+folder of small files keeps the workers as busy as one large file. Workers
 are started with ``spawn`` (never ``fork``: the caller may hold database connections and
 threads) and load the named-entity model themselves when redaction uses one.
 """
@@ -17,8 +19,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
 from datafab.ingest import pii
-from datafab.ingest.chunking import Chunk
-from datafab.ingest.pipeline import Prepared, Redaction, prepare
+from datafab.ingest.pipeline import Redaction, prepare
 
 BATCH = 256  # chunks per task: large enough that pickling is a small share of the work
 IN_FLIGHT = 2  # batches queued per worker beyond the one it is working on
@@ -39,12 +40,11 @@ def _start_worker(with_ner: bool) -> None:
         _worker_ner.append(pii.NerDetector.load())
 
 
-def _prepare_in_worker(chunks: list[Chunk], display: str, redaction: Redaction,
-                       near: bool) -> list[Prepared]:
+def _prepare_in_worker(items: list, redaction: Redaction, near: bool) -> list:
     if redaction.ner is None and _worker_ner:
         redaction = Redaction(redaction.redact, redaction.replacement, redaction.key,
                               _worker_ner[0])
-    return prepare(chunks, display, redaction, near)
+    return prepare(items, redaction, near)
 
 
 class ChunkPool:
@@ -67,22 +67,21 @@ class ChunkPool:
     def close(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
-    def map(self, chunks: Iterable[Chunk], display: str, redaction: Redaction,
-            near: bool) -> Iterator[Prepared]:
-        """Every chunk prepared, in input order. The named-entity model does not travel to
-        the workers (each loads its own), the rest of ``redaction`` does."""
+    def map(self, items: Iterable, redaction: Redaction, near: bool) -> Iterator:
+        """Every item prepared (``pipeline.prepare``), in input order. The named-entity model
+        does not travel to the workers (each loads its own); the rest of ``redaction`` does."""
         sent = Redaction(redaction.redact, redaction.replacement, redaction.key, None)
         pending: deque[Future] = deque()
         limit = self.workers * (1 + IN_FLIGHT)
-        chunks = iter(chunks)
+        items = iter(items)
         try:
             while True:
-                while len(pending) < limit and (batch := list(islice(chunks, BATCH))):
-                    pending.append(self._executor.submit(_prepare_in_worker, batch, display,
-                                                         sent, near))
+                while len(pending) < limit and (batch := list(islice(items, BATCH))):
+                    pending.append(self._executor.submit(_prepare_in_worker, batch, sent,
+                                                         near))
                 if not pending:
                     return
                 yield from pending.popleft().result()
-        finally:  # a bad file (or a consumer that stops) leaves nothing queued behind it
+        finally:  # a consumer that stops leaves nothing queued behind it
             for future in pending:
                 future.cancel()

@@ -24,7 +24,6 @@ import time
 from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
@@ -37,8 +36,15 @@ from datafab.foundry import Foundry
 from datafab.ingest import pii
 from datafab.ingest.chunking import BY, UNITS, ChunkSpec
 from datafab.ingest.dedupe import Deduper
-from datafab.ingest.pipeline import Dropped, Kept, Redaction, process_file
-from datafab.ingest.readers import ReadError
+from datafab.ingest.pipeline import (
+    Dropped,
+    FileEnd,
+    FileStart,
+    InputFile,
+    Kept,
+    Redaction,
+    process_files,
+)
 from datafab.ingest.workers import ChunkPool, cores
 from datafab.services.hybrid import initial_status
 from datafab.services.items import _hash
@@ -219,7 +225,7 @@ class IngestOptions(BaseModel):
     workers: int | None = Field(None, ge=0, le=64, description="Worker processes that redact "
                                 "and fingerprint chunks while the run reads and stores them "
                                 "(at most one per core; 0: the run does it all). Default: one "
-                                "fewer than the cores (at least one) when the files come to "
+                                "per core when the files come to "
                                 f"more than {PARALLEL_FROM // 2**20} MB, else 0.")
 
     def spec(self) -> ChunkSpec:
@@ -229,12 +235,7 @@ class IngestOptions(BaseModel):
             raise InvalidInput(f"options: {exc}", field="options") from exc
 
 
-@dataclass(frozen=True)
-class Source:
-    """A file to ingest, and the name the report and provenance give it."""
-
-    path: Path
-    name: str
+Source = InputFile  # a file to ingest, and the name the report and provenance give it
 
 
 def item_data(project: Project, text: str) -> dict[str, Any]:
@@ -299,10 +300,16 @@ def ingest_files(
     }
     report["workers"] = workers
     with ExitStack() as stack:
-        if workers:
-            run.pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None))
-        for source in sources:
-            report["files"].append(run.file(source, spec, redaction, deduper, options, report))
+        pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None)) \
+            if workers else None
+        for event in process_files(sources, spec, redaction, deduper,
+                                   text_field=options.text_field, pool=pool):
+            if isinstance(event, FileStart):
+                run.start(sources[event.index])
+            elif isinstance(event, FileEnd):
+                report["files"].append(run.end(event, report))
+            else:
+                run.add(event)
     totals = {k: sum(f[k] for f in report["files"]) for k in
               ("bytes", "chunks", "created", "unchanged", "dropped")}
     report.update(totals, seconds=round(time.perf_counter() - started, 3))
@@ -313,76 +320,97 @@ def ingest_files(
 
 
 def _workers(options: IngestOptions, sources: list[Source]) -> int:
-    """Worker processes for the run: as asked, else all the cores but the run's own for
-    inputs worth starting them."""
+    """Worker processes for the run: as asked, else one per core for inputs worth starting
+    them (the run's own reading and storing is the lighter share, so it takes no core of
+    its own)."""
     if options.workers is not None:
         return min(options.workers, cores())
     size = sum(s.path.stat().st_size for s in sources if s.path.is_file())
-    return max(1, cores() - 1) if size >= PARALLEL_FROM else 0
+    return cores() if size >= PARALLEL_FROM else 0
+
+
+class _File:
+    """What the run knows of the file it is reading."""
+
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.size = source.path.stat().st_size if source.path.is_file() else 0
+        self.entry = {"file": source.name, "bytes": self.size, "chunks": 0, "created": 0,
+                      "unchanged": 0, "dropped": 0}
+        self.pii: dict[str, int] = {}
+        self.dropped = {"exact": 0, "near": 0}
+        self.listed: list[dict] = []  # the first few dropped, for the report
+        self.batch: list[Kept] = []
+        self.reported = 0  # bytes of it told to on_progress
+        self.error: InvalidInput | None = None  # a chunk the project refused
 
 
 class _Run:
-    pool: ChunkPool | None = None
-
     def __init__(self, foundry: Foundry, project: Project, organization: int, run_id: int,
                  keys: OrgKeys, on_progress: Callable[[int], None] | None) -> None:
         self.foundry, self.project, self.organization = foundry, project, organization
         self.staged = f"staged:{run_id}"
         self.keys, self.on_progress = keys, on_progress
+        self.file: _File | None = None
 
-    def file(self, source: Source, spec: ChunkSpec, redaction: Redaction, deduper: Deduper,
-             options: IngestOptions, report: dict[str, Any]) -> dict[str, Any]:
-        size = source.path.stat().st_size if source.path.exists() else 0
-        entry = {"file": source.name, "bytes": size, "chunks": 0, "created": 0,
-                 "unchanged": 0, "dropped": 0}
-        pii_counts: dict[str, int] = {}
-        dropped: list[dict] = []
-        batch: list[Kept] = []
-        reported = 0
+    def start(self, source: Source) -> None:
+        self.file = _File(source)
         self._floor = self._max_id()
+
+    def add(self, out: Kept | Dropped) -> None:
+        f = self.file
+        if f.error is not None:
+            return  # the file is refused whole; its end says so
+        f.entry["chunks"] += 1
+        if isinstance(out, Dropped):
+            f.entry["dropped"] += 1
+            f.dropped[out.reason] += 1
+            if len(f.listed) < DROPPED_LISTED:
+                f.listed.append({"external_id": out.external_id, "reason": out.reason,
+                                 "duplicate_of": out.of, "similarity": out.similarity,
+                                 "source": out.provenance})
+            return
+        for k, v in out.counts.items():
+            f.pii[k] = f.pii.get(k, 0) + v
+        f.batch.append(out)
+        if len(f.batch) >= BATCH:
+            self._flush(f)
+
+    def _flush(self, f: _File) -> None:
         try:
-            if not source.path.is_file():
-                raise ReadError(source.name, "no such file")
-            for out in process_file(source.path, source.name, spec, redaction, deduper,
-                                    text_field=options.text_field, pool=self.pool):
-                entry["chunks"] += 1
-                if isinstance(out, Dropped):
-                    entry["dropped"] += 1
-                    dropped.append({"external_id": out.external_id, "reason": out.reason,
-                                    "duplicate_of": out.of, "similarity": out.similarity,
-                                    "source": out.provenance})
-                    continue
-                for k, v in out.counts.items():
-                    pii_counts[k] = pii_counts.get(k, 0) + v
-                batch.append(out)
-                if len(batch) >= BATCH:
-                    reported += self._write(batch, entry)
-                    batch = []
-            if batch:
-                reported += self._write(batch, entry)
-            self._publish()
-        except (ReadError, InvalidInput) as exc:
+            f.reported += self._write(f.batch, f.entry)
+        except InvalidInput as exc:
+            f.error = exc
+        f.batch = []
+
+    def end(self, end: FileEnd, report: dict[str, Any]) -> dict[str, Any]:
+        """The file's entry in the report: its chunks become work, or (a bad file) none of
+        them do."""
+        f = self.file
+        if f.batch and f.error is None:
+            self._flush(f)
+        error = None
+        if end.failed:
+            error = {"file": f.source.name, "line": end.line, "message": end.reason}
+        elif f.error is not None:
+            error = {"file": f.source.name, "line": None, "message": f.error.message}
+        if error is not None:
             self._discard()
-            if isinstance(exc, ReadError):
-                error = {"file": source.name, "line": exc.line, "message": exc.reason}
-            else:
-                error = {"file": source.name, "line": None, "message": exc.message}
             report["errors"].append(error)
-            entry.update(chunks=0, created=0, unchanged=0, dropped=0, error=error["message"],
-                         line=error["line"])
-            if self.on_progress is not None:
-                self.on_progress(max(0, size - reported))
-            return entry
-        for k, v in pii_counts.items():
-            report["pii"][k] = report["pii"].get(k, 0) + v
-        summary = report["duplicates"]
-        for d in dropped:
-            summary[d["reason"]] += 1
-            if len(summary["listed"]) < DROPPED_LISTED:
-                summary["listed"].append(d)
+            f.entry.update(chunks=0, created=0, unchanged=0, dropped=0,
+                           error=error["message"], line=error["line"])
+        else:
+            self._publish()
+            for k, v in f.pii.items():
+                report["pii"][k] = report["pii"].get(k, 0) + v
+            summary = report["duplicates"]
+            for reason, n in f.dropped.items():
+                summary[reason] += n
+            summary["listed"] += f.listed[:DROPPED_LISTED - len(summary["listed"])]
         if self.on_progress is not None:
-            self.on_progress(max(0, size - reported))
-        return entry
+            self.on_progress(max(0, f.size - f.reported))
+        self.file = None
+        return f.entry
 
     def _write(self, batch: list[Kept], entry: dict[str, Any]) -> int:
         """Stage a batch of chunks; the characters of source text it covered (progress)."""
