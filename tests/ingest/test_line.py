@@ -261,3 +261,31 @@ def test_worker_processes_give_what_one_process_gives(foundry, make_org, tmp_pat
                                                            _stored(foundry, two_pid)]
     stored = json.dumps([list(r[1:3]) for r in _stored(foundry, two_pid)])
     assert _leaks(stored) == []
+
+
+def test_a_file_is_published_by_primary_key_range(tmp_path):
+    """Publishing (and discarding) a file's staged items visits only the rows written since
+    the file began — not, through the project's index, every item the project has. (Read
+    from SQLite's query plan; PostgreSQL plans by its statistics.)"""
+    from sqlalchemy import text, update
+
+    from datafab.foundry import Foundry
+    from datafab.services.accounts import create_organization
+    from datafab.settings import Settings
+    from datafab.store.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    upgrade(url)
+    foundry = Foundry(Settings(database_url=url, refit_in_background=False))
+    org, _ = create_organization(foundry, "Plan")
+    pid = _project(foundry, org)
+    with foundry.db.read() as conn:
+        project = projects.load_project(conn, org, pid)
+    run = ingest._Run(foundry, project, org, 1, None, None)
+    run._floor = 0
+    statement = update(items).where(*run._mine()).values(status="open")
+    compiled = statement.compile(foundry.db.engine, compile_kwargs={"literal_binds": True})
+    with foundry.db.read() as conn:
+        plan = " ".join(str(r[-1]) for r in conn.execute(text(f"EXPLAIN QUERY PLAN {compiled}")))
+    foundry.close()
+    assert "PRIMARY KEY" in plan, plan

@@ -461,8 +461,10 @@ class _Run:
             return conn.execute(select(func.max(items.c.id))).scalar() or 0
 
     def _mine(self):
-        """This file's staged items: by primary-key range (no scan of the project's items)."""
-        return (items.c.id > self._floor, items.c.project_id == self.project.id,
+        """This file's staged items, found by primary-key range. The project is checked row
+        by row (``project_id + 0``): offered an index on the project, SQLite's planner takes
+        it and visits every item the project has — 0.25 s a file at two million items."""
+        return (items.c.id > self._floor, (items.c.project_id + 0) == self.project.id,
                 items.c.status == self.staged)
 
     def _publish(self) -> None:
