@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
-from datafab.ingest.dedupe import Deduper, Fingerprint, fingerprint
+from datafab.ingest.dedupe import Deduper, Fingerprint, Verdict, fingerprint
 from datafab.ingest.readers import ReadError, reader_for
 
 if TYPE_CHECKING:
@@ -142,12 +142,20 @@ def _read(files: Sequence[InputFile], spec: ChunkSpec,
 def process_chunk(c: Chunk, display: str, redaction: Redaction,
                   deduper: Deduper) -> Kept | Dropped:
     """One chunk, in this process: a duplicate is dropped before any redaction is spent."""
-    ext = chunk_id(redaction.key, c.text)
-    provenance = {"file": display, **c.provenance()}
+    ext, provenance = _identify(c, display, redaction.key)
     verdict = deduper.check(ext, c.text)
-    if verdict.kind is not None:
-        return Dropped(ext, verdict.kind, verdict.of, provenance, verdict.similarity)
-    return redacted(ext, c.text, provenance, redaction)
+    return _dropped(ext, verdict, provenance) or redacted(ext, c.text, provenance, redaction)
+
+
+def _identify(c: Chunk, display: str, key: bytes) -> tuple[str, dict[str, Any]]:
+    """A chunk's external id and its provenance."""
+    return chunk_id(key, c.text), {"file": display, **c.provenance()}
+
+
+def _dropped(ext: str, verdict: Verdict, provenance: dict[str, Any]) -> Dropped | None:
+    if verdict.kind is None:
+        return None
+    return Dropped(ext, verdict.kind, verdict.of, provenance, verdict.similarity)
 
 
 def redacted(ext: str, text: str, provenance: dict[str, Any], redaction: Redaction) -> Kept:
@@ -180,8 +188,7 @@ def prepare(items: list[_Item], redaction: Redaction, near: bool) -> list[Prepar
             out.append(item)
             continue
         display, c = item
-        ext = chunk_id(redaction.key, c.text)
-        provenance = {"file": display, **c.provenance()}
+        ext, provenance = _identify(c, display, redaction.key)
         out.append(Prepared(redacted(ext, c.text, provenance, redaction),
                             fingerprint(c.text, near=near)))
     return out
@@ -190,7 +197,4 @@ def prepare(items: list[_Item], redaction: Redaction, near: bool) -> list[Prepar
 def settle(prepared: Prepared, deduper: Deduper) -> Kept | Dropped:
     kept = prepared.kept
     verdict = deduper.judge(kept.external_id, prepared.fingerprint)
-    if verdict.kind is not None:
-        return Dropped(kept.external_id, verdict.kind, verdict.of, kept.provenance,
-                       verdict.similarity)
-    return kept
+    return _dropped(kept.external_id, verdict, kept.provenance) or kept

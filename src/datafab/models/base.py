@@ -97,3 +97,15 @@ class Backend(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and threads."""
+
+
+class Tally:
+    """A running count of a model loop's work; a dataclass with an ``errors`` list."""
+
+    errors: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The counts, and the last five errors."""
+        out = {k: v for k, v in self.__dict__.items() if k != "errors"}
+        out["last_errors"] = self.errors[-5:]
+        return out

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from datafab.models.base import ModelError
+from datafab.models.base import ModelError, Tally
 from datafab.sdk.client import Client
 
 JUDGE_SYSTEM = (
@@ -34,18 +34,13 @@ _JSON = re.compile(r"\{.*\}", re.S)
 
 
 @dataclass
-class RunStats:
+class RunStats(Tally):
     asked: int = 0
     answered: int = 0
     failed: int = 0
     graded: int = 0
     cost: float = 0.0
     errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "errors"}
-        out["last_errors"] = self.errors[-5:]
-        return out
 
 
 def _pool_map(fn, jobs, concurrency: int):

@@ -22,12 +22,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from datafab.models.base import Backend, Job, MalformedAnswer, ModelError
+from datafab.models.base import Backend, Job, MalformedAnswer, ModelError, Tally
 from datafab.sdk.client import ApiError, Client
 
 
 @dataclass
-class WorkerStats:
+class WorkerStats(Tally):
     leased: int = 0
     answered: int = 0
     malformed: int = 0
@@ -39,11 +39,6 @@ class WorkerStats:
     cost: float = 0.0
     calls: int = 0
     errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k != "errors"}
-        out["last_errors"] = self.errors[-5:]
-        return out
 
 
 class ModelWorker:
