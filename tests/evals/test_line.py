@@ -268,8 +268,21 @@ def test_bad_eval_input_is_refused_naming_the_field(foundry, served):
                 {"external_id": "1", "prompt": "ok", "reference": {"kind": "exact",
                                                                    "answer": "x"}},
                 {"external_id": "2", "prompt": "p", "reference": {"kind": "numeric"}}])
-        assert bad.value.status == 422 and bad.value.field == "items.1.reference"
+        assert bad.value.status == 422 and bad.value.field == "items.1.reference.answer"
         assert requester.eval_sets() == []  # nothing written
+        # a rubric people could not grade with is refused at creation, naming the field
+        with pytest.raises(ApiError) as bad:
+            requester.create_eval_set("s", [
+                {"external_id": "h", "prompt": "Write a haiku.",
+                 "reference": {"kind": "rubric", "rubric": [{"foo": "bar"}]}}])
+        assert bad.value.status == 422 and bad.value.field == "items.0.reference.rubric.0.id"
+        with pytest.raises(ApiError) as bad:
+            requester.create_eval_set("s", [
+                {"external_id": "h", "prompt": "Write a haiku.",
+                 "reference": {"kind": "rubric", "rubric": [
+                     {"id": "form", "min": 1, "max": 5}, {"id": "form"}]}}])
+        assert bad.value.field == "items.0.reference.rubric.1.id"
+        assert requester.eval_sets() == []
         with pytest.raises(ApiError) as bad:
             requester.create_eval_set("s", [{"external_id": "1", "prompt": "p",
                                              "slices": {"colour": "red"}}])

@@ -175,3 +175,19 @@ def test_gaps_low_or_behind_the_best_worst_first():
     assert slice_skills({"domain": "math", "difficulty": "hard", "language": "fr"}) == \
         ["fr", "math"]
     assert slice_keys({"domain": "math", "skill": ""}) == ["domain=math"]
+
+
+def test_bradley_terry_intervals_on_one_sided_battles_are_not_points():
+    # 25 battles, all won by model 0: every bootstrap round redraws the same record, so
+    # without a prior the interval is one point and the gap looks exact
+    board = bradley_terry_board(np.zeros(25, int), np.ones(25, int), n_models=2,
+                                n_rounds=300)
+    assert board.estimate[0] > board.estimate[1]
+    assert (board.hi - board.lo > 50).all()  # wide: 25 battles pin the gap loosely
+    assert board.lo[0] < board.estimate[0] < board.hi[0]
+    assert board.rank.tolist() == [1, 2] or board.rank.tolist() == [1, 1]
+    # on a record with both outcomes the prior barely moves the ratings
+    w, lo = [0] * 600 + [1] * 400, [1] * 600 + [0] * 400
+    plain = bradley_terry_board(w, lo, n_models=2, n_rounds=50, prior_ties=0)
+    prior = bradley_terry_board(w, lo, n_models=2, n_rounds=50)
+    assert np.abs(plain.estimate - prior.estimate).max() < 1.0

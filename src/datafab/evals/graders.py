@@ -38,7 +38,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+
+from datafab.primitives.grade import MAX_CRITERIA, Criterion
 
 AUTOMATIC = ("exact", "numeric", "regex", "choice", "code")
 KINDS = (*AUTOMATIC, "rubric", "none")
@@ -55,7 +57,7 @@ class Reference(BaseModel):
     choices: list[str] = Field(default_factory=lambda: ["A", "B", "C", "D"], max_length=26)
     tests: str | None = Field(None, max_length=200_000)
     timeout: float = Field(5.0, gt=0, le=MAX_CODE_SECONDS)
-    rubric: list[dict[str, Any]] | None = Field(None, min_length=1, max_length=100)
+    rubric: list[dict[str, Any]] | None = Field(None, min_length=1, max_length=MAX_CRITERIA)
 
     @field_validator("pattern")
     @classmethod
@@ -72,12 +74,14 @@ class Reference(BaseModel):
         need = {"exact": "answer", "numeric": "answer", "regex": "pattern", "choice": "answer",
                 "code": "tests", "rubric": "rubric"}.get(self.kind)
         if need and getattr(self, need) in (None, ""):
-            raise ValueError(f"{need}: a {self.kind} reference needs {need}")
+            raise BadReference(need, f"a {self.kind} reference needs {need}")
+        if self.rubric is not None:
+            check_rubric(self.rubric, "rubric")
         if self.kind == "numeric" and not _is_number(self.answer):
-            raise ValueError("answer: a numeric reference needs a number")
+            raise BadReference("answer", "a numeric reference needs a number")
         if self.kind == "choice" and str(self.answer).strip().upper() not in \
                 [c.upper() for c in self.choices]:
-            raise ValueError(f"answer: {self.answer!r} is not one of the choices")
+            raise BadReference("answer", f"{self.answer!r} is not one of the choices")
         return self
 
     @property
@@ -85,8 +89,46 @@ class Reference(BaseModel):
         return self.kind in AUTOMATIC
 
 
+class BadReference(ValueError):
+    """A reference that cannot grade: ``field`` is the path inside it (``rubric.0.id``),
+    the message starts with it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}" if field else message)
+        self.field = field
+
+
+_RUBRIC = TypeAdapter(list[Criterion])
+
+
+def check_rubric(rubric: Any, field: str = "rubric") -> list[dict[str, Any]]:
+    """A rubric as the ``grade`` primitive takes it: criteria ``{"id", "description",
+    "weight" > 0, "min", "max"}`` with distinct ids. ``BadReference`` names the criterion and
+    field (``rubric.0.id``); the rubric comes back as given."""
+    if not isinstance(rubric, list) or not rubric:
+        raise BadReference(field, "a rubric is a non-empty list of criteria")
+    if len(rubric) > MAX_CRITERIA:
+        raise BadReference(field, f"at most {MAX_CRITERIA} criteria")
+    try:
+        criteria = _RUBRIC.validate_python(rubric)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in (field, *first.get("loc", ())))
+        msg = first.get("msg", "invalid")
+        if first.get("type") == "missing":
+            msg += " (a criterion is {id, description, weight, min, max})"
+        raise BadReference(where, msg) from exc
+    seen: set[str] = set()
+    for k, criterion in enumerate(criteria):
+        if criterion.id in seen:
+            raise BadReference(f"{field}.{k}.id", f"criterion {criterion.id!r} is listed twice")
+        seen.add(criterion.id)
+    return rubric
+
+
 def parse_reference(raw: Any) -> Reference:
-    """A checked reference; ``ValueError`` (message starts with the field) when it is bad."""
+    """A checked reference; ``BadReference`` (a ``ValueError`` whose ``field`` is the path
+    inside the reference, which its message starts with) when it is bad."""
     if raw is None:
         return Reference()
     try:
@@ -94,8 +136,7 @@ def parse_reference(raw: Any) -> Reference:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ()))
-        raise ValueError(f"{where}: {first.get('msg')}" if where else first.get("msg")) \
-            from exc
+        raise BadReference(where, str(first.get("msg"))) from exc
 
 
 @dataclass(frozen=True)

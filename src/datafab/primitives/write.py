@@ -14,15 +14,22 @@ highest weight (contributor skill), the latest on equal weight — with confiden
 method ``accepted_submission``; whether it is good is the job of a review pass (a ``compare``
 or ``grade`` project over the written responses), which can then pick among several.
 
+With the setting ``writes: "task"`` the contributor writes a new task *and* its answer: the
+item's prompt is the brief (what kind of task to write), the answer brings ``task`` (the new
+task's text) and ``final`` (its ideal answer). Data ordered from an eval gap is written this
+way.
+
 Exports: ``sft`` — ``{"messages": [system?, *prompt, {"role": "assistant", "content":
 final}]}`` with the draft → edit trail (``draft``, ``critique``, ``edit_distance``) and lineage;
-``records``.
+with ``writes: "task"`` the messages are the new task as the user turn and its answer as the
+assistant turn (the brief is not training text; the item's ``meta`` comes along as
+``source``); ``records``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import Field
@@ -36,6 +43,9 @@ MAX_EDIT_CELLS = 25_000_000
 
 class WriteSettings(Schema):
     require_critique: bool = False
+    #: "response": the ideal response to the item's prompt; "task": a new task (``task``)
+    #: and its ideal answer (``final``), the item's prompt being the brief.
+    writes: Literal["response", "task"] = "response"
 
 
 class WriteItem(Schema):
@@ -46,6 +56,7 @@ class WriteItem(Schema):
 
 
 class WriteAnswer(Schema):
+    task: str | None = Field(default=None, max_length=MAX_TEXT)
     final: str = Field(min_length=1, max_length=MAX_TEXT)
     draft: str | None = Field(default=None, max_length=MAX_TEXT)
     critique: str | None = Field(default=None, max_length=MAX_TEXT)
@@ -60,6 +71,14 @@ class Write(Primitive):
     export_formats = ("sft", "records")
 
     def check_answer(self, settings, item, answer, prefix) -> None:
+        if settings.writes == "task":
+            if answer.task is None or not answer.task.strip():
+                field = f"{prefix}.task"
+                raise InvalidInput(f"{field}: write the new task", field=field)
+        elif answer.task is not None:
+            field = f"{prefix}.task"
+            raise InvalidInput(f"{field}: this project asks for a response, not a task",
+                               field=field)
         if not answer.final.strip():
             field = f"{prefix}.final"
             raise InvalidInput(f"{field}: the response is empty", field=field)
@@ -83,6 +102,15 @@ class Write(Primitive):
         answer = record.answer
         if not answer:
             return None
+        if answer.get("task") is not None:  # writes: task — the brief stays out
+            system = record.item.get("system")
+            return {
+                "messages": ([{"role": "system", "content": system}] if system else [])
+                + [{"role": "user", "content": answer["task"]},
+                   {"role": "assistant", "content": answer["final"]}],
+                "source": (record.item.get("meta") or {}),
+                **record.lineage(),
+            }
         return {
             "messages": conversation(record.item, answer["final"]),
             "draft": answer.get("draft"),

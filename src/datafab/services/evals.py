@@ -181,9 +181,9 @@ def _validate_items(raw_items: Any, organization: int, now: float) -> list[dict[
                                field=f"{prefix}.prompt")
         try:
             reference = graders.parse_reference(item.reference)
-        except ValueError as exc:
-            field = f"{prefix}.reference"
-            raise InvalidInput(f"{field}.{exc}", field=field) from exc
+        except graders.BadReference as exc:
+            field = ".".join(p for p in (f"{prefix}.reference", exc.field) if p)
+            raise InvalidInput(f"{prefix}.reference.{exc}", field=field) from exc
         unknown = sorted(set(item.slices) - set(SLICE_TAGS))
         if unknown:
             field = f"{prefix}.slices.{unknown[0]}"
@@ -383,8 +383,17 @@ def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any
     ``compare`` project (people pick the better of two runs' responses, shown blind in a
     random order), worked through the ordinary lease/submit path. Its items hold eval
     prompts, so its records are never exported and it is not leased to contributors who
-    write training data for the set's slices."""
+    write training data for the set's slices.
+
+    The project, its link to the eval set and its items are written in one transaction: a
+    grading that fails writes nothing. Grading the same runs again (a second round of
+    comparisons, say) makes another project; their judgments add up."""
     spec: GradingIn = _parse(GradingIn, raw)
+    if spec.rubric is not None:
+        try:
+            graders.check_rubric(spec.rubric, "rubric")
+        except graders.BadReference as exc:
+            raise InvalidInput(str(exc), field=exc.field) from exc
     with foundry.db.read() as conn:
         eval_set = _load_set(conn, organization, set_id)
         for k, run_id in enumerate(spec.runs):
@@ -394,11 +403,14 @@ def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any
                                    field=f"runs.{k}")
         rows = conn.execute(
             select(eval_responses.c.id, eval_responses.c.run_id, eval_responses.c.text,
-                   eval_items.c.id.label("item_id"), eval_items.c.prompt,
-                   eval_items.c.reference, eval_items.c.slices)
+                   eval_items.c.id.label("item_id"), eval_items.c.external_id,
+                   eval_items.c.prompt, eval_items.c.reference, eval_items.c.slices)
             .join(eval_items, eval_items.c.id == eval_responses.c.item_id)
             .where(eval_responses.c.run_id.in_(spec.runs))
             .order_by(eval_items.c.id, eval_responses.c.run_id)).all()
+        rounds = conn.execute(select(func.count()).where(
+            eval_projects.c.eval_set_id == set_id, eval_projects.c.purpose == spec.kind)
+        ).scalar_one()
     if spec.kind == "compare" and len(set(spec.runs)) < 2:
         raise InvalidInput("runs: compare needs at least two runs", field="runs")
     skills = sorted({s for r in rows for s in slice_skills(r.slices)})
@@ -409,20 +421,28 @@ def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any
     settings: dict[str, Any] = {}
     if spec.kind == "grade" and spec.rubric:
         settings["rubric"] = spec.rubric
-    name = spec.name or f"{eval_set.name}: {spec.kind} runs {','.join(map(str, spec.runs))}"
-    project = projects.create_project(foundry, organization, {
+    name = spec.name or (f"{eval_set.name}: {spec.kind} runs {','.join(map(str, spec.runs))}"
+                         + (f" (round {rounds + 1})" if rounds else ""))
+    now = foundry.now()
+    new = projects.new_project(organization, {
         "name": name, "primitive": spec.kind, "settings": settings,
         "guidelines": "Held-out evaluation: grade what you see; do not copy these prompts "
                       "anywhere.",
         "policy": {"min_labels": spec.min_labels, "max_labels": spec.min_labels},
-        "required_skills": []})
-    with foundry.db.write() as conn:
-        conn.execute(insert(eval_projects).values(
-            project_id=project.id, eval_set_id=set_id, purpose=spec.kind, run_id=None,
-            slice=None, skills=skills, created_at=foundry.now()))
-    result = items.upload_items(foundry, organization, project.id, upload)
-    return {"project_id": project.id, "name": project.name, "primitive": spec.kind,
-            "items": result.created, "skills": skills}
+        "required_skills": []}, now)
+    try:
+        with foundry.db.write() as conn:
+            project_id = projects.insert_project(conn, new)
+            conn.execute(insert(eval_projects).values(
+                project_id=project_id, eval_set_id=set_id, purpose=spec.kind, run_id=None,
+                slice=None, skills=skills, created_at=now))
+            project = projects.load_project(conn, organization, project_id)
+            rows_in = items.item_rows(project, upload, now)
+            conn.execute(insert(items_table), rows_in)
+    except IntegrityError as exc:
+        raise Conflict(f"name: a project named {name!r} exists", field="name") from exc
+    return {"project_id": project_id, "name": name, "primitive": spec.kind,
+            "items": len(rows_in), "skills": skills}
 
 
 def _grade_items(spec: GradingIn, rows) -> list[dict[str, Any]]:
@@ -432,8 +452,17 @@ def _grade_items(spec: GradingIn, rows) -> list[dict[str, Any]]:
         if ref.get("kind") in graders.AUTOMATIC:
             continue
         rubric = ref.get("rubric")
+        if rubric is not None:
+            try:
+                graders.check_rubric(rubric)
+            except graders.BadReference as exc:  # stored before rubrics were checked
+                if spec.rubric is None:
+                    raise InvalidInput(
+                        f"rubric: eval item {r.external_id!r} has a rubric people cannot "
+                        f"grade with (reference.{exc}); give one", field="rubric") from exc
+                rubric = None  # the grading's rubric stands in
         if rubric is None and spec.rubric is None:
-            raise InvalidInput(f"rubric: eval item {r.item_id} has no rubric; give one",
+            raise InvalidInput(f"rubric: eval item {r.external_id!r} has no rubric; give one",
                                field="rubric")
         data: dict[str, Any] = {"prompt": r.prompt, "response": r.text}
         if rubric is not None:
@@ -520,6 +549,8 @@ class _Evidence:
     def __init__(self, conn: Connection, set_id: int) -> None:
         self.runs = conn.execute(select(eval_runs).where(eval_runs.c.eval_set_id == set_id)
                                  .order_by(eval_runs.c.id)).all()
+        self.n_items = conn.execute(select(func.count()).where(
+            eval_items.c.eval_set_id == set_id)).scalar_one()
         self.responses = conn.execute(
             select(eval_responses.c.id, eval_responses.c.run_id, eval_responses.c.item_id,
                    eval_responses.c.text, eval_items.c.external_id, eval_items.c.prompt,
@@ -571,17 +602,53 @@ class _Evidence:
         return out
 
 
-def _board_rows(board: Board, counts: dict[int, dict[str, int]], runs) -> list[dict[str, Any]]:
+def _board_rows(board: Board, counts: dict[int, dict[str, int]], runs,
+                coverage: dict[int, dict[str, int]] | None = None) -> list[dict[str, Any]]:
     rows = []
     for k, run in enumerate(runs):
         if board.n[k] == 0:
             continue
-        rows.append({"run_id": run.id, "name": run.name, "model": run.model,
-                     "score": _num(board.estimate[k]),
-                     "ci": [_num(board.lo[k]), _num(board.hi[k])], "n": int(board.n[k]),
-                     "rank": int(board.rank[k]), "judgments": counts.get(run.id, {})})
+        row = {"run_id": run.id, "name": run.name, "model": run.model,
+               "score": _num(board.estimate[k]),
+               "ci": [_num(board.lo[k]), _num(board.hi[k])], "n": int(board.n[k]),
+               "rank": int(board.rank[k]), "judgments": counts.get(run.id, {})}
+        if coverage is not None:
+            row.update(coverage[run.id])
+        rows.append(row)
     rows.sort(key=lambda r: (r["rank"], -(r["score"] or 0.0)))
     return rows
+
+
+def _coverage(ev: _Evidence, judged: dict[int, set[int]]) -> dict[int, dict[str, int]]:
+    """Per run: the set's items, the run's answers, how many of them stand behind its figure
+    (``judged``: run -> response ids) and how many do not yet (``ungraded``)."""
+    answers: dict[int, int] = defaultdict(int)
+    for r in ev.responses:
+        answers[r.run_id] += 1
+    out = {}
+    for run in ev.runs:
+        n = answers[run.id]
+        counted = len(judged.get(run.id, ()))
+        out[run.id] = {"items": ev.n_items, "responses": n, "graded": counted,
+                       "ungraded": n - counted, "unanswered": ev.n_items - n}
+    return out
+
+
+def _coverage_notes(ev: _Evidence, coverage: dict[int, dict[str, int]], what: str
+                    ) -> list[str]:
+    """What a reader must know before trusting the order: runs whose figure leaves answers
+    out (ungraded, or never answered)."""
+    notes = []
+    for run in ev.runs:
+        c = coverage[run.id]
+        if not c["responses"]:
+            continue
+        if c["ungraded"]:
+            notes.append(f"{run.name}: {c['ungraded']} of {c['responses']} answers not "
+                         f"{what} yet; its figure covers {c['graded']} of {c['items']} items")
+        elif c["unanswered"]:
+            notes.append(f"{run.name}: answered {c['responses']} of {c['items']} items")
+    return notes
 
 
 def _num(x: float) -> float | None:
@@ -640,7 +707,12 @@ def leaderboard(foundry: Foundry, organization: int, set_id: int, *,
         if not scored:
             raise InvalidInput("eval set: no graded responses yet", field="eval_set_id")
         board, counts = _mean_board(scored, ev.runs, rounds=rounds, seed=seed)
-        out["models"] = _board_rows(board, counts, ev.runs)
+        judged: dict[int, set[int]] = defaultdict(set)
+        for r, _, _ in scored:
+            judged[r.run_id].add(r.id)
+        coverage = _coverage(ev, judged)
+        out["models"] = _board_rows(board, counts, ev.runs, coverage)
+        out["notes"] = _coverage_notes(ev, coverage, "graded")
         by_slice: dict[str, list] = defaultdict(list)
         for entry in scored:
             for key in slice_keys(entry[0].slices):
@@ -654,7 +726,13 @@ def leaderboard(foundry: Foundry, organization: int, set_id: int, *,
                                field="eval_set_id")
         run_of = {r.id: r.run_id for r in ev.responses}
         board, counts = _bt_board(ev.battles, run_of, ev.runs, rounds=rounds, seed=seed)
-        out["models"] = _board_rows(board, counts, ev.runs)
+        judged = defaultdict(set)
+        for a, b, _, _ in ev.battles:
+            judged[run_of[a]].add(a)
+            judged[run_of[b]].add(b)
+        coverage = _coverage(ev, judged)
+        out["models"] = _board_rows(board, counts, ev.runs, coverage)
+        out["notes"] = _coverage_notes(ev, coverage, "compared")
         slices_of = {r.id: slice_keys(r.slices) for r in ev.responses}
         by_slice = defaultdict(list)
         for battle in ev.battles:
@@ -708,6 +786,7 @@ def gap_report(foundry: Foundry, organization: int, run_id: int, *, low: float =
                                    float(board.estimate[best]), float(board.lo[best])))
     gaps = find_gaps(figures, low=low)
     earlier = [j for j, r in enumerate(ev.runs) if r.model == run.model and r.id < run_id]
+    changes = {f.slice: _change(f, boards[f.slice], ev.runs, earlier, low) for f in figures}
     for gap in gaps:
         failing = [(r, s) for r, s, _ in by_slice[gap["slice"]] if r.run_id == run_id
                    and s < 0.5]
@@ -719,27 +798,61 @@ def gap_report(foundry: Foundry, organization: int, run_id: int, *, low: float =
         gap["earlier_runs"] = [{"run_id": ev.runs[j].id, "name": ev.runs[j].name,
                                 "score": _num(board.estimate[j])}
                                for j in earlier if board.n[j]]
-        gap["skills"] = _skills_of(gap["slice"], by_slice[gap["slice"]])
+        gap["skills"] = _skills_of(gap["slice"], [e for e in by_slice[gap["slice"]]
+                                                  if e[0].run_id == run_id])
+    slices = [{"slice": f.slice, "score": f.score, "ci": [f.lo, f.hi], "n": f.n,
+               **changes[f.slice]} for f in figures]
+    improved = sorted((s for s in slices if s.get("improved")),
+                      key=lambda s: -s["change"])
     return {"run_id": run_id, "name": run.name, "model": run.model,
-            "eval_set_id": run.eval_set_id, "low": low, "slices": [
-                {"slice": f.slice, "score": f.score, "ci": [f.lo, f.hi], "n": f.n}
-                for f in figures], "gaps": gaps}
+            "eval_set_id": run.eval_set_id, "low": low, "slices": slices, "gaps": gaps,
+            "improved": improved}
+
+
+def _change(figure: SliceFigure, board: Board, runs, earlier: list[int], low: float
+            ) -> dict[str, Any]:
+    """The slice against the latest earlier run of the same model that answered it: the
+    change in score, ``improved`` when this run is above it beyond doubt (its interval
+    wholly above the earlier one), and ``closed`` when the slice was a gap then and is not
+    now."""
+    before = [j for j in earlier if board.n[j]]
+    if not before:
+        return {}
+    j = before[-1]
+    was_gap = board.hi[j] < low or board.hi[j] < figure.best_lo
+    is_gap = figure.hi < low or figure.hi < figure.best_lo
+    return {"earlier": {"run_id": runs[j].id, "name": runs[j].name,
+                        "score": _num(board.estimate[j]),
+                        "ci": [_num(board.lo[j]), _num(board.hi[j])], "n": int(board.n[j])},
+            "change": round(figure.score - float(board.estimate[j]), 6),
+            "improved": bool(figure.lo > board.hi[j]),
+            "closed": bool(was_gap and not is_gap)}
 
 
 def _skills_of(key: str, group) -> list[str]:
+    """The skills a writer for this slice must have. A difficulty cuts across skills: its
+    failures may be math and geography both, and nobody need have every skill of a
+    difficulty to write for it — only the skills all its failing items share (often
+    none)."""
     tag, _, value = key.partition("=")
-    if tag == "difficulty":  # a difficulty alone: the skills of its items
-        return sorted({s for r, _, _ in group for s in slice_skills(r.slices)})
+    if tag == "difficulty":
+        failing = [set(slice_skills(r.slices)) for r, score, _ in group if score < 0.5] or \
+            [set(slice_skills(r.slices)) for r, _, _ in group]
+        return sorted(set.intersection(*failing)) if failing else []
     return [value]
 
 
 def order_data(foundry: Foundry, organization: int, run_id: int, raw: Any) -> dict[str, Any]:
-    """Turn a gap into a data project: a ``write`` project whose required skills are the
-    slice's skills, with one writing task per failure (up to ``items``).
+    """Turn a gap into a data project: a ``write`` project whose contributors write new tasks
+    and their answers (``writes: "task"``: its SFT export is the task as the user turn and
+    the answer as the assistant turn), whose required skills are the slice's skills, with
+    up to ten writing tasks per failure (at most ``items``).
 
-    The seeds are the failing items' slice, grading kind and id — not their prompts: a
-    prompt that became training data would no longer measure anything, and the people who
-    write for the slice must not see its eval items (the contamination guard)."""
+    A seed's brief names the slice only — never an eval item's prompt or id: a prompt that
+    became training data would no longer measure anything, and the people who write for the
+    slice must not see its eval items (the contamination guard). The failing eval item a
+    task is modelled on is named in the seed's ``meta`` (``modelled_on``), which the export
+    carries as lineage (``source``), outside the training text."""
     spec: OrderIn = _parse(OrderIn, raw)
     report = gap_report(foundry, organization, run_id)
     gap = next((g for g in report["gaps"] if g["slice"] == spec.slice), None)
@@ -756,21 +869,28 @@ def order_data(foundry: Foundry, organization: int, run_id: int, raw: Any) -> di
         f"best model {gap['best_score']:.2f}). Answers should be checkable "
         f"({', '.join(kinds)}). Do not reuse problems from any benchmark or test set.")
     name = spec.name or f"{report['model']}: more {spec.slice} (gap from run {run_id})"
-    project = projects.create_project(foundry, organization, {
+    now = foundry.now()
+    new = projects.new_project(organization, {
         "name": name, "primitive": "write", "guidelines": guidelines,
-        "required_skills": gap["skills"]})
+        "settings": {"writes": "task"}, "required_skills": gap["skills"]}, now)
     levels = [e["item"] for e in gap["examples"]] or [None]
+    brief = (f"Write a new, original {tag} '{value}' task in the box for the task, and its "
+             "ideal, fully worked answer in the box for the answer.")
     seeds = [{"external_id": f"gap-{run_id}-{k}", "data": {
-        "prompt": f"Write a new {tag} '{value}' task"
-                  + (f" as hard as eval item {levels[k % len(levels)]}"
-                     if levels[0] is not None else "")
-                  + ", then its ideal, fully worked answer.",
-        "meta": {"slice": spec.slice, "eval_run": run_id}}} for k in range(n)]
-    with foundry.db.write() as conn:
-        conn.execute(insert(eval_projects).values(
-            project_id=project.id, eval_set_id=report["eval_set_id"], purpose="data",
-            run_id=run_id, slice=spec.slice, skills=gap["skills"], created_at=foundry.now()))
-    created = items.upload_items(foundry, organization, project.id, seeds)
-    return {"project_id": project.id, "name": project.name, "primitive": "write",
-            "required_skills": gap["skills"], "items": created.created,
+        "prompt": brief,
+        "meta": {"slice": spec.slice, "eval_run": run_id}
+        | ({"modelled_on": levels[k % len(levels)]} if levels[0] is not None else {})}}
+        for k in range(n)]
+    try:
+        with foundry.db.write() as conn:  # the project, its link and its items, or nothing
+            project_id = projects.insert_project(conn, new)
+            conn.execute(insert(eval_projects).values(
+                project_id=project_id, eval_set_id=report["eval_set_id"], purpose="data",
+                run_id=run_id, slice=spec.slice, skills=gap["skills"], created_at=now))
+            project = projects.load_project(conn, organization, project_id)
+            conn.execute(insert(items_table), items.item_rows(project, seeds, now))
+    except IntegrityError as exc:
+        raise Conflict(f"name: a project named {name!r} exists", field="name") from exc
+    return {"project_id": project_id, "name": name, "primitive": "write",
+            "required_skills": gap["skills"], "items": n,
             "slice": spec.slice, "guidelines": guidelines}

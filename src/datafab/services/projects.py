@@ -182,11 +182,33 @@ def _validated(model: type[BaseModel], raw: Any) -> Any:
 
 
 def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> Project:
+    new = new_project(organization, raw, foundry.now())
+    try:
+        with foundry.db.write() as conn:
+            pid = insert_project(conn, new)
+    except IntegrityError as exc:
+        raise Conflict(f"name: a project named {new.name!r} exists", field="name") from exc
+    return get_project(foundry, organization, pid)
+
+
+@dataclass(frozen=True)
+class NewProject:
+    """A checked project spec, ready to insert (with other rows, in a caller's transaction)."""
+
+    values: dict[str, Any]
+    guidelines: str
+
+    @property
+    def name(self) -> str:
+        return self.values["name"]
+
+
+def new_project(organization: int, raw: dict[str, Any], now: float) -> NewProject:
+    """Check a project spec (``InvalidInput`` naming the field); nothing is written."""
     spec: ProjectSpec = _validated(ProjectSpec, raw)
     primitive = get_primitive(spec.primitive)
     settings = primitive.parse_settings(spec.settings)
     _check_models(spec.policy, primitive, settings)
-    now = foundry.now()
     values = dict(
         organization_id=organization,
         name=spec.name,
@@ -199,19 +221,17 @@ def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> 
         created_at=now,
         updated_at=now,
     )
-    try:
-        with foundry.db.write() as conn:
-            pid = conn.execute(
-                insert(projects).values(**values).returning(projects.c.id)
-            ).scalar_one()
-            conn.execute(
-                insert(guidelines).values(
-                    project_id=pid, version=1, text=spec.guidelines, created_at=now
-                )
-            )
-    except IntegrityError as exc:
-        raise Conflict(f"name: a project named {spec.name!r} exists", field="name") from exc
-    return get_project(foundry, organization, pid)
+    return NewProject(values, spec.guidelines)
+
+
+def insert_project(conn: Connection, new: NewProject) -> int:
+    """Insert a checked project and its first guidelines; a taken name raises
+    ``IntegrityError`` (the caller's transaction then writes nothing)."""
+    pid = conn.execute(insert(projects).values(**new.values).returning(projects.c.id)
+                       ).scalar_one()
+    conn.execute(insert(guidelines).values(project_id=pid, version=1, text=new.guidelines,
+                                           created_at=new.values["created_at"]))
+    return pid
 
 
 def _check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseModel) -> None:

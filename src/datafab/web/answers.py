@@ -129,6 +129,8 @@ def write(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
                               else ""}
     if _text(form, "critique"):
         answer["critique"] = _text(form, "critique")
+    if settings.get("writes") == "task":
+        answer["task"] = form.get("task") if isinstance(form.get("task"), str) else ""
     return answer
 
 
