@@ -323,3 +323,32 @@ def record_detail(foundry: Foundry, organization: int, project_id: int,
             "guideline_version": s.guideline_version, "counted": s.counted,
         } for s in behind],
     }
+
+
+def model_work(foundry: Foundry, organization: int, project_id: int) -> dict[str, Any] | None:
+    """What models did in a project, for its dashboard page: records a model's answer
+    finished alone (auto-accepted), the models' share of all answers, what their calls
+    cost (in total and per record), and each model's answers by route. ``None`` when no
+    model has answered or reported usage here."""
+    from datafab.services import effort  # the effort report holds these figures
+
+    report = effort.effort(foundry, organization, project_id)
+    model, people = report["model"], report["people"]
+    if not model["answers"] and not model["calls"]:
+        return None
+    answers = model["answers"] + people["labels"]
+    records_ = report["records"]
+    return {
+        "auto_accepted": report["auto_accepted"],
+        "records": records_,
+        "auto_share": report["auto_accepted"] / records_ if records_ else None,
+        "model_answers": model["answers"],
+        "people_answers": people["labels"],
+        "model_share": model["answers"] / answers if answers else None,
+        "calls": model["calls"],
+        "tokens": model["prompt_tokens"] + model["completion_tokens"],
+        "cost": model["cost"],
+        "cost_per_record": model["cost_per_record"],
+        "models": [{"name": m["name"], "answers": m["answers"], "routes": m["routes"]}
+                   for m in report["models"]],
+    }

@@ -67,8 +67,10 @@ def project_page(request: Request, project_id: int, org: RequesterSession,
     }
     matrix = dashboard.confusion(foundry, org, project_id)
     budget = billing.budget(foundry, org, project_id)
+    models = dashboard.model_work(foundry, org, project_id)
     return page(request, "dashboard/project.html", title=row.project.name, row=row,
                 summary=summary, charts=charts, curve=curve, matrix=matrix, budget=budget,
+                models=models,
                 heat=_heat(matrix[1]) if matrix else None)
 
 
