@@ -210,8 +210,11 @@ def leaderboard(
         raise _fail(exc) from exc
     for row in board["models"]:
         lo, hi = row["ci"]
+        ungraded = f"  ungraded={row['ungraded']}" if row.get("ungraded") else ""
         console.print(f"{row['rank']:>3}  {row['name']:<30} {row['score']:.3f} "
-                      f"[{lo:.3f}, {hi:.3f}]  n={row['n']}")
+                      f"[{lo:.3f}, {hi:.3f}]  n={row['n']}{ungraded}")
+    for note in board.get("notes", []):
+        console.print(f"[yellow]note:[/yellow] {note}")
     print(json.dumps(board))
 
 
@@ -232,6 +235,10 @@ def gaps(
     for gap in report["gaps"]:
         console.print(f"{gap['slice']:<30} {gap['score']:.3f} [{gap['ci'][0]:.3f}, "
                       f"{gap['ci'][1]:.3f}]  best {gap['best_model']} {gap['best_score']:.3f}")
+    for up in report.get("improved", []):
+        before = up["earlier"]
+        console.print(f"improved {up['slice']:<21} {before['score']:.3f} ({before['name']}) -> "
+                      f"{up['score']:.3f}{'  gap closed' if up['closed'] else ''}")
     print(json.dumps(report))
 
 

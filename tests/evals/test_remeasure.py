@@ -7,6 +7,7 @@ PostgreSQL."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from sqlalchemy import func, select, update
@@ -174,3 +175,30 @@ def test_data_ordered_from_a_gap_exports_task_and_answer(foundry, served):
         assert not any(p in text for p in prompts)
         assert row["source"]["slice"] == "domain=math" and row["source"]["eval_run"] == v1
         assert row["source"]["modelled_on"].startswith("m")  # named in lineage only
+
+
+def test_the_cli_says_what_is_ungraded_and_what_improved(foundry, served):
+    from typer.testing import CliRunner
+
+    from datafab.cli import app
+
+    org, key = create_organization(foundry, "Cli Lab")
+    made, _, v2 = _weak_then_better(foundry, org)
+    evals.add_items(foundry, org, made["id"], [
+        {"external_id": "poem", "prompt": "Write a poem about rain.",
+         "reference": {"kind": "rubric", "rubric": RUBRIC}}])
+    poem = next(i["item_id"] for i in evals.pending(foundry, org, v2)["items"])
+    evals.record_responses(foundry, org, v2, {"responses": [{"item_id": poem,
+                                                             "text": "rain"}]})
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(app, list(args), env={"DATAFAB_API_KEY": key,
+                                                          "DATAFAB_URL": served})
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    board = cli("eval", "leaderboard", "--set", str(made["id"]), "--rounds", "50")
+    assert re.search(r"m-v2 .* ungraded=1", board)
+    assert "note: m-v2: 1 of 25 answers not graded yet" in board
+    gaps = cli("eval", "gaps", "--run", str(v2))
+    assert re.search(r"improved domain=math\s+0\.000 \(m-v1\) -> 1\.000  gap closed", gaps)
