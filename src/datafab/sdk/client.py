@@ -77,6 +77,28 @@ class Client(EvalMethods):
     def get_project(self, project_id: int) -> dict[str, Any]:
         return self._call("GET", f"/v1/projects/{project_id}")
 
+    def project_by_name(self, name: str) -> dict[str, Any] | None:
+        """The organization's project of this name, or ``None``."""
+        return next((p for p in self.projects() if p["name"] == name), None)
+
+    def get_or_create_project(self, name: str, primitive: str, **spec: Any) -> dict[str, Any]:
+        """The project of this name, made with ``spec`` (as :meth:`create_project`) when there
+        is none yet — so a script that sets up its project can run again. An existing project
+        is returned as it is (its settings are not changed); one of another primitive is a
+        409 ``conflict`` naming ``primitive``."""
+        found = self.project_by_name(name)
+        if found is None:
+            try:
+                return self.create_project(name, primitive, **spec)
+            except ApiError as exc:  # made meanwhile by another run of the script
+                found = self.project_by_name(name) if exc.status == 409 else None
+                if found is None:
+                    raise
+        if found["primitive"] != primitive:
+            raise ApiError(409, "conflict", f"primitive: project {name!r} exists as a "
+                           f"{found['primitive']} project, not {primitive}", "primitive")
+        return found
+
     def update_project(self, project_id: int, **changes: Any) -> dict[str, Any]:
         return self._call("PATCH", f"/v1/projects/{project_id}", json=changes)
 
