@@ -57,3 +57,18 @@ def test_errors_carry_status_and_field(live_server):
     with pytest.raises(ApiError) as err:
         list(client.export(1, format="nope"))
     assert err.value.status == 404
+
+
+def test_get_or_create_project_reuses_the_project_of_that_name(live_server):
+    url, foundry = live_server
+    _, api_key = create_organization(foundry, "Again Lab")
+    with datafab.Client(url, api_key=api_key) as requester:
+        assert requester.project_by_name("notes") is None
+        made = requester.get_or_create_project("notes", "write", guidelines="Write well.")
+        again = requester.get_or_create_project("notes", "write", guidelines="Other.")
+        assert again["id"] == made["id"] and requester.project_by_name("notes") == again
+        assert len(list(requester.projects())) == 1
+        with pytest.raises(ApiError) as clash:
+            requester.get_or_create_project("notes", "classify",
+                                            settings={"labels": ["a", "b"]})
+        assert clash.value.status == 409 and clash.value.field == "primitive"

@@ -107,3 +107,53 @@ def test_the_project_page_shows_what_models_did(site, browser_page):
     table = page.locator("table", has_text="labeller-7b").inner_text()
     assert re.search(r"labeller-7b\s+10\s+4\s+0\s+", table), table
     check_page(page)
+
+
+def test_a_writer_writes_a_task_and_its_answer_for_a_gap(site, browser_page):
+    """Data ordered from a gap, worked in the browser: one box for the new task, one for its
+    answer; the export is the task as the user turn and the answer as the assistant's."""
+    from datafab.sdk import Client
+
+    from .test_browser import log_in, make_contributor
+
+    foundry, org = site.foundry, site.seeded.organization
+    made = evals.create_set(foundry, org, {"name": "gap-set", "items": [
+        {"external_id": f"t{k}", "prompt": f"What is {k} times 7?",
+         "reference": {"kind": "numeric", "answer": 7 * k}, "slices": {"domain": "algebra"}}
+        for k in range(12)]})
+    run = evals.start_run(foundry, org, made["id"], {"model": "weak-math-1"})
+    pending = evals.pending(foundry, org, run["id"], limit=100)["items"]
+    evals.record_responses(foundry, org, run["id"], {"responses": [
+        {"item_id": p["item_id"], "text": "no idea"} for p in pending]})
+    ordered = evals.order_data(foundry, org, run["id"], {"slice": "domain=algebra",
+                                                        "items": 3})
+    make_contributor(site, "Emmy", "emmy@example.org",
+                     {"domains": [{"name": "algebra", "level": "expert"}]})
+
+    page = browser_page
+    log_in(page, site, "emmy@example.org")
+    page.goto(f"{site.url}/work/{ordered['project_id']}")
+    page.wait_for_selector("#bench[aria-busy=false]", state="attached")
+    stage = page.inner_text("#stage")
+    assert "Brief" in stage and "domain 'algebra'" in stage and "t0" not in stage
+    check_page(page)
+    page.fill("#stage textarea[name=final]", "21")
+    page.click("#stage button[type=submit]")
+    page.wait_for_selector("#stage .field-error")
+    page.wait_for_selector("#bench[aria-busy=false]", state="attached")
+    assert "write the new task" in page.inner_text("#stage .field-error").lower()
+    page.fill("#stage textarea[name=task]", "A week has 7 days. How many days are in 3 weeks?")
+    page.fill("#stage textarea[name=final]", "21")
+    before = page.evaluate("() => document.querySelector('#stage article.task').dataset.lease")
+    page.click("#stage button[type=submit]")
+    page.wait_for_function("(l) => document.querySelector('#stage article.task')?.dataset.lease"
+                           " !== l", arg=before)
+    check_page(page)
+    with Client(site.url, site.seeded.api_key) as requester:
+        rows = list(requester.export(ordered["project_id"], "sft", include_open=True))
+    written = [r for r in rows if r.get("messages")]
+    assert len(written) == 1
+    assert written[0]["messages"] == [
+        {"role": "user", "content": "A week has 7 days. How many days are in 3 weeks?"},
+        {"role": "assistant", "content": "21"}]
+    assert written[0]["source"]["slice"] == "domain=algebra"
