@@ -147,13 +147,15 @@ def test_data_ordered_from_a_gap_exports_task_and_answer(foundry, served):
     prompts = [i["prompt"][-1]["content"] for i in evals.pending(
         foundry, org, evals.start_run(foundry, org, made["id"], {"model": "x"})["id"],
         limit=100)["items"]]
-    ordered = evals.order_data(foundry, org, v1, {"slice": "domain=math", "items": 2})
+    ordered = evals.order_data(foundry, org, v1, {"slice": "domain=math", "items": 3})
     person, token = create_contributor(foundry, {"name": "writer"})
     profiles.update_skills(foundry, person.id, {"domains": [{"name": "math",
                                                              "level": "expert"}]})
     with Client(served, token) as writer:
-        leases = writer.lease(ordered["project_id"], 2)
-        assert len(leases) == 2
+        leases = writer.lease(ordered["project_id"], 3)
+        assert len(leases) == 3
+        copied = leases.pop()  # a task copied from the eval set is never training data
+        writer.submit(copied["id"], {"task": "what is 4 * 3?", "final": "12"})
         brief = leases[0]["item"]["data"]["prompt"][0]["content"]
         assert "eval item" not in brief and "m0" not in brief
         with pytest.raises(Exception) as missing:  # the new task is required

@@ -82,8 +82,9 @@ def _stream(
             if not page:
                 return
             behind = _submissions(conn, [r.item_id for r in page])
-            held = eval_guard.held_out_items(conn, project.organization_id,
-                                             [(r.item_id, r.data) for r in page])
+            held = eval_guard.held_out_items(  # in the item, or written into the answer
+                conn, project.organization_id,
+                [(r.item_id, {"item": r.data, "answer": r.answer}) for r in page])
         for row in page:
             if row.item_id in held:  # an eval prompt: never training data
                 continue
