@@ -79,7 +79,10 @@ def test_a_second_compare_grading_for_the_same_runs(foundry):
     first = evals.create_grading(foundry, org, made["id"], {"kind": "compare", "runs": [a, b]})
     second = evals.create_grading(foundry, org, made["id"], {"kind": "compare", "runs": [a, b]})
     assert first["project_id"] != second["project_id"] and second["items"] == 3
-    assert "round 2" in second["name"]
+    assert second["name"] == f"open: compare runs {a},{b} (round 2)"
+    c = _answer(foundry, org, made["id"], ids, "c-1", {f"q{k}": "maybe" for k in range(3)})
+    other = evals.create_grading(foundry, org, made["id"], {"kind": "compare", "runs": [a, c]})
+    assert other["name"] == f"open: compare runs {a},{c}"
 
 
 def test_ungraded_answers_are_reported(foundry):

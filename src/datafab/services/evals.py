@@ -37,6 +37,7 @@ from datafab.store.tables import (
     eval_sets,
 )
 from datafab.store.tables import items as items_table
+from datafab.store.tables import projects as projects_table
 from datafab.store.tables import records as records_table
 
 MAX_ITEMS = 10_000
@@ -408,9 +409,10 @@ def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any
             .join(eval_items, eval_items.c.id == eval_responses.c.item_id)
             .where(eval_responses.c.run_id.in_(spec.runs))
             .order_by(eval_items.c.id, eval_responses.c.run_id)).all()
-        rounds = conn.execute(select(func.count()).where(
-            eval_projects.c.eval_set_id == set_id, eval_projects.c.purpose == spec.kind)
-        ).scalar_one()
+        taken = set(conn.execute(
+            select(projects_table.c.name)
+            .join(eval_projects, eval_projects.c.project_id == projects_table.c.id)
+            .where(eval_projects.c.eval_set_id == set_id)).scalars())
     if spec.kind == "compare" and len(set(spec.runs)) < 2:
         raise InvalidInput("runs: compare needs at least two runs", field="runs")
     skills = sorted({s for r in rows for s in slice_skills(r.slices)})
@@ -421,8 +423,11 @@ def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any
     settings: dict[str, Any] = {}
     if spec.kind == "grade" and spec.rubric:
         settings["rubric"] = spec.rubric
-    name = spec.name or (f"{eval_set.name}: {spec.kind} runs {','.join(map(str, spec.runs))}"
-                         + (f" (round {rounds + 1})" if rounds else ""))
+    name = spec.name
+    if name is None:  # grading the same runs again: the next round
+        base = f"{eval_set.name}: {spec.kind} runs {','.join(map(str, spec.runs))}"
+        name = next(n for k in range(1, len(taken) + 2)
+                    if (n := base if k == 1 else f"{base} (round {k})") not in taken)
     now = foundry.now()
     new = projects.new_project(organization, {
         "name": name, "primitive": spec.kind, "settings": settings,
