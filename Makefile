@@ -52,7 +52,9 @@ test: install-test chromium
 # The browser tests drive Debian's Chromium (never a downloaded browser build). apt-get
 # waits for the package manager's lock rather than failing while another install holds it.
 chromium:
-	command -v chromium >/dev/null || ($(APT_GET) update -q && $(APT_GET) install -y -q chromium)
+	command -v chromium >/dev/null || ($(APT_GET) update -q && $(APT_GET) install -y -q chromium) \
+	  || (echo 'Chromium could not be installed. Without the browser tests:' \
+	      'make install-test && $(BIN)/python -m pytest -m "not browser"' >&2; exit 1)
 
 bench: install-bench
 	$(BIN)/python bench/leasing.py
