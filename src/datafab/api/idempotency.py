@@ -2,13 +2,15 @@
 
 Only requests that carry both the header and a bearer credential are remembered: the key
 belongs to that credential. The response is replayed byte for byte with
-``Idempotent-Replayed: true``.
+``Idempotent-Replayed: true``; a response that shows a secret (or says ``Cache-Control:
+no-store``) is never stored, and its repeat gets 409 instead.
 """
 
 from __future__ import annotations
 
 import json
 import time
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
@@ -65,15 +67,17 @@ class Idempotency:
                 return {"type": "http.request", "body": body, "more_body": False}
             return {"type": "http.disconnect"}
 
-        status, content_type, chunks = 500, None, []
+        status, content_type, chunks, storable = 500, None, [], True
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type
+            nonlocal status, content_type, storable
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for name, value in message.get("headers", []):
                     if name.lower() == b"content-type":
                         content_type = value.decode("latin-1")
+                    elif name.lower() == b"cache-control" and b"no-store" in value.lower():
+                        storable = False
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
@@ -86,8 +90,8 @@ class Idempotency:
         if status >= 500 or status in NOT_STORED:
             await run_in_threadpool(idempotency.abandon, self.foundry, claim)
         else:
-            await run_in_threadpool(idempotency.finish, self.foundry, claim, status,
-                                    content_type, b"".join(chunks))
+            await run_in_threadpool(partial(idempotency.finish, storable=storable),
+                                    self.foundry, claim, status, content_type, b"".join(chunks))
 
     async def _maybe_purge(self) -> None:
         now = time.monotonic()

@@ -8,6 +8,10 @@ different request, 422; while the first is still running, 409 with ``Retry-After
 that never finished — its server died — keeps the key for at most ``idempotency_lock_seconds``;
 after that a retry runs it again (every POST is safe to run again: a submitted lease refuses a
 second answer, a re-sent item changes nothing).
+
+A response that shows a secret (a new API key, a webhook signing secret, a contributor token)
+is never stored: the key remembers only that the request succeeded, and a repeat gets 409
+``idempotency_secret_shown_once`` instead of the secret, and nothing is done twice.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 
 from datafab.errors import Conflict, InvalidInput
 from datafab.foundry import Foundry
+from datafab.services.secrets import carries_secret
 from datafab.store import idempotency as store
 
 TTL_SECONDS = 24 * 3600
@@ -35,6 +40,10 @@ class KeyInFlight(Conflict):
 
 class KeyReused(InvalidInput):
     type = "idempotency_key_reused"
+
+
+class SecretShownOnce(Conflict):
+    type = "idempotency_secret_shown_once"
 
 
 @dataclass(frozen=True)
@@ -91,14 +100,26 @@ def begin(foundry: Foundry, scope: str, key: str, print_: str) -> int | Stored:
     if row.status == "in_flight":
         raise KeyInFlight("Idempotency-Key: the first request with this key is still running",
                           retry_after=max(1, math.ceil(row.locked_until - now)))
+    if row.status == store.WITHHELD:
+        raise SecretShownOnce(
+            f"Idempotency-Key: the first request with this key succeeded "
+            f"({row.response_status}) and was not run again; its response showed a secret, "
+            "which is shown only once and never stored",
+            field="Idempotency-Key",
+        )
     return Stored(row.response_status, row.response_type, bytes(row.response_body or b""))
 
 
 def finish(foundry: Foundry, claim: int, status: int, content_type: str | None,
-           body: bytes) -> None:
-    """Store a finished request's response under its key."""
+           body: bytes, *, storable: bool = True) -> None:
+    """Store a finished request's response under its key; only its status when it shows a
+    secret, or when it says it must not be stored (``storable``: no ``Cache-Control:
+    no-store``)."""
     with foundry.db.write() as conn:
-        store.finish(conn, claim, status=status, content_type=content_type, body=body)
+        if storable and not carries_secret(body):
+            store.finish(conn, claim, status=status, content_type=content_type, body=body)
+        else:
+            store.withhold(conn, claim, status=status)
 
 
 def abandon(foundry: Foundry, claim: int) -> None:
