@@ -63,6 +63,12 @@ class Settings(BaseSettings):
         description="Requests per second one contributor may make (bursts of twice that); "
         "0 turns the limit off.",
     )
+    rate_limit_failed_auth: float = Field(
+        10.0, ge=0,
+        description="Failed authentications per second one client address may make (bursts "
+        "of twice that); past it, requests from that address that present an unknown "
+        "credential get 429 without being looked up. 0 turns the limit off.",
+    )
     webhook_deliverer: bool = Field(
         True,
         description="Run the webhook deliverer in each `datafab serve` process (off: run "

@@ -136,3 +136,80 @@ def test_every_post_documents_the_header(api):
     assert posts
     for op in posts:
         assert any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+
+
+def _limited_client(foundry, **limits):
+    from fastapi.testclient import TestClient
+
+    from datafab.api.app import create_app
+
+    for name, value in limits.items():
+        setattr(foundry.settings, name, value)
+    return TestClient(create_app(foundry))
+
+
+def test_a_revoked_key_gets_no_stored_response(api, foundry, make_org):
+    org = make_org()
+    spare = api.post("/v1/keys", json={"name": "spare"}, headers=org.headers).json()
+    body = {"name": "p", "primitive": "classify", "guidelines": "g",
+            "settings": {"labels": ["a", "b"]}}
+    first = api.post("/v1/projects", json=body, headers=_key(org.headers, "before-revoke"))
+    assert first.status_code == 201
+    mine = next(k for k in api.get("/v1/keys", headers=org.headers).json()["data"]
+                if org.key.startswith(k["prefix"]))
+    spare_headers = {"Authorization": f"Bearer {spare['key']}"}
+    assert api.post(f"/v1/keys/{mine['id']}/revoke",
+                    headers=spare_headers).status_code == 200
+    replay = api.post("/v1/projects", json=body, headers=_key(org.headers, "before-revoke"))
+    assert replay.status_code == 401, replay.text
+    assert "idempotent-replayed" not in replay.headers
+    assert "acme" not in replay.text.lower() and str(first.json()["id"]) not in replay.text
+    # The replay belongs to the credential that made the request: another key of the same
+    # organization with the same Idempotency-Key makes its own request.
+    other = api.post("/v1/projects", json={**body, "name": "q"},
+                     headers=_key(spare_headers, "before-revoke"))
+    assert other.status_code == 201 and "idempotent-replayed" not in other.headers
+    # The rows hold digests of the credentials, never the credentials.
+    with foundry.db.read() as conn:
+        scopes = set(conn.execute(select(idempotency_keys.c.scope)).scalars())
+    assert scopes == {idempotency.scope_of(org.key), idempotency.scope_of(spare["key"])}
+
+
+def test_replays_count_against_the_rate_limit(foundry, clock, make_org):
+    org = make_org()
+    body = {"name": "p", "primitive": "classify", "guidelines": "g",
+            "settings": {"labels": ["a", "b"]}}
+    with _limited_client(foundry, rate_limit_api_key=1.0) as limited:
+        statuses = [limited.post("/v1/projects", json=body,
+                                 headers=_key(org.headers, "again")).status_code
+                    for _ in range(4)]
+        assert statuses == [201, 201, 429, 429]  # a burst of two, then refused
+        refused = limited.post("/v1/projects", json=body, headers=_key(org.headers, "again"))
+        assert refused.json()["error"]["type"] == "rate_limited"
+        assert refused.headers["retry-after"] == "1"
+        clock.advance(1)
+        allowed = limited.post("/v1/projects", json=body, headers=_key(org.headers, "again"))
+        assert allowed.status_code == 201 and allowed.headers["idempotent-replayed"] == "true"
+    assert _count(foundry, projects) == 1
+
+
+def test_nothing_is_written_before_authentication(api, foundry, make_org):
+    from sqlalchemy import event
+
+    make_org()
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, *args):
+        seen.append(statement)
+
+    event.listen(foundry.db.engine, "before_cursor_execute", record)
+    try:
+        for key in ("x", "x" * 300):  # a bad key is not even looked at
+            refused = api.post("/v1/projects", json={"name": "p"},
+                               headers={"Authorization": "Bearer dfk_nope",
+                                        "Idempotency-Key": key})
+            assert refused.status_code == 401, refused.text
+    finally:
+        event.remove(foundry.db.engine, "before_cursor_execute", record)
+    assert seen and not [s for s in seen if "idempotency_keys" in s]
+    assert _count(foundry, idempotency_keys) == 0
