@@ -213,3 +213,88 @@ def test_nothing_is_written_before_authentication(api, foundry, make_org):
         event.remove(foundry.db.engine, "before_cursor_execute", record)
     assert seen and not [s for s in seen if "idempotency_keys" in s]
     assert _count(foundry, idempotency_keys) == 0
+
+
+def test_a_running_request_keeps_its_key_and_a_dead_one_frees_it_within_seconds(
+        foundry, clock, make_org):
+    import threading
+
+    from fastapi import Depends
+    from fastapi.testclient import TestClient
+
+    from datafab.api.app import create_app
+    from datafab.api.auth import requester
+    from datafab.settings import Settings
+
+    assert Settings.model_fields["idempotency_lock_seconds"].default <= 10
+    foundry.settings.idempotency_lock_seconds = 0.3  # heartbeats every 0.1 s
+    org = make_org()
+    app = create_app(foundry)
+    gate, calls = threading.Event(), []
+
+    @app.post("/v1/slow-export")  # a request that takes longer than the lock
+    def slow(org_id: int = Depends(requester)) -> dict:
+        calls.append(org_id)
+        if len(calls) == 1:
+            gate.wait(10)
+        return {"calls": len(calls)}
+
+    with TestClient(app) as client:
+        first: list = []
+        runner = threading.Thread(target=lambda: first.append(
+            client.post("/v1/slow-export", headers=_key(org.headers, "slow"))))
+        runner.start()
+        try:
+            for _ in range(200):  # until the request is running
+                if calls:
+                    break
+                threading.Event().wait(0.02)
+            clock.advance(60)  # far past the lock taken when the request began ...
+            threading.Event().wait(0.5)  # ... but the request's heartbeats renewed it
+            busy = client.post("/v1/slow-export", headers=_key(org.headers, "slow"))
+            assert busy.status_code == 409, busy.text
+            assert busy.json()["error"]["type"] == "idempotency_in_flight"
+        finally:
+            gate.set()
+            runner.join(10)
+        assert first[0].status_code == 200 and first[0].json() == {"calls": 1}
+        again = client.post("/v1/slow-export", headers=_key(org.headers, "slow"))
+        assert again.json() == {"calls": 1} and again.headers["idempotent-replayed"] == "true"
+        assert len(calls) == 1
+
+        # A request whose server died sends no heartbeat: its key frees one lock later.
+        print_ = idempotency.fingerprint("POST", "/v1/slow-export", b"", b"")
+        assert isinstance(idempotency.begin(foundry, idempotency.scope_of(org.key), "dead",
+                                            print_), int)
+        assert client.post("/v1/slow-export",
+                           headers=_key(org.headers, "dead")).status_code == 409
+        clock.advance(0.4)
+        retried = client.post("/v1/slow-export", headers=_key(org.headers, "dead"))
+        assert retried.status_code == 200 and retried.json() == {"calls": 2}
+
+
+def test_a_retried_release_whose_first_try_committed_answers_200(api, foundry, clock,
+                                                                 make_org, make_worker):
+    from datafab.services import work
+    from datafab.services.accounts import authenticate_contributor
+
+    org, worker = make_org(), make_worker()
+    project = create_project(api, org)
+    upload(api, org, project, 1)
+    lease = api.post(f"/v1/projects/{project['id']}/leases",
+                     headers=worker.headers).json()["leases"][0]
+    path = f"/v1/leases/{lease['id']}/release"
+    # The first try claimed its key and released the lease, then its server died before the
+    # response was stored.
+    print_ = idempotency.fingerprint("POST", path, b"", b"")
+    assert isinstance(idempotency.begin(foundry, idempotency.scope_of(worker.token), "rel",
+                                        print_), int)
+    work.release_lease(foundry, authenticate_contributor(foundry, worker.token), lease["id"])
+    clock.advance(foundry.settings.idempotency_lock_seconds + 1)
+    retried = api.post(path, headers=_key(worker.headers, "rel"))
+    assert retried.status_code == 200, retried.text
+    assert retried.json() == {"id": lease["id"], "status": "released"}
+    # Without a key too; another contributor still cannot touch it.
+    assert api.post(path, headers=worker.headers).status_code == 200
+    other = make_worker("other")
+    assert api.post(path, headers=other.headers).status_code == 404

@@ -10,7 +10,9 @@ byte with ``Idempotent-Replayed: true``; a response that shows a secret (or says
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
 from functools import partial
 from typing import Any
@@ -24,6 +26,7 @@ from datafab.errors import DatafabError, RateLimited
 from datafab.services import idempotency
 from datafab.services.idempotency import KeyInFlight, Stored
 
+log = logging.getLogger("datafab.api.idempotency")
 HEADER = b"idempotency-key"
 NOT_STORED = {401, 403, 429}  # refusals a retry should not be stuck with
 
@@ -95,16 +98,30 @@ class Idempotency:
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        beating = asyncio.create_task(self._heartbeat(claim))
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
             await run_in_threadpool(idempotency.abandon, self.foundry, claim)
             raise
+        finally:
+            beating.cancel()
         if status >= 500 or status in NOT_STORED:
             await run_in_threadpool(idempotency.abandon, self.foundry, claim)
         else:
             await run_in_threadpool(partial(idempotency.finish, storable=storable),
                                     self.foundry, claim, status, content_type, b"".join(chunks))
+
+    async def _heartbeat(self, claim: int) -> None:
+        """While the request runs, renew its claim every third of the lock: a crash frees the
+        key within one lock period, however long a healthy request takes."""
+        every = self.foundry.settings.idempotency_lock_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await run_in_threadpool(idempotency.heartbeat, self.foundry, claim)
+            except Exception:  # the database is busy or away: try again next beat
+                log.warning("could not renew an Idempotency-Key's claim", exc_info=True)
 
     async def _maybe_purge(self) -> None:
         now = time.monotonic()

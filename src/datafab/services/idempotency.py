@@ -4,10 +4,13 @@ answer back instead of doing the work twice.
 A key belongs to one caller (the credential that sent it) and lives 24 hours. The first
 request claims it (in flight); when it finishes, its response is stored. A repeat with the
 same request (method, path, query and body: its fingerprint) gets that stored response; with a
-different request, 422; while the first is still running, 409 with ``Retry-After``. A request
-that never finished — its server died — keeps the key for at most ``idempotency_lock_seconds``;
-after that a retry runs it again (every POST is safe to run again: a submitted lease refuses a
-second answer, a re-sent item changes nothing).
+different request, 422; while the first is still running, 409 with ``Retry-After``. A running
+request renews its claim (``heartbeat``) every third of ``idempotency_lock_seconds``, so a long
+one keeps its key however long it takes, while one that never finished — its server died —
+frees its key within ``idempotency_lock_seconds`` of its last heartbeat; a retry then runs it
+again (every POST is safe to run again: a submitted lease refuses a second answer or returns
+the first receipt, a released lease answers as its first release did, a re-sent item changes
+nothing).
 
 A response that shows a secret (a new API key, a webhook signing secret, a contributor token)
 is never stored: the key remembers only that the request succeeded, and a repeat gets 409
@@ -108,6 +111,13 @@ def begin(foundry: Foundry, scope: str, key: str, print_: str) -> int | Stored:
             field="Idempotency-Key",
         )
     return Stored(row.response_status, row.response_type, bytes(row.response_body or b""))
+
+
+def heartbeat(foundry: Foundry, claim: int) -> None:
+    """Tell the key a request is still running: it stays busy for another lock period."""
+    with foundry.db.write() as conn:
+        store.extend(conn, claim,
+                     locked_until=foundry.now() + foundry.settings.idempotency_lock_seconds)
 
 
 def finish(foundry: Foundry, claim: int, status: int, content_type: str | None,

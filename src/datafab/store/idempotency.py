@@ -55,6 +55,12 @@ def finish(conn: Connection, row_id: int, *, status: int, content_type: str | No
     )
 
 
+def extend(conn: Connection, row_id: int, *, locked_until: float) -> None:
+    """A running request's heartbeat: keep its key busy a while longer."""
+    conn.execute(update(keys).where(keys.c.id == row_id, keys.c.status == "in_flight")
+                 .values(locked_until=locked_until))
+
+
 def withhold(conn: Connection, row_id: int, *, status: int) -> None:
     conn.execute(
         update(keys).where(keys.c.id == row_id)
