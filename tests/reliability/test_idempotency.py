@@ -298,3 +298,26 @@ def test_a_retried_release_whose_first_try_committed_answers_200(api, foundry, c
     assert api.post(path, headers=worker.headers).status_code == 200
     other = make_worker("other")
     assert api.post(path, headers=other.headers).status_code == 404
+
+
+def test_the_scale_surface_refuses_in_its_own_shape_before_any_key_is_kept(api, foundry,
+                                                                            make_org):
+    import base64
+
+    org = make_org()
+
+    def basic(key):
+        return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+    body = {"name": "kittens", "type": "categorization", "params": {"instruction": "i"}}
+    refused = api.post("/compat/scale/v1/projects", json=body,
+                       headers={**basic("dfk_nope"), "Idempotency-Key": "p"})
+    assert refused.status_code == 401
+    assert isinstance(refused.json()["error"], str) and refused.json()["status_code"] == 401
+    assert _count(foundry, idempotency_keys) == 0
+    first = api.post("/compat/scale/v1/projects", json=body,
+                     headers={**basic(org.key), "Idempotency-Key": "p"})
+    again = api.post("/compat/scale/v1/projects", json=body,
+                     headers={**basic(org.key), "Idempotency-Key": "p"})
+    assert first.status_code == again.status_code == 200, first.text
+    assert again.json() == first.json() and again.headers["idempotent-replayed"] == "true"
