@@ -49,9 +49,10 @@ class Settings(BaseSettings):
         "use and kept in the database.",
     )
     idempotency_lock_seconds: float = Field(
-        30.0, gt=0, le=3600,
-        description="How long an unfinished request keeps its Idempotency-Key busy (a retry "
-        "meanwhile gets 409); after that, say when its server died, a retry runs it again.",
+        10.0, gt=0, le=3600,
+        description="How long a request keeps its Idempotency-Key busy after its last "
+        "heartbeat (a running request renews it every third of this; a retry meanwhile gets "
+        "409); when its server died, a retry runs it again this long after.",
     )
     rate_limit_api_key: float = Field(
         100.0, ge=0,
@@ -62,6 +63,12 @@ class Settings(BaseSettings):
         50.0, ge=0,
         description="Requests per second one contributor may make (bursts of twice that); "
         "0 turns the limit off.",
+    )
+    rate_limit_failed_auth: float = Field(
+        10.0, ge=0,
+        description="Failed authentications per second one client address may make (bursts "
+        "of twice that); past it, requests from that address that present an unknown "
+        "credential get 429 without being looked up. 0 turns the limit off.",
     )
     webhook_deliverer: bool = Field(
         True,

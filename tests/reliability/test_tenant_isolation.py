@@ -7,11 +7,19 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from sqlalchemy import func, select
 from tests.reliability.helpers import create_project, upload
 
 from datafab.services import webhooks
 from datafab.store.tables import api_keys, items, leases, projects, submissions
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    # A contributor walks every requester route here: each is a failed authentication, more
+    # than a client address may make in a second (that limit has its own tests).
+    return {"rate_limit_failed_auth": 0}
 
 MARKERS = ("acme-guideline-secret", "acme-secret-project", "acme-item-secret")
 BODIES = {  # a valid body per route, so the handler itself (not validation) answers

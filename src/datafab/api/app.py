@@ -40,6 +40,8 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.state.api_key_limits = RateLimits(foundry.settings.rate_limit_api_key, foundry.now)
     app.state.contributor_limits = RateLimits(foundry.settings.rate_limit_contributor,
                                               foundry.now)
+    app.state.failed_auth_limits = RateLimits(foundry.settings.rate_limit_failed_auth,
+                                              foundry.now)
     errors.install(app)
     app.add_middleware(Idempotency, foundry=foundry)  # inside the body limit
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)

@@ -1,7 +1,9 @@
 """Who is calling: a requester's organization (API key) or a contributor (token).
 
 Both arrive as ``Authorization: Bearer …``; the prefix tells them apart. Successful look-ups
-are cached for a few seconds per process, so the hot path costs no extra query.
+are cached for a few seconds per process, so the hot path costs no extra query. Every
+authenticated request spends one of its caller's rate limit, and every failed one one of its
+client address's (see ``authenticate``).
 """
 
 from __future__ import annotations
@@ -11,25 +13,23 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.types import Scope
 
+from datafab.api.limits import RateLimits
 from datafab.errors import Unauthorized
 from datafab.foundry import Foundry
 from datafab.services import accounts
 from datafab.services.accounts import Contributor
-from datafab.services.secrets import digest, shown_prefix
+from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, shown_prefix
 
 CACHE_SECONDS = 5.0
+MISSING = "missing 'Authorization: Bearer <key>' header"
+CHARGED = "datafab.charged"  # in the ASGI scope: (kind, credential digest) already counted
 bearer = HTTPBearer(auto_error=False, description="A requester API key or a contributor token")
 
 
 def foundry_of(request: Request) -> Foundry:
     return request.app.state.foundry
-
-
-def _secret(credentials: HTTPAuthorizationCredentials | None) -> str:
-    if credentials is None or not credentials.credentials:
-        raise Unauthorized("missing 'Authorization: Bearer <key>' header")
-    return credentials.credentials
 
 
 class _Cache:
@@ -51,18 +51,62 @@ class _Cache:
         self._entries.clear()
 
 
+def client_address(scope: Scope) -> str:
+    client = scope.get("client")
+    return client[0] if client else "unknown"
+
+
+def authenticate(request_or_scope: Request | Scope, kind: str, secret: str | None, *,
+                 missing: str = MISSING) -> int | Contributor:
+    """Who holds ``secret`` — an organization id (``kind`` "requester") or a contributor —
+    with one request spent of their rate limit.
+
+    A failed attempt (a missing, unknown or revoked credential) spends one of the client
+    address's; while the address has none left, a request without a credential, or with one
+    not already known, is refused with 429 before any look-up. A request the idempotency
+    middleware has authenticated already is not charged twice."""
+    scope = request_or_scope.scope if isinstance(request_or_scope, Request) else request_or_scope
+    state = scope["app"].state
+    address = client_address(scope)
+    failures: RateLimits = state.failed_auth_limits
+    if not secret:
+        failures.take(address)
+        raise Unauthorized(missing)
+    cache: _Cache = state.auth_cache
+    who = cache.get((kind, secret))
+    if who is None:
+        failures.ensure(address)
+        try:
+            if kind == "requester":
+                who = accounts.authenticate_requester(state.foundry, secret)
+            else:
+                who = accounts.authenticate_contributor(state.foundry, secret)
+        except Unauthorized:
+            failures.charge(address)
+            raise
+        cache.put((kind, secret), who)
+    charged = (kind, digest(secret))
+    if scope.get(CHARGED) != charged:
+        if kind == "requester":
+            state.api_key_limits.take(charged[1])
+        else:
+            state.contributor_limits.take(str(who.id))
+        scope[CHARGED] = charged
+    return who
+
+
+def kind_of(secret: str) -> str:
+    """Which kind of caller a credential claims to be, by its prefix."""
+    return "contributor" if secret.startswith(CONTRIBUTOR_TOKEN_PREFIX) else "requester"
+
+
 def requester(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> int:
     """The calling requester's organization id."""
-    secret = _secret(credentials)
-    cache: _Cache = request.app.state.auth_cache
-    org = cache.get(("requester", secret))
-    if org is None:
-        org = accounts.authenticate_requester(foundry_of(request), secret)
-        cache.put(("requester", secret), org)
-    request.app.state.api_key_limits.take(digest(secret))
+    secret = credentials.credentials if credentials else None
+    org = authenticate(request, "requester", secret)
     request.state.actor = f"api key {shown_prefix(secret)}"
     return org
 
@@ -72,14 +116,7 @@ def contributor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Contributor:
     """The calling contributor."""
-    secret = _secret(credentials)
-    cache: _Cache = request.app.state.auth_cache
-    who = cache.get(("contributor", secret))
-    if who is None:
-        who = accounts.authenticate_contributor(foundry_of(request), secret)
-        cache.put(("contributor", secret), who)
-    request.app.state.contributor_limits.take(str(who.id))
-    return who
+    return authenticate(request, "contributor", credentials.credentials if credentials else None)
 
 
 def actor(request: Request, _: Annotated[int, Depends(requester)]) -> str:

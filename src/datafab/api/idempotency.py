@@ -1,23 +1,32 @@
 """``Idempotency-Key`` on every POST, as plain ASGI middleware (see services/idempotency).
 
-Only requests that carry both the header and a bearer credential are remembered: the key
-belongs to that credential. The response is replayed byte for byte with
-``Idempotent-Replayed: true``.
+Only requests that carry both the header and a credential are remembered, and only once the
+credential is authenticated (and its rate limit spent): a key belongs to that credential (its
+row holds the credential's digest, never the credential), so a revoked or unknown credential
+is refused before anything is read, written or replayed. The response is replayed byte for
+byte with ``Idempotent-Replayed: true``; a response that shows a secret (or says
+``Cache-Control: no-store``) is never stored, and its repeat gets 409 instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import time
+from functools import partial
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from datafab.errors import DatafabError
+from datafab.api import scale_compat
+from datafab.api.auth import authenticate, kind_of
+from datafab.errors import DatafabError, RateLimited
 from datafab.services import idempotency
 from datafab.services.idempotency import KeyInFlight, Stored
 
+log = logging.getLogger("datafab.api.idempotency")
 HEADER = b"idempotency-key"
 NOT_STORED = {401, 403, 429}  # refusals a retry should not be stuck with
 
@@ -34,13 +43,22 @@ class Idempotency:
             return
         headers = dict(scope["headers"])
         raw_key = headers.get(HEADER)
-        credential = _bearer(headers.get(b"authorization", b""))
+        scale = scope["path"].startswith(scale_compat.PREFIX)
+        authorization = headers.get(b"authorization", b"").decode("latin-1")
+        credential = scale_compat.credential(authorization) if scale else _bearer(authorization)
         if raw_key is None or credential is None:
             await self.app(scope, receive, send)
             return
+        try:
+            # Who is asking comes first: a refused credential (unknown, revoked, over its rate)
+            # gets nothing stored and nothing replayed.
+            await run_in_threadpool(authenticate, scope, kind_of(credential), credential)
+            key = idempotency.check_key(raw_key.decode("latin-1"))
+        except DatafabError as exc:
+            await _error(send, exc, scale=scale)
+            return
         body = await _read_body(receive)
         try:
-            key = idempotency.check_key(raw_key.decode("latin-1"))
             print_ = idempotency.fingerprint(scope["method"], scope["path"],
                                              scope.get("query_string", b""), body)
             await self._maybe_purge()
@@ -48,7 +66,7 @@ class Idempotency:
                 idempotency.begin, self.foundry, idempotency.scope_of(credential), key, print_
             )
         except DatafabError as exc:
-            await _error(send, exc)
+            await _error(send, exc, scale=scale)
             return
         if isinstance(begun, Stored):
             await _replay(send, begun)
@@ -65,29 +83,45 @@ class Idempotency:
                 return {"type": "http.request", "body": body, "more_body": False}
             return {"type": "http.disconnect"}
 
-        status, content_type, chunks = 500, None, []
+        status, content_type, chunks, storable = 500, None, [], True
 
         async def capture(message: Message) -> None:
-            nonlocal status, content_type
+            nonlocal status, content_type, storable
             if message["type"] == "http.response.start":
                 status = message["status"]
                 for name, value in message.get("headers", []):
                     if name.lower() == b"content-type":
                         content_type = value.decode("latin-1")
+                    elif name.lower() == b"cache-control" and b"no-store" in value.lower():
+                        storable = False
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
             await send(message)
 
+        beating = asyncio.create_task(self._heartbeat(claim))
         try:
             await self.app(scope, replay_body, capture)
         except BaseException:
             await run_in_threadpool(idempotency.abandon, self.foundry, claim)
             raise
+        finally:
+            beating.cancel()
         if status >= 500 or status in NOT_STORED:
             await run_in_threadpool(idempotency.abandon, self.foundry, claim)
         else:
-            await run_in_threadpool(idempotency.finish, self.foundry, claim, status,
-                                    content_type, b"".join(chunks))
+            await run_in_threadpool(partial(idempotency.finish, storable=storable),
+                                    self.foundry, claim, status, content_type, b"".join(chunks))
+
+    async def _heartbeat(self, claim: int) -> None:
+        """While the request runs, renew its claim every third of the lock: a crash frees the
+        key within one lock period, however long a healthy request takes."""
+        every = self.foundry.settings.idempotency_lock_seconds / 3
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await run_in_threadpool(idempotency.heartbeat, self.foundry, claim)
+            except Exception:  # the database is busy or away: try again next beat
+                log.warning("could not renew an Idempotency-Key's claim", exc_info=True)
 
     async def _maybe_purge(self) -> None:
         now = time.monotonic()
@@ -96,8 +130,8 @@ class Idempotency:
             await run_in_threadpool(idempotency.purge, self.foundry)
 
 
-def _bearer(value: bytes) -> str | None:
-    scheme, _, credential = value.decode("latin-1").partition(" ")
+def _bearer(value: str) -> str | None:
+    scheme, _, credential = value.partition(" ")
     if scheme.lower() != "bearer" or not credential.strip():
         return None
     return credential.strip()
@@ -124,12 +158,16 @@ async def _replay(send: Send, stored: Stored) -> None:
     await send({"type": "http.response.body", "body": stored.body})
 
 
-async def _error(send: Send, exc: DatafabError) -> None:
-    body = json.dumps(exc.to_dict()).encode()
+async def _error(send: Send, exc: DatafabError, *, scale: bool) -> None:
+    if scale:  # the vendor-compatible surface's own error shape and status codes
+        status = scale_compat.STATUS.get(exc.status, exc.status)
+        body = json.dumps({"error": exc.message, "status_code": status}).encode()
+    else:
+        status, body = exc.status, json.dumps(exc.to_dict()).encode()
     headers = [(b"content-type", b"application/json"),
                (b"content-length", str(len(body)).encode())]
-    if isinstance(exc, KeyInFlight):
+    if isinstance(exc, KeyInFlight | RateLimited):
         headers.append((b"retry-after", str(exc.retry_after).encode()))
-    await send({"type": "http.response.start", "status": exc.status, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from datafab.api.auth import Actor, FoundryDep, Requester
@@ -24,9 +24,12 @@ def list_keys(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
 
 
 @router.post("/keys", status_code=201)
-def create_key(body: KeySpec, org: Requester, who: Actor, foundry: FoundryDep) -> dict[str, Any]:
-    """A new API key. The key is in this response only: Datafab keeps just its hash."""
+def create_key(body: KeySpec, org: Requester, who: Actor, foundry: FoundryDep,
+               response: Response) -> dict[str, Any]:
+    """A new API key. The key is in this response only: Datafab keeps just its hash (a repeat
+    with the same ``Idempotency-Key`` gets 409 ``idempotency_secret_shown_once``)."""
     described, key = accounts.create_api_key(foundry, org, body.name, actor=who)
+    response.headers["Cache-Control"] = "no-store"
     return {**described, "key": key}
 
 

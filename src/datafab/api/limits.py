@@ -55,7 +55,8 @@ class _TooLarge(Exception):
 
 
 class RateLimits:
-    """Requests per second per caller (an API key, a contributor): a token bucket holding two
+    """Requests per second per caller (an API key, a contributor, a client address's failed
+    authentications): a token bucket holding two
     seconds' worth, refilled continuously. Counted per process, in memory, on the foundry's
     clock. Over the limit: ``RateLimited`` with the seconds until the next request may pass."""
 
@@ -66,16 +67,31 @@ class RateLimits:
         self._buckets: dict[str, tuple[float, float]] = {}  # caller -> (tokens, at)
 
     def take(self, caller: str) -> None:
+        """Spend one request of ``caller``'s, or refuse (``RateLimited``) when none is left."""
+        self.ensure(caller)
+        self.charge(caller)
+
+    def ensure(self, caller: str) -> None:
+        """Refuse (``RateLimited``) when ``caller`` has no request left; spend nothing."""
         if self.rate <= 0:
             return
-        now = self.clock()
-        tokens, at = self._buckets.get(caller, (self.capacity, now))
-        tokens = min(self.capacity, tokens + (now - at) * self.rate)
+        tokens, now = self._refilled(caller)
         if tokens < 1:
             self._buckets[caller] = (tokens, now)
             wait = max(1, math.ceil((1 - tokens) / self.rate))
             raise RateLimited(f"too many requests: at most {self.rate:g} a second; "
                               f"retry in {wait} s", retry_after=wait)
+
+    def charge(self, caller: str) -> None:
+        """Spend one request of ``caller``'s (down to an empty bucket, never refusing)."""
+        if self.rate <= 0:
+            return
+        tokens, now = self._refilled(caller)
         if len(self._buckets) > 100_000:
             self._buckets.clear()
-        self._buckets[caller] = (tokens - 1, now)
+        self._buckets[caller] = (max(0.0, tokens - 1), now)
+
+    def _refilled(self, caller: str) -> tuple[float, float]:
+        now = self.clock()
+        tokens, at = self._buckets.get(caller, (self.capacity, now))
+        return min(self.capacity, tokens + (now - at) * self.rate), now

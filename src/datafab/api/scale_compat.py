@@ -1,7 +1,8 @@
 """The Scale-compatible task API under ``/compat/scale/v1``: what the official ``scaleapi``
 client sends, answered the way it expects.
 
-Authentication is HTTP Basic with the API key as the user name. Success is always 200 (the
+Authentication is HTTP Basic with the API key as the user name, rate-limited like every API
+key (and every failed attempt like any other: see api/auth). Success is always 200 (the
 client treats anything else as an error); errors are ``{"error": "<message>"}`` with the
 status codes the client maps to its exceptions (400, 401, 402, 404, 409, 429, 500).
 """
@@ -21,8 +22,8 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
-from datafab.errors import DatafabError, InvalidInput, PayloadTooLarge, RateLimited, Unauthorized
-from datafab.services import accounts
+from datafab.api.auth import authenticate
+from datafab.errors import DatafabError, InvalidInput, PayloadTooLarge, RateLimited
 from datafab.services import scale_compat as scale
 
 log = logging.getLogger("datafab.api.scale")
@@ -65,24 +66,22 @@ router = APIRouter(prefix=PREFIX, tags=["scale-compat"], route_class=ScaleRoute)
 
 
 def _organization(request: Request) -> int:
-    header = request.headers.get("authorization", "")
+    return authenticate(request, "requester", credential(request.headers.get("authorization", "")),
+                        missing="missing HTTP Basic credentials (the API key as the user name)")
+
+
+def credential(header: str) -> str | None:
+    """The API key from an ``Authorization`` header: Basic with the key as the user name (what
+    the client sends), or Bearer."""
     scheme, _, value = header.partition(" ")
-    key = None
     if scheme.lower() == "basic":
         try:
-            key = base64.b64decode(value, validate=True).decode().partition(":")[0]
+            return base64.b64decode(value, validate=True).decode().partition(":")[0] or None
         except (binascii.Error, UnicodeDecodeError):
-            key = None
-    elif scheme.lower() == "bearer":
-        key = value
-    if not key:
-        raise Unauthorized("missing HTTP Basic credentials (the API key as the user name)")
-    cache = request.app.state.auth_cache
-    org = cache.get(("requester", key))
-    if org is None:
-        org = accounts.authenticate_requester(request.app.state.foundry, key)
-        cache.put(("requester", key), org)
-    return org
+            return None
+    if scheme.lower() == "bearer":
+        return value.strip() or None
+    return None
 
 
 async def _body(request: Request) -> Any:

@@ -31,13 +31,16 @@ def delete_endpoint(endpoint_id: int, org: Requester, foundry: FoundryDep) -> Re
 
 
 @router.get("/secret")
-def get_secret(org: Requester, foundry: FoundryDep) -> dict[str, str]:
+def get_secret(org: Requester, foundry: FoundryDep, response: Response) -> dict[str, str]:
     """The secret every delivery is signed with (HMAC-SHA256 over ``timestamp.body``)."""
+    response.headers["Cache-Control"] = "no-store"
     return {"secret": webhooks.signing_secret(foundry, org)}
 
 
 @router.post("/secret/rotate")
-def rotate_secret(org: Requester, foundry: FoundryDep) -> dict[str, str]:
+def rotate_secret(org: Requester, foundry: FoundryDep, response: Response) -> dict[str, str]:
+    """A new signing secret (never stored with an ``Idempotency-Key``: a repeat gets 409)."""
+    response.headers["Cache-Control"] = "no-store"
     return {"secret": webhooks.rotate_secret(foundry, org)}
 
 

@@ -4,10 +4,17 @@ answer back instead of doing the work twice.
 A key belongs to one caller (the credential that sent it) and lives 24 hours. The first
 request claims it (in flight); when it finishes, its response is stored. A repeat with the
 same request (method, path, query and body: its fingerprint) gets that stored response; with a
-different request, 422; while the first is still running, 409 with ``Retry-After``. A request
-that never finished — its server died — keeps the key for at most ``idempotency_lock_seconds``;
-after that a retry runs it again (every POST is safe to run again: a submitted lease refuses a
-second answer, a re-sent item changes nothing).
+different request, 422; while the first is still running, 409 with ``Retry-After``. A running
+request renews its claim (``heartbeat``) every third of ``idempotency_lock_seconds``, so a long
+one keeps its key however long it takes, while one that never finished — its server died —
+frees its key within ``idempotency_lock_seconds`` of its last heartbeat; a retry then runs it
+again (every POST is safe to run again: a submitted lease refuses a second answer or returns
+the first receipt, a released lease answers as its first release did, a re-sent item changes
+nothing).
+
+A response that shows a secret (a new API key, a webhook signing secret, a contributor token)
+is never stored: the key remembers only that the request succeeded, and a repeat gets 409
+``idempotency_secret_shown_once`` instead of the secret, and nothing is done twice.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ from dataclasses import dataclass
 
 from datafab.errors import Conflict, InvalidInput
 from datafab.foundry import Foundry
+from datafab.services.secrets import carries_secret
 from datafab.store import idempotency as store
 
 TTL_SECONDS = 24 * 3600
@@ -35,6 +43,10 @@ class KeyInFlight(Conflict):
 
 class KeyReused(InvalidInput):
     type = "idempotency_key_reused"
+
+
+class SecretShownOnce(Conflict):
+    type = "idempotency_secret_shown_once"
 
 
 @dataclass(frozen=True)
@@ -91,14 +103,33 @@ def begin(foundry: Foundry, scope: str, key: str, print_: str) -> int | Stored:
     if row.status == "in_flight":
         raise KeyInFlight("Idempotency-Key: the first request with this key is still running",
                           retry_after=max(1, math.ceil(row.locked_until - now)))
+    if row.status == store.WITHHELD:
+        raise SecretShownOnce(
+            f"Idempotency-Key: the first request with this key succeeded "
+            f"({row.response_status}) and was not run again; its response showed a secret, "
+            "which is shown only once and never stored",
+            field="Idempotency-Key",
+        )
     return Stored(row.response_status, row.response_type, bytes(row.response_body or b""))
 
 
-def finish(foundry: Foundry, claim: int, status: int, content_type: str | None,
-           body: bytes) -> None:
-    """Store a finished request's response under its key."""
+def heartbeat(foundry: Foundry, claim: int) -> None:
+    """Tell the key a request is still running: it stays busy for another lock period."""
     with foundry.db.write() as conn:
-        store.finish(conn, claim, status=status, content_type=content_type, body=body)
+        store.extend(conn, claim,
+                     locked_until=foundry.now() + foundry.settings.idempotency_lock_seconds)
+
+
+def finish(foundry: Foundry, claim: int, status: int, content_type: str | None,
+           body: bytes, *, storable: bool = True) -> None:
+    """Store a finished request's response under its key; only its status when it shows a
+    secret, or when it says it must not be stored (``storable``: no ``Cache-Control:
+    no-store``)."""
+    with foundry.db.write() as conn:
+        if storable and not carries_secret(body):
+            store.finish(conn, claim, status=status, content_type=content_type, body=body)
+        else:
+            store.withhold(conn, claim, status=status)
 
 
 def abandon(foundry: Foundry, claim: int) -> None:

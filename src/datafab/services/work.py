@@ -404,6 +404,10 @@ class _Turn:
         return done
 
 
+class LeaseReleased(Conflict):
+    """The lease was handed back already (a release sent again answers as the first did)."""
+
+
 def _lease_refusal(
     conn, lease_id: int, contributor_id: int, now: float, prefix: str = ""
 ) -> Exception:
@@ -417,7 +421,7 @@ def _lease_refusal(
     if row.status == "submitted":
         return Conflict(f"lease {lease_id} was already submitted", field=f"{prefix}lease_id")
     if row.status == "released":
-        return Conflict(f"lease {lease_id} was released", field=f"{prefix}lease_id")
+        return LeaseReleased(f"lease {lease_id} was released", field=f"{prefix}lease_id")
     return LeaseExpired(
         f"lease {lease_id} expired; its item went back to the pool", field=f"{prefix}lease_id"
     )
@@ -445,14 +449,19 @@ def renew_lease(foundry: Foundry, contributor: Contributor, lease_id: int) -> fl
 def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
                   raw: Any = None) -> None:
     """Hand a lease back unanswered: the item returns to the pool (not to this contributor).
-    A model's item goes on to people; a model may report what the failed try cost."""
+    A model's item goes on to people; a model may report what the failed try cost. Releasing
+    a lease this contributor released already changes nothing and succeeds again (a retry
+    whose first try went through, its answer lost)."""
     body = _parse(ReleaseIn, raw if raw is not None else {}, None)
     if body.usage is not None and contributor.kind != "model":
         raise InvalidInput("usage: only a model reports usage", field="usage")
     now = foundry.now()
     with foundry.db.write() as conn:
         if not leasing.release(conn, lease=lease_id, contributor=contributor.id, now=now):
-            raise _lease_refusal(conn, lease_id, contributor.id, now)
+            refusal = _lease_refusal(conn, lease_id, contributor.id, now)
+            if isinstance(refusal, LeaseReleased):
+                return  # a retry of a release that went through: the same answer, nothing redone
+            raise refusal
         held = conn.execute(
             select(leases.c.item_id, leases.c.project_id).where(leases.c.id == lease_id)
         ).one()

@@ -9,6 +9,8 @@ from sqlalchemy import Connection, delete, or_, select, update
 
 from datafab.store.tables import idempotency_keys as keys
 
+WITHHELD = "withheld"  # finished, but its response showed a secret: only the status is kept
+
 
 def claim(conn: Connection, *, scope: str, key: str, fingerprint: str, now: float,
           locked_until: float) -> int | None:
@@ -50,6 +52,19 @@ def finish(conn: Connection, row_id: int, *, status: int, content_type: str | No
         update(keys).where(keys.c.id == row_id)
         .values(status="done", response_status=status, response_type=content_type,
                 response_body=body)
+    )
+
+
+def extend(conn: Connection, row_id: int, *, locked_until: float) -> None:
+    """A running request's heartbeat: keep its key busy a while longer."""
+    conn.execute(update(keys).where(keys.c.id == row_id, keys.c.status == "in_flight")
+                 .values(locked_until=locked_until))
+
+
+def withhold(conn: Connection, row_id: int, *, status: int) -> None:
+    conn.execute(
+        update(keys).where(keys.c.id == row_id)
+        .values(status=WITHHELD, response_status=status, response_type=None, response_body=None)
     )
 
 
