@@ -144,6 +144,28 @@ def org_create(name: str) -> None:
     print(key)
 
 
+org_key_app = typer.Typer(help="An organization's API keys (operator).", no_args_is_help=True)
+org_app.add_typer(org_key_app, name="key")
+
+
+@org_key_app.command("create")
+def org_key_create(
+    organization: Annotated[int, typer.Argument(help="The organization's id.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "operator",
+) -> None:
+    """Mint another API key for an existing organization (say, after it lost its keys);
+    prints the key alone on the last line, once."""
+    from datafab.services.accounts import create_api_key
+
+    try:
+        described, key = create_api_key(_foundry(), organization, name, actor="cli (operator)")
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"API key {described['id']} ({described['prefix']}…) created for "
+                  f"organization {organization}; shown once:")
+    print(key)
+
+
 @contributor_app.command("create")
 def contributor_create(
     name: str,

@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import insert, select, update
 
-from datafab.errors import InvalidInput, NotFound, Unauthorized, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import audit
 from datafab.services.secrets import (
@@ -136,6 +136,9 @@ def create_api_key(foundry: Foundry, organization: int, name: str,
     key = new_secret(API_KEY_PREFIX)
     now = foundry.now()
     with foundry.db.write() as conn:
+        if conn.execute(select(organizations.c.id)
+                        .where(organizations.c.id == organization)).first() is None:
+            raise NotFound(f"organization {organization} not found", field="organization")
         key_id = conn.execute(
             insert(api_keys).values(organization_id=organization, name=name,
                                     prefix=shown_prefix(key), key_hash=digest(key),
@@ -159,15 +162,24 @@ def list_api_keys(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
 
 def revoke_key(foundry: Foundry, organization: int, key_id: int,
                actor: str = "api") -> dict[str, Any]:
-    """Revoke one of the organization's keys by id (another organization's id: not found)."""
+    """Revoke one of the organization's keys by id (another organization's id: not found).
+    The last working key cannot be revoked (``Conflict``): the organization would be locked
+    out of its own data, and only an operator could let it back in."""
     now = foundry.now()
     with foundry.db.write() as conn:
+        live = conn.execute(  # locked, so two revocations at once cannot both pass the check
+            select(api_keys.c.id).where(api_keys.c.organization_id == organization,
+                                        api_keys.c.revoked_at.is_(None))
+            .with_for_update()).scalars().all()
         row = conn.execute(select(api_keys).where(api_keys.c.id == key_id,
                                                   api_keys.c.organization_id == organization)
                            ).first()
         if row is None:
             raise NotFound(f"API key {key_id} not found", field="key_id")
         revoked = row.revoked_at
+        if revoked is None and set(live) <= {key_id}:
+            raise Conflict("key_id: this is the organization's last working key; create "
+                           "another (POST /v1/keys) before revoking it", field="key_id")
         if revoked is None:
             revoked = now
             conn.execute(update(api_keys).where(api_keys.c.id == key_id)
