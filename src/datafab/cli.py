@@ -102,7 +102,7 @@ def serve(
         workers = 1
     host, port = host or settings.host, port or settings.port
     console.print(f"Datafab on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    run_server(host, port, workers)
+    run_server(host, port, workers, settings.trusted_proxies)
 
 
 @app.command()

@@ -22,6 +22,7 @@ def _text(form, name: str) -> str:
 
 
 def _address(request: Request) -> str:
+    """The connection's address (a forwarded one only from ``DATAFAB_TRUSTED_PROXIES``)."""
     return request.client.host if request.client else "?"
 
 
@@ -78,7 +79,7 @@ async def login(request: Request, form: Posted, foundry: PageFoundry) -> Respons
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    throttle.succeeded(email)
+    throttle.succeeded(email, _address(request))
     sessions.start(request, sessions.fresh(foundry.now(), "contributor", who.id, name=who.name))
     return redirect(request, target)
 
