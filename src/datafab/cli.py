@@ -91,18 +91,45 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on [DATAFAB_PORT].")] = None,
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
 ) -> None:
-    """Migrate the database, then serve the API."""
+    """Migrate the database, then serve the API. Beyond loopback it needs
+    DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY; on loopback, keys it makes itself are kept in
+    a key file beside the database."""
     from datafab.server import serve as run_server
+    from datafab.services.site_keys import key_file, missing_keys
     from datafab.store.migrate import upgrade
 
     settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    missing = missing_keys(settings)
+    if missing and not _loopback(host):
+        console.print(
+            f"[red]error:[/red] serving on {host} (beyond this machine) needs "
+            f"{' and '.join(missing)}: set each to a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, and keep them "
+            "apart from the database and its backups (docs/reliability.md)")
+        raise typer.Exit(code=2)
     upgrade(settings.database_url)
+    if missing:
+        console.print(
+            f"[yellow]warning:[/yellow] {' and '.join(missing)} unset: keys made for them are "
+            f"kept in {key_file(settings)} (owner only). Fine on loopback; set both to serve "
+            "beyond it, and back that file up with the database.")
     if workers > 1 and settings.database_url.startswith("sqlite"):
         console.print("SQLite has one writer: serving with one process")
         workers = 1
-    host, port = host or settings.host, port or settings.port
     console.print(f"Datafab on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
     run_server(host, port, workers, settings.trusted_proxies)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()

@@ -45,8 +45,15 @@ class Settings(BaseSettings):
     )
     session_secret: str | None = Field(
         None,
-        description="Key that signs browser session cookies; when unset, one is made on first "
-        "use and kept in the database.",
+        description="Key that signs browser session cookies. Required to serve beyond "
+        "loopback; on loopback, when unset, one is made and kept in the key file "
+        "(DATAFAB_KEY_FILE), never in the database.",
+    )
+    key_file: str | None = Field(
+        None,
+        description="Where the keys made for DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY when "
+        "they are unset are kept (mode 0600); default: beside the SQLite database "
+        "(datafab.db.keys), or datafab.keys in the working directory for PostgreSQL.",
     )
     idempotency_lock_seconds: float = Field(
         30.0, gt=0, le=3600,
@@ -95,8 +102,8 @@ class Settings(BaseSettings):
     data_key: str | None = Field(
         None,
         description="Key that encrypts each organization's ingest keys (pseudonym and "
-        "originals keys) at rest; when unset, one is made on first use and kept in the "
-        "database.",
+        "originals keys) at rest. Required to serve beyond loopback; on loopback, when unset, "
+        "one is made and kept in the key file (DATAFAB_KEY_FILE), never in the database.",
     )
 
     @field_validator("trusted_proxies")

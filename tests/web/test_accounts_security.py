@@ -170,3 +170,177 @@ def test_forwarded_addresses_are_believed_only_from_named_proxies(database_url, 
         assert _guesses(served.url, [f"192.0.2.{n}" for n in range(8)]) == [401] * 8
     finally:
         served.stop()
+
+
+# -- sessions ------------------------------------------------------------------------------
+
+def _cookie(key: bytes, body: dict) -> str:
+    """A session cookie as Datafab writes one: base64 JSON, a dot, its HMAC-SHA256."""
+    import base64
+    import hashlib
+    import hmac
+    import json
+
+    def b64(data: bytes) -> str:
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    payload = b64(json.dumps(body, separators=(",", ":")).encode())
+    return payload + "." + b64(hmac.new(key, payload.encode(), hashlib.sha256).digest())
+
+
+def test_a_copy_of_the_database_cannot_forge_a_session(app, foundry, clock):
+    import secrets
+
+    from sqlalchemy import select
+
+    from datafab.services import accounts
+    from datafab.store.tables import api_keys, contributors, site_keys
+    from datafab.web.sessions import COOKIE
+
+    org, key = accounts.create_organization(foundry, "Acme")
+    with at(app, "10.0.0.7") as ada:
+        sign_up(ada)
+        assert ada.get("/work/earnings").status_code == 200
+    with at(app, "10.0.0.8") as requester:
+        token = csrf_of(requester, "/dashboard/login")
+        assert requester.post("/dashboard/login", data={"csrf": token, "api_key": key},
+                              follow_redirects=False).status_code == 303
+        assert requester.get("/dashboard").status_code == 200
+    # What a copy of the database gives away.
+    with foundry.db.read() as conn:
+        stored = [bytes.fromhex(s) for s in conn.execute(select(site_keys.c.secret)).scalars()]
+        key_hashes = list(conn.execute(select(api_keys.c.key_hash)).scalars())
+        ada_id = conn.execute(select(contributors.c.id)).scalar_one()
+    now = clock.now
+    forged = []
+    for signing_key in stored + [b""]:
+        for key_hash in key_hashes:
+            forged.append(_cookie(signing_key, {
+                "r": "requester", "s": org, "p": key_hash, "n": "n", "e": now + 3600,
+                "m": "Acme", "i": secrets.token_urlsafe(32)}))
+        forged.append(_cookie(signing_key, {
+            "r": "contributor", "s": ada_id, "p": None, "n": "n", "e": now + 3600, "m": "Ada",
+            "i": secrets.token_urlsafe(32)}))
+    assert forged
+    for cookie in forged:
+        with at(app, "198.51.100.9") as mallory:
+            mallory.cookies.set(COOKIE, cookie)
+            for path in ("/dashboard", f"/dashboard/projects/{org}", "/work/earnings"):
+                opened = mallory.get(path, follow_redirects=False)
+                assert opened.status_code == 303 and "login" in opened.headers["location"], path
+
+
+def test_the_session_key_is_kept_beside_the_database_owner_only(tmp_path, sqlite_template,
+                                                                monkeypatch):
+    import shutil
+    import stat
+
+    from datafab.foundry import Foundry
+    from datafab.services import site_keys
+    from datafab.settings import Settings
+
+    monkeypatch.delenv("DATAFAB_KEY_FILE", raising=False)
+    path = tmp_path / "site.db"
+    shutil.copy(sqlite_template, path)
+    first = Foundry(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        with TestClient(create_app(first)) as ada:
+            sign_up(ada)
+            cookie = dict(ada.cookies)
+    finally:
+        first.close()
+    keys = tmp_path / "site.db.keys"
+    assert keys.exists() and stat.S_IMODE(keys.stat().st_mode) == 0o600
+    assert site_keys.SESSION_KEY in keys.read_text()
+    again = Foundry(Settings(database_url=f"sqlite:///{path}"))  # a restart keeps sessions
+    try:
+        with TestClient(create_app(again), cookies=cookie) as ada:
+            assert ada.get("/work/earnings").status_code == 200
+    finally:
+        again.close()
+
+
+def test_logging_out_ends_the_session_on_the_server(app, foundry):
+    from datafab.services import accounts
+    from datafab.web.sessions import COOKIE
+
+    org, key = accounts.create_organization(foundry, "Acme")
+    with at(app, "10.0.0.7") as ada:
+        sign_up(ada)
+        copied = ada.cookies.get(COOKIE)
+        assert ada.post("/logout", data={"csrf": csrf_of(ada, "/work")},
+                        follow_redirects=False).status_code == 303
+    with at(app, "10.0.0.7") as replay:
+        replay.cookies.set(COOKIE, copied)
+        assert replay.get("/work/earnings", follow_redirects=False).status_code == 303
+    with at(app, "10.0.0.8") as requester:
+        token = csrf_of(requester, "/dashboard/login")
+        requester.post("/dashboard/login", data={"csrf": token, "api_key": key})
+        copied = requester.cookies.get(COOKIE)
+        requester.post("/logout", data={"csrf": csrf_of(requester, "/dashboard")})
+    with at(app, "10.0.0.8") as replay:
+        replay.cookies.set(COOKIE, copied)
+        assert replay.get("/dashboard", follow_redirects=False).status_code == 303
+
+
+def test_the_data_key_leaves_the_database_for_the_key_file(foundry):
+    import base64
+    import secrets
+
+    from cryptography.fernet import Fernet
+    from sqlalchemy import insert, select
+
+    from datafab.services import accounts, site_keys
+    from datafab.services import ingest as ingesting
+    from datafab.store.tables import organization_keys
+    from datafab.store.tables import site_keys as stored_keys
+
+    org, _ = accounts.create_organization(foundry, "Acme")
+    legacy = secrets.token_hex(32)  # how an older version kept it: in the database
+    site = Fernet(base64.urlsafe_b64encode(bytes.fromhex(legacy)))
+    pseudonym_key = secrets.token_bytes(32)
+    with foundry.db.write() as conn:
+        conn.execute(insert(stored_keys).values(name="data", secret=legacy,
+                                                created_at=foundry.now()))
+        conn.execute(insert(organization_keys).values(
+            organization_id=org, pseudonym_key=site.encrypt(pseudonym_key).decode(),
+            data_key=site.encrypt(Fernet.generate_key()).decode(), keep_originals=False,
+            created_at=foundry.now()))
+    assert ingesting.organization_keys_for(foundry, org).pseudonym_key == pseudonym_key
+    with foundry.db.read() as conn:
+        assert conn.execute(select(stored_keys.c.name)).scalars().all() == []
+    assert legacy in site_keys.key_file(foundry.settings).read_text()
+    assert ingesting.organization_keys_for(foundry, org).pseudonym_key == pseudonym_key
+
+
+def test_serve_starts_on_loopback_without_keys_and_refuses_beyond_it(database_url, tmp_path):
+    import stat
+
+    from datafab.services.site_keys import key_file
+    from datafab.settings import Settings
+
+    served = Served(database_url, tmp_path)
+    try:
+        served.wait_up()
+        with httpx.Client(base_url=served.url) as http:
+            assert _http_sign_up(http, "ada@example.org") == 303
+            assert http.get("/work/earnings").status_code == 200
+    finally:
+        printed = served.stop()
+    assert "DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY unset" in printed
+    keys = key_file(Settings(database_url=database_url))
+    if not keys.is_absolute():
+        keys = tmp_path / keys
+    assert keys.exists() and stat.S_IMODE(keys.stat().st_mode) == 0o600
+
+    for host, env, missing in (
+        ("0.0.0.0", {}, "DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY"),
+        ("0.0.0.0", {"DATAFAB_SESSION_SECRET": "s" * 40}, "DATAFAB_DATA_KEY"),
+        ("::", {"DATAFAB_DATA_KEY": "d" * 40}, "DATAFAB_SESSION_SECRET"),
+    ):
+        refused = Served(database_url, tmp_path, host=host, **env)
+        try:
+            assert refused.proc.wait(timeout=60) == 2
+        finally:
+            printed = refused.stop()
+        assert f"needs {missing}:" in " ".join(printed.split()), printed

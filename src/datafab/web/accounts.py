@@ -52,7 +52,8 @@ async def signup(request: Request, form: Posted, foundry: PageFoundry) -> Respon
     if errors:
         return page(request, "accounts/signup.html", 422, title="Sign up", values=values,
                     errors=errors)
-    sessions.start(request, sessions.fresh(foundry.now(), "contributor", who.id, name=who.name))
+    await run_in_threadpool(sessions.start, request, sessions.fresh(
+        foundry.now(), "contributor", who.id, name=who.name))
     return redirect(request, "/work/profile?welcome=1")
 
 
@@ -80,7 +81,8 @@ async def login(request: Request, form: Posted, foundry: PageFoundry) -> Respons
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
     throttle.succeeded(email, _address(request))
-    sessions.start(request, sessions.fresh(foundry.now(), "contributor", who.id, name=who.name))
+    await run_in_threadpool(sessions.start, request, sessions.fresh(
+        foundry.now(), "contributor", who.id, name=who.name))
     return redirect(request, target)
 
 
@@ -112,7 +114,8 @@ def requester_login(request: Request, form: Posted, foundry: PageFoundry) -> Res
             errors = {"api_key": errors.pop("password")}
         return page(request, "accounts/requester_login.html", status,
                     title="Requester log in", errors=errors, next=target)
-    sessions.start(request, sessions.fresh(foundry.now(), "requester", org, key_digest,
+    sessions.start(request, sessions.fresh(foundry.now(), "requester", org,
+                                           sessions.seal(request, key_digest),
                                            name=logins.organization_name(foundry, org)))
     return redirect(request, target)
 
