@@ -10,6 +10,7 @@ from sqlalchemy import insert, select, update
 
 from datafab.errors import Conflict, InvalidInput, NotFound, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
+from datafab.names import CleanName, clean_name
 from datafab.services import audit
 from datafab.services.secrets import (
     API_KEY_PREFIX,
@@ -34,7 +35,7 @@ class Contributor:
 
 
 class ContributorSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanName = Field(min_length=1, max_length=200)
     kind: str = Field("human", pattern="^(human|model)$")
     skills: list[str] = Field(default_factory=list, max_length=100)
 
@@ -197,7 +198,10 @@ def _key_json(key_id: int, name: str, prefix: str, created: float, last_used: fl
 
 
 def _name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200:
+    try:
+        name = clean_name(name or "")
+    except ValueError as exc:
+        raise InvalidInput(f"name: {exc}", field="name") from exc
+    if len(name) > 200:
         raise InvalidInput("name: must be 1 to 200 characters", field="name")
     return name

@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
+from datafab.names import clean_name
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
 from datafab.store.tables import contributors, organizations
@@ -40,10 +41,9 @@ class SignUp(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+        if not value.strip():
             raise ValueError("enter your name")
-        return value
+        return clean_name(value)
 
     @field_validator("email")
     @classmethod
