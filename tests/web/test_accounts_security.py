@@ -344,3 +344,45 @@ def test_serve_starts_on_loopback_without_keys_and_refuses_beyond_it(database_ur
         finally:
             printed = refused.stop()
         assert f"needs {missing}:" in " ".join(printed.split()), printed
+
+
+# -- links ---------------------------------------------------------------------------------
+
+def test_only_web_links_come_in_or_go_out(app, foundry):
+    from sqlalchemy import update
+
+    from datafab.services import accounts, items, projects
+    from datafab.store.tables import items as item_rows
+
+    org, key = accounts.create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "pictures", "primitive": "classify", "settings": {"labels": ["cat", "dog"]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    auth = {"Authorization": f"Bearer {key}"}
+    with TestClient(app) as api:
+        for bad in ("javascript:alert(document.cookie)", "JavaScript:alert(1)",
+                    "data:text/html,<script>alert(1)</script>", " https://e.org/x.jpg",
+                    "vbscript:msgbox", "//e.org/x.jpg", "https:///no-host"):
+            refused = api.post(f"/v1/projects/{project.id}/items", headers=auth, json={
+                "items": [{"external_id": "x", "data": {"image_url": bad}}]})
+            assert refused.status_code == 422, bad
+            assert refused.json()["error"]["field"].endswith("image_url"), refused.text
+        fine = api.post(f"/v1/projects/{project.id}/items", headers=auth, json={
+            "items": [{"external_id": "ok", "data": {"image_url": "https://e.org/cat.jpg"}}]})
+        assert fine.status_code in (200, 201), fine.text
+    items.upload_items(foundry, org, project.id, [{"external_id": "old", "data": {"text": "t"}}])
+    with foundry.db.write() as conn:  # a value stored before the rule, or by hand
+        conn.execute(update(item_rows).where(item_rows.c.external_id == "old").values(
+            data={"text": "t", "image_url": "javascript:alert(1)"}))
+    seen = set()
+    with at(app, "10.0.0.7") as ada:
+        sign_up(ada)
+        for _ in range(2):
+            page = ada.get(f"/work/{project.id}")
+            assert "javascript:" not in page.text.lower()
+            seen.add("https://e.org/cat.jpg" in page.text)
+            lease = re.search(r'data-lease="(\d+)"', page.text).group(1)
+            token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)
+            ada.post(f"/work/leases/{lease}/submit", headers={"HX-Request": "true"},
+                     data={"csrf": token, "label": "cat"})
+    assert True in seen  # the good link is still shown
