@@ -13,8 +13,8 @@ from typing import Any
 from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
-from datafab.links import WebUrl
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
+from datafab.primitives.links import WebUrl
 
 
 class ClassifySettings(Schema):

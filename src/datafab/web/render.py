@@ -19,7 +19,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datafab.errors import DatafabError
-from datafab.links import is_web_url
+from datafab.primitives.links import is_web_url
 from datafab.services import billing
 from datafab.web import sessions
 
