@@ -39,10 +39,13 @@ def csrf_of(client, path: str) -> str:
 
 
 def sign_up(client, email="ada@example.org", name="Ada", password=PASSWORD):
+    """Sign up, then log in (signing up alone signs nobody in)."""
     token = csrf_of(client, "/signup")
-    return client.post("/signup", data={"csrf": token, "name": name, "email": email,
+    made = client.post("/signup", data={"csrf": token, "name": name, "email": email,
                                         "password": password, "password_again": password},
                        follow_redirects=False)
+    assert made.status_code == 303, made.text
+    return log_in(client, email, password)
 
 
 def log_in(client, email="ada@example.org", password=PASSWORD):
@@ -135,9 +138,12 @@ class Served:
 
 
 def _http_sign_up(http: httpx.Client, email: str) -> int:
+    """Sign up and log in over HTTP; the login's status."""
     token = csrf_of(http, "/signup")
-    return http.post("/signup", data={"csrf": token, "name": "Ada", "email": email,
-                                      "password": PASSWORD, "password_again": PASSWORD}).status_code
+    made = http.post("/signup", data={"csrf": token, "name": "Ada", "email": email,
+                                      "password": PASSWORD, "password_again": PASSWORD})
+    assert made.status_code == 303, made.text
+    return log_in(http, email).status_code
 
 
 def _guesses(url: str, forwarded: list[str]) -> list[int]:

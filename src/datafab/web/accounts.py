@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from datafab.errors import DatafabError, InvalidInput, RateLimited, Unauthorized
+from datafab.errors import Conflict, DatafabError, InvalidInput, RateLimited, Unauthorized
 from datafab.services import logins, profiles
 from datafab.web import sessions
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
@@ -45,22 +45,26 @@ async def signup(request: Request, form: Posted, foundry: PageFoundry) -> Respon
         errors.setdefault("password_again", "The two passwords differ")
     if not errors:
         try:
-            who = await run_in_threadpool(
-                logins.sign_up, foundry, {**values, "password": password})
+            await run_in_threadpool(logins.sign_up, foundry, {**values, "password": password})
+        except Conflict:
+            pass  # the email is taken: answered exactly like a new one (see below)
         except DatafabError as exc:
             errors = field_errors(exc)
     if errors:
         return page(request, "accounts/signup.html", 422, title="Sign up", values=values,
                     errors=errors)
-    await run_in_threadpool(sessions.start, request, sessions.fresh(
-        foundry.now(), "contributor", who.id, name=who.name))
-    return redirect(request, "/work/profile?welcome=1")
+    # Whether the address was new or already had an account, the answer is the same: log in.
+    # Signing a new account in at once (and only it) would tell anyone which emails have one.
+    return redirect(request, SIGNED_UP)
+
+
+SIGNED_UP = "/login?signed_up=1&next=/work/profile%3Fwelcome%3D1"
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "") -> Response:
+def login_form(request: Request, next: str = "", signed_up: int = 0) -> Response:
     return page(request, "accounts/login.html", title="Log in", values={}, errors={},
-                next=next)
+                next=next, signed_up=signed_up)
 
 
 @router.post("/login")
