@@ -80,6 +80,7 @@ def test_sign_up_refuses_bad_input_next_to_the_field(client):
     token = csrf_of(client, "/signup")
     cases = [
         ({"name": "", "email": "a@b.org", "password": PASSWORD}, "name"),
+        ({"name": "\u200b\u202e", "email": "a@b.org", "password": PASSWORD}, "name"),
         ({"name": "Ada", "email": "nope", "password": PASSWORD}, "email"),
         ({"name": "Ada", "email": "a@b.org", "password": "short"}, "password"),
     ]
