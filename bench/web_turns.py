@@ -82,6 +82,9 @@ def web_turns(url: str, project_id: int, n: int) -> list[float]:
         csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
         http.post("/signup", data={"csrf": csrf, "name": "Bench", "email": "bench@example.org",
                                    "password": PASSWORD, "password_again": PASSWORD})
+        csrf = re.search(r'name="csrf" value="([^"]+)"', http.get("/login").text).group(1)
+        http.post("/login", data={"csrf": csrf, "email": "bench@example.org",
+                                  "password": PASSWORD})
         page = http.get(f"/work/{project_id}").text
         for _ in range(n):
             lease = re.search(r'data-lease="(\d+)"', page).group(1)

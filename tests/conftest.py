@@ -83,7 +83,9 @@ def _fresh_url(backend: str, request, tmp_path) -> str:
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request, tmp_path) -> str:
+def database_url(request, tmp_path, monkeypatch) -> str:
+    if request.param == "postgres":  # its key file would go in the working directory
+        monkeypatch.setenv("DATAFAB_KEY_FILE", str(tmp_path / "datafab.keys"))
     return _fresh_url(request.param, request, tmp_path)
 
 

@@ -67,3 +67,17 @@ def test_wrong_api_key(run, tmp_path):
     result = run("export", "--project", "1", "--output", str(tmp_path / "x.jsonl"),
                  env={"DATAFAB_API_KEY": "dfk_wrong"})
     assert result.exit_code == 2 and "unknown or revoked" in result.output
+
+
+def test_operator_mints_a_key_for_an_existing_organization(run):
+    first = _last_line(run("org", "create", "Locked out"))
+    made = run("org", "key", "create", "1", "--name", "recovery")
+    assert made.exit_code == 0, made.output
+    key = _last_line(made)
+    assert key.startswith("dfk_") and key != first
+    assert "recovery" not in key and "shown once" in made.output
+    made = run("project", "create", "triage", "--primitive", "write",
+               env={"DATAFAB_API_KEY": key})
+    assert made.exit_code == 0, made.output
+    missing = run("org", "key", "create", "999")
+    assert missing.exit_code == 2 and "organization 999 not found" in missing.output

@@ -91,18 +91,45 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port to listen on [DATAFAB_PORT].")] = None,
     workers: Annotated[int, typer.Option(help="Server processes (PostgreSQL only).")] = 1,
 ) -> None:
-    """Migrate the database, then serve the API."""
+    """Migrate the database, then serve the API. Beyond loopback it needs
+    DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY; on loopback, keys it makes itself are kept in
+    a key file beside the database."""
     from datafab.server import serve as run_server
+    from datafab.services.site_keys import key_file, missing_keys
     from datafab.store.migrate import upgrade
 
     settings = Settings()
+    host, port = host or settings.host, port or settings.port
+    missing = missing_keys(settings)
+    if missing and not _loopback(host):
+        console.print(
+            f"[red]error:[/red] serving on {host} (beyond this machine) needs "
+            f"{' and '.join(missing)}: set each to a long random value, e.g. "
+            "`python -c 'import secrets; print(secrets.token_urlsafe(32))'`, and keep them "
+            "apart from the database and its backups (docs/reliability.md)")
+        raise typer.Exit(code=2)
     upgrade(settings.database_url)
+    if missing:
+        console.print(
+            f"[yellow]warning:[/yellow] {' and '.join(missing)} unset: keys made for them are "
+            f"kept in {key_file(settings)} (owner only). Fine on loopback; set both to serve "
+            "beyond it, and back that file up with the database.")
     if workers > 1 and settings.database_url.startswith("sqlite"):
         console.print("SQLite has one writer: serving with one process")
         workers = 1
-    host, port = host or settings.host, port or settings.port
     console.print(f"Datafab on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    run_server(host, port, workers)
+    run_server(host, port, workers, settings.trusted_proxies)
+
+
+def _loopback(host: str) -> bool:
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 @app.command()
@@ -141,6 +168,28 @@ def org_create(name: str) -> None:
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"organization {org} created; its API key (shown once):")
+    print(key)
+
+
+org_key_app = typer.Typer(help="An organization's API keys (operator).", no_args_is_help=True)
+org_app.add_typer(org_key_app, name="key")
+
+
+@org_key_app.command("create")
+def org_key_create(
+    organization: Annotated[int, typer.Argument(help="The organization's id.")],
+    name: Annotated[str, typer.Option(help="What the key is for.")] = "operator",
+) -> None:
+    """Mint another API key for an existing organization (say, after it lost its keys);
+    prints the key alone on the last line, once."""
+    from datafab.services.accounts import create_api_key
+
+    try:
+        described, key = create_api_key(_foundry(), organization, name, actor="cli (operator)")
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"API key {described['id']} ({described['prefix']}…) created for "
+                  f"organization {organization}; shown once:")
     print(key)
 
 

@@ -45,8 +45,15 @@ class Settings(BaseSettings):
     )
     session_secret: str | None = Field(
         None,
-        description="Key that signs browser session cookies; when unset, one is made on first "
-        "use and kept in the database.",
+        description="Key that signs browser session cookies. Required to serve beyond "
+        "loopback; on loopback, when unset, one is made and kept in the key file "
+        "(DATAFAB_KEY_FILE), never in the database.",
+    )
+    key_file: str | None = Field(
+        None,
+        description="Where the keys made for DATAFAB_SESSION_SECRET and DATAFAB_DATA_KEY when "
+        "they are unset are kept (mode 0600); default: beside the SQLite database "
+        "(datafab.db.keys), or datafab.keys in the working directory for PostgreSQL.",
     )
     idempotency_lock_seconds: float = Field(
         10.0, gt=0, le=3600,
@@ -93,12 +100,32 @@ class Settings(BaseSettings):
         "comma-separated list of networks (10.1.0.0/16), addresses (127.0.0.1, ::1) and host "
         "names (hooks.internal); empty: public addresses only.",
     )
+    trusted_proxies: str = Field(
+        "",
+        description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers "
+        "`datafab serve` believes: a comma-separated list of addresses and networks "
+        "(127.0.0.1, 10.0.0.0/8); empty: none, each request's address is its connection's.",
+    )
     data_key: str | None = Field(
         None,
         description="Key that encrypts each organization's ingest keys (pseudonym and "
-        "originals keys) at rest; when unset, one is made on first use and kept in the "
-        "database.",
+        "originals keys) at rest. Required to serve beyond loopback; on loopback, when unset, "
+        "one is made and kept in the key file (DATAFAB_KEY_FILE), never in the database.",
     )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _trusted_proxies_parse(cls, value: str) -> str:
+        import ipaddress
+
+        for entry in (e.strip() for e in value.split(",")):
+            if not entry:
+                continue
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not an address or network") from exc
+        return ",".join(e.strip() for e in value.split(",") if e.strip())
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -84,3 +84,31 @@ def test_not_a_backup_and_postgres_are_refused_clearly(tmp_path):
     r = runner.invoke(cli, ["backup", str(tmp_path / "b.db")],
                       env={"DATAFAB_DATABASE_URL": "postgresql+psycopg://u@127.0.0.1/x"})
     assert r.exit_code == 2 and "pg_dump" in r.output
+
+
+def test_a_backup_is_readable_by_its_owner_only(tmp_path, sqlite_template):
+    import os
+    import stat
+
+    live = tmp_path / "live.db"
+    shutil.copy(sqlite_template, live)
+    url = f"sqlite:///{live}"
+    foundry = Foundry(Settings(database_url=url))
+    create_organization(foundry, "Acme")
+    foundry.close()
+    old = os.umask(0o022)
+    try:
+        backup_file = tmp_path / "backup.db"
+        done = CliRunner().invoke(cli, ["backup", str(backup_file)],
+                                  env={"DATAFAB_DATABASE_URL": url})
+        assert done.exit_code == 0, done.output
+        assert stat.S_IMODE(backup_file.stat().st_mode) == 0o600
+        for extra in (tmp_path / "backup.db-wal", tmp_path / "backup.db-shm"):
+            assert not extra.exists() or stat.S_IMODE(extra.stat().st_mode) & 0o077 == 0
+        restored = tmp_path / "restored.db"
+        done = CliRunner().invoke(cli, ["restore", str(backup_file)],
+                                  env={"DATAFAB_DATABASE_URL": f"sqlite:///{restored}"})
+        assert done.exit_code == 0, done.output
+        assert stat.S_IMODE(restored.stat().st_mode) == 0o600
+    finally:
+        os.umask(old)

@@ -85,3 +85,18 @@ def test_the_audit_log_is_read_only(api, make_org):
     org = make_org()
     for method in ("post", "put", "patch", "delete"):
         assert getattr(api, method)("/v1/audit", headers=org.headers).status_code == 405
+
+
+def test_the_last_working_key_cannot_be_revoked(api, make_org):
+    org = make_org()
+    first = api.get("/v1/keys", headers=org.headers).json()["data"][0]["id"]
+    refused = api.post(f"/v1/keys/{first}/revoke", headers=org.headers)
+    assert refused.status_code == 409 and refused.json()["error"]["field"] == "key_id"
+    assert api.get("/v1/projects", headers=org.headers).status_code == 200
+    assert [e["action"] for e in _audit(api, org)] == ["api_key.created"]
+    made = api.post("/v1/keys", json={"name": "ci"}, headers=org.headers).json()
+    assert api.post(f"/v1/keys/{first}/revoke", headers=org.headers).status_code == 200
+    ci = {"Authorization": f"Bearer {made['key']}"}
+    again = api.post(f"/v1/keys/{made['id']}/revoke", headers=ci)
+    assert again.status_code == 409
+    assert api.get("/v1/projects", headers=ci).status_code == 200

@@ -165,6 +165,11 @@ def test_sign_up_and_declare_skills(site, browser_page):
     page.fill("#f-password", PASSWORD)
     page.fill("#f-password_again", PASSWORD)
     page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/login\?signed_up=1.*"))  # signing up signs nobody in
+    assert "Thank you for signing up" in page.inner_text("main")
+    page.fill("#f-email", "grace@example.org")
+    page.fill("#f-password", PASSWORD)
+    page.click("main button[type=submit]")
     page.wait_for_url(re.compile(r".*/work/profile.*"))
     assert "Welcome, Grace" in page.inner_text("main")
     check_page(page)

@@ -14,6 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
+from datafab.primitives.links import WebUrl
 
 
 class ClassifySettings(Schema):
@@ -34,7 +35,7 @@ class ClassifyItem(Schema):
     """What is to be classified: text, an image URL, or any JSON the template shows."""
 
     text: str | None = Field(default=None, max_length=100_000)
-    image_url: str | None = Field(default=None, max_length=4096)
+    image_url: WebUrl | None = Field(default=None, max_length=4096)
     meta: dict[str, Any] | None = None
 
     @model_validator(mode="after")

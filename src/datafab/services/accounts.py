@@ -8,8 +8,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from sqlalchemy import insert, select, update
 
-from datafab.errors import InvalidInput, NotFound, Unauthorized, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
+from datafab.names import CleanName, clean_name
 from datafab.services import audit
 from datafab.services.secrets import (
     API_KEY_PREFIX,
@@ -34,7 +35,7 @@ class Contributor:
 
 
 class ContributorSpec(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanName = Field(min_length=1, max_length=200)
     kind: str = Field("human", pattern="^(human|model)$")
     skills: list[str] = Field(default_factory=list, max_length=100)
 
@@ -136,6 +137,9 @@ def create_api_key(foundry: Foundry, organization: int, name: str,
     key = new_secret(API_KEY_PREFIX)
     now = foundry.now()
     with foundry.db.write() as conn:
+        if conn.execute(select(organizations.c.id)
+                        .where(organizations.c.id == organization)).first() is None:
+            raise NotFound(f"organization {organization} not found", field="organization")
         key_id = conn.execute(
             insert(api_keys).values(organization_id=organization, name=name,
                                     prefix=shown_prefix(key), key_hash=digest(key),
@@ -159,15 +163,24 @@ def list_api_keys(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
 
 def revoke_key(foundry: Foundry, organization: int, key_id: int,
                actor: str = "api") -> dict[str, Any]:
-    """Revoke one of the organization's keys by id (another organization's id: not found)."""
+    """Revoke one of the organization's keys by id (another organization's id: not found).
+    The last working key cannot be revoked (``Conflict``): the organization would be locked
+    out of its own data, and only an operator could let it back in."""
     now = foundry.now()
     with foundry.db.write() as conn:
+        live = conn.execute(  # locked, so two revocations at once cannot both pass the check
+            select(api_keys.c.id).where(api_keys.c.organization_id == organization,
+                                        api_keys.c.revoked_at.is_(None))
+            .with_for_update()).scalars().all()
         row = conn.execute(select(api_keys).where(api_keys.c.id == key_id,
                                                   api_keys.c.organization_id == organization)
                            ).first()
         if row is None:
             raise NotFound(f"API key {key_id} not found", field="key_id")
         revoked = row.revoked_at
+        if revoked is None and set(live) <= {key_id}:
+            raise Conflict("key_id: this is the organization's last working key; create "
+                           "another (POST /v1/keys) before revoking it", field="key_id")
         if revoked is None:
             revoked = now
             conn.execute(update(api_keys).where(api_keys.c.id == key_id)
@@ -185,7 +198,10 @@ def _key_json(key_id: int, name: str, prefix: str, created: float, last_used: fl
 
 
 def _name(name: str) -> str:
-    name = (name or "").strip()
-    if not name or len(name) > 200:
+    try:
+        name = clean_name(name or "")
+    except ValueError as exc:
+        raise InvalidInput(f"name: {exc}", field="name") from exc
+    if len(name) > 200:
         raise InvalidInput("name: must be 1 to 200 characters", field="name")
     return name

@@ -1,10 +1,14 @@
 """Backups of a SQLite database with SQLite's online backup API: a consistent copy taken page
 by page while Datafab keeps serving (writers wait only for the moment a batch of pages is
 copied). PostgreSQL is backed up with its own tools (``pg_dump``, see docs/reliability.md).
+
+A backup holds everything the database does (password hashes, API key hashes, contributors'
+answers), so it is written readable by its owner only (0600), whatever the umask says.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -63,7 +67,14 @@ def _check_backup(path: Path) -> None:
         raise InvalidInput(f"file: {path} fails SQLite's integrity check", field="file")
 
 
+def _owner_only(path: Path) -> None:
+    """Create ``path`` empty (if new) with mode 0600, and make sure an existing one is."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    os.chmod(path, 0o600)
+
+
 def _copy(source: Path, target: Path, on_progress: Progress | None) -> int:
+    _owner_only(target)  # before SQLite opens it, so it is never readable by others
     src = sqlite3.connect(source)
     dst = sqlite3.connect(target)
     total = 0

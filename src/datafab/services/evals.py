@@ -21,6 +21,7 @@ from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, fr
 from datafab.evals import graders
 from datafab.evals.gaps import SliceFigure, find_gaps, slice_keys, slice_skills
 from datafab.foundry import Foundry
+from datafab.names import CleanName
 from datafab.quality.leaderboard import (
     Board,
     bradley_terry_board,
@@ -62,7 +63,7 @@ class EvalItemIn(BaseModel):
 class EvalSetIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanName = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20_000)
     items: list[dict[str, Any]] = Field(default_factory=list)
 

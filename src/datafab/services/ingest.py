@@ -12,7 +12,8 @@ if the organization opted in. A project may say not to redact (``redact: false``
 
 Keys: each organization has its own pseudonym key (HMAC) and data key (Fernet, AES-128-CBC
 with HMAC-SHA256), made on first use and stored encrypted under the site's data key
-(``DATAFAB_DATA_KEY``, or one kept in the database when unset).
+(``DATAFAB_DATA_KEY``, or, on loopback, one kept in the key file beside the database — see
+``services/site_keys.py``).
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from datafab.ingest.pipeline import (
     process_files,
 )
 from datafab.ingest.workers import ChunkPool, cores
+from datafab.services import site_keys as kept_keys
 from datafab.services.hybrid import initial_status
 from datafab.services.items import _hash
 from datafab.services.projects import Project, load_project
@@ -55,13 +57,11 @@ from datafab.store.tables import (
     item_originals,
     items,
     organization_keys,
-    site_keys,
 )
 
 BATCH = 500
 PARALLEL_FROM = 8 * 2**20  # bytes of input from which a pool pays for starting its workers
 DROPPED_LISTED = 200  # the report lists this many dropped chunks; it counts them all
-DATA_KEY_NAME = "data"
 TARGETS = ("classify", "spans", "write")
 
 
@@ -79,26 +79,8 @@ def _site_fernet(foundry: Foundry) -> Fernet:
     if configured:
         raw = hashlib.sha256(b"datafab-data:" + configured.encode()).digest()
     else:
-        raw = bytes.fromhex(_stored_site_key(foundry))
+        raw = kept_keys.kept_key(foundry, kept_keys.DATA_KEY)
     return Fernet(base64.urlsafe_b64encode(raw))
-
-
-def _stored_site_key(foundry: Foundry) -> str:
-    def read() -> str | None:
-        with foundry.db.read() as conn:
-            return conn.execute(select(site_keys.c.secret)
-                                .where(site_keys.c.name == DATA_KEY_NAME)).scalar()
-
-    stored = read()
-    if stored is None:
-        try:
-            with foundry.db.write() as conn:
-                conn.execute(site_keys.insert().values(
-                    name=DATA_KEY_NAME, secret=secrets.token_hex(32), created_at=foundry.now()))
-        except IntegrityError:  # another process made it first
-            pass
-        stored = read()
-    return stored
 
 
 def organization_keys_for(foundry: Foundry, organization: int) -> OrgKeys:

@@ -20,9 +20,10 @@ from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
+from datafab.names import clean_name
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
-from datafab.store.tables import api_keys, contributors, organizations
+from datafab.store.tables import contributors, organizations
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
@@ -40,10 +41,9 @@ class SignUp(BaseModel):
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
-        value = value.strip()
-        if not value:
+        if not value.strip():
             raise ValueError("enter your name")
-        return value
+        return clean_name(value)
 
     @field_validator("email")
     @classmethod
@@ -153,18 +153,6 @@ def organization_name(foundry: Foundry, organization: int) -> str:
         name = conn.execute(select(organizations.c.name)
                             .where(organizations.c.id == organization)).scalar()
     return name or f"organization {organization}"
-
-
-def requester_by_digest(foundry: Foundry, key_digest: str) -> int:
-    """The organization of a still-valid API key, from the digest a session keeps."""
-    with foundry.db.read() as conn:
-        row = conn.execute(
-            select(api_keys.c.organization_id, api_keys.c.revoked_at)
-            .where(api_keys.c.key_hash == key_digest)
-        ).first()
-    if row is None or row.revoked_at is not None:
-        raise Unauthorized("your API key was revoked; log in again")
-    return row.organization_id
 
 
 def operator_token_matches(foundry: Foundry, token: str) -> bool:

@@ -12,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
+from datafab.names import CleanName
 from datafab.primitives import Primitive, get_primitive
 from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
@@ -130,7 +131,7 @@ class QualityPolicy(BaseModel):
 class ProjectSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=200)
+    name: CleanName = Field(min_length=1, max_length=200)
     primitive: str
     guidelines: str = Field("", max_length=200_000)
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -141,7 +142,7 @@ class ProjectSpec(BaseModel):
 class ProjectPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: CleanName | None = Field(None, min_length=1, max_length=200)
     guidelines: str | None = Field(None, max_length=200_000)
     settings: dict[str, Any] | None = None
     policy: QualityPolicy | None = None

@@ -307,14 +307,29 @@ item_flags = Table(
     Index("ix_item_flags_status_id", "status", "id"),
 )
 
-# Keys the web pages sign session cookies with when DATAFAB_SESSION_SECRET is unset: made on
-# first use and shared by every process on the database.
+# Keys the site makes for itself and may keep in the database (contributor pseudonyms). The
+# keys that must not travel with a copy of the database (session signing, the data key) live
+# in the environment or in a key file beside it, never here.
 site_keys = Table(
     "site_keys",
     metadata,
     Column("name", String(64), primary_key=True),
     Column("secret", String(200), nullable=False),
     Column("created_at", Double, nullable=False),
+)
+
+# Signed-in browser sessions: the cookie carries a random id, the database only its SHA-256
+# digest. Logging out (or a removal) ends the row, so a copied cookie stops working at once.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    _id(),
+    Column("id_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("subject", BigInteger, nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("expires_at", Double, nullable=False, index=True),
+    Column("ended_at", Double),
 )
 
 # Idempotency keys: one row per (caller, key) — the request's fingerprint and, once it has

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from datafab.errors import DatafabError, InvalidInput, RateLimited, Unauthorized
+from datafab.errors import Conflict, DatafabError, InvalidInput, RateLimited, Unauthorized
 from datafab.services import logins, profiles
 from datafab.web import sessions
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
@@ -22,6 +22,7 @@ def _text(form, name: str) -> str:
 
 
 def _address(request: Request) -> str:
+    """The connection's address (a forwarded one only from ``DATAFAB_TRUSTED_PROXIES``)."""
     return request.client.host if request.client else "?"
 
 
@@ -44,21 +45,26 @@ async def signup(request: Request, form: Posted, foundry: PageFoundry) -> Respon
         errors.setdefault("password_again", "The two passwords differ")
     if not errors:
         try:
-            who = await run_in_threadpool(
-                logins.sign_up, foundry, {**values, "password": password})
+            await run_in_threadpool(logins.sign_up, foundry, {**values, "password": password})
+        except Conflict:
+            pass  # the email is taken: answered exactly like a new one (see below)
         except DatafabError as exc:
             errors = field_errors(exc)
     if errors:
         return page(request, "accounts/signup.html", 422, title="Sign up", values=values,
                     errors=errors)
-    sessions.start(request, sessions.fresh(foundry.now(), "contributor", who.id, name=who.name))
-    return redirect(request, "/work/profile?welcome=1")
+    # Whether the address was new or already had an account, the answer is the same: log in.
+    # Signing a new account in at once (and only it) would tell anyone which emails have one.
+    return redirect(request, SIGNED_UP)
+
+
+SIGNED_UP = "/login?signed_up=1&next=/work/profile%3Fwelcome%3D1"
 
 
 @router.get("/login")
-def login_form(request: Request, next: str = "") -> Response:
+def login_form(request: Request, next: str = "", signed_up: int = 0) -> Response:
     return page(request, "accounts/login.html", title="Log in", values={}, errors={},
-                next=next)
+                next=next, signed_up=signed_up)
 
 
 @router.post("/login")
@@ -78,8 +84,9 @@ async def login(request: Request, form: Posted, foundry: PageFoundry) -> Respons
         if isinstance(exc, RateLimited):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response
-    throttle.succeeded(email)
-    sessions.start(request, sessions.fresh(foundry.now(), "contributor", who.id, name=who.name))
+    throttle.succeeded(email, _address(request))
+    await run_in_threadpool(sessions.start, request, sessions.fresh(
+        foundry.now(), "contributor", who.id, name=who.name))
     return redirect(request, target)
 
 
@@ -111,7 +118,8 @@ def requester_login(request: Request, form: Posted, foundry: PageFoundry) -> Res
             errors = {"api_key": errors.pop("password")}
         return page(request, "accounts/requester_login.html", status,
                     title="Requester log in", errors=errors, next=target)
-    sessions.start(request, sessions.fresh(foundry.now(), "requester", org, key_digest,
+    sessions.start(request, sessions.fresh(foundry.now(), "requester", org,
+                                           sessions.seal(request, key_digest),
                                            name=logins.organization_name(foundry, org)))
     return redirect(request, target)
 

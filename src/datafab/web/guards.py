@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from datafab.errors import Unauthorized
 from datafab.foundry import Foundry
-from datafab.services import logins
+from datafab.services import browser_sessions, logins
 from datafab.services.accounts import Contributor
 from datafab.web import sessions
 from datafab.web.render import LoginRequired, read_form
@@ -34,17 +34,13 @@ def signed_in_contributor(request: Request) -> Contributor:
 
 def signed_in_requester(request: Request) -> int:
     session = sessions.current(request)
-    if session.role != "requester" or not session.proof:
+    if session.role != "requester" or not session.proof or session.subject is None:
         raise LoginRequired("requester")
-    try:
-        org = logins.requester_by_digest(foundry_of(request), session.proof)
-    except Unauthorized:
-        sessions.end(request)
-        raise LoginRequired("requester") from None
-    if org != session.subject:
-        sessions.end(request)
+    digests = browser_sessions.live_key_digests(foundry_of(request), session.subject)
+    if not any(hmac.compare_digest(session.proof, sessions.seal(request, d)) for d in digests):
+        sessions.end(request)  # its key was revoked
         raise LoginRequired("requester")
-    return org
+    return session.subject
 
 
 def signed_in_operator(request: Request) -> None:

@@ -19,6 +19,7 @@ from starlette.datastructures import FormData
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from datafab.errors import DatafabError
+from datafab.primitives.links import is_web_url
 from datafab.services import billing
 from datafab.web import sessions
 
@@ -53,7 +54,13 @@ def money(amount_minor: int, currency: str) -> str:
     return f"{Decimal(amount_minor).scaleb(-digits):,.{digits}f} {currency}"
 
 
-templates.env.filters.update(when=_when, day=_day, pct=_pct, num=_num, money=money)
+def _web_url(value: object) -> str | None:
+    """The value if it is an http(s) URL, else nothing: a page never links anything else."""
+    return value if is_web_url(value) else None
+
+
+templates.env.filters.update(when=_when, day=_day, pct=_pct, num=_num, money=money,
+                             web_url=_web_url)
 
 
 def describe_answer(answer) -> str:

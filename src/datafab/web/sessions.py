@@ -3,9 +3,15 @@ inside the signed payload; and the CSRF token every form carries, derived from t
 random nonce.
 
 A session is one of: anonymous (just a nonce, so the login forms have a CSRF token too), a
-contributor (their id), a requester (the digest of their API key — the key itself is never
-kept) or an operator (a digest of the operator token). Signing in starts a fresh session with
-a fresh nonce, so a token planted before login is worthless after it.
+contributor (their id), a requester (a proof of their API key: an HMAC of the key's digest
+under the session key, so neither the key nor anything stored in the database is kept) or an
+operator (an HMAC of a digest of the operator token). Signing in starts a fresh session with a
+fresh nonce, so a token planted before login is worthless after it.
+
+A signed-in session also carries a random id that the server keeps (as a digest, see
+``services/browser_sessions.py``): logging out ends it on the server, not only in the browser.
+The key cookies are signed with comes from ``DATAFAB_SESSION_SECRET`` or the key file, never
+from the database (``services/site_keys.py``), so a copy of the database cannot forge one.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from starlette.responses import Response
 
-from datafab.services import site_keys
+from datafab.services import browser_sessions, site_keys
 
 COOKIE = "datafab_session"
 SESSION_SECONDS = 12 * 3600
@@ -31,10 +37,11 @@ ROLES = ("contributor", "requester", "operator")
 class Session:
     role: str | None  # None: anonymous
     subject: int | None  # contributor id or organization id
-    proof: str | None  # requester: API key digest; operator: operator token digest
+    proof: str | None  # requester: HMAC of its API key's digest; operator: of the token's
     name: str | None
     nonce: str
     expires: float
+    sid: str | None = None  # signed in: the id the server keeps (as a digest)
 
     @property
     def signed_in(self) -> bool:
@@ -64,7 +71,7 @@ def _sign(key: bytes, payload: str) -> str:
 
 def encode(key: bytes, session: Session) -> str:
     body = {"r": session.role, "s": session.subject, "p": session.proof, "n": session.nonce,
-            "e": session.expires, "m": session.name}
+            "e": session.expires, "m": session.name, "i": session.sid}
     payload = _b64(json.dumps(body, separators=(",", ":")).encode())
     return f"{payload}.{_sign(key, payload)}"
 
@@ -77,17 +84,22 @@ def decode(key: bytes, cookie: str, now: float) -> Session | None:
             return None
         body = json.loads(_unb64(payload))
         session = Session(body["r"], body["s"], body["p"], body["m"], str(body["n"]),
-                          float(body["e"]))
+                          float(body["e"]), body.get("i"))
     except (ValueError, KeyError, TypeError):
         return None
     if session.expires <= now or (session.role is not None and session.role not in ROLES):
+        return None
+    if session.role is not None and not (isinstance(session.sid, str) and session.sid
+                                         and isinstance(session.subject, int)):
         return None
     return session
 
 
 def fresh(now: float, role: str | None = None, subject: int | None = None,
           proof: str | None = None, name: str | None = None) -> Session:
-    return Session(role, subject, proof, name, secrets.token_urlsafe(16), now + SESSION_SECONDS)
+    sid = secrets.token_urlsafe(32) if role is not None else None
+    return Session(role, subject, proof, name, secrets.token_urlsafe(16), now + SESSION_SECONDS,
+                   sid)
 
 
 def current(request: Request) -> Session:
@@ -98,6 +110,9 @@ def current(request: Request) -> Session:
     now = request.app.state.foundry.now()
     raw = request.cookies.get(COOKIE)
     session = decode(_key(request), raw, now) if raw else None
+    if session is not None and session.role is not None and not browser_sessions.is_live(
+            request.app.state.foundry, session.sid, session.role, session.subject):
+        session = None  # logged out, or ended on the server
     if session is None:
         session = fresh(now)
         request.state.session_changed = True
@@ -106,12 +121,24 @@ def current(request: Request) -> Session:
 
 
 def start(request: Request, session: Session) -> None:
-    """Make ``session`` this request's session; the response will carry its cookie."""
+    """Make ``session`` this request's session (a signed-in one is recorded on the server);
+    the response will carry its cookie."""
+    if session.role is not None:
+        browser_sessions.open_session(request.app.state.foundry, session.sid, session.role,
+                                      session.subject, session.expires)
     request.state.session = session
     request.state.session_changed = True
 
 
 def end(request: Request) -> None:
+    """End this request's session on the server too, and start an anonymous one."""
+    ending = getattr(request.state, "session", None)
+    if ending is None:
+        raw = request.cookies.get(COOKIE)
+        now = request.app.state.foundry.now()
+        ending = decode(_key(request), raw, now) if raw else None
+    if ending is not None and ending.sid:
+        browser_sessions.end_session(request.app.state.foundry, ending.sid)
     start(request, fresh(request.app.state.foundry.now()))
 
 
