@@ -27,6 +27,16 @@ def store_record(
     )
 
 
+def stored_outcome(conn: Connection, item_id: int) -> Outcome | None:
+    """The item's record as an outcome (``None``: no record)."""
+    row = conn.execute(select(records.c.answer, records.c.confidence, records.c.method,
+                              records.c.details).where(records.c.item_id == item_id)).first()
+    if row is None:
+        return None
+    return Outcome(answer=row.answer, confidence=row.confidence, method=row.method,
+                   details=row.details or {})
+
+
 def recompute(foundry: Foundry, conn: Connection, project, item_ids: list[int],
               now: float) -> None:
     """Recompute these items' records from their counted votes (locked in id order, the

@@ -190,3 +190,17 @@ def expire(conn: Connection, *, now: float) -> int:
     if freed:
         conn.execute(_FREE_SLOT, [{"item": item} for item in sorted(freed)])
     return len(freed)
+
+
+_RELEASE_ALL = text(
+    "UPDATE leases SET status = 'released' WHERE contributor_id = :contributor "
+    "AND status = 'active' RETURNING item_id"
+)
+
+
+def release_all(conn: Connection, *, contributor: int) -> int:
+    """End every live lease of a contributor (they leave); their items return to the pool."""
+    freed = conn.execute(_RELEASE_ALL, {"contributor": contributor}).scalars().all()
+    if freed:
+        conn.execute(_FREE_SLOT, [{"item": item} for item in sorted(freed)])
+    return len(freed)
