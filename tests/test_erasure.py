@@ -63,11 +63,20 @@ def _events_about(conn, project_id, item_ids):
                         .where(webhook_events.c.subject.in_(subjects))).scalar_one()
 
 
-def test_erasing_a_project_leaves_nothing_under_it(api, foundry, make_org, make_worker):
+def test_erasing_a_project_leaves_nothing_under_it(api, foundry, make_org, make_worker,
+                                                    tmp_path):
+    import json
+
+    from datafab.services import ingest
+
     org = make_org()
     api.post("/v1/webhooks/endpoints", json={"url": "https://example.org/hook"},
              headers=org.headers)
     project = _project(foundry, org)
+    ingest.set_keep_originals(foundry, org.id, True)
+    mined = tmp_path / "tickets.jsonl"
+    mined.write_text(json.dumps({"text": "Call Jane Doe at jane@example.org"}) + "\n")
+    ingest.ingest_files(foundry, org.id, project.id, [ingest.Source(mined, mined.name)])
     keep = _project(foundry, org, name="kept")
     for i in range(2):
         worker = make_worker(f"w{i}")
@@ -82,11 +91,12 @@ def test_erasing_a_project_leaves_nothing_under_it(api, foundry, make_org, make_
         events_before = _events_about(conn, project.id, item_ids)
     assert events_before > 0  # record.finished for each finished item, queued to the hook
     assert {"submissions.project_id", "records.project_id", "leases.project_id",
-            "earnings.project_id"} <= set(before)
+            "earnings.project_id", "item_originals.item_id", "ingest_runs.project_id",
+            "guidelines.project_id", "contributor_skills.project_id"} <= set(before)
 
     r = api.delete(f"/v1/projects/{project.id}", headers=org.headers)
     assert r.status_code == 200, r.text
-    assert r.json()["erased"]["items"] == 6
+    assert r.json()["erased"]["items"] == 7
     assert api.get(f"/v1/projects/{project.id}", headers=org.headers).status_code == 404
     with foundry.db.read() as conn:
         assert _rows_naming(conn, project.id, item_ids) == {}
