@@ -44,10 +44,11 @@ def erase_contributor(foundry: Foundry, contributor_id: int, *, answers: bool = 
 
     now = foundry.now()
     with foundry.db.write() as conn:
+        # Leases first, then items in id order: the order a submit locks them.
+        released = leasing.release_all(conn, contributor=contributor_id)
         touched = erasure.answered_items(conn, contributor_id) if answers else []
         if touched:
             submitting.lock_items(conn, [item for item, _ in touched])
-        released = leasing.release_all(conn, contributor=contributor_id)
         if not erasure.scrub_contributor(conn, contributor_id):
             raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
         notes = erasure.drop_contributor_notes(conn, contributor_id)
