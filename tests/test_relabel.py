@@ -138,3 +138,28 @@ def test_labels_change_freely_before_any_answer(api, make_org):
     r = api.patch(f"/v1/projects/{project['id']}", headers=org.headers,
                   json={"settings": {"labels": ["x", "y"]}})
     assert r.status_code == 200, r.text
+
+
+def test_span_labels_follow_a_label_map(api, make_org, make_worker):
+    org = make_org()
+    body = {"name": "entities", "primitive": "spans", "settings": {"labels": ["PER", "ORG"]},
+            "policy": {"min_labels": 1, "max_labels": 1}}
+    project = api.post("/v1/projects", json=body, headers=org.headers).json()
+    api.post(f"/v1/projects/{project['id']}/items", headers=org.headers,
+             json={"items": [{"external_id": "s-1", "data": {"text": "Ada works at ACME"}}]})
+    worker = make_worker()
+    (lease,) = api.post(f"/v1/projects/{project['id']}/leases", json={"n": 1},
+                        headers=worker.headers).json()["leases"]
+    spans = [{"start": 0, "end": 3, "label": "PER"}, {"start": 13, "end": 17, "label": "ORG"}]
+    r = api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {"spans": spans}},
+                 headers=worker.headers)
+    assert r.status_code == 200, r.text
+    r = api.patch(f"/v1/projects/{project['id']}", headers=org.headers,
+                  json={"settings": {"labels": ["PERSON", "ORG"]}})
+    assert r.status_code == 409 and r.json()["error"]["field"] == "settings.labels", r.text
+    r = api.patch(f"/v1/projects/{project['id']}", headers=org.headers,
+                  json={"settings": {"labels": ["PERSON", "ORG"]},
+                        "label_map": {"PER": "PERSON"}})
+    assert r.status_code == 200, r.text
+    (record,) = _records(api, org, project).values()
+    assert sorted(s["label"] for s in record["answer"]["spans"]) == ["ORG", "PERSON"]
