@@ -14,8 +14,9 @@ Afterwards the server is stopped, leases still out are expired, and the database
   submission id the client was given (``lost``, ``duplicated``: also no contributor has two
   submissions for one item);
 - no item was ever held by more live leases than it had labels left to give
-  (``double_leases``, from the leases and submissions tables: a lease is live from its
-  creation to its submission or its deadline);
+  (``double_leases``, from the leases table and the database's clock: a lease is live from
+  its ``created_at``, read after its claim locked the item, to its ``ended_at``, read when it
+  was submitted, released or expired; see ``double_leases``);
 - every item is either finished (its labels all given, nothing live) or back in the pool
   (its free slots equal the labels it still wants) — ``unsettled``;
 - every record equals a fresh recomputation from the stored submissions — ``mismatched``.
@@ -235,7 +236,54 @@ def _answer(external_id: str, rng: random.Random) -> dict:
 
 # -- the checks --------------------------------------------------------------------------------
 
-def check(url: str, project_id: int, labels: int, tally: Tally) -> dict[str, int]:
+def double_leases(all_leases, labels: int) -> int:
+    """Leases granted while their item already had ``labels`` leases taken, by the facts the
+    database guarantees: a lease's ``created_at`` is the database's clock after the claim
+    locked the item, its ``ended_at`` the database's clock when it stopped being live, and a
+    lease that ended (released, expired) before another of its item was granted has an
+    earlier ``ended_at`` than the other's ``created_at`` (the claim could only see the freed
+    slot once the end committed). At the moment lease ``b`` was granted, an earlier lease
+    ``a`` of the item still held a slot if it was submitted (a label given, or about to be)
+    or had not ended yet."""
+    by_item: dict[int, list] = defaultdict(list)
+    for lease in all_leases:
+        by_item[lease.item_id].append(lease)
+    double = 0
+    for held in by_item.values():
+        held.sort(key=lambda lease: (lease.created_at, lease.id))
+        for i, b in enumerate(held):
+            taken = sum(1 for a in held[:i] if a.status == "submitted" or a.ended_at is None
+                        or a.ended_at > b.created_at)
+            double += taken >= labels
+    return double
+
+
+def double_leases_by_server_clock(all_leases, subs, labels: int, lease_seconds: int) -> int:
+    """The same count by the server's clocks, as this check once did: a lease from the moment
+    its request read the clock (its deadline less the lease length, read before the claim
+    waited for anything) until its submission's request time or its deadline (not when the
+    sweep actually freed it). Kept to show how far those times are from the truth."""
+    submitted_at = {s.lease_id: s.created_at for s in subs}
+    item_leases: dict[int, list] = defaultdict(list)
+    for lease in all_leases:
+        item_leases[lease.item_id].append(lease)
+    double = 0
+    for held in item_leases.values():
+        for i, b in enumerate(held):
+            b_start = b.expires_at - lease_seconds
+            taken = 0
+            for a in held[:i]:
+                end = submitted_at.get(a.id, a.expires_at)
+                if a.id in submitted_at and end <= b_start:
+                    taken += 1
+                elif a.expires_at - lease_seconds <= b_start < end:
+                    taken += 1
+            double += taken >= labels
+    return double
+
+
+def check(url: str, project_id: int, labels: int, tally: Tally,
+          lease_seconds: int) -> dict[str, int]:
     # Leases still out end now: expire them as if their deadline had passed.
     settings = Settings(database_url=url, refit_in_background=False)
     foundry = Foundry(settings, clock=lambda: time.time() + 86_400 * 2)
@@ -269,23 +317,8 @@ def check(url: str, project_id: int, labels: int, tally: Tally) -> dict[str, int
     duplicated = sum(n - 1 for n in by_lease.values() if n > 1) + sum(
         n - 1 for n in pairs.values() if n > 1)
 
-    # A lease is live from its creation until its submission or its deadline; when it is
-    # granted, the item's live leases plus its labels already given must leave a free slot.
-    submitted_at = {s.lease_id: s.created_at for s in subs}
-    item_leases: dict[int, list] = defaultdict(list)
-    for lease in all_leases:
-        item_leases[lease.item_id].append(lease)
-    double = 0
-    for held in item_leases.values():
-        for i, b in enumerate(held):
-            taken = 0
-            for a in held[:i]:
-                end = submitted_at.get(a.id, a.expires_at)
-                if a.id in submitted_at and end <= b.created_at:
-                    taken += 1  # a label already given
-                elif a.created_at <= b.created_at < end:
-                    taken += 1  # a live lease
-            double += taken >= labels
+    double = double_leases(all_leases, labels)
+    by_server_clock = double_leases_by_server_clock(all_leases, subs, labels, lease_seconds)
 
     unsettled = 0
     for item in item_rows:
@@ -307,7 +340,8 @@ def check(url: str, project_id: int, labels: int, tally: Tally) -> dict[str, int
     mismatched += sum(1 for item_id in record_rows if item_id not in fresh)
     return {
         "acked": len(tally.acked), "stored": len(subs), "lost": lost, "duplicated": duplicated,
-        "double_leases": double, "unsettled": unsettled, "mismatched": mismatched,
+        "double_leases": double, "by_server_clock": by_server_clock, "unsettled": unsettled,
+        "mismatched": mismatched,
         "leases": len(all_leases), "items_done": sum(i.status == "done" for i in item_rows),
         "items": len(item_rows),
     }
@@ -397,7 +431,7 @@ def main() -> int:
             t.join(timeout=max(1.0, give_up_at - time.monotonic() + 5))
         elapsed = time.monotonic() - started
         server.stop()
-        result = check(url, project_id, args.labels, tally)
+        result = check(url, project_id, args.labels, tally, args.lease_seconds)
     finally:
         server.stop()
         drop()
@@ -409,7 +443,8 @@ def main() -> int:
     print(f"  retried submits refused as already submitted: {tally.landed_before}; "
           f"leases expired before the answer: {tally.expired}; walked away: "
           f"{tally.walked_away}; unsettled items: {result['unsettled']}; records unlike a "
-          f"fresh recomputation: {result['mismatched']}")
+          f"fresh recomputation: {result['mismatched']}; double leases by the server's "
+          f"clocks and deadlines (not the database's): {result['by_server_clock']}")
     for line in tally.unexpected[:10]:
         print("  unexpected:", line)
     print(f"RESULT acked={result['acked']} stored={result['stored']} lost={result['lost']} "

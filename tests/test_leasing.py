@@ -166,3 +166,113 @@ def test_sixteen_threads_never_hold_an_item_twice(foundry, make_org, make_worker
     assert len(pairs) == len(set(pairs))
     assert len(per_item) == n_items and set(per_item.values()) == {overlap}
     assert all(s == ("done", 0, 0) for s in state)
+
+
+def _chaos():
+    """The chaos benchmark's checks (bench/chaos.py), loaded from its file."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    name = "datafab_bench_chaos"
+    if name not in sys.modules:
+        path = Path(__file__).resolve().parents[1] / "bench" / "chaos.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module  # its dataclasses look their module up
+        spec.loader.exec_module(module)
+    return sys.modules[name]
+
+
+def test_a_lease_is_stamped_by_the_database_after_its_claim_took_the_item(
+        foundry, make_org, make_worker):
+    """A request reads the server's clock, then waits; meanwhile the sweep expires the item's
+    lease. The new lease's created_at is the database's clock after the claim, so it comes
+    after the old lease's ended_at, and the chaos check counts no double lease. By the
+    server's clocks the two leases overlap: the old check's false alarm."""
+    import time
+
+    from datafab.store import leasing
+
+    chaos = _chaos()
+    project = _project(foundry, make_org(), n_items=1)
+    first, second = make_worker("first"), make_worker("second")
+    t = foundry.now()
+    with foundry.db.write() as conn:
+        (a,) = leasing.claim(conn, project=project.id, contributor=first.id, n=1, now=t,
+                             expires=t + 10)
+    with foundry.db.write() as conn:  # the sweep, at the deadline
+        assert leasing.expire(conn, now=t + 11) == 1
+    wall = time.time()
+    with foundry.db.write() as conn:  # a request that read its clock at t + 9
+        (b,) = leasing.claim(conn, project=project.id, contributor=second.id, n=1, now=t + 9,
+                             expires=t + 19)
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(leases).order_by(leases.c.id)).all()
+    old, new = rows
+    assert (old.id, new.id) == (a.lease_id, b.lease_id) and old.status == "expired"
+    assert old.created_at <= old.ended_at <= new.created_at
+    assert wall - 1 <= new.created_at <= time.time() + 1  # the database's clock, not t + 9
+    assert new.ended_at is None
+    assert chaos.double_leases(rows, labels=1) == 0
+    assert chaos.double_leases_by_server_clock(rows, [], labels=1, lease_seconds=10) == 1
+
+
+def test_the_chaos_check_counts_a_real_double_lease():
+    from types import SimpleNamespace as Lease
+
+    chaos = _chaos()
+    held = [Lease(id=1, item_id=7, status="submitted", created_at=10.0, ended_at=15.0),
+            Lease(id=2, item_id=7, status="expired", created_at=12.0, ended_at=30.0),
+            Lease(id=3, item_id=7, status="submitted", created_at=31.0, ended_at=33.0)]
+    assert chaos.double_leases(held, labels=2) == 0
+    assert chaos.double_leases(held, labels=1) == 2  # 2 while 1 was out, 3 after 1's label
+    live = [Lease(id=1, item_id=8, status="active", created_at=1.0, ended_at=None),
+            Lease(id=2, item_id=8, status="released", created_at=2.0, ended_at=3.0)]
+    assert chaos.double_leases(live, labels=1) == 1
+
+
+def test_racing_claims_expiry_and_submits_never_double_lease(foundry, clock, make_org,
+                                                             make_worker):
+    """Eight contributors lease, answer or walk away while the clock jumps past deadlines
+    (every lease may then expire in any request's sweep): by the database's facts no item
+    ever had more leases taken than it wants labels."""
+    import random
+
+    from datafab.store import leasing
+
+    chaos = _chaos()
+    project = _project(foundry, make_org(), n_items=30, min_labels=2, max_labels=2)
+    workers = [_who(foundry, make_worker(f"w{i}")) for i in range(8)]
+    errors: list[BaseException] = []
+    start = threading.Barrier(len(workers))
+
+    def run(who, seed):
+        rng = random.Random(seed)
+        try:
+            start.wait()
+            for _ in range(25):
+                for lease in work.lease_items(foundry, who, project.id, 2):
+                    if rng.random() < 0.3:
+                        clock.advance(foundry.settings.lease_seconds / 2)  # walk away
+                        continue
+                    try:
+                        work.submit(foundry, who, lease.id, {"answer": {"label": "a"}})
+                    except LeaseExpired:
+                        pass
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(w, i)) for i, w in enumerate(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not errors, errors
+    with foundry.db.write() as conn:
+        leasing.expire(conn, now=clock() + 10 * foundry.settings.lease_seconds)
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(leases)).all()
+    assert sum(r.status == "expired" for r in rows) > 0
+    assert all(r.ended_at is not None and r.ended_at >= r.created_at for r in rows)
+    assert chaos.double_leases(rows, labels=2) == 0

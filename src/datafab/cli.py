@@ -212,6 +212,26 @@ def contributor_create(
     print(token)
 
 
+@contributor_app.command("erase")
+def contributor_erase(
+    contributor_id: int,
+    answers: Annotated[bool, typer.Option(
+        "--answers", help="Also delete their answers; the records they fed are recomputed.")
+    ] = False,
+) -> None:
+    """Erase a contributor's personal data (name, e-mail, password, profile, token); pay
+    ledger amounts stay under their bare id. One transaction."""
+    from datafab.services.erasure import erase_contributor
+
+    try:
+        done = erase_contributor(_foundry(), contributor_id, answers=answers, actor="cli")
+    except DatafabError as exc:
+        raise _fail(exc) from exc
+    console.print(f"contributor {contributor_id} erased: {done['submissions_deleted']} "
+                  f"answers deleted, {done['items_recomputed']} items recomputed")
+    print(contributor_id)
+
+
 @project_app.command("create")
 def project_create(
     name: str,

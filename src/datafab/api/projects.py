@@ -19,6 +19,7 @@ from datafab.services import (
     audit,
     candidates,
     effort,
+    erasure,
     exports,
     imports,
     items,
@@ -78,6 +79,16 @@ def update_project(
 ) -> dict[str, Any]:
     patch = body.model_dump(exclude_unset=True)
     return project_json(projects.update_project(foundry, org, project_id, patch, actor=who))
+
+
+@router.delete("/{project_id}")
+def erase_project(
+    project_id: int, org: Requester, who: Actor, foundry: FoundryDep
+) -> dict[str, Any]:
+    """Erase the project and everything under it (items, originals, leases, answers, records,
+    gold, ingest runs, its webhook events); the audit log keeps a tombstone. Pay and usage
+    ledgers keep their amounts. One transaction: all of it or nothing."""
+    return erasure.erase_project(foundry, org, project_id, actor=who)
 
 
 @router.get("/{project_id}/progress")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from datafab.foundry import Foundry
 from datafab.services import pay
@@ -21,6 +21,7 @@ from datafab.store.tables import earnings, items, projects, submissions
 DAY = 86_400
 DAYS = 30  # the chart's span
 PAGE = 100  # ledger entries per page
+ERASED = "(erased project)"  # an entry whose project was erased keeps its amount
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,8 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
     query = (
         select(earnings.c.id, earnings.c.created_at, earnings.c.kind, earnings.c.amount_minor,
                earnings.c.currency, earnings.c.payout_id, earnings.c.submission_id,
-               projects.c.name, items.c.external_id)
-        .join(projects, projects.c.id == earnings.c.project_id)
+               func.coalesce(projects.c.name, ERASED).label("name"), items.c.external_id)
+        .outerjoin(projects, projects.c.id == earnings.c.project_id)
         .outerjoin(submissions, submissions.c.id == earnings.c.submission_id)
         .outerjoin(items, items.c.id == submissions.c.item_id)
         .where(earnings.c.contributor_id == contributor.id)

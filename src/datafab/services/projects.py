@@ -148,6 +148,11 @@ class ProjectPatch(BaseModel):
     policy: QualityPolicy | None = None
     required_skills: list[str] | None = Field(None, max_length=100)
     status: str | None = Field(None, pattern="^(active|paused)$")
+    label_map: dict[str, str] | None = Field(
+        None, description="With new settings.labels on a project that has answers: where each "
+        "dropped or renamed label's answers go ({\"old\": \"new\"}); they are rewritten and "
+        "the records recomputed."
+    )
 
 
 @dataclass(frozen=True)
@@ -303,18 +308,23 @@ def update_project(
     actor: str = "api",
 ) -> Project:
     """Change settings; new guideline text becomes a new version that later work is made under."""
+    from datafab.services import relabel
+
     patch: ProjectPatch = _validated(ProjectPatch, raw)
+    if patch.label_map and patch.settings is None:
+        raise InvalidInput("label_map: only with new settings.labels", field="label_map")
     now = foundry.now()
     try:
         with foundry.db.write() as conn:
             project = load_project(conn, organization, project_id)
             values: dict[str, Any] = {"updated_at": now}
+            mapping = None
             if patch.name is not None:
                 values["name"] = patch.name
             if patch.settings is not None:
-                values["settings"] = project.primitive.parse_settings(patch.settings).model_dump(
-                    mode="json"
-                )
+                new_settings = project.primitive.parse_settings(patch.settings)
+                mapping = relabel.check_change(conn, project, new_settings, patch.label_map)
+                values["settings"] = new_settings.model_dump(mode="json")
             if patch.policy is not None:
                 _check_models(patch.policy, project.primitive, project.settings)
                 values["policy"] = patch.policy.model_dump(mode="json")
@@ -335,7 +345,13 @@ def update_project(
             audit.record(conn, now, organization=organization, actor=actor,
                          action="project.updated", target=f"project:{project.id}",
                          details={"fields": sorted(patch.model_dump(exclude_unset=True))})
-        foundry.cache.forget(("project", project_id))
+            if mapping is not None:
+                after = load_project(conn, organization, project.id)
+                details = relabel.apply(foundry, conn, project, after, mapping, now)
+                audit.record(conn, now, organization=organization, actor=actor,
+                             action="project.relabelled", target=f"project:{project.id}",
+                             details=details)
+        relabel.forget(foundry, project_id)
     except IntegrityError as exc:
         raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc
     return get_project(foundry, organization, project_id)

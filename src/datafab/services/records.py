@@ -8,7 +8,7 @@ from sqlalchemy import Connection, select
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
-from datafab.primitives import Outcome
+from datafab.primitives import Outcome, Vote
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
 from datafab.store import submitting
@@ -25,6 +25,34 @@ def store_record(
         confidence=float(outcome.confidence), method=outcome.method, n=n_submissions,
         details=outcome.details or None, now=now,
     )
+
+
+def stored_outcome(conn: Connection, item_id: int) -> Outcome | None:
+    """The item's record as an outcome (``None``: no record)."""
+    row = conn.execute(select(records.c.answer, records.c.confidence, records.c.method,
+                              records.c.details).where(records.c.item_id == item_id)).first()
+    if row is None:
+        return None
+    return Outcome(answer=row.answer, confidence=row.confidence, method=row.method,
+                   details=row.details or {})
+
+
+def recompute(foundry: Foundry, conn: Connection, project, item_ids: list[int],
+              now: float) -> None:
+    """Recompute these items' records from their counted votes (locked in id order, the
+    order a submit takes them); an item with no votes left loses its record."""
+    from datafab.services import quality
+
+    locked = submitting.lock_items(conn, item_ids)
+    for item_id in sorted(locked):
+        votes = [Vote(contributor=r.contributor_id, answer=r.answer)
+                 for r in submitting.votes(conn, item_id)]
+        if not votes:
+            submitting.delete_record(conn, item_id)
+            continue
+        outcome = quality.item_outcome(foundry, conn, project, locked[item_id].data, votes,
+                                       quality.Evidence())
+        store_record(conn, project.id, item_id, outcome, len(votes), now)
 
 
 def list_records(

@@ -10,6 +10,11 @@ CTE is ``MATERIALIZED`` so it runs exactly once: inlined into the UPDATE, a conc
 can make PostgreSQL re-run a ``SKIP LOCKED … LIMIT`` subquery and pick extra rows. On SQLite
 the caller holds the single writer (``BEGIN IMMEDIATE``) and the same steps run as three
 statements.
+
+A lease's ``created_at`` and ``ended_at`` are the database's clock read after the claim (or
+the end) took its locks, never the caller's clock read before it waited: so when one lease
+ended before another of its item was granted, its ``ended_at`` is earlier than the other's
+``created_at``. Deadlines (``expires_at``) stay on the server's clock, which tests move by hand.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, text
 
 from datafab.store.tables import Json
+
+# The database's clock in UNIX seconds. PostgreSQL's clock_timestamp() is read when the row is
+# written (after the statement's locks), not when the transaction began.
+DB_NOW = {
+    "postgresql": "extract(epoch from clock_timestamp())",
+    "sqlite": "((julianday('now') - 2440587.5) * 86400.0)",
+}
 
 
 @dataclass(frozen=True)
@@ -56,7 +68,8 @@ def _claim_postgres(hard: str):
     granted AS (
         INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
                             reserved_minor)
-        SELECT :project, taken.id, :contributor, 'active', :expires, :now, :reserve FROM taken
+        SELECT :project, taken.id, :contributor, 'active', :expires,
+               extract(epoch from clock_timestamp()), :reserve FROM taken
         ORDER BY taken.priority DESC, taken.id
         RETURNING id, item_id)
     SELECT granted.id, granted.item_id, taken.external_id, taken.data
@@ -73,11 +86,13 @@ _TAKE_SQLITE = text(
     "UPDATE items SET slots = slots - 1, n_live = n_live + 1 WHERE id IN :ids "
     "RETURNING id, external_id, data, priority"
 ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
-_GRANT_SQLITE = text(  # also grants gold leases on PostgreSQL
-    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at, "
-    "reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, :now, :reserve) "
-    "RETURNING id"
-)
+_GRANT = {  # on SQLite for every claim, on PostgreSQL for gold leases
+    dialect: text(
+        "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, "
+        f"created_at, reserved_minor) VALUES (:project, :item, :contributor, 'active', "
+        f":expires, {clock}, :reserve) RETURNING id")
+    for dialect, clock in DB_NOW.items()
+}
 
 
 def claim(
@@ -100,7 +115,7 @@ def claim(
     taken.sort(key=lambda r: (-r.priority, r.id))
     claims = []
     for row in taken:
-        lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()
+        lease_id = conn.execute(_GRANT[conn.dialect.name], {**params, "item": row.id}).scalar_one()
         claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
     return claims
 
@@ -122,21 +137,24 @@ def claim_gold(
               "expires": expires, "reserve": 0}  # a gold answer is not billed
     claims = []
     for row in conn.execute(_PICK_GOLD, params).all():
-        lease_id = conn.execute(_GRANT_SQLITE, {**params, "item": row.id}).scalar_one()
+        lease_id = conn.execute(_GRANT[conn.dialect.name], {**params, "item": row.id}).scalar_one()
         claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
     return claims
 
 
-_CLOSE = text(
-    "UPDATE leases SET status = 'submitted' "
-    "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
-    "AND expires_at > :now RETURNING item_id, project_id"
-)
+_CLOSE = {
+    dialect: text(
+        f"UPDATE leases SET status = 'submitted', ended_at = {clock} "
+        "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
+        "AND expires_at > :now RETURNING item_id, project_id")
+    for dialect, clock in DB_NOW.items()
+}
 
 
 def close(conn: Connection, *, lease: int, contributor: int, now: float):
     """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
-    return conn.execute(_CLOSE, {"lease": lease, "contributor": contributor, "now": now}).first()
+    params = {"lease": lease, "contributor": contributor, "now": now}
+    return conn.execute(_CLOSE[conn.dialect.name], params).first()
 
 
 _RENEW = text(
@@ -151,20 +169,24 @@ def renew(conn: Connection, *, lease: int, contributor: int, now: float, expires
     return conn.execute(_RENEW, params).first() is not None
 
 
-_RELEASE = text(
-    "UPDATE leases SET status = 'released' "
-    "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
-    "AND expires_at > :now RETURNING item_id"
-)
+_RELEASE = {
+    dialect: text(
+        f"UPDATE leases SET status = 'released', ended_at = {clock} "
+        "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
+        "AND expires_at > :now RETURNING item_id")
+    for dialect, clock in DB_NOW.items()
+}
 _EXPIRED = "SELECT id FROM leases WHERE status = 'active' AND expires_at <= :now ORDER BY id"
 _EXPIRE = {
     # Lock the expired leases in id order and skip those a submit holds: no deadlocks.
     "postgresql": text(
-        f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED} FOR UPDATE SKIP LOCKED) "
-        "AND status = 'active' RETURNING item_id"
+        f"UPDATE leases SET status = 'expired', ended_at = {DB_NOW['postgresql']} "
+        f"WHERE id IN ({_EXPIRED} FOR UPDATE SKIP LOCKED) AND status = 'active' "
+        "RETURNING item_id"
     ),
     "sqlite": text(
-        f"UPDATE leases SET status = 'expired' WHERE id IN ({_EXPIRED}) RETURNING item_id"
+        f"UPDATE leases SET status = 'expired', ended_at = {DB_NOW['sqlite']} "
+        f"WHERE id IN ({_EXPIRED}) RETURNING item_id"
     ),
 }
 _FREE_SLOT = text(  # gold items hand out leases without slots, so they have none to free
@@ -177,7 +199,7 @@ _FREE_SLOT = text(  # gold items hand out leases without slots, so they have non
 def release(conn: Connection, *, lease: int, contributor: int, now: float) -> bool:
     """Give a live lease back early (a skip); its item returns to the pool."""
     params = {"lease": lease, "contributor": contributor, "now": now}
-    item = conn.execute(_RELEASE, params).scalar()
+    item = conn.execute(_RELEASE[conn.dialect.name], params).scalar()
     if item is None:
         return False
     conn.execute(_FREE_SLOT, {"item": item})
@@ -187,6 +209,23 @@ def release(conn: Connection, *, lease: int, contributor: int, now: float) -> bo
 def expire(conn: Connection, *, now: float) -> int:
     """Return every lease past its deadline to the pool; how many were returned."""
     freed = conn.execute(_EXPIRE[conn.dialect.name], {"now": now}).scalars().all()
+    if freed:
+        conn.execute(_FREE_SLOT, [{"item": item} for item in sorted(freed)])
+    return len(freed)
+
+
+_RELEASE_ALL = {
+    dialect: text(
+        f"UPDATE leases SET status = 'released', ended_at = {clock} "
+        "WHERE contributor_id = :contributor AND status = 'active' RETURNING item_id")
+    for dialect, clock in DB_NOW.items()
+}
+
+
+def release_all(conn: Connection, *, contributor: int) -> int:
+    """End every live lease of a contributor (they leave); their items return to the pool."""
+    freed = conn.execute(_RELEASE_ALL[conn.dialect.name],
+                         {"contributor": contributor}).scalars().all()
     if freed:
         conn.execute(_FREE_SLOT, [{"item": item} for item in sorted(freed)])
     return len(freed)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, bindparam, text
 
-from datafab.store.leasing import Claim
+from datafab.store.leasing import DB_NOW, Claim
 from datafab.store.tables import Json
 
 _CANDIDATES = """
@@ -31,7 +31,8 @@ _CLAIM_POSTGRES = text(
     granted AS (
         INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
                             reserved_minor)
-        SELECT :project, taken.id, :contributor, 'active', :expires, :now, :reserve FROM taken
+        SELECT :project, taken.id, :contributor, 'active', :expires,
+               extract(epoch from clock_timestamp()), :reserve FROM taken
         ORDER BY taken.priority DESC, taken.id
         RETURNING id, item_id)
     SELECT granted.id, granted.item_id, taken.external_id, taken.data
@@ -44,10 +45,10 @@ _TAKE_SQLITE = text(
     "UPDATE items SET n_live = n_live + 1 WHERE id IN :ids AND status = 'model' "
     "RETURNING id, external_id, data, priority"
 ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
-_GRANT = text(
+_GRANT = text(  # SQLite only: the database's clock, as in leasing
     "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at, "
-    "reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, :now, :reserve) "
-    "RETURNING id"
+    f"reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, "
+    f"{DB_NOW['sqlite']}, :reserve) RETURNING id"
 )
 
 

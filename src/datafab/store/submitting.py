@@ -36,6 +36,7 @@ _UPSERT_RECORD = text(
     "n_submissions = excluded.n_submissions, details = excluded.details, "
     "updated_at = excluded.updated_at"
 ).bindparams(bindparam("answer", type_=Json), bindparam("details", type_=Json))
+_DELETE_RECORD = text("DELETE FROM records WHERE item_id = :item")
 _SETTLE = text(
     "UPDATE items SET n_labels = :n_labels, n_live = :n_live, slots = :slots, status = :status "
     "WHERE id = :item"
@@ -60,6 +61,10 @@ def votes(conn: Connection, item: int) -> list:
 
 def upsert_record(conn: Connection, **values: Any) -> None:
     conn.execute(_UPSERT_RECORD, values)
+
+
+def delete_record(conn: Connection, item: int) -> None:
+    conn.execute(_DELETE_RECORD, {"item": item})
 
 
 def settle(conn: Connection, *, item: int, n_labels: int, n_live: int, slots: int,

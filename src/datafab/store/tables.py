@@ -156,7 +156,11 @@ leases = Table(
     _ref("contributor_id", "contributors", index=True),
     Column("status", String(16), nullable=False, server_default="active"),
     Column("expires_at", Double, nullable=False),
+    # The database's clock, read after the claim locked its item; ``ended_at`` likewise when
+    # the lease stopped being live (submitted, released or expired). Deadlines use the
+    # server's clock (``expires_at``); these two order a lease among its item's other leases.
     Column("created_at", Double, nullable=False),
+    Column("ended_at", Double),
     # What the lease holds of its project's budget (the price of the work it may produce);
     # a project's reservations are the sum over its live leases, so one ends with its lease.
     Column("reserved_minor", Money, nullable=False, server_default="0"),
@@ -563,7 +567,8 @@ earnings = Table(
     metadata,
     _id(),
     _ref("contributor_id", "contributors"),
-    _ref("project_id", "projects"),
+    # None once the project is erased: the pay ledger keeps the amount.
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="SET NULL")),
     Column("submission_id", Id, ForeignKey("submissions.id", ondelete="SET NULL")),
     Column("kind", String(16), nullable=False),
     Column("amount_minor", Money, nullable=False),
