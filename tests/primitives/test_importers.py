@@ -113,7 +113,7 @@ def test_hh_rlhf_round_trip_through_dpo():
         (["", "{not json"], "line 2: not valid JSON"),
         ([{"chosen": "Hi", "rejected": "\n\nHuman: a\n\nAssistant: b"}], "line 1: chosen"),
         ([{"chosen": "\n\nHuman: a\n\nAssistant: b",
-           "rejected": "\n\nHuman: c\n\nAssistant: b"}], "line 1: chosen and rejected differ"),
+           "rejected": "\n\nHuman: c\n\nAssistant: b"}], "line 1: chosen and rejected share no"),
         ([HH[1], {"chosen": "\n\nHuman: a", "rejected": "\n\nHuman: a"}], "line 2: chosen"),
         ([[1, 2]], "line 1: expected a JSON object"),
     ],
@@ -123,6 +123,76 @@ def test_hh_rlhf_errors_name_the_line(lines, message):
         list(hh_rlhf(lines))
     assert err.value.message.startswith(message)
     assert err.value.field == message.split(":")[0]
+
+
+# A pair as published in HH-RLHF whose transcripts part before their last Assistant turn: the
+# conversation went on differently after the first answer.
+PARTED = {
+    "chosen": "\n\nHuman: Name a fruit.\n\nAssistant: An apple.\n\nHuman: Another?"
+              "\n\nAssistant: A pear.",
+    "rejected": "\n\nHuman: Name a fruit.\n\nAssistant: A rock.\n\nHuman: That is not a "
+                "fruit.\n\nAssistant: Sorry, a plum.",
+}
+
+
+def test_hh_rlhf_pair_parting_before_the_last_turn_keeps_both_conversations():
+    """The prompt is what both transcripts share up to the last shared Human turn; each
+    response is the rest of its transcript, so the DPO row gives back both transcripts."""
+    settings = COMPARE.parse_settings({})
+    [(_, data, prior)] = hh_rlhf([PARTED])
+    assert data["prompt"] == [{"role": "user", "content": "Name a fruit."}]
+    assert [m["role"] for m in data["a"]["content"]] == ["assistant", "user", "assistant"]
+    outcome = COMPARE.aggregate(settings, data, [_vote(COMPARE.parse_answer(settings, data,
+                                                                            prior))])
+    row = COMPARE.export_row("dpo", settings, record_view(data, outcome.answer))
+    assert _hh_text(row["prompt"] + row["chosen"]) == PARTED["chosen"]
+    assert _hh_text(row["prompt"] + row["rejected"]) == PARTED["rejected"]
+
+
+def test_importers_skip_odd_lines_and_say_why_when_asked():
+    skipped = []
+    lines = [json.dumps(HH[0]), "", "{not json", json.dumps(PARTED), "[1]",
+             json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b",
+                         "rejected": "\n\nHuman: c\n\nAssistant: d"}),
+             json.dumps(HH[1])]
+    imported = list(hh_rlhf(lines, on_skip=skipped.append))
+    assert len(imported) == 3
+    assert [(s.line, s.reason.split(" ")[0]) for s in skipped] == [
+        (3, "not"), (5, "expected"), (6, "chosen")]
+    assert skipped[2].reason == "chosen and rejected share no Human turn to use as the prompt"
+
+    bad = json.loads(json.dumps(PHASE2))
+    bad["label"]["steps"][0]["completions"][0]["rating"] = 7
+    skipped.clear()
+    assert len(list(prm800k([PHASE1, bad, PHASE2], on_skip=skipped.append))) == 2
+    assert [s.line for s in skipped] == [2]
+    assert skipped[0].reason.startswith("label.steps.0.completions.0.rating")
+
+    skipped.clear()
+    tasks = [LS_TASKS[1], {"id": 18, "data": {"review": "Changed"}}, {"data": "x"},
+             LS_TASKS[1], LS_TASKS[0]]
+    imported = list(label_studio(tasks, "spans", on_skip=skipped.append))
+    assert [i[0] for i in imported] == ["18", "18", "17"]
+    assert [(s.line, s.reason) for s in skipped] == [
+        (2, "id '18' was already used on line 1 for different content"),
+        (3, "data: expected an object")]
+
+
+def test_an_importer_check_refuses_a_line_in_its_own_terms():
+    def check(data, prior):
+        if prior and prior.get("label") != "positive":
+            raise InvalidInput(f"prior_answer.label: unknown label {prior['label']!r}",
+                               field="prior_answer.label")
+        return data, prior
+
+    skipped = []
+    imported = list(label_studio(LS_TASKS, "classify", check=check, on_skip=skipped.append))
+    assert [i[0] for i in imported] == ["18"]
+    assert [(s.line, s.reason) for s in skipped] == [
+        (1, "prior_answer.label: unknown label 'neutral'")]
+    with pytest.raises(InvalidInput) as err:
+        list(label_studio(LS_TASKS, "classify", check=check))
+    assert err.value.field == "line 1"
 
 
 def _vote(answer):

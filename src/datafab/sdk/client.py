@@ -191,11 +191,14 @@ class Client(EvalMethods):
                     out.write(chunk)
         return path
 
-    def import_file(self, project_id: int, path: str | Path, format: str) -> dict[str, int]:
-        """Import hh-rlhf, prm800k or label-studio data; its answers become prior answers."""
+    def import_file(self, project_id: int, path: str | Path, format: str, *,
+                    strict: bool = False) -> dict[str, Any]:
+        """Import hh-rlhf, prm800k or label-studio data; its answers become prior answers.
+        Lines that cannot be imported come back in ``skipped`` (``[{line, reason}]``);
+        ``strict=True`` refuses the file at its first bad line instead."""
         content = Path(path).read_bytes()
         return self._call("POST", f"/v1/projects/{project_id}/import",
-                          params={"format": format}, content=content,
+                          params={"format": format, "strict": strict}, content=content,
                           headers={"Content-Type": "application/octet-stream"})
 
     def ingest(self, project_id: int, paths: list[str | Path], **options: Any) -> dict[str, Any]:

@@ -2,9 +2,14 @@
 the answers they already carry become prior answers by the organization's import
 contributor, so records (and exports) exist at once.
 
-A file is read twice: the first pass validates every line against the project (nothing is
-written if any line is bad, and the error names the line); the second writes it in batches,
-each batch idempotent, so re-running an interrupted import completes it.
+A file is read twice: the first pass validates every line against the project; the second
+writes the lines that passed in batches, each batch idempotent, so re-running an interrupted
+import completes it. A line that cannot be imported (not JSON, a pair with no shared prompt, a
+label the project does not have …) is left out and reported with its line number and reason,
+as Label Studio and Argilla report the records they could not take: a published file with a
+few odd rows still imports. ``strict`` keeps the old all-or-nothing rule: the first bad line
+refuses the file and nothing is written. A file in which no line can be imported is refused
+either way.
 """
 
 from __future__ import annotations
@@ -31,7 +36,7 @@ BATCH = 1000
 
 
 def _label_studio(primitive: str) -> Callable:
-    return lambda lines: importers.label_studio(lines, primitive)
+    return lambda lines, **options: importers.label_studio(lines, primitive, **options)
 
 
 # format → (primitives it imports into, importer factory given the project's primitive)
@@ -42,15 +47,36 @@ FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str], Callable]]] = {
 }
 
 
+#: Skipped lines an import reports one by one; past this many it only counts them.
+MAX_REPORTED_SKIPS = 1000
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
     unchanged: int
     prior_answers: int
+    skipped: tuple[importers.Skipped, ...] = ()
+    skipped_total: int = 0
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "unchanged": self.unchanged,
-                "prior_answers": self.prior_answers}
+                "prior_answers": self.prior_answers,
+                "skipped": [s.to_dict() for s in self.skipped],
+                "skipped_total": self.skipped_total}
+
+
+class _Skips:
+    """The lines an import left out: the first ``MAX_REPORTED_SKIPS`` kept, all counted."""
+
+    def __init__(self) -> None:
+        self.kept: list[importers.Skipped] = []
+        self.total = 0
+
+    def __call__(self, skipped: importers.Skipped) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_REPORTED_SKIPS:
+            self.kept.append(skipped)
 
 
 def import_file(
@@ -61,15 +87,25 @@ def import_file(
     open_lines: Callable[[], Iterable[Any]],
     *,
     on_batch: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ImportResult:
-    """Import a file; ``open_lines()`` yields its lines (or parsed objects) afresh each call."""
+    """Import a file; ``open_lines()`` yields its lines (or parsed objects) afresh each call.
+    Lines that cannot be imported are skipped and reported (``strict``: refused, with
+    nothing written)."""
     project = get_project(foundry, organization, project_id)
     parse = _importer(fmt, project)
-    for _ in _checked(project, parse(open_lines())):
-        pass  # the first pass only validates
+    check = _project_check(project)
+    skips = _Skips()
+    good = sum(1 for _ in parse(open_lines(), check=check,
+                                on_skip=None if strict else skips))
+    if not good and skips.kept:
+        first = skips.kept[0]
+        raise InvalidInput(
+            f"line {first.line}: {first.reason} (no line of the file could be imported; "
+            f"{skips.total} skipped)", field=f"line {first.line}")
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
-    rows = _checked(project, parse(open_lines()))
+    rows = parse(open_lines(), check=check, on_skip=_ignore)  # the same lines again
     while batch := list(islice(rows, BATCH)):
         result = items.upload_items(foundry, organization, project.id, [
             {"external_id": ext, "data": data} for ext, data, _ in batch])
@@ -79,7 +115,7 @@ def import_file(
                                       _item_ids(foundry, project, batch))
         if on_batch is not None:
             on_batch(len(batch))
-    return ImportResult(created, unchanged, priors)
+    return ImportResult(created, unchanged, priors, tuple(skips.kept), skips.total)
 
 
 def _importer(fmt: str, project: Project) -> Callable:
@@ -95,17 +131,21 @@ def _importer(fmt: str, project: Project) -> Callable:
     return factory(project.primitive_name)
 
 
-def _checked(project: Project, rows: Iterable[tuple]) -> Iterable[tuple]:
+def _project_check(project: Project) -> importers.Check:
     """Each imported item and prior answer, re-validated against this project's settings."""
     primitive, settings = project.primitive, project.settings
-    for n, (ext, data, prior) in enumerate(rows, start=1):
-        try:
-            data = primitive.parse_item(settings, data, "data")
-            if prior is not None:
-                prior = primitive.parse_answer(settings, data, prior, "prior_answer")
-        except InvalidInput as exc:
-            raise InvalidInput(f"item {n} ({ext}): {exc.message}", field=f"item {n}") from exc
-        yield ext, data, prior
+
+    def check(data: dict[str, Any], prior: dict[str, Any] | None):
+        data = primitive.parse_item(settings, data, "data")
+        if prior is not None:
+            prior = primitive.parse_answer(settings, data, prior, "prior_answer")
+        return data, prior
+
+    return check
+
+
+def _ignore(_: importers.Skipped) -> None:
+    """The second pass skips the lines the first pass reported."""
 
 
 def _item_ids(foundry: Foundry, project: Project, batch: list[tuple]) -> dict[int, dict]:
