@@ -63,6 +63,7 @@ class RecordView:
     guideline_version: int
     contributors: tuple[str, ...]
     submissions: tuple[dict[str, Any], ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)  # the aggregation's (Outcome.details)
 
     def lineage(self) -> dict[str, Any]:
         return {
