@@ -6,7 +6,7 @@ the first pass infers each column's Arrow type page by page and merges them; a c
 types cannot be merged (a string here, a number there) is written as JSON text. The second
 pass writes the pages with that schema.
 
-A value the row marks as free-form JSON (``FreeJson``: a tool's parameters schema, a call's
+A value the row marks as free-form JSON (``FreeJson``: a tool definition, a call's
 arguments) is written as Arrow's JSON type wherever it sits, never as a struct: structs of
 different rows merge into one type, and each row would read back with the others' keys as
 nulls. ``datasets`` loads a JSON-typed value back as the object it was.
