@@ -239,3 +239,23 @@ def test_the_api_reports_skipped_lines_for_each_format(live_server, tmp_path):
     assert result["created"] == 2 and result["prior_answers"] == 1
     [skipped] = result["skipped"]
     assert skipped["line"] == 2 and "neutral" in skipped["reason"]
+
+
+def test_a_task_changed_since_the_last_import_is_skipped_not_fatal(cli, tmp_path):
+    spec = tmp_path / "spans.json"
+    spec.write_text(json.dumps({"settings": {"labels": ["PER", "LOC"]}}))
+    pid = cli("project", "create", "ner", "--primitive", "spans", "--settings",
+              str(spec)).stdout.strip().splitlines()[-1]
+    source = tmp_path / "ls.json"
+    source.write_text(json.dumps(LS))
+    assert cli("import", str(source), "--project", pid, "--format", "label-studio").exit_code == 0
+    changed = json.loads(json.dumps(LS))
+    changed[1]["data"]["text"] = "Bo likes Rome"
+    changed.append({"id": 19, "data": {"text": "Cy in Oslo"}})
+    source.write_text(json.dumps(changed))
+    result = cli("import", str(source), "--project", pid, "--format", "label-studio")
+    assert result.exit_code == 3, result.output
+    assert "1 items created, 1 already there" in result.output
+    assert "│ 2" in result.output and "exists with different content" in result.output
+    strict = cli("import", str(source), "--project", pid, "--format", "label-studio", "--strict")
+    assert strict.exit_code == 2 and "line 2: external_id" in strict.output

@@ -93,11 +93,11 @@ def test_hh_rlhf_round_trip_through_dpo():
     settings = COMPARE.parse_settings({})
     imported = list(hh_rlhf(json.dumps(line) for line in HH))
     assert len(imported) == 2
-    external_id, data, prior = imported[0]
+    external_id, data, prior, _ = imported[0]
     assert external_id.startswith("hh-") and prior == {"choice": "a"}
     assert [m["role"] for m in data["prompt"]] == ["user", "assistant", "user"]
     assert data["b"]["content"] == [{"role": "assistant", "content": "No."}]
-    for (_, data, prior), line in zip(imported, HH, strict=True):
+    for (_, data, prior, _), line in zip(imported, HH, strict=True):
         answer = COMPARE.parse_answer(settings, data, prior)
         outcome = COMPARE.aggregate(settings, data, [_vote(answer)])
         row = COMPARE.export_row("dpo", settings, record_view(data, outcome.answer))
@@ -139,7 +139,7 @@ def test_hh_rlhf_pair_parting_before_the_last_turn_keeps_both_conversations():
     """The prompt is what both transcripts share up to the last shared Human turn; each
     response is the rest of its transcript, so the DPO row gives back both transcripts."""
     settings = COMPARE.parse_settings({})
-    [(_, data, prior)] = hh_rlhf([PARTED])
+    [(_, data, prior, _)] = hh_rlhf([PARTED])
     assert data["prompt"] == [{"role": "user", "content": "Name a fruit."}]
     assert [m["role"] for m in data["a"]["content"]] == ["assistant", "user", "assistant"]
     outcome = COMPARE.aggregate(settings, data, [_vote(COMPARE.parse_answer(settings, data,
@@ -172,7 +172,7 @@ def test_importers_skip_odd_lines_and_say_why_when_asked():
     tasks = [LS_TASKS[1], {"id": 18, "data": {"review": "Changed"}}, {"data": "x"},
              LS_TASKS[1], LS_TASKS[0]]
     imported = list(label_studio(tasks, "spans", on_skip=skipped.append))
-    assert [i[0] for i in imported] == ["18", "18", "17"]
+    assert [(i.external_id, i.line) for i in imported] == [("18", 1), ("18", 4), ("17", 5)]
     assert [(s.line, s.reason) for s in skipped] == [
         (2, "id '18' was already used on line 1 for different content"),
         (3, "data: expected an object")]
@@ -205,12 +205,12 @@ def test_prm800k_round_trip():
     settings = STEPS.parse_settings({})
     lines = [json.dumps(PHASE2), json.dumps(PHASE1)]
     imported = list(prm800k(lines))
-    (_, data2, prior2), (_, data1, prior1) = imported
+    (_, data2, prior2, _), (_, data1, prior1, _) = imported
     assert data2["steps"] == PHASE2["question"]["pre_generated_steps"]
     assert prior2 == {"ratings": [0, -1], "finish_reason": "found_error"}
     assert data1["steps"] == ["3*3 = 9", "# Answer\n\n9"]
     assert prior1 == {"ratings": [1, 1], "finish_reason": "solution", "flagged": [1]}
-    for (_, data, prior), original in zip(imported, [PHASE2, PHASE1], strict=True):
+    for (_, data, prior, _), original in zip(imported, [PHASE2, PHASE1], strict=True):
         outcome = STEPS.aggregate(settings, data, [_vote(prior)])
         line = STEPS.export_row("prm800k", settings, record_view(data, outcome.answer))
         assert line.pop("datafab")["external_id"] == "x1"
@@ -221,7 +221,7 @@ def test_prm800k_round_trip():
 
 
 def test_prm800k_ratings_from_the_record_replace_the_imported_ones():
-    [(_, data, _)] = prm800k([PHASE2])
+    [(_, data, _, _)] = prm800k([PHASE2])
     line = STEPS.export_row("prm800k", STEPS.parse_settings({}),
                             record_view(data, {"ratings": [1, -1], "finish_reason": "found_error"}))
     assert line["label"]["steps"][0]["completions"][0]["rating"] == 1
@@ -250,7 +250,7 @@ def test_prm800k_errors(mutate, message):
 def test_label_studio_spans_round_trip():
     settings = SPANS.parse_settings({"labels": ["PER", "LOC"]})
     imported = list(label_studio(LS_TASKS, "spans"))
-    external_id, data, prior = imported[0]
+    external_id, data, prior, _ = imported[0]
     assert external_id == "17" and data == {"text": "Ada lives in London",
                                             "meta": {"source": "wiki"}}
     answer = SPANS.parse_answer(settings, data, prior)
@@ -260,12 +260,12 @@ def test_label_studio_spans_round_trip():
                 if r["type"] == "labels"]
     assert [{"start": s["start"], "end": s["end"], "text": s["text"], "labels": [s["label"]]}
             for s in row["spans"]] == original
-    assert imported[1] == ("18", {"text": "Great food"}, None)
+    assert imported[1] == ("18", {"text": "Great food"}, None, 2)
 
 
 def test_label_studio_classify_round_trip():
     settings = CLASSIFY.parse_settings({"labels": ["positive", "neutral", "negative"]})
-    (_, data, prior), (_, data2, prior2) = label_studio(LS_TASKS, "classify")
+    (_, data, prior, _), (_, data2, prior2, _) = label_studio(LS_TASKS, "classify")
     assert data == {"text": "Ada lives in London", "meta": {"source": "wiki"}}
     assert prior == {"label": "neutral"} and prior2 is None and data2 == {"text": "Great food"}
     answer = CLASSIFY.parse_answer(settings, data, prior)

@@ -1,7 +1,7 @@
 """Parsers of public annotation formats into Datafab items and prior answers.
 
 Each importer is pure and streaming: it takes an iterable of lines (``str``/``bytes`` of
-JSON) or already-parsed objects, and yields ``(external_id, data, prior_answer | None)`` one
+JSON) or already-parsed objects, and yields ``Imported(external_id, data, prior, line)`` one
 line at a time, so a file of any size passes in constant memory. Every item (and, where the
 primitive's default settings suffice, every prior answer) is validated as it passes, and then
 given to the caller's ``check`` (a project's own settings). A line that cannot be imported
@@ -31,7 +31,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -41,7 +41,18 @@ from datafab.primitives.compare import COMPARE
 from datafab.primitives.spans import SPANS
 from datafab.primitives.steps import STEPS
 
-Imported = tuple[str, dict[str, Any], dict[str, Any] | None]
+Parsed = tuple[str, dict[str, Any], dict[str, Any] | None]  # one line's (id, data, prior)
+
+
+class Imported(NamedTuple):
+    """One imported line: the item's external id, its data, the answer it carries (or None),
+    and the line it came from."""
+
+    external_id: str
+    data: dict[str, Any]
+    prior: dict[str, Any] | None
+    line: int
+
 #: What an importer does with each imported row before yielding it (for instance, validate it
 #: against a project's settings); it raises ``InvalidInput`` to refuse the row.
 Check = Callable[[dict[str, Any], dict[str, Any] | None],
@@ -70,7 +81,7 @@ class _Refused(Exception):
 
 def _rows(
     lines: Iterable[Any],
-    parse_line: Callable[[dict[str, Any]], Imported],
+    parse_line: Callable[[dict[str, Any]], Parsed],
     check: Check | None,
     on_skip: Callable[[Skipped], None] | None,
     *,
@@ -100,7 +111,7 @@ def _rows(
                 raise InvalidInput(f"line {n}: {refused.reason}", field=f"line {n}") from None
             on_skip(Skipped(n, refused.reason))
             continue
-        yield external_id, data, prior
+        yield Imported(external_id, data, prior, n)
 
 
 def _object(line: Any) -> dict[str, Any] | None:
@@ -174,7 +185,7 @@ def hh_rlhf(
     return _rows(lines, _hh_line, check, on_skip)
 
 
-def _hh_line(line: dict[str, Any]) -> Imported:
+def _hh_line(line: dict[str, Any]) -> Parsed:
     chosen = _hh_turns(line.get("chosen"), "chosen")
     rejected = _hh_turns(line.get("rejected"), "rejected")
     shared = 0
@@ -217,7 +228,7 @@ def prm800k(
     return _rows(lines, _prm800k_line, check, on_skip)
 
 
-def _prm800k_line(line: dict[str, Any]) -> Imported:
+def _prm800k_line(line: dict[str, Any]) -> Parsed:
     question, label = line.get("question"), line.get("label")
     if not isinstance(question, dict) or not isinstance(label, dict):
         raise _Refused("a PRM800K line has 'question' and 'label' objects")
@@ -320,7 +331,7 @@ def label_studio(
                  distinct_ids=True)
 
 
-def _label_studio_task(task: dict[str, Any], primitive: str) -> Imported:
+def _label_studio_task(task: dict[str, Any], primitive: str) -> Parsed:
     data = task.get("data")
     if not isinstance(data, dict):
         raise _Refused("data: expected an object")

@@ -7,9 +7,13 @@ writes the lines that passed in batches, each batch idempotent, so re-running an
 import completes it. A line that cannot be imported (not JSON, a pair with no shared prompt, a
 label the project does not have …) is left out and reported with its line number and reason,
 as Label Studio and Argilla report the records they could not take: a published file with a
-few odd rows still imports. ``strict`` keeps the old all-or-nothing rule: the first bad line
-refuses the file and nothing is written. A file in which no line can be imported is refused
-either way.
+few odd rows still imports. An item the store refuses when its batch is written (its id
+exists with other content, an eval set holds its text) is skipped the same way.
+
+``strict`` keeps the all-or-nothing rule: the first bad line refuses the file and nothing is
+written (an item the store refuses while writing stops the import at its line; the batches
+before it stay, and running the import again once it is fixed completes it). A file in which
+no line can be imported is refused either way.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from datafab.errors import InvalidInput
+from datafab.errors import DatafabError, InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import importers
 from datafab.services import items, work
@@ -107,15 +111,49 @@ def import_file(
     created = unchanged = priors = 0
     rows = parse(open_lines(), check=check, on_skip=_ignore)  # the same lines again
     while batch := list(islice(rows, BATCH)):
-        result = items.upload_items(foundry, organization, project.id, [
-            {"external_id": ext, "data": data} for ext, data, _ in batch])
+        read = len(batch)
+        try:
+            result = items.upload_items(foundry, organization, project.id, _upload_rows(batch))
+        except DatafabError:
+            # an item the store refuses (its id exists with other content, an eval set holds
+            # its text): upload the batch one item at a time and skip the refused lines
+            result, batch = _one_by_one(foundry, organization, project, batch,
+                                        None if strict else skips)
         created += result.created
         unchanged += result.unchanged
         priors += work.record_answers(foundry, importer, project,
                                       _item_ids(foundry, project, batch))
         if on_batch is not None:
-            on_batch(len(batch))
-    return ImportResult(created, unchanged, priors, tuple(skips.kept), skips.total)
+            on_batch(read)
+    skipped = tuple(sorted(skips.kept, key=lambda s: s.line))
+    return ImportResult(created, unchanged, priors, skipped, skips.total)
+
+
+def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
+    return [{"external_id": row.external_id, "data": row.data} for row in batch]
+
+
+def _one_by_one(
+    foundry: Foundry, organization: int, project: Project, batch: list[importers.Imported],
+    skips: Callable[[importers.Skipped], None] | None,
+) -> tuple[items.UploadResult, list[importers.Imported]]:
+    """The batch uploaded item by item; a refused item is reported to ``skips`` (or, when
+    there is none — a strict import —, refuses the import naming its line)."""
+    created = unchanged = 0
+    stored = []
+    for row in batch:
+        try:
+            result = items.upload_items(foundry, organization, project.id, _upload_rows([row]))
+        except DatafabError as exc:
+            reason = exc.message.removeprefix("items.0.")
+            if skips is None:
+                raise type(exc)(f"line {row.line}: {reason}", field=f"line {row.line}") from exc
+            skips(importers.Skipped(row.line, reason))
+            continue
+        created += result.created
+        unchanged += result.unchanged
+        stored.append(row)
+    return items.UploadResult(created=created, unchanged=unchanged), stored
 
 
 def _importer(fmt: str, project: Project) -> Callable:
@@ -148,8 +186,9 @@ def _ignore(_: importers.Skipped) -> None:
     """The second pass skips the lines the first pass reported."""
 
 
-def _item_ids(foundry: Foundry, project: Project, batch: list[tuple]) -> dict[int, dict]:
-    priors = {ext: prior for ext, _, prior in batch if prior is not None}
+def _item_ids(foundry: Foundry, project: Project,
+              batch: list[importers.Imported]) -> dict[int, dict]:
+    priors = {row.external_id: row.prior for row in batch if row.prior is not None}
     if not priors:
         return {}
     with foundry.db.read() as conn:
