@@ -99,12 +99,74 @@ def test_prm800k_import_then_prm800k_export_round_trips(cli, tmp_path):
     assert line == PRM
 
 
-def test_a_bad_line_imports_nothing(cli, tmp_path):
+def _published_split(n=60, odd=None):
+    """An HH-RLHF-style split of ``n`` pairs with odd rows at the given lines, as published
+    splits have them: a pair parting before its last turn, pairs with no shared prompt, a
+    transcript without a final answer, a torn line."""
+    odd = odd or {}
+    lines = []
+    for k in range(1, n + 1):
+        if k in odd:
+            lines.append(odd[k])
+            continue
+        lines.append(json.dumps({
+            "chosen": f"\n\nHuman: What is {k}+{k}?\n\nAssistant: {2 * k}",
+            "rejected": f"\n\nHuman: What is {k}+{k}?\n\nAssistant: {2 * k + 1}"}))
+    return "".join(line + "\n" for line in lines)
+
+
+ODD = {
+    13: json.dumps({"chosen": "\n\nHuman: Hi\n\nAssistant: Hello\n\nHuman: Bye\n\nAssistant: "
+                              "Bye!", "rejected": "\n\nHuman: Hi\n\nAssistant: Go away\n\n"
+                                                  "Human: Rude.\n\nAssistant: Sorry."}),
+    21: json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b",
+                    "rejected": "\n\nHuman: c\n\nAssistant: d"}),
+    34: json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b", "rejected": "\n\nHuman: a"}),
+    47: '{"chosen": "\\n\\nHuman: tor',
+}
+
+
+def test_a_published_split_with_odd_rows_imports_every_row_it_can(cli, tmp_path):
+    pid = _project(cli, tmp_path, "compare")
+    source = tmp_path / "test.jsonl"
+    source.write_text(_published_split(60, ODD))
+    result = cli("import", str(source), "--project", pid, "--format", "hh-rlhf")
+    assert result.exit_code == 3, result.output
+    assert "57 items created" in result.output and "3 lines skipped" in result.output
+    listed = result.output[result.output.index("skipped lines"):]
+    for line in ("21", "34", "47"):
+        assert f"│ {line}" in listed
+    assert "share no Human turn" in listed and "not valid JSON" in listed
+    # The pair that parted before its last turn (line 13) came in whole.
+    out = tmp_path / "dpo.jsonl"
+    cli("export", "--project", pid, "--format", "dpo", "--output", str(out), "--include-open")
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    parted = json.loads(ODD[13])
+    assert any(_hh_transcript(r["prompt"] + r["chosen"]) == parted["chosen"] and
+               _hh_transcript(r["prompt"] + r["rejected"]) == parted["rejected"] for r in rows)
+    assert len(rows) == 57
+    # Again: nothing new, the same lines skipped.
+    again = cli("import", str(source), "--project", pid, "--format", "hh-rlhf")
+    assert again.exit_code == 3 and "0 items created, 57 already there" in again.output
+
+
+def test_strict_keeps_all_or_nothing(cli, tmp_path):
+    pid = _project(cli, tmp_path, "compare")
+    source = tmp_path / "test.jsonl"
+    source.write_text(_published_split(30, ODD))
+    result = cli("import", str(source), "--project", pid, "--format", "hh-rlhf", "--strict")
+    assert result.exit_code == 2 and "line 21" in result.output
+    out = tmp_path / "records.jsonl"
+    cli("export", "--project", pid, "--output", str(out), "--include-open")
+    assert out.read_text() == ""
+
+
+def test_a_file_no_line_of_which_imports_is_refused(cli, tmp_path):
     pid = _project(cli, tmp_path, "compare")
     source = tmp_path / "hh.jsonl"
-    source.write_text(json.dumps(HH[0]) + "\n" + json.dumps({"chosen": "no turns"}) + "\n")
+    source.write_text(json.dumps(PRM) + "\n" + json.dumps({"chosen": "no turns"}) + "\n")
     result = cli("import", str(source), "--project", pid, "--format", "hh-rlhf")
-    assert result.exit_code == 2 and "line 2" in result.output
+    assert result.exit_code == 2 and "line 1" in result.output
     out = tmp_path / "records.jsonl"
     cli("export", "--project", pid, "--output", str(out), "--include-open")
     assert out.read_text() == ""
@@ -127,7 +189,7 @@ def test_label_studio_through_the_sdk(live_server, tmp_path):
     source = tmp_path / "ls.json"
     source.write_text(json.dumps(LS))
     assert client.import_file(project["id"], source, "label-studio") == {
-        "created": 2, "unchanged": 0, "prior_answers": 1}
+        "created": 2, "unchanged": 0, "prior_answers": 1, "skipped": [], "skipped_total": 0}
     records = list(client.records(project["id"]))
     assert len(records) == 1 and records[0]["answer"]["spans"][0]["label"] == "PER"
     path = client.export_file(project["id"], tmp_path / "spans.parquet")
@@ -137,3 +199,63 @@ def test_label_studio_through_the_sdk(live_server, tmp_path):
     with pytest.raises(datafab.sdk.ApiError) as err:
         client.import_file(project["id"], source, "prm800k")
     assert err.value.status == 422 and err.value.field == "format"
+
+
+def test_the_api_reports_skipped_lines_for_each_format(live_server, tmp_path):
+    url, foundry = live_server
+    _, key = create_organization(foundry, "Lab")
+    client = datafab.Client(url, api_key=key)
+    compare = client.create_project("hh", "compare")
+    source = tmp_path / "hh.jsonl"
+    source.write_text(_published_split(25, ODD))
+    result = client.import_file(compare["id"], source, "hh-rlhf")
+    assert result["created"] == 24 and result["skipped_total"] == 1
+    assert [s["line"] for s in result["skipped"]] == [21]
+    with pytest.raises(datafab.sdk.ApiError) as err:
+        client.import_file(compare["id"], source, "hh-rlhf", strict=True)
+    assert err.value.status == 422 and err.value.field == "line 21"
+
+    steps = client.create_project("prm", "steps")
+    bad = json.loads(json.dumps(PRM))
+    bad["label"]["steps"][1]["chosen_completion"] = 5
+    source = tmp_path / "prm.jsonl"
+    source.write_text("\n".join([json.dumps(bad), json.dumps(PRM), "{"]) + "\n")
+    result = client.import_file(steps["id"], source, "prm800k")
+    assert result["created"] == 1 and result["prior_answers"] == 1
+    assert [(s["line"], s["reason"].split(":")[0]) for s in result["skipped"]] == [
+        (1, "label.steps.1.chosen_completion"), (3, "not valid JSON (Expecting property name "
+                                                   "enclosed in double quotes at column 2)")]
+
+    classify = client.create_project("sentiment", "classify",
+                                     settings={"labels": ["positive", "negative"]})
+    tasks = [{"id": 1, "data": {"text": "good"}, "annotations": [
+                 {"result": [{"type": "choices", "value": {"choices": ["positive"]}}]}]},
+             {"id": 2, "data": {"text": "meh"}, "annotations": [
+                 {"result": [{"type": "choices", "value": {"choices": ["neutral"]}}]}]},
+             {"id": 3, "data": {"text": "bad"}}]
+    source = tmp_path / "ls.json"
+    source.write_text(json.dumps(tasks))
+    result = client.import_file(classify["id"], source, "label-studio")
+    assert result["created"] == 2 and result["prior_answers"] == 1
+    [skipped] = result["skipped"]
+    assert skipped["line"] == 2 and "neutral" in skipped["reason"]
+
+
+def test_a_task_changed_since_the_last_import_is_skipped_not_fatal(cli, tmp_path):
+    spec = tmp_path / "spans.json"
+    spec.write_text(json.dumps({"settings": {"labels": ["PER", "LOC"]}}))
+    pid = cli("project", "create", "ner", "--primitive", "spans", "--settings",
+              str(spec)).stdout.strip().splitlines()[-1]
+    source = tmp_path / "ls.json"
+    source.write_text(json.dumps(LS))
+    assert cli("import", str(source), "--project", pid, "--format", "label-studio").exit_code == 0
+    changed = json.loads(json.dumps(LS))
+    changed[1]["data"]["text"] = "Bo likes Rome"
+    changed.append({"id": 19, "data": {"text": "Cy in Oslo"}})
+    source.write_text(json.dumps(changed))
+    result = cli("import", str(source), "--project", pid, "--format", "label-studio")
+    assert result.exit_code == 3, result.output
+    assert "1 items created, 1 already there" in result.output
+    assert "│ 2" in result.output and "exists with different content" in result.output
+    strict = cli("import", str(source), "--project", pid, "--format", "label-studio", "--strict")
+    assert strict.exit_code == 2 and "line 2: external_id" in strict.output

@@ -48,8 +48,10 @@ app.add_typer(contributors_app, name="contributors")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
 from datafab.cli_evals import eval_app  # noqa: E402
+from datafab.cli_line import register as register_line  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
+register_line(app)
 
 console = Console(stderr=True, soft_wrap=True)
 
@@ -310,8 +312,12 @@ def import_(
                                          dir_okay=False)],
     project: Annotated[int, typer.Option(help="Project id.")],
     format: Annotated[str, typer.Option(help="hh-rlhf, prm800k or label-studio.")],
+    strict: Annotated[bool, typer.Option(
+        help="Refuse the whole file at its first bad line (default: skip bad lines, list "
+             "them, exit 3).")] = False,
 ) -> None:
-    """Import a file of existing data (and the answers it carries) into a project."""
+    """Import a file of existing data (and the answers it carries) into a project. Lines
+    that cannot be imported are skipped and listed (line, reason); the exit status is then 3."""
     from datafab.services import imports
 
     try:
@@ -321,14 +327,24 @@ def import_(
             task = bar.add_task("importing", total=None)
             result = imports.import_file(
                 foundry, org, project, format, lambda: imports.file_lines(file),
-                on_batch=lambda n: bar.advance(task, n),
+                on_batch=lambda n: bar.advance(task, n), strict=strict,
             )
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(
         f"{result.created} items created, {result.unchanged} already there, "
-        f"{result.prior_answers} prior answers recorded"
+        f"{result.prior_answers} prior answers recorded, {result.skipped_total} lines skipped"
     )
+    if result.skipped_total:
+        from rich.table import Table
+
+        table = Table("line", "reason", title=f"skipped lines of {file.name}")
+        for skipped in result.skipped:
+            table.add_row(str(skipped.line), skipped.reason)
+        console.print(table)
+        if result.skipped_total > len(result.skipped):
+            console.print(f"… and {result.skipped_total - len(result.skipped)} more")
+        raise typer.Exit(code=3)
 
 
 @app.command()

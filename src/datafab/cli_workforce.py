@@ -5,7 +5,6 @@ JSON on stdout, for scripts."""
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -50,19 +49,14 @@ def _emit(value: Any) -> None:
 
 
 def _when(value: str, field: str) -> float:
+    from datafab.errors import DatafabError
+    from datafab.services.moments import parse_moment
+
     try:
-        return float(value)
-    except ValueError:
-        pass
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError as exc:
-        _cli().console.print(f"[red]error:[/red] {field}: expected a date, an ISO time or "
-                             f"UNIX seconds, not {value!r}")
+        return parse_moment(value, field)
+    except DatafabError as exc:
+        _cli().console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(code=2) from exc
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.timestamp()
 
 
 def _json_file(path: Path) -> dict[str, Any]:

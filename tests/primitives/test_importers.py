@@ -93,11 +93,11 @@ def test_hh_rlhf_round_trip_through_dpo():
     settings = COMPARE.parse_settings({})
     imported = list(hh_rlhf(json.dumps(line) for line in HH))
     assert len(imported) == 2
-    external_id, data, prior = imported[0]
+    external_id, data, prior, _ = imported[0]
     assert external_id.startswith("hh-") and prior == {"choice": "a"}
     assert [m["role"] for m in data["prompt"]] == ["user", "assistant", "user"]
     assert data["b"]["content"] == [{"role": "assistant", "content": "No."}]
-    for (_, data, prior), line in zip(imported, HH, strict=True):
+    for (_, data, prior, _), line in zip(imported, HH, strict=True):
         answer = COMPARE.parse_answer(settings, data, prior)
         outcome = COMPARE.aggregate(settings, data, [_vote(answer)])
         row = COMPARE.export_row("dpo", settings, record_view(data, outcome.answer))
@@ -113,7 +113,7 @@ def test_hh_rlhf_round_trip_through_dpo():
         (["", "{not json"], "line 2: not valid JSON"),
         ([{"chosen": "Hi", "rejected": "\n\nHuman: a\n\nAssistant: b"}], "line 1: chosen"),
         ([{"chosen": "\n\nHuman: a\n\nAssistant: b",
-           "rejected": "\n\nHuman: c\n\nAssistant: b"}], "line 1: chosen and rejected differ"),
+           "rejected": "\n\nHuman: c\n\nAssistant: b"}], "line 1: chosen and rejected share no"),
         ([HH[1], {"chosen": "\n\nHuman: a", "rejected": "\n\nHuman: a"}], "line 2: chosen"),
         ([[1, 2]], "line 1: expected a JSON object"),
     ],
@@ -123,6 +123,76 @@ def test_hh_rlhf_errors_name_the_line(lines, message):
         list(hh_rlhf(lines))
     assert err.value.message.startswith(message)
     assert err.value.field == message.split(":")[0]
+
+
+# A pair as published in HH-RLHF whose transcripts part before their last Assistant turn: the
+# conversation went on differently after the first answer.
+PARTED = {
+    "chosen": "\n\nHuman: Name a fruit.\n\nAssistant: An apple.\n\nHuman: Another?"
+              "\n\nAssistant: A pear.",
+    "rejected": "\n\nHuman: Name a fruit.\n\nAssistant: A rock.\n\nHuman: That is not a "
+                "fruit.\n\nAssistant: Sorry, a plum.",
+}
+
+
+def test_hh_rlhf_pair_parting_before_the_last_turn_keeps_both_conversations():
+    """The prompt is what both transcripts share up to the last shared Human turn; each
+    response is the rest of its transcript, so the DPO row gives back both transcripts."""
+    settings = COMPARE.parse_settings({})
+    [(_, data, prior, _)] = hh_rlhf([PARTED])
+    assert data["prompt"] == [{"role": "user", "content": "Name a fruit."}]
+    assert [m["role"] for m in data["a"]["content"]] == ["assistant", "user", "assistant"]
+    outcome = COMPARE.aggregate(settings, data, [_vote(COMPARE.parse_answer(settings, data,
+                                                                            prior))])
+    row = COMPARE.export_row("dpo", settings, record_view(data, outcome.answer))
+    assert _hh_text(row["prompt"] + row["chosen"]) == PARTED["chosen"]
+    assert _hh_text(row["prompt"] + row["rejected"]) == PARTED["rejected"]
+
+
+def test_importers_skip_odd_lines_and_say_why_when_asked():
+    skipped = []
+    lines = [json.dumps(HH[0]), "", "{not json", json.dumps(PARTED), "[1]",
+             json.dumps({"chosen": "\n\nHuman: a\n\nAssistant: b",
+                         "rejected": "\n\nHuman: c\n\nAssistant: d"}),
+             json.dumps(HH[1])]
+    imported = list(hh_rlhf(lines, on_skip=skipped.append))
+    assert len(imported) == 3
+    assert [(s.line, s.reason.split(" ")[0]) for s in skipped] == [
+        (3, "not"), (5, "expected"), (6, "chosen")]
+    assert skipped[2].reason == "chosen and rejected share no Human turn to use as the prompt"
+
+    bad = json.loads(json.dumps(PHASE2))
+    bad["label"]["steps"][0]["completions"][0]["rating"] = 7
+    skipped.clear()
+    assert len(list(prm800k([PHASE1, bad, PHASE2], on_skip=skipped.append))) == 2
+    assert [s.line for s in skipped] == [2]
+    assert skipped[0].reason.startswith("label.steps.0.completions.0.rating")
+
+    skipped.clear()
+    tasks = [LS_TASKS[1], {"id": 18, "data": {"review": "Changed"}}, {"data": "x"},
+             LS_TASKS[1], LS_TASKS[0]]
+    imported = list(label_studio(tasks, "spans", on_skip=skipped.append))
+    assert [(i.external_id, i.line) for i in imported] == [("18", 1), ("18", 4), ("17", 5)]
+    assert [(s.line, s.reason) for s in skipped] == [
+        (2, "id '18' was already used on line 1 for different content"),
+        (3, "data: expected an object")]
+
+
+def test_an_importer_check_refuses_a_line_in_its_own_terms():
+    def check(data, prior):
+        if prior and prior.get("label") != "positive":
+            raise InvalidInput(f"prior_answer.label: unknown label {prior['label']!r}",
+                               field="prior_answer.label")
+        return data, prior
+
+    skipped = []
+    imported = list(label_studio(LS_TASKS, "classify", check=check, on_skip=skipped.append))
+    assert [i[0] for i in imported] == ["18"]
+    assert [(s.line, s.reason) for s in skipped] == [
+        (1, "prior_answer.label: unknown label 'neutral'")]
+    with pytest.raises(InvalidInput) as err:
+        list(label_studio(LS_TASKS, "classify", check=check))
+    assert err.value.field == "line 1"
 
 
 def _vote(answer):
@@ -135,12 +205,12 @@ def test_prm800k_round_trip():
     settings = STEPS.parse_settings({})
     lines = [json.dumps(PHASE2), json.dumps(PHASE1)]
     imported = list(prm800k(lines))
-    (_, data2, prior2), (_, data1, prior1) = imported
+    (_, data2, prior2, _), (_, data1, prior1, _) = imported
     assert data2["steps"] == PHASE2["question"]["pre_generated_steps"]
     assert prior2 == {"ratings": [0, -1], "finish_reason": "found_error"}
     assert data1["steps"] == ["3*3 = 9", "# Answer\n\n9"]
     assert prior1 == {"ratings": [1, 1], "finish_reason": "solution", "flagged": [1]}
-    for (_, data, prior), original in zip(imported, [PHASE2, PHASE1], strict=True):
+    for (_, data, prior, _), original in zip(imported, [PHASE2, PHASE1], strict=True):
         outcome = STEPS.aggregate(settings, data, [_vote(prior)])
         line = STEPS.export_row("prm800k", settings, record_view(data, outcome.answer))
         assert line.pop("datafab")["external_id"] == "x1"
@@ -151,7 +221,7 @@ def test_prm800k_round_trip():
 
 
 def test_prm800k_ratings_from_the_record_replace_the_imported_ones():
-    [(_, data, _)] = prm800k([PHASE2])
+    [(_, data, _, _)] = prm800k([PHASE2])
     line = STEPS.export_row("prm800k", STEPS.parse_settings({}),
                             record_view(data, {"ratings": [1, -1], "finish_reason": "found_error"}))
     assert line["label"]["steps"][0]["completions"][0]["rating"] == 1
@@ -180,7 +250,7 @@ def test_prm800k_errors(mutate, message):
 def test_label_studio_spans_round_trip():
     settings = SPANS.parse_settings({"labels": ["PER", "LOC"]})
     imported = list(label_studio(LS_TASKS, "spans"))
-    external_id, data, prior = imported[0]
+    external_id, data, prior, _ = imported[0]
     assert external_id == "17" and data == {"text": "Ada lives in London",
                                             "meta": {"source": "wiki"}}
     answer = SPANS.parse_answer(settings, data, prior)
@@ -190,12 +260,12 @@ def test_label_studio_spans_round_trip():
                 if r["type"] == "labels"]
     assert [{"start": s["start"], "end": s["end"], "text": s["text"], "labels": [s["label"]]}
             for s in row["spans"]] == original
-    assert imported[1] == ("18", {"text": "Great food"}, None)
+    assert imported[1] == ("18", {"text": "Great food"}, None, 2)
 
 
 def test_label_studio_classify_round_trip():
     settings = CLASSIFY.parse_settings({"labels": ["positive", "neutral", "negative"]})
-    (_, data, prior), (_, data2, prior2) = label_studio(LS_TASKS, "classify")
+    (_, data, prior, _), (_, data2, prior2, _) = label_studio(LS_TASKS, "classify")
     assert data == {"text": "Ada lives in London", "meta": {"source": "wiki"}}
     assert prior == {"label": "neutral"} and prior2 is None and data2 == {"text": "Great food"}
     answer = CLASSIFY.parse_answer(settings, data, prior)

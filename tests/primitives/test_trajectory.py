@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-import json
-
 import pytest
 
 from datafab.errors import InvalidInput
@@ -116,8 +114,9 @@ def test_tools_export_shape(load_both):
     first = messages[2]
     assert first["content"] == "I should look it up."
     assert first["tool_calls"] == [{"id": "call_1", "type": "function", "function": {
-        "name": "get_weather", "arguments": json.dumps({"city": "Pariss"})}}]
-    assert messages[3] == {"role": "tool", "tool_call_id": "call_1", "content": "unknown city"}
+        "name": "get_weather", "arguments": {"city": "Pariss"}}}]
+    assert messages[3] == {"role": "tool", "tool_call_id": "call_1", "name": "get_weather",
+                           "content": "unknown city"}
     assert messages[4]["content"] is None and messages[4]["tool_calls"][0]["id"] == "call_3"
     assert messages[-1] == {"role": "assistant", "content": "18°C in Paris."}
     assert row["tools"] == [WEATHER]
@@ -131,7 +130,7 @@ def test_tools_export_shape(load_both):
         js, pq = load_both(rows, fmt)
         if fmt == "tools":
             call = js[0]["messages"][2]["tool_calls"][0]
-            assert json.loads(call["function"]["arguments"]) == {"city": "Pariss"}
+            assert call["function"]["arguments"] == {"city": "Pariss"}
             assert pq[0]["messages"][3]["tool_call_id"] == "call_1"
 
 

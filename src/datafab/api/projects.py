@@ -221,19 +221,37 @@ def export(
     return StreamingResponse(exports.jsonl_lines(rows), media_type="application/x-ndjson")
 
 
+class SkippedLine(BaseModel):
+    line: int = Field(description="Line of the file, from 1 (in a JSON array, the position).")
+    reason: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    unchanged: int
+    prior_answers: int
+    skipped: list[SkippedLine] = Field(
+        description="Lines left out and why (the first 1,000).")
+    skipped_total: int
+
+
 @router.post("/{project_id}/import")
 async def import_file(
     project_id: int, request: Request, org: Requester, foundry: FoundryDep,
     format: Literal["hh-rlhf", "prm800k", "label-studio"],
-) -> dict[str, int]:
+    strict: bool = Query(False, description="Refuse the whole file at its first bad line."),
+) -> ImportOut:
     """Import a file of existing data (the request body: JSON lines, or a JSON array for
-    Label Studio); its answers become prior answers. Nothing is written if any line is bad."""
+    Label Studio); its answers become prior answers. Lines that cannot be imported are left
+    out and listed in ``skipped`` with their line and reason; with ``strict=true`` the first
+    bad line refuses the file and nothing is written."""
     try:
         body = (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("file: not UTF-8 text", field="file") from exc
     lines = imports.text_lines(body)
     result = await run_in_threadpool(
-        imports.import_file, foundry, org, project_id, format, lambda: lines
+        lambda: imports.import_file(foundry, org, project_id, format, lambda: lines,
+                                    strict=strict)
     )
-    return result.to_dict()
+    return ImportOut.model_validate(result.to_dict())

@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
 from datafab.errors import Unauthorized
 from datafab.services import billing, logins, pay, workforce
+from datafab.services.moments import parse_moment
 
 router = APIRouter(prefix="/v1", tags=["workforce"])
 
@@ -91,9 +92,15 @@ def put_prices(body: dict[str, Any], org: Requester, foundry: FoundryDep) -> dic
 
 
 @router.get("/usage")
-def usage(org: Requester, foundry: FoundryDep, start: Annotated[float, Query()],
-          end: Annotated[float, Query()]) -> dict[str, Any]:
-    return {"start": start, "end": end, "usage": billing.usage(foundry, org, start, end)}
+def usage(
+    org: Requester, foundry: FoundryDep,
+    start: Annotated[str, Query(description="Start of the period (inclusive): a date "
+                                "(2026-12-01, midnight UTC), an ISO time or UNIX seconds — "
+                                "as `datafab invoices usage --start`.")],
+    end: Annotated[str, Query(description="End of the period (exclusive), in the same forms.")],
+) -> dict[str, Any]:
+    t0, t1 = parse_moment(start, "start"), parse_moment(end, "end")
+    return {"start": t0, "end": t1, "usage": billing.usage(foundry, org, t0, t1)}
 
 
 @router.post("/invoices")

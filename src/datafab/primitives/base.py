@@ -41,6 +41,13 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+class FreeJson(dict):
+    """A JSON object in an export row whose keys are its own (a tool's parameters schema, a
+    call's arguments). JSON Lines writes it as the object it is; a columnar file keeps it as
+    one JSON value (Arrow's JSON type) instead of a struct, whose fields would merge with other
+    rows' objects and give each one the others' keys."""
+
+
 @dataclass(frozen=True)
 class RecordView:
     """A record with what export rows need: the item, the answer and its lineage."""
@@ -56,6 +63,7 @@ class RecordView:
     guideline_version: int
     contributors: tuple[str, ...]
     submissions: tuple[dict[str, Any], ...] = ()
+    details: dict[str, Any] = field(default_factory=dict)  # the aggregation's (Outcome.details)
 
     def lineage(self) -> dict[str, Any]:
         return {

@@ -3,6 +3,10 @@
 Records come from the project's aggregation method; per item (before the project-wide
 estimators have run) a weighted vote: the label with the most weight wins, ties go to the
 label listed first, and the confidence is the winner's share of the weight.
+
+The ``records`` export carries, besides the label and the confidence, the ``soft_label``:
+every label of the project with its probability (see :func:`soft_label`) — the distribution
+to train on when the crowd disagreed.
 """
 
 from __future__ import annotations
@@ -98,8 +102,8 @@ class Classify(Primitive):
     def export_row(self, fmt, settings, record: RecordView) -> dict | None:
         if fmt != "records":
             raise InvalidInput(f"classify exports only 'records', not {fmt!r}", field="format")
-        row = {"item": record.item, **(record.answer or {}), **record.lineage()}
-        return row
+        return {"item": record.item, **(record.answer or {}),
+                "soft_label": soft_label(settings, record), **record.lineage()}
 
     def class_names(self, settings) -> list[str] | None:
         return None if settings.multi_label else list(settings.labels)
@@ -109,6 +113,28 @@ class Classify(Primitive):
 
     def decode(self, settings, code: int, confidence: float) -> dict[str, Any]:
         return {"label": settings.labels[code]}
+
+
+def soft_label(settings: ClassifySettings, record: RecordView) -> dict[str, float]:
+    """Every label of the project with its probability, in the project's label order (a label
+    nobody chose has 0). One label per item: the posterior of the project's aggregation
+    (Dawid–Skene, GLAD, MACE …) once fitted, else the per-item vote's weight shares; they sum to
+    1. Several labels per item: each label's own probability of applying (the weighted share of
+    contributors who chose it), so they need not sum to 1."""
+    details = record.details or {}
+    shares = (details.get("posterior") or details.get("soft_label")
+              or details.get("label_shares"))
+    if shares is None:  # no distribution stored: the confidence on the answer, the rest even
+        chosen = record.answer or {}
+        if settings.multi_label:
+            shares = dict.fromkeys(chosen.get("labels") or [], 1.0)
+        elif chosen.get("label") in settings.labels:
+            rest = (1.0 - record.confidence) / (len(settings.labels) - 1)
+            shares = {label: rest for label in settings.labels}
+            shares[chosen["label"]] = record.confidence
+        else:
+            shares = {}
+    return {label: round(float(shares.get(label, 0.0)), 6) for label in settings.labels}
 
 
 def _multi_label_vote(labels: list[str], votes: Sequence[Vote]) -> Outcome:

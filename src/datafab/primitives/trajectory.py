@@ -28,26 +28,32 @@ ever accepted on a schema rule Datafab did not check.
 Aggregation: like ``write``, no vote — the record is the accepted submission (highest weight,
 latest among equals); a review pass judges it.
 
-Exports: ``tools`` — ``{"messages", "tools"}`` rows in the OpenAI/TRL tool-calling format:
-assistant messages carry ``tool_calls`` (``[{"id", "type": "function", "function": {"name",
-"arguments": <JSON string>}}]``; thoughts before a call or the final answer become the start
-of that assistant message's content), and
-``tool`` messages carry ``tool_call_id``. A record with a step judged ``bad`` is left out
-unless the project sets ``export_bad_steps`` (``is_error`` results and the recovery after them
-are kept: recovering is what the data teaches). ``records`` — the item and the steps.
+Exports: ``tools`` — ``{"messages", "tools"}`` rows in the tool-calling format TRL and the
+models' chat templates (``apply_chat_template(messages, tools=tools)``) take: assistant
+messages carry ``tool_calls`` (``[{"id", "type": "function", "function": {"name",
+"arguments": <object>}}]`` — an object, not a JSON string, since templates write it with
+``tojson`` and a string would come out encoded twice; thoughts before a call or the final
+answer become the start of that assistant message's content), and ``tool`` messages carry
+``tool_call_id`` and the ``name`` of the tool that answered. Each tool definition and each
+call's ``arguments`` are free-form JSON (``FreeJson``): a Parquet export keeps them as JSON
+values, so one row's tool never takes another row's parameters. Their keys are written in one
+order on every database (conventional keys first, then sorted; arguments sorted), since
+PostgreSQL keeps no key order. A record with a step
+judged ``bad`` is left out unless the project sets ``export_bad_steps`` (``is_error`` results
+and the recovery after them are kept: recovering is what the data teaches). ``records`` — the
+item and the steps.
 """
 
 from __future__ import annotations
 
 import difflib
-import json
 from collections.abc import Sequence
 from typing import Any, Literal
 
 from pydantic import Field
 
 from datafab.errors import InvalidInput
-from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
+from datafab.primitives.base import FreeJson, Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.messages import MAX_TEXT, Prompt, copy_messages
 from datafab.primitives.write import accepted_submission
 
@@ -143,12 +149,52 @@ class Trajectory(Primitive):
             return None
         return {
             "messages": tool_messages(record.item, steps),
-            "tools": [
-                {"type": "function", "function": dict(t["function"])}
-                for t in record.item.get("tools", [])
-            ],
+            "tools": [_tool(t["function"]) for t in record.item.get("tools", [])],
             **record.lineage(),
         }
+
+
+def _tool(function: dict[str, Any]) -> FreeJson:
+    """A tool definition as the item gave it, in canonical key order: its keys (a description
+    or not, its parameters schema) are its own, never merged with another tool's."""
+    function = _ordered(function, _FUNCTION_KEYS)
+    if isinstance(function.get("parameters"), dict):
+        function["parameters"] = _schema(function["parameters"])
+    return FreeJson({"type": "function", "function": function})
+
+
+# Key order in the tools export. The database may not keep an object's key order (PostgreSQL's
+# JSONB does not), so the export writes every object in one order of its own: the keys tool
+# definitions conventionally lead with, then the rest sorted. The same project then exports
+# the same text on SQLite and PostgreSQL, and a chat template renders it the same.
+_FUNCTION_KEYS = ("name", "description", "parameters")
+_SCHEMA_KEYS = ("type", "description", "enum", "const", "properties", "items", "required")
+
+
+def _ordered(obj: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    return {**{k: obj[k] for k in first if k in obj},
+            **{k: obj[k] for k in sorted(obj) if k not in first}}
+
+
+def _schema(schema: dict[str, Any]) -> dict[str, Any]:
+    out = _ordered(schema, _SCHEMA_KEYS)
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {name: _schema(sub) if isinstance(sub, dict) else sub
+                             for name, sub in sorted(out["properties"].items())}
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _schema(out[key])
+    return out
+
+
+def _sorted(value: Any) -> Any:
+    """A call's arguments with every object's keys sorted (the order of the schema's
+    properties in the export)."""
+    if isinstance(value, dict):
+        return {k: _sorted(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [_sorted(v) for v in value]
+    return value
 
 
 def _check_steps(steps: list[Step], tools: dict[str, dict] | None, prefix: str) -> None:
@@ -341,6 +387,7 @@ def tool_messages(item: dict[str, Any], steps: list[dict[str, Any]]) -> list[dic
     messages: list[dict[str, Any]] = system + copy_messages(item["task"])
     thoughts: list[str] = []
     calls: list[dict[str, Any]] = []
+    names: dict[str, str] = {}  # call id → the tool it called
 
     def flush() -> None:
         if calls or thoughts:
@@ -360,19 +407,17 @@ def tool_messages(item: dict[str, Any], steps: list[dict[str, Any]]) -> list[dic
                 flush()
             thoughts.append(step["text"])
         elif kind == "tool_call":
+            names[step["id"]] = step["name"]
             calls.append({
                 "id": step["id"],
                 "type": "function",
-                "function": {
-                    "name": step["name"],
-                    "arguments": json.dumps(step["arguments"], ensure_ascii=False),
-                },
+                "function": {"name": step["name"],
+                             "arguments": FreeJson(_sorted(step["arguments"]))},
             })
         elif kind == "tool_result":
             flush()
-            messages.append(
-                {"role": "tool", "tool_call_id": step["call_id"], "content": step["content"]}
-            )
+            messages.append({"role": "tool", "tool_call_id": step["call_id"],
+                             "name": names[step["call_id"]], "content": step["content"]})
         else:  # final: the thoughts before it lead into it, as before a call
             if calls:
                 flush()

@@ -2,12 +2,25 @@
 
 The same client serves both: pass a requester's API key (``dfk_…``) or a contributor's
 token (``dfc_…``) as ``api_key``.
+
+Every POST carries an ``Idempotency-Key`` (a fresh random key per call), so the client can
+retry it safely: when the connection fails or the server answers 5xx or 429 (or the same
+key is still being worked on, 409 ``idempotency_in_flight``), it sends the same request
+with the same key again, up to ``retries`` times, waiting ``backoff`` × 2ⁿ seconds (with
+jitter, at most ``max_backoff``; a ``Retry-After`` header is honoured). The server runs a
+keyed POST once and answers a retry with the stored response, so a retried submission is
+one submission. GET, PUT and DELETE are retried the same way; PATCH only when the connection
+could not be opened; a file upload (``ingest``) is not retried.
 """
 
 from __future__ import annotations
 
 import json
+import random
+import time
+import uuid
 from collections.abc import Iterable, Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +30,9 @@ from datafab.errors import DatafabError
 from datafab.sdk.evals import EvalMethods
 
 UPLOAD_BATCH = 10_000
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "POST"})  # POST: with its key
+MAX_RETRY_AFTER = 60.0
 
 
 class ApiError(DatafabError):
@@ -39,11 +55,15 @@ class Client(EvalMethods):
         *,
         timeout: float = 30.0,
         transport: httpx.BaseTransport | None = None,
+        retries: int = 3,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
     ) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.Client(
             base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport
         )
+        self._retries, self._backoff, self._max_backoff = retries, backoff, max_backoff
 
     def close(self) -> None:
         self._http.close()
@@ -191,11 +211,14 @@ class Client(EvalMethods):
                     out.write(chunk)
         return path
 
-    def import_file(self, project_id: int, path: str | Path, format: str) -> dict[str, int]:
-        """Import hh-rlhf, prm800k or label-studio data; its answers become prior answers."""
+    def import_file(self, project_id: int, path: str | Path, format: str, *,
+                    strict: bool = False) -> dict[str, Any]:
+        """Import hh-rlhf, prm800k or label-studio data; its answers become prior answers.
+        Lines that cannot be imported come back in ``skipped`` (``[{line, reason}]``);
+        ``strict=True`` refuses the file at its first bad line instead."""
         content = Path(path).read_bytes()
         return self._call("POST", f"/v1/projects/{project_id}/import",
-                          params={"format": format}, content=content,
+                          params={"format": format, "strict": strict}, content=content,
                           headers={"Content-Type": "application/octet-stream"})
 
     def ingest(self, project_id: int, paths: list[str | Path], **options: Any) -> dict[str, Any]:
@@ -234,6 +257,14 @@ class Client(EvalMethods):
     def review_report(self, review_project_id: int) -> dict[str, Any]:
         """Miss and wrong rates per PII type from the reviewed sample."""
         return self._call("GET", f"/v1/projects/{review_project_id}/redaction-review")
+
+    def usage(self, start: str | float | date | datetime,
+              end: str | float | date | datetime) -> dict[str, Any]:
+        """Metered usage per kind in [start, end): each a date (``"2026-12-01"``, midnight
+        UTC), an ISO time, UNIX seconds, or a ``date``/``datetime`` — as ``datafab invoices
+        usage --start/--end`` reads them."""
+        return self._call("GET", "/v1/usage",
+                          params={"start": _moment(start), "end": _moment(end)})
 
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
@@ -290,10 +321,41 @@ class Client(EvalMethods):
             totals[key] += part.get(key, 0)
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = self._http.request(method, path, **kwargs)
+        response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise _error(response)
         return response.json()
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """The request, retried as the module's docstring says; every try of a POST carries
+        the same ``Idempotency-Key``."""
+        headers = dict(kwargs.pop("headers", None) or {})
+        if method == "POST":
+            headers.setdefault("Idempotency-Key", uuid.uuid4().hex)
+        resendable = method in RETRY_METHODS and "files" not in kwargs
+        for attempt in range(self._retries + 1):
+            last = attempt == self._retries
+            try:
+                response = self._http.request(method, path, headers=headers, **kwargs)
+            except httpx.TransportError as exc:
+                never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if last or not (resendable or never_sent and "files" not in kwargs):
+                    raise
+                self._wait(attempt, None)
+                continue
+            if last or not resendable or not _retryable(response):
+                return response
+            self._wait(attempt, response.headers.get("retry-after"))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _wait(self, attempt: int, retry_after: str | None) -> None:
+        delay = min(self._max_backoff, self._backoff * 2 ** attempt) * random.uniform(0.5, 1.0)
+        if retry_after is not None:
+            try:
+                delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER))
+            except ValueError:
+                pass
+        time.sleep(delay)
 
     def _pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
         query = {k: v for k, v in params.items() if v is not None}
@@ -312,6 +374,23 @@ class Client(EvalMethods):
             for line in response.iter_lines():
                 if line:
                     yield line
+
+
+def _retryable(response: httpx.Response) -> bool:
+    if response.status_code in RETRY_STATUSES:
+        return True
+    if response.status_code == 409:  # the same key, still being answered: ask again
+        try:
+            return response.json()["error"]["type"] == "idempotency_in_flight"
+        except (ValueError, KeyError, TypeError):
+            return False
+    return False
+
+
+def _moment(value: str | float | date | datetime) -> str:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)
 
 
 def _error(response: httpx.Response) -> ApiError:

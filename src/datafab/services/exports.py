@@ -157,6 +157,7 @@ def _view(
         guideline_version=max(versions) if versions else project.guideline_version,
         contributors=anonymous,
         submissions=shown,
+        details=row.details or {},
     )
 
 

@@ -2,9 +2,18 @@
 the answers they already carry become prior answers by the organization's import
 contributor, so records (and exports) exist at once.
 
-A file is read twice: the first pass validates every line against the project (nothing is
-written if any line is bad, and the error names the line); the second writes it in batches,
-each batch idempotent, so re-running an interrupted import completes it.
+A file is read twice: the first pass validates every line against the project; the second
+writes the lines that passed in batches, each batch idempotent, so re-running an interrupted
+import completes it. A line that cannot be imported (not JSON, a pair with no shared prompt, a
+label the project does not have …) is left out and reported with its line number and reason,
+as Label Studio and Argilla report the records they could not take: a published file with a
+few odd rows still imports. An item the store refuses when its batch is written (its id
+exists with other content, an eval set holds its text) is skipped the same way.
+
+``strict`` keeps the all-or-nothing rule: the first bad line refuses the file and nothing is
+written (an item the store refuses while writing stops the import at its line; the batches
+before it stay, and running the import again once it is fixed completes it). A file in which
+no line can be imported is refused either way.
 """
 
 from __future__ import annotations
@@ -17,7 +26,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
-from datafab.errors import InvalidInput
+from datafab.errors import DatafabError, InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import importers
 from datafab.services import items, work
@@ -31,7 +40,7 @@ BATCH = 1000
 
 
 def _label_studio(primitive: str) -> Callable:
-    return lambda lines: importers.label_studio(lines, primitive)
+    return lambda lines, **options: importers.label_studio(lines, primitive, **options)
 
 
 # format → (primitives it imports into, importer factory given the project's primitive)
@@ -42,15 +51,36 @@ FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str], Callable]]] = {
 }
 
 
+#: Skipped lines an import reports one by one; past this many it only counts them.
+MAX_REPORTED_SKIPS = 1000
+
+
 @dataclass(frozen=True)
 class ImportResult:
     created: int
     unchanged: int
     prior_answers: int
+    skipped: tuple[importers.Skipped, ...] = ()
+    skipped_total: int = 0
 
-    def to_dict(self) -> dict[str, int]:
+    def to_dict(self) -> dict[str, Any]:
         return {"created": self.created, "unchanged": self.unchanged,
-                "prior_answers": self.prior_answers}
+                "prior_answers": self.prior_answers,
+                "skipped": [s.to_dict() for s in self.skipped],
+                "skipped_total": self.skipped_total}
+
+
+class _Skips:
+    """The lines an import left out: the first ``MAX_REPORTED_SKIPS`` kept, all counted."""
+
+    def __init__(self) -> None:
+        self.kept: list[importers.Skipped] = []
+        self.total = 0
+
+    def __call__(self, skipped: importers.Skipped) -> None:
+        self.total += 1
+        if len(self.kept) < MAX_REPORTED_SKIPS:
+            self.kept.append(skipped)
 
 
 def import_file(
@@ -61,25 +91,69 @@ def import_file(
     open_lines: Callable[[], Iterable[Any]],
     *,
     on_batch: Callable[[int], None] | None = None,
+    strict: bool = False,
 ) -> ImportResult:
-    """Import a file; ``open_lines()`` yields its lines (or parsed objects) afresh each call."""
+    """Import a file; ``open_lines()`` yields its lines (or parsed objects) afresh each call.
+    Lines that cannot be imported are skipped and reported (``strict``: refused, with
+    nothing written)."""
     project = get_project(foundry, organization, project_id)
     parse = _importer(fmt, project)
-    for _ in _checked(project, parse(open_lines())):
-        pass  # the first pass only validates
+    check = _project_check(project)
+    skips = _Skips()
+    good = sum(1 for _ in parse(open_lines(), check=check,
+                                on_skip=None if strict else skips))
+    if not good and skips.kept:
+        first = skips.kept[0]
+        raise InvalidInput(
+            f"line {first.line}: {first.reason} (no line of the file could be imported; "
+            f"{skips.total} skipped)", field=f"line {first.line}")
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
-    rows = _checked(project, parse(open_lines()))
+    rows = parse(open_lines(), check=check, on_skip=_ignore)  # the same lines again
     while batch := list(islice(rows, BATCH)):
-        result = items.upload_items(foundry, organization, project.id, [
-            {"external_id": ext, "data": data} for ext, data, _ in batch])
+        read = len(batch)
+        try:
+            result = items.upload_items(foundry, organization, project.id, _upload_rows(batch))
+        except DatafabError:
+            # an item the store refuses (its id exists with other content, an eval set holds
+            # its text): upload the batch one item at a time and skip the refused lines
+            result, batch = _one_by_one(foundry, organization, project, batch,
+                                        None if strict else skips)
         created += result.created
         unchanged += result.unchanged
         priors += work.record_answers(foundry, importer, project,
                                       _item_ids(foundry, project, batch))
         if on_batch is not None:
-            on_batch(len(batch))
-    return ImportResult(created, unchanged, priors)
+            on_batch(read)
+    skipped = tuple(sorted(skips.kept, key=lambda s: s.line))
+    return ImportResult(created, unchanged, priors, skipped, skips.total)
+
+
+def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
+    return [{"external_id": row.external_id, "data": row.data} for row in batch]
+
+
+def _one_by_one(
+    foundry: Foundry, organization: int, project: Project, batch: list[importers.Imported],
+    skips: Callable[[importers.Skipped], None] | None,
+) -> tuple[items.UploadResult, list[importers.Imported]]:
+    """The batch uploaded item by item; a refused item is reported to ``skips`` (or, when
+    there is none — a strict import —, refuses the import naming its line)."""
+    created = unchanged = 0
+    stored = []
+    for row in batch:
+        try:
+            result = items.upload_items(foundry, organization, project.id, _upload_rows([row]))
+        except DatafabError as exc:
+            reason = exc.message.removeprefix("items.0.")
+            if skips is None:
+                raise type(exc)(f"line {row.line}: {reason}", field=f"line {row.line}") from exc
+            skips(importers.Skipped(row.line, reason))
+            continue
+        created += result.created
+        unchanged += result.unchanged
+        stored.append(row)
+    return items.UploadResult(created=created, unchanged=unchanged), stored
 
 
 def _importer(fmt: str, project: Project) -> Callable:
@@ -95,21 +169,26 @@ def _importer(fmt: str, project: Project) -> Callable:
     return factory(project.primitive_name)
 
 
-def _checked(project: Project, rows: Iterable[tuple]) -> Iterable[tuple]:
+def _project_check(project: Project) -> importers.Check:
     """Each imported item and prior answer, re-validated against this project's settings."""
     primitive, settings = project.primitive, project.settings
-    for n, (ext, data, prior) in enumerate(rows, start=1):
-        try:
-            data = primitive.parse_item(settings, data, "data")
-            if prior is not None:
-                prior = primitive.parse_answer(settings, data, prior, "prior_answer")
-        except InvalidInput as exc:
-            raise InvalidInput(f"item {n} ({ext}): {exc.message}", field=f"item {n}") from exc
-        yield ext, data, prior
+
+    def check(data: dict[str, Any], prior: dict[str, Any] | None):
+        data = primitive.parse_item(settings, data, "data")
+        if prior is not None:
+            prior = primitive.parse_answer(settings, data, prior, "prior_answer")
+        return data, prior
+
+    return check
 
 
-def _item_ids(foundry: Foundry, project: Project, batch: list[tuple]) -> dict[int, dict]:
-    priors = {ext: prior for ext, _, prior in batch if prior is not None}
+def _ignore(_: importers.Skipped) -> None:
+    """The second pass skips the lines the first pass reported."""
+
+
+def _item_ids(foundry: Foundry, project: Project,
+              batch: list[importers.Imported]) -> dict[int, dict]:
+    priors = {row.external_id: row.prior for row in batch if row.prior is not None}
     if not priors:
         return {}
     with foundry.db.read() as conn:
