@@ -16,10 +16,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from datafab.cli_options import (
     ApiKey,
@@ -315,6 +318,8 @@ def ingest(
         f"{result['created']} items created, {result['unchanged']} already there, "
         f"{dropped['exact']} exact and {dropped['near']} near duplicates dropped; "
         f"personal data replaced: {found}")
+    for warning in result["warnings"]:
+        console.print(f"[yellow]warning[/yellow] {warning}")
     if report is not None:
         report.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(result["run_id"])
@@ -537,10 +542,21 @@ def webhooks_deliver(
         deliverer.stop()
 
 
+class _Count(ProgressColumn):
+    """``done/total`` while the total is known and holds, else ``done`` alone: never
+    ``2/None``, never ``805/785``."""
+
+    def render(self, task: Task) -> Text:
+        done = int(task.completed)
+        if task.total is None or done > task.total:
+            return Text(str(done))
+        return Text(f"{done}/{int(task.total)}")
+
+
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description}"), BarColumn(), _Count(), TimeElapsedColumn(),
+        console=console,
     )
 
 
