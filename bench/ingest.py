@@ -563,7 +563,10 @@ def name_quality(n_docs: int, seed: int = 13) -> dict:
         start = len(before) + 2 + body.index(shown) + (len(shown) - len(name))
         end = start + len(name)
         found = pii.detect(text, types=[pii.PERSON])
-        hit = any(f.start < end and start < f.end for f in found)
+        covered = set()  # a name counts as found when every character of it is replaced
+        for f in found:
+            covered.update(range(f.start, f.end))
+        hit = all(k in covered for k in range(start, end) if not text[k].isspace())
         for f in found:
             if f.start < end and start < f.end:
                 tp += 1

@@ -4,7 +4,10 @@ open sources, so the measurement is not made on the list it measures:
 * ``src/datafab/ingest/names.txt.gz`` — the gazetteer personal-name detection ships with:
   every given name and surname in Faker's person providers (all 80+ locales; MIT licence),
   kept where the script has capital letters (Latin, Greek, Cyrillic), less English function
-  words, which no capitalisation makes a name.
+  words, which no capitalisation makes a name; and, as evidence against a name, the
+  lower-case words of SCOWL's small American English list (Debian's ``wamerican-small``;
+  Copyright 2000-2011 by Kevin Atkinson, use and redistribution permitted with the notice,
+  which the file carries).
 * ``bench/data/names_eval.tsv.gz`` — the labelled people ``bench/ingest.py`` plants in text
   to measure recall and precision: given names and surnames drawn from Mimesis's person data
   sets (MIT licence), a different project with its own lists, one locale at a time.
@@ -13,7 +16,10 @@ Neither package is a dependency of Datafab. Unpack their wheels anywhere and poi
 
     pip download faker==40.40.0 mimesis==22.2.0 --no-deps -d /tmp/wheels
     cd /tmp/wheels && unzip -q faker-*.whl -d faker && unzip -q mimesis-*.whl -d mimesis
-    .venv/bin/python bench/names_data.py --faker /tmp/wheels/faker --mimesis /tmp/wheels/mimesis
+    apt-get download wamerican-small && dpkg-deb -x wamerican-small_*.deb words
+    .venv/bin/python bench/names_data.py --faker /tmp/wheels/faker \
+        --mimesis /tmp/wheels/mimesis \
+        --words /tmp/wheels/words/usr/share/dict/american-english-small
 """
 
 from __future__ import annotations
@@ -74,16 +80,34 @@ def from_faker(path: Path) -> tuple[set[str], set[str]]:
     return given, surnames
 
 
-def write_gazetteer(given: set[str], surnames: set[str]) -> None:
+SCOWL_NOTICE = """\
+# [english]: the lower-case words of SCOWL's small American English list (wamerican-small).
+# Copyright 2000-2011 by Kevin Atkinson. Permission to use, copy, modify, distribute and
+# sell these word lists, the associated scripts, the output created from the scripts, and
+# its documentation for any purpose is hereby granted without fee, provided that the above
+# copyright notice appears in all copies and that both that copyright notice and this
+# permission notice appear in supporting documentation. Kevin Atkinson makes no
+# representations about the suitability of this array for any purpose. It is provided "as
+# is" without express or implied warranty."""
+
+
+def english_words(path: Path) -> set[str]:
+    return {w for w in path.read_text(encoding="utf-8", errors="replace").split()
+            if len(w) >= 3 and w.isalpha() and w.islower()}
+
+
+def write_gazetteer(given: set[str], surnames: set[str], english: set[str]) -> None:
     stop = english_function_words()
     given, surnames = given - stop, surnames - stop
-    lines = ["# Datafab's name gazetteer, built by bench/names_data.py from Faker's person",
-             "# providers (MIT licence). One name a line; [given] and [surname] sections.",
-             "[given]", *sorted(given), "[surname]", *sorted(surnames)]
+    lines = ["# Datafab's name gazetteer, built by bench/names_data.py. [given] and [surname]:",
+             "# Faker's person providers (MIT licence), one name a line.",
+             SCOWL_NOTICE,
+             "[given]", *sorted(given), "[surname]", *sorted(surnames),
+             "[english]", *sorted(english)]
     data = ("\n".join(lines) + "\n").encode()
     GAZETTEER.write_bytes(gzip.compress(data, 9, mtime=0))
     print(f"{GAZETTEER.relative_to(ROOT)}: {len(given)} given names, {len(surnames)} surnames, "
-          f"{GAZETTEER.stat().st_size // 1024} KB")
+          f"{len(english)} English words, {GAZETTEER.stat().st_size // 1024} KB")
 
 
 def _flat(value) -> list[str]:
@@ -124,8 +148,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--faker", type=Path, required=True, help="unpacked Faker wheel")
     parser.add_argument("--mimesis", type=Path, required=True, help="unpacked Mimesis wheel")
+    parser.add_argument("--words", type=Path, required=True,
+                        help="SCOWL's american-english-small (Debian wamerican-small)")
     args = parser.parse_args()
-    write_gazetteer(*from_faker(args.faker))
+    write_gazetteer(*from_faker(args.faker), english_words(args.words))
     write_eval(from_mimesis(args.mimesis))
 
 

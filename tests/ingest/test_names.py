@@ -50,8 +50,9 @@ def test_capitalised_words_that_are_not_names_stay(text):
 
 
 def test_the_list_ships_with_the_package_and_has_many_origins():
-    given, surnames = names.gazetteer()
-    assert len(given) > 10_000 and len(surnames) > 10_000
+    given, surnames, english, endings = names.gazetteer()
+    assert len(given) > 10_000 and len(surnames) > 10_000 and "gate" in english
+    assert {"wicz", "ová", "oğlu"} <= endings
     assert {"Maria", "John", "Kwame", "Priya", "Hiroshi", "Олег"} <= given
     assert {"Garcia", "Smith", "Mensah", "Sharma", "Tanaka", "Kowalski"} <= surnames
     assert "The" not in given and "Will" not in given  # function words are never names

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterator
 from functools import cache
 from importlib import resources
+from typing import NamedTuple
 
 _BLOCKS = ((0x41, 0x2AF), (0x370, 0x3FF), (0x400, 0x52F), (0x1E00, 0x1FFF))
 
@@ -80,7 +81,8 @@ All Everyone Everybody Folks Guys Team Sir Madam Colleagues Friends Valued Membe
 Sirs There Again Soon Later Care Finance Billing Accounts Admin Hr It Legal Marketing
 """.split())
 _PARTICLES = ("de", "del", "della", "der", "den", "di", "da", "das", "do", "dos", "du", "la",
-              "le", "van", "von", "bin", "binti", "ibn", "al", "el", "ter", "ten", "zu", "y")
+              "le", "lo", "van", "von", "bin", "binti", "ibn", "al", "el", "ter", "ten", "zu",
+              "y")
 _WORD = (rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?"
          rf"(?:['’\-][{_UP}]?[{_LO}]+)*")
 _TITLE = r"(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\."
@@ -95,23 +97,43 @@ _ALONE_BEFORE = re.compile(
     r"regards|best|sincerely|signed|attn|yours)[ \t]*[,:!.]?[ \t]*\n?[ \t]*"
     r"|\b(?:from|to|cc):[ \t]*|(?:^|\n)[ \t]*(?:--?|—|–|~)[ \t]*)$", re.IGNORECASE)
 _ALONE_AFTER = re.compile(r"[ \t]*(?:[,.!:;)]|\n|$)")
-_SENTENCE_START = re.compile(r"(?:^|[.!?:;\"“”(]|\n)[ \t]*$")
+_SENTENCE_START = re.compile(r"(?:^|[.!?\"“”(]|\n)[ \t]*$")
 LOOK_BEHIND = 24  # characters searched for a greeting before a lone name
 
 
 SUFFIX_MIN = 20  # surnames on the list that end so, for an ending to mark a surname
 SUFFIX_SHARE = 0.9  # of the listed names that end so, the share that are surnames
-# endings of English words (Manager, Teacher, Partner, Seller, Party, High, Approach …)
-_ENGLISH_ENDINGS = ("ger", "ler", "ner", "her", "ter", "ist", "igh", "rty", "ach", "och",
-                    "uer", "sch", "nger", "cher", "ller", "tner", "rger")
+
+
+class Lists(NamedTuple):
+    given: frozenset[str]
+    surnames: frozenset[str]
+    english: frozenset[str]  # lower-case English words: evidence against a name
+    endings: frozenset[str]  # endings almost only surnames have
 
 
 @cache
-def surname_endings() -> frozenset[str]:
+def gazetteer() -> Lists:
+    """The lists, read once per process."""
+    sections: dict[str, set[str]] = {"given": set(), "surname": set(), "english": set()}
+    into = sections["given"]
+    raw = resources.files("datafab.ingest").joinpath("names.txt.gz").read_bytes()
+    for line in gzip.decompress(raw).decode().splitlines():
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            into = sections[line[1:-1]]
+        else:
+            into.add(line)
+    given = frozenset(sections["given"] - STOP)
+    surnames = frozenset(sections["surname"] - STOP)
+    return Lists(given, surnames, frozenset(sections["english"]),
+                 _surname_endings(given, surnames))
+
+
+def _surname_endings(given: frozenset[str], surnames: frozenset[str]) -> frozenset[str]:
     """Endings of three and four letters that on the list almost only surnames have
-    (``-ová``, ``-wicz``, ``-ović``, ``-sson``, ``-oğlu``, ``-енко``, ``-άκης``, ``-յան`` …):
-    a capitalised word ending so, after another, is taken for a surname even off the list."""
-    given, surnames = gazetteer()
+    (``-ová``, ``-wicz``, ``-ović``, ``-sson``, ``-oğlu``, ``-енко``, ``-άκης``, ``-յան`` …)."""
     out = set()
     for n in (3, 4):
         in_surnames: dict[str, int] = {}
@@ -120,57 +142,61 @@ def surname_endings() -> frozenset[str]:
             for w in words:
                 if len(w) > n + 1:
                     counts[w[-n:]] = counts.get(w[-n:], 0) + 1
-        for end, k in in_surnames.items():
-            if (k >= SUFFIX_MIN and k >= SUFFIX_SHARE * (k + in_given.get(end, 0))
-                    and not end.endswith("s") and end not in _ENGLISH_ENDINGS):
-                out.add(end)
+        out.update(end for end, k in in_surnames.items()
+                   if k >= SUFFIX_MIN and k >= SUFFIX_SHARE * (k + in_given.get(end, 0)))
     return frozenset(out)
 
 
-@cache
-def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
-    """The known given names and surnames, read once per process."""
-    given: set[str] = set()
-    surnames: set[str] = set()
-    into = given
-    raw = resources.files("datafab.ingest").joinpath("names.txt.gz").read_bytes()
-    for line in gzip.decompress(raw).decode().splitlines():
-        if not line or line.startswith("#"):
+def find(text: str) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each personal name in ``text``, in order."""
+    lists = gazetteer()
+    for run in _RUN.finditer(text):
+        first = run.group()
+        if " " not in first and "\t" not in first:  # a lone capitalised word: the usual case
+            if _lone_name(first, lists) and _alone(text, run.start(), run.end()):
+                yield run.start(), run.end()
             continue
-        if line == "[given]":
-            into = given
-        elif line == "[surname]":
-            into = surnames
-        else:
-            into.add(line)
-    return frozenset(given - STOP), frozenset(surnames - STOP)
+        yield from _read_run(text, run, lists)
+
+
+def _alone(text: str, start: int, end: int) -> bool:
+    """Where only a name stands: after a greeting, a sign-off, a signature dash."""
+    return (_ALONE_BEFORE.search(text, max(0, start - LOOK_BEHIND), start) is not None
+            and _ALONE_AFTER.match(text, end) is not None)
+
+
+def _lone_name(word: str, lists: Lists) -> bool:
+    return word not in STOP and (_known(word, lists.given) or word.lower() not in lists.english)
 
 
 def _known(word: str, names: frozenset[str]) -> bool:
     return word in names or ("-" in word and word.split("-", 1)[0] in names)
 
 
-def find(text: str) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each personal name in ``text``, in order."""
-    given, surnames = gazetteer()
-    endings = surname_endings()
-    for run in _RUN.finditer(text):
-        first = run.group()
-        if " " not in first and "\t" not in first:  # a lone capitalised word: the usual case
-            if first not in STOP and _alone(text, run.start(), run.end()):
-                yield run.start(), run.end()
-            continue
-        yield from _read_run(text, run, given, surnames, endings)
+def _name_like(word: str) -> bool:
+    return word not in STOP and word.rstrip(".") not in TITLES
 
 
-def _alone(text: str, start: int, end: int) -> bool:
-    """A lone given name where only a name stands (after a greeting, a sign-off, a dash)."""
-    return (_ALONE_BEFORE.search(text, max(0, start - LOOK_BEHIND), start) is not None
-            and _ALONE_AFTER.match(text, end) is not None)
+def _starts_name(a: str, b: str, sentence_start: bool, lists: Lists) -> bool:
+    """Whether the capitalised words ``a b`` begin a name."""
+    if not _name_like(b):
+        return False
+    a_given, a_english = _known(a, lists.given), a.lower() in lists.english
+    b_listed = _known(b, lists.given) or _known(b, lists.surnames)
+    b_english = b.lower() in lists.english
+    b_ending = b[-3:] in lists.endings or b[-4:] in lists.endings
+    if a_given and (b_listed or (not b_english and (not a_english or b_ending))):
+        return True  # Maria Garcia; Rose Tremblay, not Rose Gold Edition
+    if _known(a, lists.surnames) and _known(b, lists.given) and not (a_english and b_english):
+        return True  # surname first: Nguyen Van Anh, Tanaka Hiroshi
+    if a_english:
+        return False  # Space Grey, Summer Sale, Contact Lee
+    if sentence_start:  # a word no dictionary has, then a surname
+        return not b_english and (_known(b, lists.surnames) or b_ending)
+    return not b_english or _known(b, lists.surnames)  # in mid-sentence: or any such word
 
 
-def _read_run(text: str, run: re.Match, given: frozenset[str], surnames: frozenset[str],
-              endings: frozenset[str]) -> Iterator[tuple[int, int]]:
+def _read_run(text: str, run: re.Match, lists: Lists) -> Iterator[tuple[int, int]]:
     tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text, run.start(),
                                                                        run.end())]
     n, i = len(tokens), 0
@@ -187,34 +213,24 @@ def _read_run(text: str, run: re.Match, given: frozenset[str], surnames: frozens
         if word in STOP:
             i += 1
             continue
-        is_given = _known(word, given)
-        second = tokens[i + 1][2] if i + 1 < n else None
-        if is_given and second is not None and _name_like(second):
-            pass  # a given name and a name after it
-        elif (second is not None and _known(word, surnames) and _known(second, given)
-              and _name_like(second)):
-            pass  # surname first: Nguyen Van Anh, Tanaka Hiroshi
-        elif (second is not None and _name_like(second)
-              and (_known(second, surnames) or second[-3:] in endings
-                   or second[-4:] in endings)
-              and not (_known(second, given) and i + 2 < n and _name_like(tokens[i + 2][2]))
-              and not (i == 0 and _SENTENCE_START.search(text, max(0, start - 4), start))):
-            pass  # a word in mid-sentence, then a surname (listed, or by its ending)
-        else:
-            if ((i == n - 1 or not _name_like(tokens[i + 1][2]))
-                    and ((i > 0 and tokens[i - 1][2] in GREETINGS)
-                         or (i == 0 and _alone(text, start, end)))
-                    and _ALONE_AFTER.match(text, end)):
-                yield start, end
-            i += 1
+        sentence_start = i == 0 and _SENTENCE_START.search(text, max(0, start - 4),
+                                                           start) is not None
+        if i + 1 < n and _starts_name(word, tokens[i + 1][2], sentence_start, lists):
+            j = i + 2
+            while j < n and j - i < 5:
+                w = tokens[j][2]
+                if w.lower() in _PARTICLES and j + 1 < n and _name_like(tokens[j + 1][2]):
+                    j += 2  # Aldo Lo Faso, Edoardo De Paoli
+                elif _known(w, lists.surnames) or _known(w, lists.given):
+                    j += 1
+                else:
+                    break
+            yield start, tokens[j - 1][1]
+            i = j
             continue
-        j = i + 2
-        while j < n and j - i < 5 and (_known(tokens[j][2], surnames)
-                                       or _known(tokens[j][2], given)):
-            j += 1
-        yield start, tokens[j - 1][1]
-        i = j
-
-
-def _name_like(word: str) -> bool:
-    return word not in STOP and word.rstrip(".") not in TITLES
+        if ((i == n - 1 or not _name_like(tokens[i + 1][2])) and _lone_name(word, lists)
+                and ((i > 0 and tokens[i - 1][2] in GREETINGS)
+                     or (i == 0 and _alone(text, start, end)))
+                and _ALONE_AFTER.match(text, end)):
+            yield start, end
+        i += 1
