@@ -213,6 +213,7 @@ def export(
 ) -> None:
     """Export a project's records in a training format, with a progress bar."""
     from datafab.services import exports, projects
+    from datafab.services.secrets import shown_prefix
 
     try:
         foundry = _foundry()
@@ -221,17 +222,11 @@ def export(
         total = counts["items"] if include_open else counts["done"]
         with _progress() as bar:
             task = bar.add_task("exporting", total=total or None)
-            written = exports.write_export(
-                foundry, org, project, format, output, min_confidence=min_confidence,
-                include_open=include_open, on_row=lambda: bar.advance(task),
-            )
-        from datafab.services import audit
-        from datafab.services.secrets import shown_prefix
-
-        audit.record_now(foundry, organization=org, actor=f"cli, api key {shown_prefix(api_key)}",
-                         action="project.exported", target=f"project:{project}",
-                         details={"format": format, "file": output.suffix.lstrip("."),
-                                  "rows": written})
+            written = exports.audited_export(
+                foundry, org, project, format, actor=f"cli, api key {shown_prefix(api_key)}",
+                path=output, min_confidence=min_confidence, include_open=include_open,
+                on_row=lambda: bar.advance(task),
+            ).rows
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"{written} rows written to {output}")
