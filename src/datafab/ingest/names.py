@@ -153,7 +153,8 @@ def find(text: str) -> Iterator[tuple[int, int]]:
     for run in _RUN.finditer(text):
         first = run.group()
         if " " not in first and "\t" not in first:  # a lone capitalised word: the usual case
-            if _lone_name(first, lists) and _alone(text, run.start(), run.end()):
+            if (_ALONE_AFTER.match(text, run.end()) is not None and _lone_name(first, lists)
+                    and _alone(text, run.start(), run.end())):
                 yield run.start(), run.end()
             continue
         yield from _read_run(text, run, lists)
