@@ -84,7 +84,7 @@ _PARTICLES = ("de", "del", "della", "der", "den", "di", "da", "das", "do", "dos"
               "le", "lo", "van", "von", "bin", "binti", "ibn", "al", "el", "ter", "ten", "zu",
               "y")
 _WORD = (rf"(?:[{_UP}]['’])?[{_UP}][{_LO}]+(?:[{_UP}][{_LO}]+)?"
-         rf"(?:['’\-][{_UP}]?[{_LO}]+)*")
+         rf"(?:(?:-|['’](?!s\b))[{_UP}]?[{_LO}]+)*")  # not a possessive 's
 _TITLE = r"(?:" + "|".join(sorted(TITLES, key=len, reverse=True)) + r")\."
 _TOKEN = re.compile(rf"{_TITLE}|{_WORD}")
 _SEP = rf"[ \t]+(?:(?:{'|'.join(_PARTICLES)})(?:[ \t]+|-))*"
@@ -96,7 +96,7 @@ _ALONE_BEFORE = re.compile(
     r"(?:\b(?:hi|hello|hey|dear|hola|bonjour|hallo|ciao|olá|salut|thanks|thank you|cheers|"
     r"regards|best|sincerely|signed|attn|yours)[ \t]*[,:!.]?[ \t]*\n?[ \t]*"
     r"|\b(?:from|to|cc):[ \t]*|(?:^|\n)[ \t]*(?:--?|—|–|~)[ \t]*)$", re.IGNORECASE)
-_ALONE_AFTER = re.compile(r"[ \t]*(?:[,.!:;)]|\n|$)")
+_ALONE_AFTER = re.compile(r"[ \t]*(?:[,.!:;)<]|\n|$)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?\"“”(]|\n)[ \t]*$")
 LOOK_BEHIND = 24  # characters searched for a greeting before a lone name
 
