@@ -26,6 +26,7 @@ name_recall=… name_precision=…``.
 
     .venv/bin/python bench/ingest.py --size 1024        # the issue's 1 GB
     .venv/bin/python bench/ingest.py --size 100         # a quicker run
+    .venv/bin/python bench/ingest.py --size 0           # only the PII and name measurements
 """
 
 from __future__ import annotations
