@@ -542,6 +542,31 @@ NOT_NAMES = [
     "Release Notes for the March update are on the Wiki.",
 ]
 
+# more of the same, written after the detector was last changed and never used to change it:
+# their precision is reported on its own
+NOT_NAMES_LATER = [
+    "Sales in Buenos Aires and Kuala Lumpur grew faster than in Western Europe.",
+    "The Marketing Director asked for the Brand Guidelines by Thursday.",
+    "Our Zendesk Suite and Salesforce Service Cloud licences renew in October.",
+    "The Black Friday campaign beat the Cyber Monday one this year.",
+    "Tokyo Disneyland tickets were refunded after the typhoon.",
+    "Open the Control Panel and choose Network Settings.",
+    "Dolce Vita, our Italian restaurant partner, sent a new menu.",
+    "The Supreme Court ruling affects the Consumer Rights Act.",
+    "He flew Lufthansa via Frankfurt Airport to reach Cape Town.",
+    "Sierra Nevada Brewing is a distributor in the Pacific Northwest.",
+    "Use Visual Studio Code with the Python Extension Pack.",
+    "The Champions League final moved the Saturday delivery slot.",
+    "Saint Petersburg and Nizhny Novgorod stores opened on Sunday.",
+    "Please escalate to Tier Two if the Smart Meter does not reset.",
+    "Harvard Business Review cited our Net Promoter Score.",
+    "The Red Cross collected the donated Winter Coats.",
+    "Lorem Ipsum placeholders were left in the Landing Page.",
+    "The Great Barrier Reef tour was cancelled by Coral Expeditions.",
+    "Penny Lane Records ordered two hundred Vinyl Sleeves.",
+    "The Iron Man suit replica shipped from Marvel Studios.",
+]
+
 
 def name_quality(n_docs: int, seed: int = 13) -> dict:
     """Recall over planted names, precision over every name found (no NER model)."""
@@ -579,7 +604,10 @@ def name_quality(n_docs: int, seed: int = 13) -> dict:
             table[key][0] += hit
             table[key][1] += 1
     found_all = sum(f for f, _ in per_locale.values())
+    later = [f.value for text in NOT_NAMES_LATER for f in pii.detect(text, types=[pii.PERSON])]
     return {
+        "later_sentences": len(NOT_NAMES_LATER),
+        "later_false_positives": later,
         "recall": found_all / n_docs,
         "precision": tp / (tp + fp) if tp + fp else 1.0,
         "recall_by_locale": {k: round(f / n, 4) for k, (f, n) in sorted(per_locale.items())},
@@ -623,6 +651,9 @@ def main() -> None:
         print("  by locale " + ", ".join(f"{k} {v:.2f}"
                                          for k, v in names["recall_by_locale"].items()))
         print(f"  false positives: {names['false_positives']}")
+        print(f"  on {names['later_sentences']} sentences of non-names written after the last "
+              f"change: {len(names['later_false_positives'])} false positives "
+              f"{names['later_false_positives']}")
         if args.size <= 0:
             print(f"RESULT name_recall={names['recall']:.4f} "
                   f"name_precision={names['precision']:.4f}")

@@ -81,7 +81,7 @@ def from_faker(path: Path) -> tuple[set[str], set[str]]:
 
 
 SCOWL_NOTICE = """\
-# [english]: the lower-case words of SCOWL's small American English list (wamerican-small).
+# [english]: the words of SCOWL's small American English list (wamerican-small), lower-cased.
 # Copyright 2000-2011 by Kevin Atkinson. Permission to use, copy, modify, distribute and
 # sell these word lists, the associated scripts, the output created from the scripts, and
 # its documentation for any purpose is hereby granted without fee, provided that the above
@@ -92,18 +92,38 @@ SCOWL_NOTICE = """\
 
 
 def english_words(path: Path) -> set[str]:
+    """The list's words of three letters or more; capitalised ones (nationalities, languages,
+    days, feasts: ``American``, ``English``) lower-cased, for ``write_gazetteer`` to keep
+    those that are nobody's name."""
     return {w for w in path.read_text(encoding="utf-8", errors="replace").split()
-            if len(w) >= 3 and w.isalpha() and w.islower()}
+            if len(w) >= 3 and w.isalpha() and (w.islower() or w[1:].islower())}
+
+
+def place_names() -> set[str]:
+    """Places of more than one word in the time-zone database (public domain), every word
+    capitalised: ``Los Angeles``, ``Hong Kong``, ``Kuala Lumpur`` are not people."""
+    import zoneinfo
+
+    out = set()
+    for zone in zoneinfo.available_timezones():
+        words = zone.rsplit("/", 1)[-1].split("_")
+        if len(words) > 1 and all(w[:1].isupper() and w[1:].islower() for w in words):
+            out.add(" ".join(words))
+    return out
 
 
 def write_gazetteer(given: set[str], surnames: set[str], english: set[str]) -> None:
     stop = english_function_words()
     given, surnames = given - stop, surnames - stop
+    english = {w for w in english if w.islower()} | {
+        w.lower() for w in english if not w.islower() and w not in given | surnames}
     lines = ["# Datafab's name gazetteer, built by bench/names_data.py. [given] and [surname]:",
              "# Faker's person providers (MIT licence), one name a line.",
              SCOWL_NOTICE,
              "[given]", *sorted(given), "[surname]", *sorted(surnames),
-             "[english]", *sorted(english)]
+             "[english]", *sorted(english),
+             "# [place]: places of more than one word in the time-zone database (public domain)",
+             "[place]", *sorted(place_names())]
     data = ("\n".join(lines) + "\n").encode()
     GAZETTEER.write_bytes(gzip.compress(data, 9, mtime=0))
     print(f"{GAZETTEER.relative_to(ROOT)}: {len(given)} given names, {len(surnames)} surnames, "

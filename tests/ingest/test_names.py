@@ -54,7 +54,8 @@ def test_capitalised_words_that_are_not_names_stay(text):
 
 
 def test_the_list_ships_with_the_package_and_has_many_origins():
-    given, surnames, english, endings = names.gazetteer()
+    given, surnames, english, endings, places = names.gazetteer()
+    assert ("Los", "Angeles") in places
     assert len(given) > 10_000 and len(surnames) > 10_000 and "gate" in english
     assert {"wicz", "ová", "oğlu"} <= endings
     assert {"Maria", "John", "Kwame", "Priya", "Hiroshi", "Олег"} <= given

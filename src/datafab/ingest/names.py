@@ -110,12 +110,14 @@ class Lists(NamedTuple):
     surnames: frozenset[str]
     english: frozenset[str]  # lower-case English words: evidence against a name
     endings: frozenset[str]  # endings almost only surnames have
+    places: frozenset[tuple[str, ...]]  # places of several words: Los Angeles, Hong Kong
 
 
 @cache
 def gazetteer() -> Lists:
     """The lists, read once per process."""
-    sections: dict[str, set[str]] = {"given": set(), "surname": set(), "english": set()}
+    sections: dict[str, set[str]] = {"given": set(), "surname": set(), "english": set(),
+                                     "place": set()}
     into = sections["given"]
     raw = resources.files("datafab.ingest").joinpath("names.txt.gz").read_bytes()
     for line in gzip.decompress(raw).decode().splitlines():
@@ -128,7 +130,8 @@ def gazetteer() -> Lists:
     given = frozenset(sections["given"] - STOP)
     surnames = frozenset(sections["surname"] - STOP)
     return Lists(given, surnames, frozenset(sections["english"]),
-                 _surname_endings(given, surnames))
+                 _surname_endings(given, surnames),
+                 frozenset(tuple(p.split()) for p in sections["place"]))
 
 
 def _surname_endings(given: frozenset[str], surnames: frozenset[str]) -> frozenset[str]:
@@ -213,6 +216,11 @@ def _read_run(text: str, run: re.Match, lists: Lists) -> Iterator[tuple[int, int
             continue
         if word in STOP:
             i += 1
+            continue
+        place = next((k for k in (3, 2) if tuple(t[2] for t in tokens[i:i + k])
+                      in lists.places), 0)
+        if place:
+            i += place
             continue
         sentence_start = i == 0 and _SENTENCE_START.search(text, max(0, start - 4),
                                                            start) is not None
