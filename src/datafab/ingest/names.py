@@ -1,29 +1,33 @@
-"""Personal names without a model: capitalised words checked against a list of names.
+"""Personal names without a model: capitalised words read against lists of names and words.
 
-The list (``names.txt.gz``, about 24,000 given names and 29,000 surnames of 80 locales, from
-Faker's person providers under the MIT licence; ``bench/names_data.py`` builds it) is only
-half of it: a word on the list is a name by where it stands. One regular expression finds
-runs of capitalised words (``Maria del Carmen Garcia``, ``Dr. O'Brien``); each run is then
-read left to right, and a name is
+The lists ship in ``names.txt.gz`` (``bench/names_data.py`` builds it): about 24,000 given
+names and 29,500 surnames of 80 locales (Faker's person providers, MIT licence); 40,000
+English words (SCOWL's small American English list; its notice is in the file), which count
+against a name; and the places of several words in the time-zone database (public domain).
+A word on a list is a name by where it stands. One regular expression finds runs of
+capitalised words (``Maria del Carmen Garcia``, ``Dr. O'Brien``); each run is read left to
+right, and a name is
 
 * a title and the capitalised words after it: ``Mr Smith``, ``Dr. Haddad``;
-* a known given name and the capitalised word after it (and any further words on the list):
-  ``Maria Garcia``, ``Chloé Martin``, ``Kwame Mensah``;
-* a known surname and a known given name after it: ``Nguyen Van Anh``, ``Tanaka Hiroshi``;
-* a capitalised word in mid-sentence followed by a known surname, or by a word with an
-  ending that on the list only surnames have (``-wicz``, ``-ová``, ``-oğlu``, ``-енко``):
-  ``… told Xochitl Garcia``, ``… by Zbyhněv Mejstříková``;
+* a given name on the list and a surname after it — on the list, or a word no dictionary
+  has: ``Maria Garcia``, ``Chloé Martin``, ``Kwame Mensah``; when the given name is also an
+  English word (``Rose``, ``Grace``) the surname must be on the list;
+* a surname on the list and a given name after it: ``Nguyen Van Anh``, ``Tanaka Hiroshi``;
+* in mid-sentence, a word no dictionary has followed by a surname on the list or by another
+  such word: ``… told Xochitl Quispe``; at a sentence's start, only by a surname on the list
+  or a word with an ending that on the list only surnames have (``-wicz``, ``-ová``,
+  ``-oğlu``, ``-енко``);
 * a capitalised word alone where only a name stands — after a greeting (``Hi Bob,``,
-  ``Dear Anna``), after a sign-off (``Thanks,\\nBob``) or a signature dash (``— Bob``), or
-  after ``From:``/``To:`` — unless it is one of the words that are never names here
-  (``Hi All``, ``Dear Customer``, ``Thanks, Team``).
+  ``Dear Anna``), a sign-off (``Thanks,\\nBob``), a signature dash (``— Bob``) or
+  ``From:``/``To:`` — if it is a given name or no English word (``Hi All``, ``Dear
+  Customer``, ``Thanks, Team`` stay).
 
-What keeps precision: only runs are read, never single capitalised words in prose (``May``,
-``Will``, ``Grace`` alone stay; so do ``India`` and ``Paris``); a word that begins a sentence
-needs a given name, not just a surname after it; English function words, months, weekdays
-and the words of organisations and places (``Street``, ``Bank``, ``University``) are never
-part of a name. What it misses: a name in lower case, a surname alone, a given name alone in
-prose, and scripts without capitals (Arabic, Chinese, Japanese, Devanagari…) — a
+What keeps precision: a lone capitalised word in prose is never read (``May``, ``Will``,
+``Grace``, ``India``, ``Paris`` stay); English words count against a name (``Golden Gate``,
+``Summer Sale``); function words, months, weekdays and the words of organisations and places
+(``Street``, ``Bank``, ``University``) are never part of one, nor are places like
+``Los Angeles``. What it misses: a name in lower case or capitals, a surname or given name
+alone in prose, and scripts without capitals (Arabic, Chinese, Japanese, Devanagari…) — a
 named-entity model (``datafab[ner]``) finds those.
 """
 
