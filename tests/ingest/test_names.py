@@ -154,3 +154,13 @@ def test_progress_counts_never_show_none_or_run_past_the_total():
     assert "None" not in _rendered(None, 2) and " 2 " in _rendered(None, 2)
     assert "805/785" not in _rendered(785, 805) and "805" in _rendered(785, 805)
     assert "10/785" in _rendered(785, 10)
+
+
+def test_the_warning_names_the_model_when_one_was_used():
+    with_model = {"redaction": {"ner": True, "names_by_list": 2}}
+    (warning,) = ingest._warnings(with_model, redact=True, ner_asked=True)
+    assert warning.startswith("2 personal name(s) were replaced because they match the list "
+                              "of names, not the named-entity model")
+    assert ingest._warnings({"redaction": {"ner": True, "names_by_list": 0}}, True, True) == []
+    assert ingest._warnings({"redaction": {"ner": False, "names_by_list": 0}}, False,
+                            True) == []  # nothing is redacted: nothing to warn of
