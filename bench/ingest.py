@@ -542,8 +542,8 @@ NOT_NAMES = [
     "Release Notes for the March update are on the Wiki.",
 ]
 
-# more of the same, written after the detector was last changed and never used to change it:
-# their precision is reported on its own
+# more of the same, written late and never used to change the detector: their precision is
+# reported on its own
 NOT_NAMES_LATER = [
     "Sales in Buenos Aires and Kuala Lumpur grew faster than in Western Europe.",
     "The Marketing Director asked for the Brand Guidelines by Thursday.",
@@ -651,8 +651,8 @@ def main() -> None:
         print("  by locale " + ", ".join(f"{k} {v:.2f}"
                                          for k, v in names["recall_by_locale"].items()))
         print(f"  false positives: {names['false_positives']}")
-        print(f"  on {names['later_sentences']} sentences of non-names written after the last "
-              f"change: {len(names['later_false_positives'])} false positives "
+        print(f"  on {names['later_sentences']} sentences of non-names never used to tune: "
+              f"{len(names['later_false_positives'])} false positives "
               f"{names['later_false_positives']}")
         if args.size <= 0:
             print(f"RESULT name_recall={names['recall']:.4f} "

@@ -36,6 +36,8 @@ def _names(text: str) -> list[str]:
     ("Maria Garcia's account was closed.", ["Maria Garcia"]),  # not the possessive
     ("From: Jane <jane@example.com>", ["Jane"]),
     ("Escalated to Xochitl Quispe in billing.", ["Xochitl Quispe"]),  # neither on the list
+    ("agent: Herbiorn Worm\nnote: refund approved", ["Herbiorn Worm"]),  # a name field
+    ("customer: Ana\nstatus: open", ["Ana"]),
 ])
 def test_names_of_many_origins_are_found_without_a_model(text, expected):
     assert _names(text) == expected
@@ -48,6 +50,7 @@ def test_names_of_many_origins_are_found_without_a_model(text, expected):
     "Grace periods apply. Paris and London offices close early.",
     "Hi All, the release is out.",
     "Please read the Terms of Service before signing.",
+    "customer: Acme Corp\nowner: Data Team",
 ])
 def test_capitalised_words_that_are_not_names_stay(text):
     assert _names(text) == []

@@ -20,7 +20,9 @@ right, and a name is
 * a capitalised word alone where only a name stands — after a greeting (``Hi Bob,``,
   ``Dear Anna``), a sign-off (``Thanks,\\nBob``), a signature dash (``— Bob``) or
   ``From:``/``To:`` — if it is a given name or no English word (``Hi All``, ``Dear
-  Customer``, ``Thanks, Team`` stay).
+  Customer``, ``Thanks, Team`` stay);
+* the whole value of a field that holds a name, as readers write records' fields
+  (``agent: Herbiorn Worm``, ``customer: Ana``, ``assigned_to: Bo``).
 
 What keeps precision: a lone capitalised word in prose is never read (``May``, ``Will``,
 ``Grace``, ``India``, ``Paris`` stay); English words count against a name (``Golden Gate``,
@@ -100,6 +102,11 @@ _ALONE_BEFORE = re.compile(
     r"(?:\b(?:hi|hello|hey|dear|hola|bonjour|hallo|ciao|olá|salut|thanks|thank you|cheers|"
     r"regards|best|sincerely|signed|attn|yours)[ \t]*[,:!.]?[ \t]*\n?[ \t]*"
     r"|\b(?:from|to|cc):[ \t]*|(?:^|\n)[ \t]*(?:--?|—|–|~)[ \t]*)$", re.IGNORECASE)
+# a field that holds a person's name, as readers write records (``agent: Ana Ruiz``)
+_FIELD_BEFORE = re.compile(
+    r"\b(?:name|first[ _]?name|last[ _]?name|full[ _]?name|surname|given[ _]?name|agent|"
+    r"customer|client|contact|author|owner|assignee|assigned[ _]to|requester|reporter|"
+    r"employee|patient|signed[ _]by|from|to|cc|attn)[ \t]*[:=][ \t]*$", re.IGNORECASE)
 _ALONE_AFTER = re.compile(r"[ \t]*(?:[,.!:;)<]|\n|$)")
 _SENTENCE_START = re.compile(r"(?:^|[.!?\"“”(]|\n)[ \t]*$")
 LOOK_BEHIND = 24  # characters searched for a greeting before a lone name
@@ -168,9 +175,11 @@ def find(text: str) -> Iterator[tuple[int, int]]:
 
 
 def _alone(text: str, start: int, end: int) -> bool:
-    """Where only a name stands: after a greeting, a sign-off, a signature dash."""
-    return (_ALONE_BEFORE.search(text, max(0, start - LOOK_BEHIND), start) is not None
-            and _ALONE_AFTER.match(text, end) is not None)
+    """Where only a name stands: after a greeting, a sign-off, a signature dash, or as the
+    whole value of a field that holds a name."""
+    return _ALONE_AFTER.match(text, end) is not None and (
+        _ALONE_BEFORE.search(text, max(0, start - LOOK_BEHIND), start) is not None
+        or _FIELD_BEFORE.search(text, max(0, start - LOOK_BEHIND), start) is not None)
 
 
 def _lone_name(word: str, lists: Lists) -> bool:
@@ -226,6 +235,11 @@ def _read_run(text: str, run: re.Match, lists: Lists) -> Iterator[tuple[int, int
         if place:
             i += place
             continue
+        if (i == 0 and n <= 4 and all(_name_like(t[2]) for t in tokens)
+                and _FIELD_BEFORE.search(text, max(0, start - LOOK_BEHIND), start)
+                and _ALONE_AFTER.match(text, tokens[-1][1])):
+            yield start, tokens[-1][1]  # the whole value of a name field: agent: Ana Ruiz
+            return
         sentence_start = i == 0 and _SENTENCE_START.search(text, max(0, start - 4),
                                                            start) is not None
         if i + 1 < n and _starts_name(word, tokens[i + 1][2], sentence_start, lists):
