@@ -221,7 +221,8 @@ class IngestOptions(BaseModel):
     threshold: float = Field(0.85, ge=0.5, le=1.0,
                              description="Estimated Jaccard similarity of a near duplicate.")
     ner: bool = Field(True, description="Find names and addresses with a named-entity model "
-                      "where one is installed (datafab[ner]).")
+                      "where one is installed (datafab[ner]); names are also found with "
+                      "Datafab's list of names, model or not.")
     workers: int | None = Field(None, ge=0, le=64, description="Worker processes that redact "
                                 "and fingerprint chunks while the run reads and stores them "
                                 "(at most one per core; 0: the run does it all). Default: one "
