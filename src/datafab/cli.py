@@ -16,10 +16,13 @@ from rich.progress import (
     BarColumn,
     DownloadColumn,
     Progress,
+    ProgressColumn,
+    Task,
     TextColumn,
     TimeElapsedColumn,
     TransferSpeedColumn,
 )
+from rich.text import Text
 
 from datafab.cli_options import (
     ApiKey,
@@ -281,6 +284,7 @@ def export(
 ) -> None:
     """Export a project's records in a training format, with a progress bar."""
     from datafab.services import exports, projects
+    from datafab.services.secrets import shown_prefix
 
     try:
         foundry = _foundry()
@@ -289,17 +293,11 @@ def export(
         total = counts["items"] if include_open else counts["done"]
         with _progress() as bar:
             task = bar.add_task("exporting", total=total or None)
-            written = exports.write_export(
-                foundry, org, project, format, output, min_confidence=min_confidence,
-                include_open=include_open, on_row=lambda: bar.advance(task),
-            )
-        from datafab.services import audit
-        from datafab.services.secrets import shown_prefix
-
-        audit.record_now(foundry, organization=org, actor=f"cli, api key {shown_prefix(api_key)}",
-                         action="project.exported", target=f"project:{project}",
-                         details={"format": format, "file": output.suffix.lstrip("."),
-                                  "rows": written})
+            written = exports.audited_export(
+                foundry, org, project, format, actor=f"cli, api key {shown_prefix(api_key)}",
+                path=output, min_confidence=min_confidence, include_open=include_open,
+                on_row=lambda: bar.advance(task),
+            ).rows
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"{written} rows written to {output}")
@@ -400,6 +398,8 @@ def ingest(
         f"{result['created']} items created, {result['unchanged']} already there, "
         f"{dropped['exact']} exact and {dropped['near']} near duplicates dropped; "
         f"personal data replaced: {found}")
+    for warning in result["warnings"]:
+        console.print(f"[yellow]warning[/yellow] {warning}")
     if report is not None:
         report.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(result["run_id"])
@@ -622,10 +622,21 @@ def webhooks_deliver(
         deliverer.stop()
 
 
+class _Count(ProgressColumn):
+    """``done/total`` while the total is known and holds, else ``done`` alone: never
+    ``2/None``, never ``805/785``."""
+
+    def render(self, task: Task) -> Text:
+        done = int(task.completed)
+        if task.total is None or done > task.total:
+            return Text(str(done))
+        return Text(f"{done}/{int(task.total)}")
+
+
 def _progress() -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
-        TimeElapsedColumn(), console=console,
+        TextColumn("{task.description}"), BarColumn(), _Count(), TimeElapsedColumn(),
+        console=console,
     )
 
 

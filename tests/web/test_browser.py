@@ -15,7 +15,7 @@ import time
 import pytest
 
 from datafab.errors import DatafabError
-from datafab.services import logins, profiles, work
+from datafab.services import audit, logins, profiles, work
 from datafab.services.accounts import Contributor
 
 from .conftest import OPERATOR_TOKEN, PASSWORD, PRIMITIVES, screenshot
@@ -310,6 +310,10 @@ def test_requester_sees_progress_quality_and_exports(site, browser_page):
         page.click("text=Export records (JSONL)")
     rows = [json.loads(line) for line in open(download.value.path()).read().splitlines()]
     assert rows and all("label" in r and "confidence" in r for r in rows)
+    exported = audit.entries(site.foundry, site.seeded.organization,
+                             action="project.exported")[0]
+    assert [(e["actor"], e["target"]) for e in exported] == [
+        ("dashboard session", f"project:{project_id}")]  # a browser download is audited
 
     page.click("nav.subnav >> text=Records")
     page.fill("#f-min_confidence", "lots")

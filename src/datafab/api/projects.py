@@ -16,7 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from datafab.api.auth import Actor, FoundryDep, Requester
 from datafab.errors import InvalidInput
 from datafab.services import (
-    audit,
     candidates,
     effort,
     erasure,
@@ -197,28 +196,21 @@ def export(
     file: Literal["jsonl", "parquet"] = "jsonl",
 ) -> Response:
     """The project's records in a training format: streamed JSON Lines, or a Parquet file."""
-    exported = {"format": format, "file": file, "min_confidence": min_confidence,
-                "include_open": include_open}
     if file == "parquet":
         folder = tempfile.mkdtemp(prefix="datafab-export-")
         path = Path(folder) / f"project-{project_id}-{format}.parquet"
         try:
-            exports.write_export(foundry, org, project_id, format, path,
-                                 min_confidence=min_confidence, include_open=include_open)
+            exports.audited_export(foundry, org, project_id, format, actor=who, path=path,
+                                   min_confidence=min_confidence, include_open=include_open)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-        audit.record_now(foundry, organization=org, actor=who, action="project.exported",
-                         target=f"project:{project_id}", details=exported)
         return FileResponse(path, media_type="application/vnd.apache.parquet",
                             filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, True))
-    rows = exports.export_rows(
-        foundry, org, project_id, format, min_confidence=min_confidence, include_open=include_open
-    )
-    audit.record_now(foundry, organization=org, actor=who, action="project.exported",
-                     target=f"project:{project_id}", details=exported)
-    return StreamingResponse(exports.jsonl_lines(rows), media_type="application/x-ndjson")
+    out = exports.audited_export(foundry, org, project_id, format, actor=who,
+                                 min_confidence=min_confidence, include_open=include_open)
+    return StreamingResponse(out.lines, media_type="application/x-ndjson")
 
 
 class SkippedLine(BaseModel):

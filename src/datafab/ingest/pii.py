@@ -16,11 +16,14 @@ type              what                                                check
                   US SSN (format rules: no checksum exists)
 ``IP_ADDRESS``    IPv4 (octets ≤ 255) and IPv6                         parsed
 ``DATE_OF_BIRTH`` a date near "born", "DOB", "date of birth" …        a real date
+``PERSON``        capitalised words around a known given name,         a list of
+                  surname or title (:mod:`datafab.ingest.names`)       names
 ================  ==================================================  ============
 
-Names and addresses need a named-entity model: :class:`NerDetector` wraps Presidio's
-analyzer when it (and a spaCy model) is installed, and is simply absent otherwise; nothing
-here needs a network.
+A version number (``firmware 2.0.1.5``) is not an IP address. Names the list misses, and
+addresses, need a named-entity model: :class:`NerDetector` wraps Presidio's analyzer when it
+(and a spaCy model) is installed, and is simply absent otherwise; nothing here needs a
+network.
 
 A pseudonym is ``<TYPE_xxxxxxxxxx>`` where the x's are an HMAC-SHA256 of the normalised value
 under the organization's secret key: the same e-mail address gets the same pseudonym
@@ -37,6 +40,8 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+
+from datafab.ingest import names
 
 EMAIL = "EMAIL"
 PHONE = "PHONE"
@@ -63,6 +68,7 @@ class Finding:
     end: int
     value: str
     score: float = 1.0
+    by: str = "pattern"  # or "names" (the list of names), or "ner" (the model)
 
 
 # --- checksums ---------------------------------------------------------------------------
@@ -158,7 +164,13 @@ _NIR = re.compile(
     r"(?<![\w])[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?!\w)"
 )
 _SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.]|\.\d)")
+_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+# a dotted number after one of these words is a version, not an address
+_VERSION_BEFORE = re.compile(
+    r"\b(?:version|versions|ver|v|firmware|fw|release|build|rev|revision|patch|update|"
+    r"upgrade|bios|driver|kernel|sdk|os|app|software)\.?[ \t:=#]*(?:to[ \t]+)?"
+    r"(?:version[ \t]+|v\.?[ \t]*)?$", re.IGNORECASE)
+VERSION_LOOK_BEHIND = 32
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
 _PHONE = re.compile(
     r"(?<![\w+/-])(?:\+\d{1,3}[ .-]?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})"
@@ -238,7 +250,9 @@ def _national_ids(text: str) -> Iterable[Finding]:
 def _ips(text: str) -> Iterable[Finding]:
     if "." in text:
         for m in _IPV4.finditer(text):
-            if all(int(part) <= 255 for part in m.group().split(".")):
+            if all(int(part) <= 255 for part in m.group().split(".")) and not \
+                    _VERSION_BEFORE.search(text, max(0, m.start() - VERSION_LOOK_BEHIND),
+                                           m.start()):
                 yield Finding(IP_ADDRESS, m.start(), m.end(), m.group())
     if "::" in text or text.count(":") >= 5:
         for m in _IPV6.finditer(text):
@@ -291,6 +305,11 @@ def _dates_of_birth(text: str) -> Iterable[Finding]:
             yield Finding(DATE_OF_BIRTH, m.start(), m.end(), m.group())
 
 
+def _persons(text: str) -> Iterable[Finding]:
+    for start, end in names.find(text):
+        yield Finding(PERSON, start, end, text[start:end], by="names")
+
+
 # Checksum types first: when two findings overlap, the earlier detector wins.
 _DETECTORS: tuple[Callable[[str], Iterable[Finding]], ...] = (
     _emails, _ibans, _cards, _national_ids, _ips, _dates_of_birth, _phones,
@@ -320,17 +339,20 @@ class NerDetector:
     def __call__(self, text: str) -> Iterable[Finding]:
         for r in self._analyzer.analyze(text=text, entities=list(self.ENTITIES), language="en"):
             yield Finding(self.ENTITIES[r.entity_type], r.start, r.end, text[r.start:r.end],
-                          r.score)
+                          r.score, by="ner")
 
 
 def detect(text: str, *, ner: Callable[[str], Iterable[Finding]] | None = None,
            types: Iterable[str] | None = None) -> list[Finding]:
-    """Every piece of personal data in ``text``, in order, without overlaps."""
+    """Every piece of personal data in ``text``, in order, without overlaps. Names: the
+    model's (``ner``) first, then the list's where the model found none."""
     wanted = set(types) if types is not None else None
     found: list[Finding] = []
     detectors: list[Callable[[str], Iterable[Finding]]] = list(_DETECTORS)
     if ner is not None:
         detectors.append(ner)
+    if wanted is None or PERSON in wanted:
+        detectors.append(_persons)
     for detector in detectors:
         for f in detector(text):
             if wanted is None or f.type in wanted:

@@ -50,6 +50,7 @@ class Kept:
     provenance: dict[str, Any]
     redactions: tuple[dict, ...]
     counts: dict[str, int] = field(default_factory=dict)
+    listed_names: int = 0  # names found by the list of names, not by a model
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,8 @@ def redacted(ext: str, text: str, provenance: dict[str, Any], redaction: Redacti
     if not findings:
         return Kept(ext, text, text, provenance, ())
     done = pii.redact(text, findings, replacement=redaction.replacement, key=redaction.key)
-    return Kept(ext, done.text, text, provenance, done.spans, done.counts())
+    return Kept(ext, done.text, text, provenance, done.spans, done.counts(),
+                sum(f.by == "names" for f in findings))
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -209,3 +210,52 @@ def write_export(
             if on_row is not None:
                 on_row()
     return count
+
+
+@dataclass(frozen=True)
+class Exported:
+    """An export that has left, audited: the rows written to a file, or JSON Lines to
+    stream."""
+
+    rows: int | None = None
+    lines: Iterator[bytes] | None = None
+
+
+def audited_export(
+    foundry: Foundry,
+    organization: int,
+    project_id: int,
+    fmt: str = "records",
+    *,
+    actor: str,
+    path: Path | None = None,
+    min_confidence: float = 0.0,
+    include_open: bool = False,
+    on_row: Callable[[], None] | None = None,
+) -> Exported:
+    """An export as it leaves Datafab, whoever asks (API, CLI or dashboard): validated,
+    metered, and written to the audit log (``project.exported``: who, the format, the file
+    kind, the filters, and the rows when written to a file).
+
+    With ``path`` the rows are written there (JSON Lines or Parquet by its suffix) and the
+    entry follows the file; without it the entry is written once the request is valid, and
+    ``lines`` streams the JSON Lines."""
+    from datafab.services import audit
+
+    details: dict[str, Any] = {"format": fmt, "file": file_kind(path) if path else "jsonl",
+                               "min_confidence": min_confidence,
+                               "include_open": include_open}
+    if path is not None:
+        written = write_export(foundry, organization, project_id, fmt, path,
+                               min_confidence=min_confidence, include_open=include_open,
+                               on_row=on_row)
+        details["rows"] = written
+        out = Exported(rows=written)
+    else:
+        out = Exported(lines=jsonl_lines(export_rows(
+            foundry, organization, project_id, fmt, min_confidence=min_confidence,
+            include_open=include_open)))
+    audit.record_now(foundry, organization=organization, actor=actor,
+                     action="project.exported", target=f"project:{project_id}",
+                     details=details)
+    return out

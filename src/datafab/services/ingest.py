@@ -203,7 +203,8 @@ class IngestOptions(BaseModel):
     threshold: float = Field(0.85, ge=0.5, le=1.0,
                              description="Estimated Jaccard similarity of a near duplicate.")
     ner: bool = Field(True, description="Find names and addresses with a named-entity model "
-                      "where one is installed (datafab[ner]).")
+                      "where one is installed (datafab[ner]); names are also found with "
+                      "Datafab's list of names, model or not.")
     workers: int | None = Field(None, ge=0, le=64, description="Worker processes that redact "
                                 "and fingerprint chunks while the run reads and stores them "
                                 "(at most one per core; 0: the run does it all). Default: one "
@@ -253,7 +254,7 @@ def ingest_files(
     on_progress: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Ingest ``sources`` into the project; the run's report. ``on_progress(n)`` is told of
-    roughly ``n`` more bytes read."""
+    roughly ``n`` more bytes read; the ``n`` add up to the files' total size, never more."""
     from datafab.primitives.base import parse
 
     options = parse(IngestOptions, raw_options or {}, "options")
@@ -277,7 +278,8 @@ def ingest_files(
     report: dict[str, Any] = {
         "run_id": run_id, "project_id": project.id, "files": [], "errors": [],
         "redaction": {"redact": policy.redact, "replacement": policy.replacement,
-                      "ner": ner is not None, "originals_kept": keys.keep_originals},
+                      "ner": ner is not None, "originals_kept": keys.keep_originals,
+                      "names_by_list": 0},
         "pii": {}, "duplicates": {"exact": 0, "near": 0, "listed": []},
     }
     report["workers"] = workers
@@ -295,10 +297,29 @@ def ingest_files(
     totals = {k: sum(f[k] for f in report["files"]) for k in
               ("bytes", "chunks", "created", "unchanged", "dropped")}
     report.update(totals, seconds=round(time.perf_counter() - started, 3))
+    report["warnings"] = _warnings(report, policy.redact, options.ner)
     with foundry.db.write() as conn:
         conn.execute(update(ingest_runs).where(ingest_runs.c.id == run_id)
                      .values(report=report))
     return report
+
+
+def _warnings(report: dict[str, Any], redact: bool, ner_asked: bool) -> list[str]:
+    """What the reader of the report should know about how names were found."""
+    if not redact:
+        return []
+    out = []
+    listed = report["redaction"]["names_by_list"]
+    if not report["redaction"]["ner"]:
+        out.append("no named-entity model " + ("installed (pip install 'datafab[ner]')"
+                                               if ner_asked else "used (ner: false)")
+                   + ": personal names were found with Datafab's list of names only, which "
+                   "misses names off the list or in lower case, and addresses")
+    if listed:
+        out.append(f"{listed} personal name(s) were replaced because they match the list of "
+                   "names" + (", not the named-entity model" if report["redaction"]["ner"]
+                              else "") + ": review a sample (redaction_review)")
+    return out
 
 
 def _workers(options: IngestOptions, sources: list[Source]) -> int:
@@ -320,6 +341,7 @@ class _File:
         self.entry = {"file": source.name, "bytes": self.size, "chunks": 0, "created": 0,
                       "unchanged": 0, "dropped": 0}
         self.pii: dict[str, int] = {}
+        self.listed_names = 0
         self.dropped = {"exact": 0, "near": 0}
         self.listed: list[dict] = []  # the first few dropped, for the report
         self.batch: list[Kept] = []
@@ -354,15 +376,23 @@ class _Run:
             return
         for k, v in out.counts.items():
             f.pii[k] = f.pii.get(k, 0) + v
+        f.listed_names += out.listed_names
         f.batch.append(out)
         if len(f.batch) >= BATCH:
             self._flush(f)
 
     def _flush(self, f: _File) -> None:
         try:
-            f.reported += self._write(f.batch, f.entry)
+            covered = self._write(f.batch, f.entry)
         except InvalidInput as exc:
             f.error = exc
+        else:
+            # characters of text, not bytes of file: a compressed file (Parquet, PDF) holds
+            # more text than bytes, so the file's share is capped at its size
+            step = min(covered, f.size - f.reported)
+            if step > 0 and self.on_progress is not None:
+                self.on_progress(step)
+            f.reported += max(step, 0)
         f.batch = []
 
     def end(self, end: FileEnd, report: dict[str, Any]) -> dict[str, Any]:
@@ -385,6 +415,7 @@ class _Run:
             self._publish()
             for k, v in f.pii.items():
                 report["pii"][k] = report["pii"].get(k, 0) + v
+            report["redaction"]["names_by_list"] += f.listed_names
             summary = report["duplicates"]
             for reason, n in f.dropped.items():
                 summary[reason] += n
@@ -433,10 +464,7 @@ class _Run:
                     for ext, text in originals.items() if ext in ids])
         entry["created"] += len(fresh)
         entry["unchanged"] += len(batch) - len(fresh)
-        covered = sum(len(k.original) for k in batch)
-        if self.on_progress is not None:
-            self.on_progress(covered)
-        return covered
+        return sum(len(k.original) for k in batch)
 
     def _max_id(self) -> int:
         with self.foundry.db.read() as conn:

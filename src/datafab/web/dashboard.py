@@ -128,25 +128,29 @@ def record_page(request: Request, project_id: int, record_id: int, org: Requeste
                 record=record)
 
 
+PAGE_ACTOR = "dashboard session"  # how the audit log names a download from these pages
+
+
 @router.get("/projects/{project_id}/export")
 def export(request: Request, project_id: int, org: RequesterSession, foundry: PageFoundry,
            format: str = "records", include_open: bool = False,
            file: Literal["jsonl", "parquet"] = "jsonl") -> Response:
-    """A download of the same rows as ``GET /v1/projects/{id}/export``."""
+    """A download of the same rows as ``GET /v1/projects/{id}/export``, audited as that is."""
     if file == "parquet":
         folder = tempfile.mkdtemp(prefix="datafab-export-")
         path = Path(folder) / f"project-{project_id}-{format}.parquet"
         try:
-            exports.write_export(foundry, org, project_id, format, path,
-                                 include_open=include_open)
+            exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
+                                   path=path, include_open=include_open)
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
         return FileResponse(path, media_type="application/vnd.apache.parquet",
                             filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, True))
-    rows = exports.export_rows(foundry, org, project_id, format, include_open=include_open)
+    out = exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
+                                 include_open=include_open)
     name = f"project-{project_id}-{format}.jsonl"
     return StreamingResponse(
-        exports.jsonl_lines(rows), media_type="application/x-ndjson",
+        out.lines, media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{name}"'})
