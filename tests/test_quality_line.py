@@ -219,3 +219,25 @@ def test_grade_refit_removes_a_harsh_raters_bias(foundry, make_org, make_worker)
     assert {r["method"] for r in page} == {"bias_corrected_mean"}
     errors = [r["answer"]["scores"]["accuracy"] - true_score[r["external_id"]] for r in page]
     assert max(errors) - min(errors) < 0.4  # 1.0 uncorrected; the ridge keeps a little
+
+
+def test_gold_stops_when_real_work_runs_out(foundry, make_org, make_worker):
+    """Gold rides along with real work at the project's rate: once a contributor has had every
+    real item, a lease is empty instead of all gold."""
+    org = make_org()
+    project = _project(foundry, org, gold_rate=0.2, max_labels=1)
+    _upload(foundry, org, project, 5, gold=12)
+    who = authenticate_contributor(foundry, make_worker().token)
+    real, gold = 0, 0
+    for _ in range(60):
+        batch = work.lease_batch(foundry, who, project.id, 1)
+        for lease in batch.leases:
+            receipt = work.submit(foundry, who, lease.id, {"answer": {"label": "yes"}})
+            gold += receipt.feedback is not None
+            real += receipt.feedback is None
+        if not batch.leases:
+            assert batch.state == "open"
+            break
+    assert real == 5
+    assert gold <= 5  # at 0.2, about one per four real items; never the other twelve
+    assert work.lease_batch(foundry, who, project.id, 5).leases == []

@@ -174,6 +174,9 @@ def lease_batch(
             rate = gate.gold_rate if gate.gold_rate is not None else hybrid.gold_rate(
                 project, contributor)
             n_gold = sum(_RANDOM.random() < rate for _ in range(gate.real))
+            if n_gold and not leasing.work_left(conn, project=project.id,
+                                                contributor=contributor.id):
+                n_gold = 0  # gold rides along with real work, never in place of it
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
         n_real = min(gate.real, n - len(gold)) if gate.gold is None else 0
         claims = []
