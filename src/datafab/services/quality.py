@@ -3,7 +3,8 @@ periodic full refits, and a project's quality summary.
 
 After each submission the item's posterior is recomputed from its labels and the
 contributors' confusion matrices (a warm start: no refit), and the new label's evidence is
-added to its contributor's counts. Every so often (see ``refit_due``) the project's chosen
+added to its contributor's counts; then the project's other open items are rescored with
+the contributors' current counts (``rescore_open``). Every so often (see ``Refits``) the
 estimator is refitted on all labels, with gold items clamped; that replaces the counts, the
 class prior, every record and the open/done state of every item.
 """
@@ -28,7 +29,9 @@ from datafab.quality.counts import (
     expected_counts,
     skill_from_confusion,
 )
+from datafab.services import webhooks
 from datafab.services.projects import Project, load_project
+from datafab.services.records import store_record
 from datafab.store import submitting
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
@@ -41,6 +44,7 @@ ESTIMATORS = {
 log = logging.getLogger("datafab.quality")
 REFIT_MIN_LABELS = 50  # refit after this many new labels …
 REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
+RESCORE_MAX_OPEN = 2_000  # rescore open items after each submission while this few are labelled
 
 
 def method_of(project: Project) -> str:
@@ -122,17 +126,24 @@ def is_done(
                      lambda: _average_confusion(foundry, conn, project))
 
 
+#: A label whose expected gain is below this cannot change the answer (rounding aside).
+NO_GAIN = 1e-9
+
+
 def _finished(project: Project, n_labels: int, outcome: Outcome, crowd) -> bool:
+    """Done when confident enough or out of labels; and, once ``min_labels`` are in, when
+    the labels still allowed (from the average contributor) could not change the answer at
+    all — or, with ``min_gain``, are expected to raise its chance of being right by less."""
     policy = project.policy
     if policy.is_done(n_labels, outcome.confidence):
         return True
     posterior = (outcome.details or {}).get("posterior")
-    if policy.min_gain <= 0 or n_labels < policy.min_labels or posterior is None:
+    if n_labels < policy.min_labels or posterior is None:
         return False
     names = project.primitive.class_names(project.settings)
     p = np.array([posterior.get(n, 0.0) for n in names])
     left = policy.max_labels - n_labels
-    return bool(quality.expected_gain(p, crowd(), left)[0] < policy.min_gain)
+    return bool(quality.expected_gain(p, crowd(), left)[0] < max(policy.min_gain, NO_GAIN))
 
 
 def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> np.ndarray:
@@ -284,6 +295,7 @@ class Labels:
     contributor_ids: np.ndarray
     gold: dict[int, int]
     n_classes: int
+    last_submission: int = 0  # the newest submission read: later ones are not in the arrays
 
 
 def load_labels(conn: Connection, project: Project) -> Labels | None:
@@ -292,7 +304,8 @@ def load_labels(conn: Connection, project: Project) -> Labels | None:
     if names is None:
         return None
     rows = conn.execute(
-        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
+        select(submissions.c.id, submissions.c.item_id, submissions.c.contributor_id,
+               submissions.c.answer)
         .where(submissions.c.project_id == project.id, submissions.c.counted)
         .order_by(submissions.c.id)
     ).all()
@@ -311,13 +324,15 @@ def load_labels(conn: Connection, project: Project) -> Labels | None:
     position = {int(i): n for n, i in enumerate(item_ids)}
     gold = {position[g.id]: encode(project.settings, g.gold_answer)
             for g in gold_rows if g.id in position}
-    return Labels(item, worker, label, item_ids, contributor_ids, gold, len(names))
+    return Labels(item, worker, label, item_ids, contributor_ids, gold, len(names),
+                  max((r.id for r in rows), default=0))
 
 
 class Refits:
     """When to refit, and where: at most one refit per project at a time in this process,
     after enough new labels (``REFIT_MIN_LABELS`` or ``REFIT_GROWTH`` of what the last fit
-    saw), in one background thread — or inline, for tests and scripts."""
+    saw), in one background thread — or inline, for tests and scripts. Enough labels that
+    arrive while a refit runs make it run again at once."""
 
     def __init__(self, *, background: bool = True) -> None:
         self.background = background
@@ -332,9 +347,7 @@ class Refits:
         """Count new labels; start a refit if one is due and none is running."""
         with self._guard:
             self._since[project_id] += n_labels
-            seen = self._fitted.get(project_id, 0)
-            due = self._since[project_id] >= max(REFIT_MIN_LABELS, REFIT_GROWTH * seen)
-            if not due or project_id in self._running:
+            if not self._due(project_id) or project_id in self._running:
                 return
             self._running.add(project_id)
             self._since[project_id] = 0
@@ -343,16 +356,26 @@ class Refits:
         else:
             self._run(foundry, project_id)
 
+    def _due(self, project_id: int) -> bool:
+        since = self._since[project_id]
+        return since >= max(REFIT_MIN_LABELS, REFIT_GROWTH * self._fitted.get(project_id, 0))
+
     def _run(self, foundry: Foundry, project_id: int) -> None:
-        try:
-            fitted = refit(foundry, project_id)
-            if fitted is not None:
-                self._fitted[project_id] = fitted
-        except Exception:  # a failed refit leaves the warm posteriors in place; retried later
-            log.exception("refit of project %s failed", project_id)
-        finally:
+        while True:
+            try:
+                fitted = refit(foundry, project_id)
+                if fitted is not None:
+                    self._fitted[project_id] = fitted
+            except Exception:  # a failed refit leaves the warm posteriors; retried later
+                log.exception("refit of project %s failed", project_id)
+                with self._guard:
+                    self._running.discard(project_id)
+                return
             with self._guard:
-                self._running.discard(project_id)
+                if not self._due(project_id):  # labels that came in meanwhile: once more
+                    self._running.discard(project_id)
+                    return
+                self._since[project_id] = 0
 
     def _worker(self) -> queue.SimpleQueue:
         with self._guard:
@@ -375,14 +398,91 @@ class Refits:
 
 
 def after_submissions(foundry: Foundry, project_ids: dict[int, int]) -> None:
-    """Called after a submit commits: count the labels and refit the projects that are due."""
+    """Called after a submit commits, before it answers: bring the open items' posteriors up
+    to date with the skills the new labels changed (``rescore_open``), then count the labels
+    and refit the projects that are due."""
     for project_id, n in project_ids.items():
+        rescore_open(foundry, project_id)
         foundry.refits.note(foundry, project_id, n)
+
+
+def rescore_open(foundry: Foundry, project_id: int) -> int:
+    """Recompute the posterior of every open, labelled item of a model-based project from
+    its labels and its contributors' current skill counts (the warm start ``item_outcome``
+    uses), and close the items that are now finished, so no further label is bought on a
+    posterior made with older skills. Skipped (0) when more than ``RESCORE_MAX_OPEN`` items
+    are open with labels: there the periodic refit keeps them current. How many records
+    changed."""
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        project = load_project(conn, None, project_id)
+        if not is_model_based(project) or project.status != "active":
+            return 0
+        ids = submitting.open_labelled(conn, project.id, RESCORE_MAX_OPEN + 1)
+        if not ids or len(ids) > RESCORE_MAX_OPEN:
+            return 0
+        locked = submitting.lock_items(conn, ids)
+        ids = [i for i in ids if locked[i].status == "open"]
+        rows = submitting.votes_of(conn, ids) if ids else []
+        if not rows:
+            return 0
+        names = project.primitive.class_names(project.settings)
+        k = len(names)
+        voters = sorted({r.contributor_id for r in rows})
+        confusions = _confusions(conn, project.id, voters, k, Evidence())
+        prior = _class_prior(foundry, conn, project.id, k)
+        position = {item_id: n for n, item_id in enumerate(ids)}
+        voter = {c: n for n, c in enumerate(voters)}
+        encode = project.primitive.encode
+        post = quality.posteriors(
+            np.array([position[r.item_id] for r in rows], dtype=np.int64),
+            np.array([voter[r.contributor_id] for r in rows], dtype=np.int64),
+            np.array([encode(project.settings, r.answer) for r in rows], dtype=np.int64),
+            confusions, prior, n_items=len(ids),
+        )
+        per_item = np.bincount([position[r.item_id] for r in rows], minlength=len(ids))
+        before = submitting.confidence_of(conn, ids)
+        method, changed, finished = method_of(project), 0, False
+        for n, item_id in enumerate(ids):
+            outcome = _outcome(project, post[n], method)
+            if abs(before.get(item_id, -1.0) - outcome.confidence) <= 1e-6:
+                continue
+            changed += 1
+            store_record(conn, project.id, item_id, outcome, int(per_item[n]), now)
+            item = locked[item_id]
+            if _finished(project, item.n_labels, outcome,
+                         lambda: _average_confusion(foundry, conn, project)):
+                submitting.settle(conn, item=item_id, n_labels=item.n_labels,
+                                  n_live=item.n_live, slots=0, status="done")
+                webhooks.record_finished(conn, project.organization_id, project.id, item_id,
+                                         now)
+                finished = True
+        if finished:
+            webhooks.projects_finished(conn, {(project.organization_id, project.id)}, now)
+    return changed
 
 
 def refit(foundry: Foundry, project_id: int) -> int | None:
     """Refit the project's estimator on all its labels; rewrite skills, records and item
     states. Returns how many labels the fit saw (``None``: not a model-based project)."""
+    fit = fit_project(foundry, project_id)
+    return fit if fit is None or isinstance(fit, int) else apply_fit(foundry, fit)
+
+
+@dataclass
+class Fit:
+    """A fitted estimator and what it was fitted on, not yet written back."""
+
+    project: Project
+    data: Labels
+    state: list
+    estimator: Any
+    counts: np.ndarray
+
+
+def fit_project(foundry: Foundry, project_id: int) -> Fit | int | None:
+    """The read-and-fit half of ``refit``: a ``Fit`` to write with ``apply_fit``, or what
+    ``refit`` returns when there is nothing to write (labels seen, or ``None``)."""
     with foundry.db.read() as conn:
         project = load_project(conn, None, project_id)
         if not is_model_based(project):
@@ -401,6 +501,14 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
     )
     counts = expected_counts(data.item, data.worker, data.label, estimator.probas_,
                              n_workers=len(data.contributor_ids))
+    return Fit(project, data, state, estimator, counts)
+
+
+def apply_fit(foundry: Foundry, fit: Fit) -> int:
+    """The write half of ``refit``: skills (with the labels stored since the fit read its
+    data), the class prior, records and item states. How many labels the fit saw."""
+    project, data, state, estimator, counts = (fit.project, fit.data, fit.state,
+                                               fit.estimator, fit.counts)
     now = foundry.now()
     with foundry.db.write() as conn:
         _write_skills(conn, project, data, estimator, counts, now)
@@ -458,12 +566,38 @@ def _write_skills(conn, project, data: Labels, estimator, counts, now: float) ->
         if int(i) in data.gold:
             gold_seen[w] += 1
             gold_right[w] += int(data.gold[int(i)] == lab)
+    counts = counts.copy()
+    _add_later_labels(conn, project, data, counts, n_labels, gold_seen, gold_right)
     conn.execute(_REPLACE_SKILLS, [
         {"project": project.id, "contributor": int(cid), "counts": counts[w].tolist(),
          "n_labels": int(n_labels[w]), "gold_seen": int(gold_seen[w]),
          "gold_correct": int(gold_right[w]), "now": now}
         for w, cid in enumerate(data.contributor_ids)
     ])
+
+
+def _add_later_labels(conn, project, data: Labels, counts, n_labels, gold_seen,
+                      gold_right) -> None:
+    """Add the evidence of labels stored while the fit ran (the fit never saw them) to what
+    is written back, as the submit that stored them did: without this, a refit would take
+    back those labels' counts, gold answers and evidence until the next one."""
+    position = {int(cid): w for w, cid in enumerate(data.contributor_ids)}
+    names = project.primitive.class_names(project.settings)
+    encode = project.primitive.encode
+    for row in submitting.counted_after(conn, project.id, data.last_submission):
+        w = position.get(row.contributor_id)
+        if w is None:  # a newcomer: the submit's own evidence stands, the refit leaves it
+            continue
+        label = encode(project.settings, row.answer)
+        n_labels[w] += 1
+        if row.status == "gold" and row.gold_answer is not None:
+            truth = encode(project.settings, row.gold_answer)
+            gold_seen[w] += 1
+            gold_right[w] += int(truth == label)
+            counts[w, truth, label] += 1.0
+            continue
+        posterior = (row.details or {}).get("posterior") or {}
+        counts[w, :, label] += np.array([posterior.get(n, 0.0) for n in names])
 
 
 def _write_records(

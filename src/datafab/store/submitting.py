@@ -77,3 +77,45 @@ def answered_by(conn: Connection, contributor: int, item_ids: list[int]) -> set[
     """Which of the items this contributor has already answered."""
     return set(conn.execute(_ANSWERED_BY, {"contributor": contributor,
                                            "items": item_ids}).scalars())
+
+
+_COUNTED_AFTER = text(
+    "SELECT s.id, s.contributor_id, s.answer, i.status, i.gold_answer, r.details "
+    "FROM submissions s JOIN items i ON i.id = s.item_id "
+    "LEFT JOIN records r ON r.item_id = s.item_id "
+    "WHERE s.project_id = :project AND s.counted AND s.id > :after ORDER BY s.id"
+).columns(answer=Json, gold_answer=Json, details=Json)
+
+
+def counted_after(conn: Connection, project: int, after: int) -> list:
+    """Counted submissions of the project stored after submission ``after``, with their
+    item's status, gold answer and record details (a refit adds what it did not see)."""
+    return conn.execute(_COUNTED_AFTER, {"project": project, "after": after}).all()
+
+
+_OPEN_LABELLED = text(
+    "SELECT id FROM items WHERE project_id = :project AND status = 'open' AND n_labels > 0 "
+    "ORDER BY id LIMIT :limit"
+)
+_VOTES_OF = text(
+    "SELECT s.item_id, s.contributor_id, s.answer FROM submissions s "
+    "WHERE s.item_id IN :items AND s.counted ORDER BY s.item_id, s.id"
+).bindparams(bindparam("items", expanding=True)).columns(answer=Json)
+_CONFIDENCE_OF = text(
+    "SELECT item_id, confidence FROM records WHERE item_id IN :items"
+).bindparams(bindparam("items", expanding=True))
+
+
+def open_labelled(conn: Connection, project: int, limit: int) -> list[int]:
+    """Ids of the project's open items that have labels, lowest first, at most ``limit``."""
+    return list(conn.execute(_OPEN_LABELLED, {"project": project, "limit": limit}).scalars())
+
+
+def votes_of(conn: Connection, item_ids: list[int]) -> list:
+    """(item_id, contributor_id, answer) of every counted submission on the items."""
+    return conn.execute(_VOTES_OF, {"items": item_ids}).all()
+
+
+def confidence_of(conn: Connection, item_ids: list[int]) -> dict[int, float]:
+    """The items' record confidences."""
+    return dict(conn.execute(_CONFIDENCE_OF, {"items": item_ids}).all())
