@@ -318,3 +318,65 @@ def test_a_refit_keeps_the_labels_that_arrive_while_it_runs(foundry, make_org, m
             submissions.c.contributor_id == ada.id, items_table.c.status == "gold")).scalar()
     (me,) = quality.summary(foundry, org.id, project.id)["contributors"]
     assert (me["labels"], me["gold_seen"]) == (n_all, n_gold)
+
+
+def test_quality_summary_reports_cohen_and_fleiss_kappa(api, make_org, make_worker):
+    """Two raters on eight items: the summary's Cohen's kappa is scikit-learn's on the same
+    answers, beside Fleiss' kappa and Krippendorff's alpha."""
+    metrics = pytest.importorskip("sklearn.metrics")
+    org = make_org()
+    r = api.post("/v1/projects", headers=org.headers, json={
+        "name": "k", "primitive": "classify", "settings": {"labels": LABELS},
+        "policy": {"min_labels": 2, "max_labels": 2, "method": "majority"}})
+    pid = r.json()["id"]
+    api.post(f"/v1/projects/{pid}/items", headers=org.headers, json={"items": [
+        {"external_id": f"x{i}", "data": {"text": "t"}} for i in range(8)]})
+    answers = {"a": "yyyynnnn", "b": "yynynnny"}
+    given = {}
+    for name, row in answers.items():
+        worker = make_worker(name)
+        for lease in api.post(f"/v1/projects/{pid}/leases", json={"n": 8},
+                              headers=worker.headers).json()["leases"]:
+            i = int(lease["item"]["external_id"][1:])
+            label = "yes" if row[i] == "y" else "no"
+            given.setdefault(name, {})[i] = label
+            assert api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {
+                "label": label}}, headers=worker.headers).status_code == 200
+    summary = api.get(f"/v1/projects/{pid}/quality", headers=org.headers).json()
+    a = [given["a"][i] for i in range(8)]
+    b = [given["b"][i] for i in range(8)]
+    agreement = summary["agreement"]
+    assert agreement["cohen_kappa"] == pytest.approx(metrics.cohen_kappa_score(a, b))
+    # Fleiss by hand: P = 6/8 items agree, P_e = .5² + .5² (8 of 16 labels "yes")
+    assert agreement["fleiss_kappa"] == pytest.approx((0.75 - 0.5) / (1 - 0.5))
+    assert agreement["krippendorff_alpha"] is not None
+    assert agreement["distance"] == "nominal"
+
+
+def test_quality_summary_of_a_multi_label_project(api, make_org, make_worker):
+    """Multi-label answers get Krippendorff's alpha with the MASI distance and each
+    contributor's agreement with the consensus, where both were missing."""
+    org = make_org()
+    r = api.post("/v1/projects", headers=org.headers, json={
+        "name": "m", "primitive": "classify",
+        "settings": {"labels": ["red", "green", "blue"], "multi_label": True},
+        "policy": {"min_labels": 3, "max_labels": 3}})
+    pid = r.json()["id"]
+    api.post(f"/v1/projects/{pid}/items", headers=org.headers, json={"items": [
+        {"external_id": f"x{i}", "data": {"text": "t"}} for i in range(3)]})
+    sets = {"a": ["red"], "b": ["red"], "c": ["red", "blue"]}
+    for name, labels in sets.items():
+        worker = make_worker(name)
+        for lease in api.post(f"/v1/projects/{pid}/leases", json={"n": 3},
+                              headers=worker.headers).json()["leases"]:
+            one = ["green"] if lease["item"]["external_id"] == "x2" else labels
+            assert api.post(f"/v1/leases/{lease['id']}/submit", json={"answer": {
+                "labels": one}}, headers=worker.headers).status_code == 200
+    summary = api.get(f"/v1/projects/{pid}/quality", headers=org.headers).json()
+    assert summary["agreement"]["distance"] == "masi"
+    alpha = summary["agreement"]["krippendorff_alpha"]
+    assert alpha is not None and 0.0 < alpha < 1.0
+    by_labels = sorted(c["agreement_with_consensus"] for c in summary["contributors"])
+    assert len(by_labels) == 3 and all(c["labels"] == 3 for c in summary["contributors"])
+    # against the consensus {red}, {red}, {green}: two agree fully, {red, blue} by 1/2 · 2/3
+    assert by_labels == pytest.approx([(1 / 3 + 1 / 3 + 1) / 3, 1.0, 1.0])

@@ -670,9 +670,11 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         data = load_labels(conn, project)
-        skills = conn.execute(
+        sets = load_label_sets(conn, project) if data is None else None
+        skills = {s.contributor_id: s for s in conn.execute(
             select(contributor_skills).where(contributor_skills.c.project_id == project.id)
-        ).all()
+        ).all()}
+        per_contributor = submitting.labels_per_contributor(conn, project.id)
         fit = conn.execute(
             select(project_fits).where(project_fits.c.project_id == project.id)
         ).first()
@@ -685,27 +687,33 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
             "SELECT count(*) FROM submissions WHERE project_id = :p AND counted"
         ), {"p": project.id}).scalar()
     prior = np.asarray(fit.class_prior) if fit is not None else None
-    consensus_share = _agreement_with_consensus(data) if data is not None else {}
+    if data is not None:
+        consensus_share = _agreement_with_consensus(data)
+        agreement = _agreement(data)
+    elif sets is not None:
+        consensus_share = _set_agreement_with_consensus(sets)
+        agreement = _set_agreement(sets)
+    else:
+        consensus_share, agreement = {}, _NO_AGREEMENT
     contributors = []
-    for s in skills:
-        low, high = quality.wilson_interval(s.gold_correct, s.gold_seen)
+    for contributor_id in sorted(set(skills) | set(per_contributor)):
+        s = skills.get(contributor_id)
+        seen, right = (s.gold_seen, s.gold_correct) if s is not None else (0, 0)
+        low, high = quality.wilson_interval(right, seen)
         entry = {
-            "contributor": anonymise(project.id, s.contributor_id),
-            "labels": s.n_labels,
-            "gold_seen": s.gold_seen,
-            "gold_correct": s.gold_correct,
-            "gold_accuracy": s.gold_correct / s.gold_seen if s.gold_seen else None,
-            "gold_accuracy_ci": [float(low), float(high)] if s.gold_seen else None,
-            "agreement_with_consensus": consensus_share.get(s.contributor_id),
+            "contributor": anonymise(project.id, contributor_id),
+            "labels": per_contributor.get(contributor_id, 0),
+            "gold_seen": seen,
+            "gold_correct": right,
+            "gold_accuracy": right / seen if seen else None,
+            "gold_accuracy_ci": [float(low), float(high)] if seen else None,
+            "agreement_with_consensus": consensus_share.get(contributor_id),
             "skill": None,
         }
-        if s.counts and prior is not None and np.shape(s.counts) == (len(prior), len(prior)):
+        if (s is not None and s.counts and prior is not None
+                and np.shape(s.counts) == (len(prior), len(prior))):
             entry["skill"] = skill_from_confusion(confusion_from_counts(s.counts), prior)
         contributors.append(entry)
-    alpha = None
-    if data is not None and len(data.label) > 1:
-        alpha = float(quality.krippendorff_alpha_from_labels(data.item, data.label))
-        alpha = None if np.isnan(alpha) else alpha
     records, mean_confidence, finished = spend
     return {
         "method": method_of(project),
@@ -715,9 +723,103 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
         "finished_records": int(finished),
         "labels_per_record": n_labels / records if records else None,
         "estimated_accuracy": float(mean_confidence) if records else None,
-        "agreement": {"krippendorff_alpha": alpha},
+        "agreement": agreement,
         "contributors": sorted(contributors, key=lambda c: -c["labels"]),
     }
+
+
+_NO_AGREEMENT = {"krippendorff_alpha": None, "fleiss_kappa": None, "cohen_kappa": None,
+                 "distance": None}
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _agreement(data: Labels) -> dict[str, Any]:
+    """Krippendorff's alpha and Fleiss' kappa over every item labelled twice or more, and
+    Cohen's kappa when exactly two contributors labelled the project (on the items both
+    labelled)."""
+    out = dict(_NO_AGREEMENT, distance="nominal")
+    if len(data.label) < 2:
+        return out
+    out["krippendorff_alpha"] = _number(
+        quality.krippendorff_alpha_from_labels(data.item, data.label))
+    out["fleiss_kappa"] = _number(quality.fleiss_kappa(quality.category_counts(
+        data.item, data.label, n_items=len(data.item_ids), n_classes=data.n_classes)))
+    if len(data.contributor_ids) == 2:
+        first = {int(i): int(lab) for i, w, lab in zip(data.item, data.worker, data.label,
+                                                        strict=True) if w == 0}
+        second = {int(i): int(lab) for i, w, lab in zip(data.item, data.worker, data.label,
+                                                         strict=True) if w == 1}
+        both = sorted(set(first) & set(second))
+        if both:
+            out["cohen_kappa"] = _number(quality.cohen_kappa(
+                [first[i] for i in both], [second[i] for i in both],
+                n_classes=data.n_classes))
+    return out
+
+
+@dataclass(frozen=True)
+class LabelSets:
+    """A multi-label project's answers: one label set per (item, contributor)."""
+
+    item: np.ndarray
+    worker: np.ndarray
+    sets: list[frozenset]
+    contributor_ids: np.ndarray
+
+
+def load_label_sets(conn: Connection, project: Project) -> LabelSets | None:
+    """Every counted answer of a multi-label classify project, as label sets."""
+    if not getattr(project.settings, "multi_label", False):
+        return None
+    rows = conn.execute(
+        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
+        .join(items, items.c.id == submissions.c.item_id)
+        .where(submissions.c.project_id == project.id, submissions.c.counted,
+               items.c.status != "gold")
+        .order_by(submissions.c.id)
+    ).all()
+    raw_items = np.array([r.item_id for r in rows], dtype=np.int64)
+    raw_workers = np.array([r.contributor_id for r in rows], dtype=np.int64)
+    _, item = np.unique(raw_items, return_inverse=True)
+    contributor_ids, worker = np.unique(raw_workers, return_inverse=True)
+    sets = [frozenset((r.answer or {}).get("labels") or ()) for r in rows]
+    return LabelSets(item.astype(np.int64), worker.astype(np.int64), sets, contributor_ids)
+
+
+def _set_agreement(data: LabelSets) -> dict[str, Any]:
+    out = dict(_NO_AGREEMENT, distance="masi")
+    if len(data.sets) > 1:
+        out["krippendorff_alpha"] = _number(quality.krippendorff_alpha_sets(data.item,
+                                                                            data.sets))
+    return out
+
+
+def _set_agreement_with_consensus(data: LabelSets) -> dict[int, float | None]:
+    """Each contributor's mean MASI similarity to the item's consensus set (the labels more
+    than half of its labellers chose, as the record is made), on items labelled twice or
+    more."""
+    if not data.sets:
+        return {}
+    n_items = int(data.item.max()) + 1
+    per_item: list[list[frozenset]] = [[] for _ in range(n_items)]
+    for i, s in zip(data.item.tolist(), data.sets, strict=True):
+        per_item[i].append(s)
+    consensus: list[frozenset | None] = []
+    for answers in per_item:
+        if len(answers) < 2:
+            consensus.append(None)
+            continue
+        votes: dict[Any, int] = defaultdict(int)
+        for s in answers:
+            for label in s:
+                votes[label] += 1
+        consensus.append(frozenset(k for k, v in votes.items() if v > len(answers) / 2))
+    share = quality.set_agreement(data.item, data.worker, data.sets, consensus,
+                                  n_workers=len(data.contributor_ids))
+    return {int(cid): _number(v) for cid, v in zip(data.contributor_ids, share, strict=True)}
 
 
 def _agreement_with_consensus(data: Labels) -> dict[int, float]:

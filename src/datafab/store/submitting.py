@@ -119,3 +119,15 @@ def votes_of(conn: Connection, item_ids: list[int]) -> list:
 def confidence_of(conn: Connection, item_ids: list[int]) -> dict[int, float]:
     """The items' record confidences."""
     return dict(conn.execute(_CONFIDENCE_OF, {"items": item_ids}).all())
+
+
+_LABELS_PER_CONTRIBUTOR = text(
+    "SELECT contributor_id, count(*) FROM submissions WHERE project_id = :project AND counted "
+    "GROUP BY contributor_id"
+)
+
+
+def labels_per_contributor(conn: Connection, project: int) -> dict[int, int]:
+    """How many counted answers (gold ones included) each contributor gave in the project."""
+    return {int(c): int(n) for c, n in conn.execute(_LABELS_PER_CONTRIBUTOR,
+                                                    {"project": project}).all()}
