@@ -285,3 +285,34 @@ def test_proven_contributors_get_hard_items_first(foundry, make_org, make_worker
     assert [lease.external_id for lease in proven] == ["i2", "i3", "j0"]
     unproven = work.lease_items(foundry, d, project.id, 2)
     assert [lease.external_id for lease in unproven] == ["j0", "j1"]
+
+
+def test_a_contributor_sets_their_own_skill_levels_through_the_api(api, foundry, make_org,
+                                                                   make_worker):
+    """``PUT /v1/me/skills`` with a contributor token: a requirement with a level that said
+    "needs fr (fluent)" lets them in once they declare it; bad input is a 422 naming the
+    field and changes nothing."""
+    org, worker = make_org(), make_worker("Ines", skills=["fr"])
+    project = projects.create_project(foundry, org.id, {
+        "name": "p", "primitive": "classify", "settings": {"labels": ["a", "b"]}})
+    items.upload_items(foundry, org.id, project.id, [{"external_id": "x",
+                                                       "data": {"text": "t"}}])
+    workforce.set_policy(foundry, org.id, project.id, {"requirements": [
+        {"kind": "language", "name": "fr", "level": "fluent"}]})
+    url = f"/v1/projects/{project.id}/leases"
+    first = api.post(url, json={"n": 1}, headers=worker.headers).json()
+    assert first["state"] == "missing_skills" and "fr (fluent)" in first["reason"]
+
+    bad = api.put("/v1/me/skills", headers=worker.headers,
+                  json={"languages": [{"name": "fr", "level": "fluid"}]})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "languages.0.level"
+    assert api.get("/v1/me/skills", headers=worker.headers).json()["skills"] == ["fr"]
+    assert api.put("/v1/me/skills", json={"languages": []}).status_code == 401
+
+    r = api.put("/v1/me/skills", headers=worker.headers, json={
+        "languages": [{"name": "fr", "level": "fluent"}],
+        "domains": [{"name": "medicine/cardiology", "level": "expert"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["languages"] == [{"name": "fr", "level": "fluent"}]
+    second = api.post(url, json={"n": 1}, headers=worker.headers).json()
+    assert second["state"] == "open" and len(second["leases"]) == 1
