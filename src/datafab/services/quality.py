@@ -44,7 +44,7 @@ ESTIMATORS = {
 log = logging.getLogger("datafab.quality")
 REFIT_MIN_LABELS = 50  # refit after this many new labels …
 REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
-RESCORE_MAX_OPEN = 2_000  # rescore open items after each submission while this few are labelled
+RESCORE_MAX_OPEN = 2_000  # after a submission, rescore its contributor's open items up to this
 
 
 def method_of(project: Project) -> str:
@@ -397,28 +397,31 @@ class Refits:
             self._thread = None
 
 
-def after_submissions(foundry: Foundry, project_ids: dict[int, int]) -> None:
+def after_submissions(foundry: Foundry, project_ids: dict[int, int],
+                      contributor: int | None = None) -> None:
     """Called after a submit commits, before it answers: bring the open items' posteriors up
-    to date with the skills the new labels changed (``rescore_open``), then count the labels
+    to date with the skill the new labels changed (``rescore_open``), then count the labels
     and refit the projects that are due."""
     for project_id, n in project_ids.items():
-        rescore_open(foundry, project_id)
+        if contributor is not None:
+            rescore_open(foundry, project_id, contributor)
         foundry.refits.note(foundry, project_id, n)
 
 
-def rescore_open(foundry: Foundry, project_id: int) -> int:
-    """Recompute the posterior of every open, labelled item of a model-based project from
+def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
+    """Recompute the posterior of every open item of a model-based project that
+    ``contributor`` labelled — the items whose posterior their new evidence changes — from
     its labels and its contributors' current skill counts (the warm start ``item_outcome``
     uses), and close the items that are now finished, so no further label is bought on a
-    posterior made with older skills. Skipped (0) when more than ``RESCORE_MAX_OPEN`` items
-    are open with labels: there the periodic refit keeps them current. How many records
+    posterior made with an older skill. Skipped (0) when more than ``RESCORE_MAX_OPEN`` such
+    items are open: there the periodic refit keeps them current. How many records
     changed."""
     now = foundry.now()
     with foundry.db.write() as conn:
         project = load_project(conn, None, project_id)
         if not is_model_based(project) or project.status != "active":
             return 0
-        ids = submitting.open_labelled(conn, project.id, RESCORE_MAX_OPEN + 1)
+        ids = submitting.open_labelled(conn, project.id, contributor, RESCORE_MAX_OPEN + 1)
         if not ids or len(ids) > RESCORE_MAX_OPEN:
             return 0
         locked = submitting.lock_items(conn, ids)

@@ -292,7 +292,7 @@ def _submit_all(
     labelled: dict[int, int] = {}
     for lease_id in closed:
         labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
-    quality.after_submissions(foundry, labelled)
+    quality.after_submissions(foundry, labelled, contributor.id)
     return receipts
 
 
@@ -317,7 +317,7 @@ def record_answers(
             stored += 1
         quality.write_evidence(conn, evidence, now)
     if stored:
-        quality.after_submissions(foundry, {project.id: stored})
+        quality.after_submissions(foundry, {project.id: stored}, contributor.id)
     return stored
 
 

@@ -94,8 +94,9 @@ def counted_after(conn: Connection, project: int, after: int) -> list:
 
 
 _OPEN_LABELLED = text(
-    "SELECT id FROM items WHERE project_id = :project AND status = 'open' AND n_labels > 0 "
-    "ORDER BY id LIMIT :limit"
+    "SELECT i.id FROM items i WHERE i.project_id = :project AND i.status = 'open' "
+    "AND i.n_labels > 0 AND EXISTS (SELECT 1 FROM submissions s WHERE s.item_id = i.id "
+    "AND s.contributor_id = :contributor AND s.counted) ORDER BY i.id LIMIT :limit"
 )
 _VOTES_OF = text(
     "SELECT s.item_id, s.contributor_id, s.answer FROM submissions s "
@@ -106,9 +107,11 @@ _CONFIDENCE_OF = text(
 ).bindparams(bindparam("items", expanding=True))
 
 
-def open_labelled(conn: Connection, project: int, limit: int) -> list[int]:
-    """Ids of the project's open items that have labels, lowest first, at most ``limit``."""
-    return list(conn.execute(_OPEN_LABELLED, {"project": project, "limit": limit}).scalars())
+def open_labelled(conn: Connection, project: int, contributor: int, limit: int) -> list[int]:
+    """Ids of the project's open items that ``contributor`` labelled, lowest first, at most
+    ``limit``."""
+    params = {"project": project, "contributor": contributor, "limit": limit}
+    return list(conn.execute(_OPEN_LABELLED, params).scalars())
 
 
 def votes_of(conn: Connection, item_ids: list[int]) -> list:
