@@ -103,10 +103,17 @@ def test_the_readme_policy_asks_a_third_label_only_on_disagreement(
     """The tour's policy (two labels, at most three, target 0.99) on a fresh project with the
     default estimator: two agreeing labels close an item (a third cannot change its answer),
     a disagreement gets a third."""
+    import ast
+    import re
+    from pathlib import Path
+
     from datafab.services.records import list_records
 
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert "a third only if the first two disagree" in readme
+    policy = ast.literal_eval(re.search(r"policy=(\{[^}]*\})", readme).group(1))
     org = make_org()
-    project = _project(foundry, org, min_labels=2, max_labels=3, target_confidence=0.99)
+    project = _project(foundry, org, **policy)
     _upload(foundry, org, project, 4)
     split = {"i1", "i3"}
     first = authenticate_contributor(foundry, make_worker("first").token)
