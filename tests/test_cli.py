@@ -81,3 +81,35 @@ def test_operator_mints_a_key_for_an_existing_organization(run):
     assert made.exit_code == 0, made.output
     missing = run("org", "key", "create", "999")
     assert missing.exit_code == 2 and "organization 999 not found" in missing.output
+
+
+def test_contributor_create_with_skill_levels(run, foundry):
+    """Levels given on the command line meet a project's levelled requirement; a bad level is
+    refused, naming it, and creates no one."""
+    from sqlalchemy import func, select
+
+    from datafab.services import items, projects, work, workforce
+    from datafab.services.accounts import authenticate_contributor, create_organization
+    from datafab.store.tables import contributors
+
+    result = run("contributor", "create", "Zoe", "--skills",
+                 "en,fr:fluent,medicine/cardiology:professional")
+    assert result.exit_code == 0, result.output
+    who = authenticate_contributor(foundry, _last_line(result))
+    assert set(who.skills) == {"en", "fr", "medicine/cardiology"}
+    org, _ = create_organization(foundry, "Clinic")
+    project = projects.create_project(foundry, org, {
+        "name": "p", "primitive": "classify", "settings": {"labels": ["a", "b"]}})
+    items.upload_items(foundry, org, project.id, [{"external_id": "x", "data": {"text": "t"}}])
+    workforce.set_policy(foundry, org, project.id, {"requirements": [
+        {"kind": "language", "name": "fr", "level": "fluent"},
+        {"kind": "domain", "name": "medicine", "level": "professional"}]})
+    batch = work.lease_batch(foundry, who, project.id, 1)
+    assert batch.state == "open" and len(batch.leases) == 1
+
+    with foundry.db.read() as conn:
+        before = conn.execute(select(func.count()).select_from(contributors)).scalar()
+    bad = run("contributor", "create", "Yan", "--skills", "fr:fluid")
+    assert bad.exit_code == 2 and "fr:fluid" in bad.output
+    with foundry.db.read() as conn:
+        assert conn.execute(select(func.count()).select_from(contributors)).scalar() == before

@@ -193,8 +193,8 @@ def test_probation_then_removal_recomputes_records_and_reverses_pay(
         open_votes = conn.execute(
             select(submissions.c.id, submissions.c.item_id)
             .join(items_table, items_table.c.id == submissions.c.item_id)
-            .where(submissions.c.contributor_id == bad.id, items_table.c.status == "open"))\
-            .all()
+            .where(submissions.c.contributor_id == bad.id, items_table.c.status != "gold"))\
+            .all()  # open or finished: removal reaches both
     assert live_real >= 1 and open_votes
 
     actions = workforce.review(foundry, org.id, project.id)
@@ -285,3 +285,71 @@ def test_proven_contributors_get_hard_items_first(foundry, make_org, make_worker
     assert [lease.external_id for lease in proven] == ["i2", "i3", "j0"]
     unproven = work.lease_items(foundry, d, project.id, 2)
     assert [lease.external_id for lease in unproven] == ["j0", "j1"]
+
+
+def test_a_contributor_sets_their_own_skill_levels_through_the_api(api, foundry, make_org,
+                                                                   make_worker):
+    """``PUT /v1/me/skills`` with a contributor token: a requirement with a level that said
+    "needs fr (fluent)" lets them in once they declare it; bad input is a 422 naming the
+    field and changes nothing."""
+    org, worker = make_org(), make_worker("Ines", skills=["fr"])
+    project = projects.create_project(foundry, org.id, {
+        "name": "p", "primitive": "classify", "settings": {"labels": ["a", "b"]}})
+    items.upload_items(foundry, org.id, project.id, [{"external_id": "x",
+                                                       "data": {"text": "t"}}])
+    workforce.set_policy(foundry, org.id, project.id, {"requirements": [
+        {"kind": "language", "name": "fr", "level": "fluent"}]})
+    url = f"/v1/projects/{project.id}/leases"
+    first = api.post(url, json={"n": 1}, headers=worker.headers).json()
+    assert first["state"] == "missing_skills" and "fr (fluent)" in first["reason"]
+
+    bad = api.put("/v1/me/skills", headers=worker.headers,
+                  json={"languages": [{"name": "fr", "level": "fluid"}]})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "languages.0.level"
+    assert api.get("/v1/me/skills", headers=worker.headers).json()["skills"] == ["fr"]
+    assert api.put("/v1/me/skills", json={"languages": []}).status_code == 401
+
+    r = api.put("/v1/me/skills", headers=worker.headers, json={
+        "languages": [{"name": "fr", "level": "fluent"}],
+        "domains": [{"name": "medicine/cardiology", "level": "expert"}]})
+    assert r.status_code == 200, r.text
+    assert r.json()["languages"] == [{"name": "fr", "level": "fluent"}]
+    second = api.post(url, json={"n": 1}, headers=worker.headers).json()
+    assert second["state"] == "open" and len(second["leases"]) == 1
+
+
+def test_removal_for_quality_reaches_finished_work(foundry, clock, make_org, make_worker):
+    """A contributor who was the only labeller behind finished records is removed for
+    quality: those records no longer rest on their answers, the items want labels again, and
+    their unpaid pay for them is reversed while pay already settled is not clawed back."""
+    from datafab.services.records import list_records
+
+    org = make_org()
+    project = _project(foundry, org, n=5)  # one label closes an item
+    workforce.set_policy(foundry, org.id, project.id, {"pay": {"per_task_minor": 25}})
+    bad, good = _who(foundry, make_worker("bad")), _who(foundry, make_worker("good"))
+    _answer_all(foundry, bad, work.lease_batch(foundry, bad, project.id, 2), label="no")
+    clock.advance(60)
+    (statement,) = pay.run_payouts(foundry, 0, clock.now)  # the first two are paid out
+    clock.advance(60)
+    _answer_all(foundry, bad, work.lease_batch(foundry, bad, project.id, 3), label="no")
+    page, _ = list_records(foundry, org.id, project.id, limit=100, done_only=True)
+    assert len(page) == 5
+
+    done = workforce.set_standing(foundry, org.id, project.id, bad.id, "removed",
+                                  reason="3 of 10 right on gold")
+    assert done["uncounted"] == 5 and done["items"] == 5
+    assert list_records(foundry, org.id, project.id, limit=100)[0] == []
+    with foundry.db.read() as conn:
+        states = conn.execute(select(items_table.c.status, items_table.c.slots).where(
+            items_table.c.project_id == project.id)).all()
+        ledger = conn.execute(select(earnings.c.kind, earnings.c.amount_minor,
+                                     earnings.c.payout_id).where(
+            earnings.c.contributor_id == bad.id)).all()
+    assert sorted(states) == [("open", 1)] * 5
+    reversals = [e for e in ledger if e.kind == "reversal"]
+    assert len(reversals) == 3 and sum(e.amount_minor for e in reversals) == -75
+    assert pay.balance(foundry, bad.id)["USD"] == {"earned_minor": 50, "unpaid_minor": 0}
+    assert statement["amount_minor"] == 50
+    leased = work.lease_batch(foundry, good, project.id, 5).leases
+    assert len(leased) == 5

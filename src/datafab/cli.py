@@ -201,16 +201,17 @@ def org_key_create(
 @contributor_app.command("create")
 def contributor_create(
     name: str,
-    skills: Annotated[str, typer.Option(help="Comma-separated skills, e.g. en,medicine.")] = "",
+    skills: Annotated[str, typer.Option(
+        help="Comma-separated skills, each with an optional level: en,fr:fluent,"
+        "medicine/cardiology:professional (a language is basic, fluent or native; a domain "
+        "familiar, professional or expert).")] = "",
     kind: Annotated[str, typer.Option(help="human or model.")] = "human",
 ) -> None:
     """Create a contributor; prints their token alone on the last line."""
-    from datafab.services.accounts import create_contributor
+    from datafab.services.profiles import create_with_skills
 
-    declared = [s.strip() for s in skills.split(",") if s.strip()]
-    spec = {"name": name, "kind": kind, "skills": declared}
     try:
-        who, token = create_contributor(_foundry(), spec)
+        who, token = create_with_skills(_foundry(), name, kind, skills)
     except DatafabError as exc:
         raise _fail(exc) from exc
     console.print(f"contributor {who.id} created; their token (shown once):")

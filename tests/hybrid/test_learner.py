@@ -95,3 +95,44 @@ def test_the_learner_trains_on_records_and_works_as_a_contributor(line):
     items = {i["external_id"]: i["data"]["text"] for i in line.requester.items(project["id"])}
     right = [r["answer"]["label"] == truth[items[r["external_id"]]] for r in records]
     assert len(right) == 60 and np.mean(right) > 0.7  # chance is 1/3
+
+
+def test_the_learner_trains_before_it_leases(line):
+    """A worker whose learner cannot answer yet leases nothing (the items stay for it, or go
+    to people as usual); once there are records enough it trains first, then answers every
+    item it leases — none is given up as "not trained yet"."""
+    rng = np.random.default_rng(5)
+    texts, labels = _texts(100, rng, vocabulary=5)
+    truth = dict(zip(texts, labels, strict=True))
+    project = line.requester.create_project(
+        "topics", "classify", settings={"labels": CLASSES},
+        policy={"min_labels": 1, "max_labels": 1})
+    pid = project["id"]
+
+    def label_by_people(batch):
+        line.requester.upload_items(pid, [{"external_id": f"t{i}", "data": {"text": texts[i]}}
+                                          for i in batch])
+        person = line.person(f"ann{batch[0]}")
+        while leases := person.lease(pid, 50):
+            for lease in leases:
+                person.submit(lease["id"], {"label": truth[lease["item"]["data"]["text"]]})
+
+    label_by_people(range(10))  # too few records to train on
+    learner = get_backend("learner")(server=line.url, api_key=line.requester_key, project=pid,
+                                     min_records=50, min_confidence=0.5, background=False)
+    line.requester.upload_items(pid, [{"external_id": f"t{i}", "data": {"text": texts[i]}}
+                                      for i in range(60, 100)])
+    with line.model_client() as client:
+        stats = ModelWorker(client, learner, pid).run()
+    assert stats.leased == 0 and stats.failed == 0 and stats.not_ready == 1
+    assert not learner.ready()
+
+    label_by_people(range(10, 60))  # people label 50 more (and the 40 waiting, as they lease)
+    fresh = [{"external_id": f"n{i}", "data": {"text": t}}
+             for i, t in enumerate(_texts(40, rng, vocabulary=5)[0])]
+    line.requester.upload_items(pid, fresh)
+    with line.model_client() as client:
+        stats = ModelWorker(client, learner, pid).run()
+    learner.close()
+    assert learner.ready()
+    assert stats.leased == 40 and stats.answered == 40 and stats.failed == 0

@@ -91,3 +91,45 @@ def test_worker_agreement_with_consensus():
     consensus = np.array([0, 1, -1])
     agree = worker_agreement([0, 1, 0, 1, 2], [0, 0, 1, 1, 2], [0, 1, 1, 1, 0], consensus)
     np.testing.assert_allclose(agree, [1.0, 0.5, nan])
+
+
+def test_cohen_kappa_matches_scikit_learn():
+    metrics = pytest.importorskip("sklearn.metrics")
+    rng = np.random.default_rng(7)
+    for _ in range(20):
+        a = rng.integers(0, 4, size=50)
+        b = np.where(rng.random(50) < 0.6, a, rng.integers(0, 4, size=50))
+        assert cohen_kappa(a, b) == pytest.approx(metrics.cohen_kappa_score(a, b))
+
+
+def test_masi_distance_by_hand():
+    from datafab.quality import masi_distance
+
+    assert masi_distance({"a", "b"}, {"b", "a"}) == 0.0
+    assert masi_distance({"a"}, {"a", "b"}) == pytest.approx(1 - 1 / 2 * 2 / 3)
+    assert masi_distance({"a", "b"}, {"b", "c"}) == pytest.approx(1 - 1 / 3 * 1 / 3)
+    assert masi_distance({"a"}, {"b"}) == 1.0
+    assert masi_distance(set(), set()) == 0.0
+
+
+def test_krippendorff_alpha_for_label_sets():
+    from datafab.quality import krippendorff_alpha_sets
+
+    # {a},{a} | {b},{b} | {a},{a,b}: o_AA = o_BB = 2, o_AC = o_CA = 1; δ_AB = 1,
+    # δ_AC = δ_BC = 2/3; α = 1 - 5 · (4/3) / (56/3) = 9/14
+    item = [0, 0, 1, 1, 2, 2]
+    sets = [{"a"}, {"a"}, {"b"}, {"b"}, {"a"}, {"a", "b"}]
+    assert krippendorff_alpha_sets(item, sets) == pytest.approx(9 / 14)
+    # singletons: MASI is the nominal distance, so the published nominal value comes back
+    raters, units = np.nonzero(~np.isnan(KRIPPENDORFF))
+    singletons = [{v} for v in KRIPPENDORFF[raters, units]]
+    assert krippendorff_alpha_sets(units, singletons) == pytest.approx(0.743, abs=5e-4)
+    assert np.isnan(krippendorff_alpha_sets([0, 0], [{"a"}, {"a"}]))
+
+
+def test_set_agreement_with_a_consensus():
+    from datafab.quality import set_agreement
+
+    share = set_agreement([0, 0, 1, 1], [0, 1, 0, 1], [{"a"}, {"a", "b"}, {"b"}, {"c"}],
+                          [{"a"}, None])
+    assert share[0] == 1.0 and share[1] == pytest.approx(1 / 2 * 2 / 3)

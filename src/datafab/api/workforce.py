@@ -1,6 +1,6 @@
 """Workforce operations over HTTP: a project's workforce policy, its contributors' standing
 (review, probation, removal), flags and budget; an organization's price sheet, usage and
-invoices; a contributor's earnings; the operators' payout runs."""
+invoices; a contributor's earnings and own skills; the operators' payout runs."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
 from datafab.errors import Unauthorized
-from datafab.services import billing, logins, pay, workforce
+from datafab.services import billing, logins, pay, profiles, workforce
 from datafab.services.moments import parse_moment
 
 router = APIRouter(prefix="/v1", tags=["workforce"])
@@ -117,6 +117,27 @@ def list_invoices(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
 def my_earnings(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
     return {"balance": pay.balance(foundry, who.id), "ledger": pay.ledger(foundry, who.id),
             "payouts": pay.list_payouts(foundry, who.id)}
+
+
+@router.get("/me/skills")
+def my_skills(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    """The contributor's languages and domains, each with its level."""
+    return _profile(profiles.get_profile(foundry, who.id))
+
+
+@router.put("/me/skills")
+def set_my_skills(who: ContributorDep, foundry: FoundryDep,
+                  body: profiles.Skills) -> dict[str, Any]:
+    """Replace the contributor's own skills: ``languages`` (ISO 639 code, level basic,
+    fluent or native) and ``domains`` (a path such as ``medicine/cardiology``, level
+    familiar, professional or expert). A skill an operator verified stays verified while
+    its level is unchanged."""
+    return _profile(profiles.update_skills(foundry, who.id, body.model_dump()))
+
+
+def _profile(profile: profiles.Profile) -> dict[str, Any]:
+    return {"id": profile.id, "skills": profile.skills, "languages": profile.languages,
+            "domains": profile.domains}
 
 
 @router.post("/payouts")

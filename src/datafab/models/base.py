@@ -95,6 +95,15 @@ class Backend(ABC):
         """Answer one item; raise ``MalformedAnswer`` or ``ModelUnavailable`` (any
         ``ModelError``) when it cannot, with ``usage`` set to what the failed try cost."""
 
+    def ready(self) -> bool:
+        """Whether the model can answer now; a worker leases nothing while it cannot (a
+        learner that has not trained yet)."""
+        return True
+
+    def prepare(self) -> None:  # noqa: B027 - optional hook
+        """Get ready to answer if it can (train on what there is); called by a worker that
+        found the model not ready, before it leases."""
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and threads."""
 

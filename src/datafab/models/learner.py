@@ -8,7 +8,8 @@ embeddings); the classifier is a logistic regression whose probabilities are cal
 records people made (never from records accepted on a model's own answer), read with the
 requester's key through the REST API, and retrains in a background thread whenever
 ``retrain_every`` new records have arrived. Until it has ``min_records`` records of at least
-two labels it declines every item, and the items go to people.
+two labels it is not ``ready``: a model worker trains it first and leases nothing while it
+cannot answer, so no item is taken from the model only to be given up.
 
 Needs scikit-learn: ``pip install 'datafab[learner]'``.
 """
@@ -144,6 +145,16 @@ class Learner(Backend):
         return self._trained_on
 
     # -- answering --------------------------------------------------------------------------
+    def ready(self) -> bool:
+        return self._classifier is not None
+
+    def prepare(self) -> None:
+        """Train now on the records there are (a worker asks before it leases anything)."""
+        try:
+            self.train_now()
+        except (ApiError, OSError):
+            pass  # the server is away: the worker tries again later
+
     def answer(self, job: Job) -> ModelAnswer:
         if job.primitive != "classify" or job.settings.get("multi_label"):
             raise ModelError("the learner answers single-label classify projects only")

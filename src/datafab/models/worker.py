@@ -6,7 +6,8 @@ model cannot answer — malformed output, an endpoint that is down — it releas
 (reason ``malformed`` or ``failed``, with the cost of the try) and the item goes on to people:
 nothing is lost. After ``max_failures`` failures in a row it pauses for ``pause_seconds``
 before leasing again, so a dead endpoint does not hold items; the line runs on people alone
-meanwhile.
+meanwhile. A model that is not ready to answer (a learner with too few records to train on)
+is asked to get ready first, and leases nothing until it is.
 
 Its answers are stored, scored on gold and weighed by the quality engine exactly like a
 person's: the server cannot tell a model worker's submission path from anyone else's, only
@@ -33,6 +34,7 @@ class WorkerStats(Tally):
     malformed: int = 0
     failed: int = 0
     lost_leases: int = 0  # expired or refused at submit: the server already moved on
+    not_ready: int = 0  # times the model could not answer yet, so nothing was leased
     finished_items: int = 0
     gold_seen: int = 0
     gold_correct: int = 0
@@ -86,6 +88,11 @@ class ModelWorker:
         if self._failures_in_a_row >= self.max_failures:
             self.sleep(self.pause_seconds)
             self._failures_in_a_row = 0
+        if not self.backend.ready():
+            self.backend.prepare()  # train first: never lease what it cannot answer
+            if not self.backend.ready():
+                self.stats.not_ready += 1
+                return 0
         leases = self.client.lease(self.project_id, n)
         if not leases:
             return 0

@@ -19,6 +19,9 @@ from .agreement import (
     fleiss_kappa,
     krippendorff_alpha,
     krippendorff_alpha_from_labels,
+    krippendorff_alpha_sets,
+    masi_distance,
+    set_agreement,
     worker_agreement,
 )
 from .bradley_terry import BradleyTerry
@@ -65,6 +68,9 @@ __all__ = [
     "item_posterior",
     "krippendorff_alpha",
     "krippendorff_alpha_from_labels",
+    "krippendorff_alpha_sets",
+    "masi_distance",
+    "set_agreement",
     "expected_gain",
     "needs_more",
     "population_confusion",

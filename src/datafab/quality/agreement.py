@@ -1,5 +1,5 @@
-"""Inter-annotator agreement: Krippendorff's alpha, Fleiss' kappa, Cohen's kappa, and each
-worker's agreement with a consensus."""
+"""Inter-annotator agreement: Krippendorff's alpha (also for label sets, with the MASI
+distance), Fleiss' kappa, Cohen's kappa, and each worker's agreement with a consensus."""
 
 from __future__ import annotations
 
@@ -43,25 +43,93 @@ def krippendorff_alpha_from_labels(item: Any, value: Any, level: Level = "nomina
     if np.isnan(val).any():
         raise ValueError("value must not contain NaN (drop missing labels first)")
     values, code = np.unique(val, return_inverse=True)
-    v = values.size
-    if v < 2:
+    if values.size < 2:
         return float("nan")
+    o = _coincidences(it, code.astype(np.int64), values.size)
+    if o is None:
+        return float("nan")
+    n_c = o.sum(axis=1)
+    return _alpha(o, n_c, _delta(values, n_c, level))
+
+
+def _coincidences(it: np.ndarray, code: np.ndarray, v: int) -> np.ndarray | None:
+    """Krippendorff's coincidence matrix ``o`` (v × v) over units with two or more values;
+    ``None`` when no unit has two."""
     n_units = int(it.max()) + 1
     per_unit = np.bincount(it * v + code, minlength=n_units * v).reshape(n_units, v)
     m = per_unit.sum(axis=1)
     keep = m >= 2
     nu, mu = per_unit[keep].astype(np.float64), m[keep].astype(np.float64)
     if nu.shape[0] == 0:
-        return float("nan")
+        return None
     o = (nu / (mu - 1)[:, None]).T @ nu
     o -= np.diag((nu / (mu - 1)[:, None]).sum(axis=0))
-    n_c = o.sum(axis=1)
+    return o
+
+
+def _alpha(o: np.ndarray, n_c: np.ndarray, delta: np.ndarray) -> float:
     n = n_c.sum()
-    delta = _delta(values, n_c, level)
     expected = (np.outer(n_c, n_c) * delta).sum()
     if expected == 0:
         return float("nan")
     return float(1.0 - (n - 1) * (o * delta).sum() / expected)
+
+
+def masi_distance(a: Any, b: Any) -> float:
+    """MASI distance between two label sets (R. Passonneau, "Measuring Agreement on
+    Set-valued Items (MASI) for Semantic and Pragmatic Annotation", LREC 2006):
+    ``1 - J · M`` with ``J`` the Jaccard index and ``M`` 1 for equal sets, 2/3 when one
+    holds the other, 1/3 when they overlap otherwise, 0 when disjoint. Two empty sets: 0."""
+    x, y = frozenset(a), frozenset(b)
+    if x == y:
+        return 0.0
+    common = len(x & y)
+    if common == 0:
+        return 1.0
+    monotonicity = 2 / 3 if x <= y or y <= x else 1 / 3
+    return 1.0 - common / len(x | y) * monotonicity
+
+
+def krippendorff_alpha_sets(item: Any, sets: Any) -> float:
+    """Krippendorff's alpha for set-valued labels (multi-label answers), with the MASI
+    distance as ``δ`` — the general form of :func:`krippendorff_alpha` (Krippendorff 2011)
+    with a distance of one's own; ``item`` codes and ``sets`` (iterables of hashable labels)
+    one per label. NaN with fewer than two distinct sets or no item labelled twice."""
+    it = as_codes(item, "item")
+    values = [frozenset(s) for s in sets]
+    if len(values) != it.size:
+        raise ValueError(f"item and sets must have equal lengths, got {it.size}, {len(values)}")
+    distinct = sorted(set(values), key=lambda s: sorted(map(str, s)))
+    if len(distinct) < 2:
+        return float("nan")
+    index = {s: n for n, s in enumerate(distinct)}
+    code = np.fromiter((index[s] for s in values), dtype=np.int64, count=len(values))
+    o = _coincidences(it, code, len(distinct))
+    if o is None:
+        return float("nan")
+    delta = np.array([[masi_distance(a, b) for b in distinct] for a in distinct])
+    return _alpha(o, o.sum(axis=1), delta)
+
+
+def set_agreement(
+    item: Any, worker: Any, sets: Any, consensus: Any, *, n_workers: int | None = None
+) -> np.ndarray:
+    """Per worker, the mean of ``1 - masi_distance`` between their label sets and the
+    item's ``consensus`` set (``None``: no consensus); NaN for a worker with none to
+    compare."""
+    it = as_codes(item, "item")
+    wk = as_codes(worker, "worker")
+    values = list(sets)
+    if not (it.size == wk.size == len(values)):
+        raise ValueError("item, worker and sets must have equal lengths")
+    nw = count(n_workers, wk, "n_workers", "worker")
+    score, total = np.zeros(nw), np.zeros(nw)
+    for i, w, s in zip(it.tolist(), wk.tolist(), values, strict=True):
+        if consensus[i] is None:
+            continue
+        score[w] += 1.0 - masi_distance(s, consensus[i])
+        total[w] += 1
+    return np.divide(score, total, out=np.full(nw, np.nan), where=total > 0)
 
 
 def _delta(values: np.ndarray, n_c: np.ndarray, level: str) -> np.ndarray:

@@ -32,13 +32,14 @@ _REVERSE = text(
     "INSERT INTO earnings (contributor_id, project_id, submission_id, kind, amount_minor, "
     "currency, created_at) SELECT e.contributor_id, e.project_id, e.submission_id, 'reversal', "
     "-e.amount_minor, e.currency, :now FROM earnings e WHERE e.kind = 'task' AND "
-    "e.submission_id IN :ids AND NOT EXISTS (SELECT 1 FROM earnings r WHERE r.kind = "
-    "'reversal' AND r.submission_id = e.submission_id)"
+    "e.payout_id IS NULL AND e.submission_id IN :ids AND NOT EXISTS (SELECT 1 FROM earnings "
+    "r WHERE r.kind = 'reversal' AND r.submission_id = e.submission_id)"
 ).bindparams(bindparam("ids", expanding=True))
 
 
 def reverse(conn: Connection, submission_ids: list[int], now: float) -> None:
-    """Take back what these submissions earned (they stopped counting)."""
+    """Take back what these submissions earned and no payout has settled yet (they stopped
+    counting); pay already settled in a statement is not clawed back."""
     if submission_ids:
         conn.execute(_REVERSE, {"ids": submission_ids, "now": now})
 

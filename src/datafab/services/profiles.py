@@ -96,19 +96,68 @@ def get_profile(foundry: Foundry, contributor_id: int) -> Profile:
     return Profile(row.id, row.name, row.email, row.status, list(row.skills), languages, domains)
 
 
-def update_skills(foundry: Foundry, contributor_id: int, raw: dict[str, Any]) -> Profile:
-    """Replace the contributor's skills. A name may appear once across languages and domains."""
+def _levels(raw: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
+    """Validated ``{"languages": [...], "domains": [...]}`` as ``skill_levels``."""
     try:
         spec = Skills.model_validate(raw)
     except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+        raise from_pydantic(exc, prefix or None) from exc
     levels: dict[str, dict[str, str]] = {}
     for kind, entries in (("language", spec.languages), ("domain", spec.domains)):
         for i, entry in enumerate(entries):
             if entry.name in levels:
-                field = f"{kind}s.{i}.name"
+                field = f"{prefix}.{kind}s.{i}.name" if prefix else f"{kind}s.{i}.name"
                 raise InvalidInput(f"{field}: {entry.name!r} is listed twice", field=field)
             levels[entry.name] = {"kind": kind, "level": entry.level}
+    return levels
+
+
+def parse_skill_list(text: str) -> tuple[list[str], dict[str, Any]]:
+    """``"en,fr:fluent,medicine/cardiology:professional"`` (the command line's ``--skills``)
+    as (plain skill names, ``{"languages": [...], "domains": [...]}`` for those with a
+    level). A level names its kind: basic, fluent or native for a language; familiar,
+    professional or expert for a domain."""
+    plain: list[str] = []
+    spec: dict[str, list[dict[str, str]]] = {"languages": [], "domains": []}
+    for entry in (part.strip() for part in text.split(",")):
+        if not entry:
+            continue
+        name, sep, level = entry.partition(":")
+        name, level = name.strip(), level.strip().lower()
+        if not sep:
+            plain.append(name)
+        elif level in LANGUAGE_LEVELS:
+            spec["languages"].append({"name": name, "level": level})
+        elif level in DOMAIN_LEVELS:
+            spec["domains"].append({"name": name, "level": level})
+        else:
+            raise InvalidInput(
+                f"skills: {entry!r} has an unknown level {level!r}; a language is "
+                f"{', '.join(LANGUAGE_LEVELS)}, a domain {', '.join(DOMAIN_LEVELS)}",
+                field="skills")
+    return plain, spec
+
+
+def create_with_skills(foundry: Foundry, name: str, kind: str,
+                       skills: str) -> tuple[Any, str]:
+    """A new contributor with skills given as ``parse_skill_list`` reads them, levels
+    included; checked in full before anything is written. Returns (contributor, token)."""
+    from datafab.services.accounts import create_contributor
+
+    plain, spec = parse_skill_list(skills)
+    levels = _levels(spec, "skills")
+    names = list(dict.fromkeys(plain + list(levels)))
+    who, token = create_contributor(foundry, {"name": name, "kind": kind, "skills": names})
+    if levels:
+        with foundry.db.write() as conn:
+            conn.execute(update(contributors).where(contributors.c.id == who.id)
+                         .values(skill_levels=levels))
+    return who, token
+
+
+def update_skills(foundry: Foundry, contributor_id: int, raw: dict[str, Any]) -> Profile:
+    """Replace the contributor's skills. A name may appear once across languages and domains."""
+    levels = _levels(raw)
     with foundry.db.write() as conn:
         before = conn.execute(select(contributors.c.skill_levels)
                               .where(contributors.c.id == contributor_id)).scalar() or {}

@@ -91,7 +91,8 @@ class QualityPolicy(BaseModel):
         0.0, ge=0.0, lt=1.0, description="Also close an item once the labels it may still get "
         "(up to max_labels, from the project's average contributor) are expected to raise the "
         "chance its answer is right by less than this: stops spending on items more labels "
-        "would not settle. 0 turns it off; categorical answers only."
+        "would not settle. At 0 only labels that could not change the answer at all are "
+        "skipped; categorical answers only."
     )
     method: str = Field(
         "auto",

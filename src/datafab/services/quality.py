@@ -3,7 +3,8 @@ periodic full refits, and a project's quality summary.
 
 After each submission the item's posterior is recomputed from its labels and the
 contributors' confusion matrices (a warm start: no refit), and the new label's evidence is
-added to its contributor's counts. Every so often (see ``refit_due``) the project's chosen
+added to its contributor's counts; then the project's other open items are rescored with
+the contributors' current counts (``rescore_open``). Every so often (see ``Refits``) the
 estimator is refitted on all labels, with gold items clamped; that replaces the counts, the
 class prior, every record and the open/done state of every item.
 """
@@ -28,7 +29,9 @@ from datafab.quality.counts import (
     expected_counts,
     skill_from_confusion,
 )
+from datafab.services import webhooks
 from datafab.services.projects import Project, load_project
+from datafab.services.records import store_record
 from datafab.store import submitting
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
@@ -41,6 +44,7 @@ ESTIMATORS = {
 log = logging.getLogger("datafab.quality")
 REFIT_MIN_LABELS = 50  # refit after this many new labels …
 REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
+RESCORE_MAX_OPEN = 2_000  # after a submission, rescore its contributor's open items up to this
 
 
 def method_of(project: Project) -> str:
@@ -122,17 +126,24 @@ def is_done(
                      lambda: _average_confusion(foundry, conn, project))
 
 
+#: A label whose expected gain is below this cannot change the answer (rounding aside).
+NO_GAIN = 1e-9
+
+
 def _finished(project: Project, n_labels: int, outcome: Outcome, crowd) -> bool:
+    """Done when confident enough or out of labels; and, once ``min_labels`` are in, when
+    the labels still allowed (from the average contributor) could not change the answer at
+    all — or, with ``min_gain``, are expected to raise its chance of being right by less."""
     policy = project.policy
     if policy.is_done(n_labels, outcome.confidence):
         return True
     posterior = (outcome.details or {}).get("posterior")
-    if policy.min_gain <= 0 or n_labels < policy.min_labels or posterior is None:
+    if n_labels < policy.min_labels or posterior is None:
         return False
     names = project.primitive.class_names(project.settings)
     p = np.array([posterior.get(n, 0.0) for n in names])
     left = policy.max_labels - n_labels
-    return bool(quality.expected_gain(p, crowd(), left)[0] < policy.min_gain)
+    return bool(quality.expected_gain(p, crowd(), left)[0] < max(policy.min_gain, NO_GAIN))
 
 
 def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> np.ndarray:
@@ -284,6 +295,7 @@ class Labels:
     contributor_ids: np.ndarray
     gold: dict[int, int]
     n_classes: int
+    last_submission: int = 0  # the newest submission read: later ones are not in the arrays
 
 
 def load_labels(conn: Connection, project: Project) -> Labels | None:
@@ -292,7 +304,8 @@ def load_labels(conn: Connection, project: Project) -> Labels | None:
     if names is None:
         return None
     rows = conn.execute(
-        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
+        select(submissions.c.id, submissions.c.item_id, submissions.c.contributor_id,
+               submissions.c.answer)
         .where(submissions.c.project_id == project.id, submissions.c.counted)
         .order_by(submissions.c.id)
     ).all()
@@ -311,13 +324,15 @@ def load_labels(conn: Connection, project: Project) -> Labels | None:
     position = {int(i): n for n, i in enumerate(item_ids)}
     gold = {position[g.id]: encode(project.settings, g.gold_answer)
             for g in gold_rows if g.id in position}
-    return Labels(item, worker, label, item_ids, contributor_ids, gold, len(names))
+    return Labels(item, worker, label, item_ids, contributor_ids, gold, len(names),
+                  max((r.id for r in rows), default=0))
 
 
 class Refits:
     """When to refit, and where: at most one refit per project at a time in this process,
     after enough new labels (``REFIT_MIN_LABELS`` or ``REFIT_GROWTH`` of what the last fit
-    saw), in one background thread — or inline, for tests and scripts."""
+    saw), in one background thread — or inline, for tests and scripts. Enough labels that
+    arrive while a refit runs make it run again at once."""
 
     def __init__(self, *, background: bool = True) -> None:
         self.background = background
@@ -332,9 +347,7 @@ class Refits:
         """Count new labels; start a refit if one is due and none is running."""
         with self._guard:
             self._since[project_id] += n_labels
-            seen = self._fitted.get(project_id, 0)
-            due = self._since[project_id] >= max(REFIT_MIN_LABELS, REFIT_GROWTH * seen)
-            if not due or project_id in self._running:
+            if not self._due(project_id) or project_id in self._running:
                 return
             self._running.add(project_id)
             self._since[project_id] = 0
@@ -343,16 +356,26 @@ class Refits:
         else:
             self._run(foundry, project_id)
 
+    def _due(self, project_id: int) -> bool:
+        since = self._since[project_id]
+        return since >= max(REFIT_MIN_LABELS, REFIT_GROWTH * self._fitted.get(project_id, 0))
+
     def _run(self, foundry: Foundry, project_id: int) -> None:
-        try:
-            fitted = refit(foundry, project_id)
-            if fitted is not None:
-                self._fitted[project_id] = fitted
-        except Exception:  # a failed refit leaves the warm posteriors in place; retried later
-            log.exception("refit of project %s failed", project_id)
-        finally:
+        while True:
+            try:
+                fitted = refit(foundry, project_id)
+                if fitted is not None:
+                    self._fitted[project_id] = fitted
+            except Exception:  # a failed refit leaves the warm posteriors; retried later
+                log.exception("refit of project %s failed", project_id)
+                with self._guard:
+                    self._running.discard(project_id)
+                return
             with self._guard:
-                self._running.discard(project_id)
+                if not self._due(project_id):  # labels that came in meanwhile: once more
+                    self._running.discard(project_id)
+                    return
+                self._since[project_id] = 0
 
     def _worker(self) -> queue.SimpleQueue:
         with self._guard:
@@ -374,15 +397,95 @@ class Refits:
             self._thread = None
 
 
-def after_submissions(foundry: Foundry, project_ids: dict[int, int]) -> None:
-    """Called after a submit commits: count the labels and refit the projects that are due."""
+def after_submissions(foundry: Foundry, project_ids: dict[int, int],
+                      contributor: int | None = None) -> None:
+    """Called after a submit commits, before it answers: bring the open items' posteriors up
+    to date with the skill the new labels changed (``rescore_open``), then count the labels
+    and refit the projects that are due."""
     for project_id, n in project_ids.items():
+        if contributor is not None:
+            rescore_open(foundry, project_id, contributor)
         foundry.refits.note(foundry, project_id, n)
+
+
+def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
+    """Recompute the posterior of every open item of a model-based project that
+    ``contributor`` labelled — the items whose posterior their new evidence changes — from
+    its labels and its contributors' current skill counts (the warm start ``item_outcome``
+    uses), and close the items that are now finished, so no further label is bought on a
+    posterior made with an older skill. Skipped (0) when more than ``RESCORE_MAX_OPEN`` such
+    items are open: there the periodic refit keeps them current. How many records
+    changed."""
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        project = load_project(conn, None, project_id)
+        if not is_model_based(project) or project.status != "active":
+            return 0
+        ids = submitting.open_labelled(conn, project.id, contributor, RESCORE_MAX_OPEN + 1)
+        if not ids or len(ids) > RESCORE_MAX_OPEN:
+            return 0
+        locked = submitting.lock_items(conn, ids)
+        ids = [i for i in ids if locked[i].status == "open"]
+        rows = submitting.votes_of(conn, ids) if ids else []
+        if not rows:
+            return 0
+        names = project.primitive.class_names(project.settings)
+        k = len(names)
+        voters = sorted({r.contributor_id for r in rows})
+        confusions = _confusions(conn, project.id, voters, k, Evidence())
+        prior = _class_prior(foundry, conn, project.id, k)
+        position = {item_id: n for n, item_id in enumerate(ids)}
+        voter = {c: n for n, c in enumerate(voters)}
+        encode = project.primitive.encode
+        post = quality.posteriors(
+            np.array([position[r.item_id] for r in rows], dtype=np.int64),
+            np.array([voter[r.contributor_id] for r in rows], dtype=np.int64),
+            np.array([encode(project.settings, r.answer) for r in rows], dtype=np.int64),
+            confusions, prior, n_items=len(ids),
+        )
+        per_item = np.bincount([position[r.item_id] for r in rows], minlength=len(ids))
+        before = submitting.confidence_of(conn, ids)
+        method, changed, finished = method_of(project), 0, False
+        for n, item_id in enumerate(ids):
+            outcome = _outcome(project, post[n], method)
+            if abs(before.get(item_id, -1.0) - outcome.confidence) <= 1e-6:
+                continue
+            changed += 1
+            store_record(conn, project.id, item_id, outcome, int(per_item[n]), now)
+            item = locked[item_id]
+            if _finished(project, item.n_labels, outcome,
+                         lambda: _average_confusion(foundry, conn, project)):
+                submitting.settle(conn, item=item_id, n_labels=item.n_labels,
+                                  n_live=item.n_live, slots=0, status="done")
+                webhooks.record_finished(conn, project.organization_id, project.id, item_id,
+                                         now)
+                finished = True
+        if finished:
+            webhooks.projects_finished(conn, {(project.organization_id, project.id)}, now)
+    return changed
 
 
 def refit(foundry: Foundry, project_id: int) -> int | None:
     """Refit the project's estimator on all its labels; rewrite skills, records and item
     states. Returns how many labels the fit saw (``None``: not a model-based project)."""
+    fit = fit_project(foundry, project_id)
+    return fit if fit is None or isinstance(fit, int) else apply_fit(foundry, fit)
+
+
+@dataclass
+class Fit:
+    """A fitted estimator and what it was fitted on, not yet written back."""
+
+    project: Project
+    data: Labels
+    state: list
+    estimator: Any
+    counts: np.ndarray
+
+
+def fit_project(foundry: Foundry, project_id: int) -> Fit | int | None:
+    """The read-and-fit half of ``refit``: a ``Fit`` to write with ``apply_fit``, or what
+    ``refit`` returns when there is nothing to write (labels seen, or ``None``)."""
     with foundry.db.read() as conn:
         project = load_project(conn, None, project_id)
         if not is_model_based(project):
@@ -401,6 +504,14 @@ def refit(foundry: Foundry, project_id: int) -> int | None:
     )
     counts = expected_counts(data.item, data.worker, data.label, estimator.probas_,
                              n_workers=len(data.contributor_ids))
+    return Fit(project, data, state, estimator, counts)
+
+
+def apply_fit(foundry: Foundry, fit: Fit) -> int:
+    """The write half of ``refit``: skills (with the labels stored since the fit read its
+    data), the class prior, records and item states. How many labels the fit saw."""
+    project, data, state, estimator, counts = (fit.project, fit.data, fit.state,
+                                               fit.estimator, fit.counts)
     now = foundry.now()
     with foundry.db.write() as conn:
         _write_skills(conn, project, data, estimator, counts, now)
@@ -458,12 +569,38 @@ def _write_skills(conn, project, data: Labels, estimator, counts, now: float) ->
         if int(i) in data.gold:
             gold_seen[w] += 1
             gold_right[w] += int(data.gold[int(i)] == lab)
+    counts = counts.copy()
+    _add_later_labels(conn, project, data, counts, n_labels, gold_seen, gold_right)
     conn.execute(_REPLACE_SKILLS, [
         {"project": project.id, "contributor": int(cid), "counts": counts[w].tolist(),
          "n_labels": int(n_labels[w]), "gold_seen": int(gold_seen[w]),
          "gold_correct": int(gold_right[w]), "now": now}
         for w, cid in enumerate(data.contributor_ids)
     ])
+
+
+def _add_later_labels(conn, project, data: Labels, counts, n_labels, gold_seen,
+                      gold_right) -> None:
+    """Add the evidence of labels stored while the fit ran (the fit never saw them) to what
+    is written back, as the submit that stored them did: without this, a refit would take
+    back those labels' counts, gold answers and evidence until the next one."""
+    position = {int(cid): w for w, cid in enumerate(data.contributor_ids)}
+    names = project.primitive.class_names(project.settings)
+    encode = project.primitive.encode
+    for row in submitting.counted_after(conn, project.id, data.last_submission):
+        w = position.get(row.contributor_id)
+        if w is None:  # a newcomer: the submit's own evidence stands, the refit leaves it
+            continue
+        label = encode(project.settings, row.answer)
+        n_labels[w] += 1
+        if row.status == "gold" and row.gold_answer is not None:
+            truth = encode(project.settings, row.gold_answer)
+            gold_seen[w] += 1
+            gold_right[w] += int(truth == label)
+            counts[w, truth, label] += 1.0
+            continue
+        posterior = (row.details or {}).get("posterior") or {}
+        counts[w, :, label] += np.array([posterior.get(n, 0.0) for n in names])
 
 
 def _write_records(
@@ -536,9 +673,11 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         data = load_labels(conn, project)
-        skills = conn.execute(
+        sets = load_label_sets(conn, project) if data is None else None
+        skills = {s.contributor_id: s for s in conn.execute(
             select(contributor_skills).where(contributor_skills.c.project_id == project.id)
-        ).all()
+        ).all()}
+        per_contributor = submitting.labels_per_contributor(conn, project.id)
         fit = conn.execute(
             select(project_fits).where(project_fits.c.project_id == project.id)
         ).first()
@@ -551,27 +690,33 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
             "SELECT count(*) FROM submissions WHERE project_id = :p AND counted"
         ), {"p": project.id}).scalar()
     prior = np.asarray(fit.class_prior) if fit is not None else None
-    consensus_share = _agreement_with_consensus(data) if data is not None else {}
+    if data is not None:
+        consensus_share = _agreement_with_consensus(data)
+        agreement = _agreement(data)
+    elif sets is not None:
+        consensus_share = _set_agreement_with_consensus(sets)
+        agreement = _set_agreement(sets)
+    else:
+        consensus_share, agreement = {}, _NO_AGREEMENT
     contributors = []
-    for s in skills:
-        low, high = quality.wilson_interval(s.gold_correct, s.gold_seen)
+    for contributor_id in sorted(set(skills) | set(per_contributor)):
+        s = skills.get(contributor_id)
+        seen, right = (s.gold_seen, s.gold_correct) if s is not None else (0, 0)
+        low, high = quality.wilson_interval(right, seen)
         entry = {
-            "contributor": anonymise(project.id, s.contributor_id),
-            "labels": s.n_labels,
-            "gold_seen": s.gold_seen,
-            "gold_correct": s.gold_correct,
-            "gold_accuracy": s.gold_correct / s.gold_seen if s.gold_seen else None,
-            "gold_accuracy_ci": [float(low), float(high)] if s.gold_seen else None,
-            "agreement_with_consensus": consensus_share.get(s.contributor_id),
+            "contributor": anonymise(project.id, contributor_id),
+            "labels": per_contributor.get(contributor_id, 0),
+            "gold_seen": seen,
+            "gold_correct": right,
+            "gold_accuracy": right / seen if seen else None,
+            "gold_accuracy_ci": [float(low), float(high)] if seen else None,
+            "agreement_with_consensus": consensus_share.get(contributor_id),
             "skill": None,
         }
-        if s.counts and prior is not None and np.shape(s.counts) == (len(prior), len(prior)):
+        if (s is not None and s.counts and prior is not None
+                and np.shape(s.counts) == (len(prior), len(prior))):
             entry["skill"] = skill_from_confusion(confusion_from_counts(s.counts), prior)
         contributors.append(entry)
-    alpha = None
-    if data is not None and len(data.label) > 1:
-        alpha = float(quality.krippendorff_alpha_from_labels(data.item, data.label))
-        alpha = None if np.isnan(alpha) else alpha
     records, mean_confidence, finished = spend
     return {
         "method": method_of(project),
@@ -581,9 +726,103 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
         "finished_records": int(finished),
         "labels_per_record": n_labels / records if records else None,
         "estimated_accuracy": float(mean_confidence) if records else None,
-        "agreement": {"krippendorff_alpha": alpha},
+        "agreement": agreement,
         "contributors": sorted(contributors, key=lambda c: -c["labels"]),
     }
+
+
+_NO_AGREEMENT = {"krippendorff_alpha": None, "fleiss_kappa": None, "cohen_kappa": None,
+                 "distance": None}
+
+
+def _number(value: float) -> float | None:
+    return None if np.isnan(value) else float(value)
+
+
+def _agreement(data: Labels) -> dict[str, Any]:
+    """Krippendorff's alpha and Fleiss' kappa over every item labelled twice or more, and
+    Cohen's kappa when exactly two contributors labelled the project (on the items both
+    labelled)."""
+    out = dict(_NO_AGREEMENT, distance="nominal")
+    if len(data.label) < 2:
+        return out
+    out["krippendorff_alpha"] = _number(
+        quality.krippendorff_alpha_from_labels(data.item, data.label))
+    out["fleiss_kappa"] = _number(quality.fleiss_kappa(quality.category_counts(
+        data.item, data.label, n_items=len(data.item_ids), n_classes=data.n_classes)))
+    if len(data.contributor_ids) == 2:
+        first = {int(i): int(lab) for i, w, lab in zip(data.item, data.worker, data.label,
+                                                        strict=True) if w == 0}
+        second = {int(i): int(lab) for i, w, lab in zip(data.item, data.worker, data.label,
+                                                         strict=True) if w == 1}
+        both = sorted(set(first) & set(second))
+        if both:
+            out["cohen_kappa"] = _number(quality.cohen_kappa(
+                [first[i] for i in both], [second[i] for i in both],
+                n_classes=data.n_classes))
+    return out
+
+
+@dataclass(frozen=True)
+class LabelSets:
+    """A multi-label project's answers: one label set per (item, contributor)."""
+
+    item: np.ndarray
+    worker: np.ndarray
+    sets: list[frozenset]
+    contributor_ids: np.ndarray
+
+
+def load_label_sets(conn: Connection, project: Project) -> LabelSets | None:
+    """Every counted answer of a multi-label classify project, as label sets."""
+    if not getattr(project.settings, "multi_label", False):
+        return None
+    rows = conn.execute(
+        select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
+        .join(items, items.c.id == submissions.c.item_id)
+        .where(submissions.c.project_id == project.id, submissions.c.counted,
+               items.c.status != "gold")
+        .order_by(submissions.c.id)
+    ).all()
+    raw_items = np.array([r.item_id for r in rows], dtype=np.int64)
+    raw_workers = np.array([r.contributor_id for r in rows], dtype=np.int64)
+    _, item = np.unique(raw_items, return_inverse=True)
+    contributor_ids, worker = np.unique(raw_workers, return_inverse=True)
+    sets = [frozenset((r.answer or {}).get("labels") or ()) for r in rows]
+    return LabelSets(item.astype(np.int64), worker.astype(np.int64), sets, contributor_ids)
+
+
+def _set_agreement(data: LabelSets) -> dict[str, Any]:
+    out = dict(_NO_AGREEMENT, distance="masi")
+    if len(data.sets) > 1:
+        out["krippendorff_alpha"] = _number(quality.krippendorff_alpha_sets(data.item,
+                                                                            data.sets))
+    return out
+
+
+def _set_agreement_with_consensus(data: LabelSets) -> dict[int, float | None]:
+    """Each contributor's mean MASI similarity to the item's consensus set (the labels more
+    than half of its labellers chose, as the record is made), on items labelled twice or
+    more."""
+    if not data.sets:
+        return {}
+    n_items = int(data.item.max()) + 1
+    per_item: list[list[frozenset]] = [[] for _ in range(n_items)]
+    for i, s in zip(data.item.tolist(), data.sets, strict=True):
+        per_item[i].append(s)
+    consensus: list[frozenset | None] = []
+    for answers in per_item:
+        if len(answers) < 2:
+            consensus.append(None)
+            continue
+        votes: dict[Any, int] = defaultdict(int)
+        for s in answers:
+            for label in s:
+                votes[label] += 1
+        consensus.append(frozenset(k for k, v in votes.items() if v > len(answers) / 2))
+    share = quality.set_agreement(data.item, data.worker, data.sets, consensus,
+                                  n_workers=len(data.contributor_ids))
+    return {int(cid): _number(v) for cid, v in zip(data.contributor_ids, share, strict=True)}
 
 
 def _agreement_with_consensus(data: Labels) -> dict[int, float]:

@@ -174,6 +174,10 @@ def lease_batch(
             rate = gate.gold_rate if gate.gold_rate is not None else hybrid.gold_rate(
                 project, contributor)
             n_gold = sum(_RANDOM.random() < rate for _ in range(gate.real))
+            if (n_gold and contributor.kind != "model" and gate.state != "probation"
+                    and not leasing.work_left(conn, project=project.id,
+                                              contributor=contributor.id)):
+                n_gold = 0  # a person's gold rides along with real work, never replaces it
         gold = leasing.claim_gold(conn, n=n_gold, **who) if n_gold else []
         n_real = min(gate.real, n - len(gold)) if gate.gold is None else 0
         claims = []
@@ -288,7 +292,7 @@ def _submit_all(
     labelled: dict[int, int] = {}
     for lease_id in closed:
         labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
-    quality.after_submissions(foundry, labelled)
+    quality.after_submissions(foundry, labelled, contributor.id)
     return receipts
 
 
@@ -312,6 +316,8 @@ def record_answers(
             turn.store(SubmissionIn(answer=answers[item_id]), "", evidence)
             stored += 1
         quality.write_evidence(conn, evidence, now)
+    if stored:
+        quality.after_submissions(foundry, {project.id: stored}, contributor.id)
     return stored
 
 

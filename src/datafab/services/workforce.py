@@ -677,10 +677,10 @@ def _contributor_exists(foundry: Foundry, contributor_id: int) -> None:
             raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
 
 
-_UNRESOLVED = text(
+_COUNTED_ANSWERS = text(
     "SELECT s.id, s.item_id FROM submissions s JOIN items i ON i.id = s.item_id "
     "WHERE s.project_id = :project AND s.contributor_id = :contributor AND s.counted "
-    "AND i.status NOT IN ('done', 'gold') ORDER BY s.id"
+    "AND i.status <> 'gold' ORDER BY s.id"
 )
 _UNCOUNT = text("UPDATE submissions SET counted = false WHERE id IN :ids").bindparams(
     bindparam("ids", expanding=True))
@@ -689,9 +689,11 @@ _UNCOUNT = text("UPDATE submissions SET counted = false WHERE id IN :ids").bindp
 def remove(foundry: Foundry, organization: int | None, project_id: int, contributor_id: int,
            *, reason: str, actor: str = "quality review") -> dict[str, Any]:
     """Remove a contributor from a project for quality: their live leases go back to the
-    pool, their answers on unresolved items stop counting (those records are recomputed and
-    the items want labels again), their pay for those answers is reversed, and the project's
-    quality fit is redone without them."""
+    pool; every answer of theirs on an ordinary item, finished ones included, stops counting
+    (those records are recomputed from the other answers, and the items that are no longer
+    finished want labels again); their pay for those answers that no payout has settled yet
+    is reversed (settled pay is not clawed back); and the project's quality fit is redone
+    without them."""
     now = foundry.now()
     with foundry.db.write() as conn:
         project = load_project(conn, organization, project_id)
@@ -704,8 +706,8 @@ def remove(foundry: Foundry, organization: int | None, project_id: int, contribu
             .order_by(leases.c.id)).scalars().all()
         released = sum(leasing.release(conn, lease=lease_id, contributor=contributor_id,
                                        now=now) for lease_id in held)
-        rows = conn.execute(_UNRESOLVED, {"project": project.id,
-                                          "contributor": contributor_id}).all()
+        rows = conn.execute(_COUNTED_ANSWERS, {"project": project.id,
+                                               "contributor": contributor_id}).all()
         if rows:
             conn.execute(_UNCOUNT, {"ids": [r.id for r in rows]})
             per_item: dict[int, int] = {}
@@ -724,20 +726,24 @@ def remove(foundry: Foundry, organization: int | None, project_id: int, contribu
 
 def _recompute(foundry: Foundry, conn: Connection, project: Project,
                per_item: dict[int, int], now: float) -> None:
-    """Records and counters of items that lost answers: aggregate what still counts."""
+    """Records and counters of items that lost answers: aggregate what still counts; an
+    open item, or a finished one that no longer is, wants labels again."""
     locked = submitting.lock_items(conn, list(per_item))
     for item_id in sorted(locked):
         item = locked[item_id]
         votes = [Vote(contributor=r.contributor_id, answer=r.answer)
                  for r in submitting.votes(conn, item_id)]
+        n_labels = max(0, item.n_labels - per_item[item_id])
+        outcome = None
         if votes:
             outcome = quality.item_outcome(foundry, conn, project, item.data, votes,
                                            quality.Evidence())
             store_record(conn, project.id, item_id, outcome, len(votes), now)
         else:
             conn.execute(records.delete().where(records.c.item_id == item_id))
-        n_labels = max(0, item.n_labels - per_item[item_id])
-        if item.status == "open":
+        still_done = (item.status == "done" and outcome is not None
+                      and quality.is_done(foundry, conn, project, n_labels, outcome))
+        if item.status in ("open", "done") and not still_done:
             slots = max(0, project.policy.wanted(n_labels) - n_labels - item.n_live)
             submitting.settle(conn, item=item_id, n_labels=n_labels, n_live=item.n_live,
                               slots=slots, status="open")

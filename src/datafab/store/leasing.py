@@ -120,6 +120,20 @@ def claim(
     return claims
 
 
+_WORK_LEFT = text(
+    "SELECT 1 FROM items i WHERE i.project_id = :project "
+    "AND ((i.status = 'open' AND i.slots > 0) OR i.status = 'model') AND NOT EXISTS ("
+    "SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor) LIMIT 1"
+)
+
+
+def work_left(conn: Connection, *, project: int, contributor: int) -> bool:
+    """Whether any ordinary (not gold) item of ``project`` could still come to
+    ``contributor``: open with a free slot, or waiting for a model; no lock taken."""
+    params = {"project": project, "contributor": contributor}
+    return conn.execute(_WORK_LEFT, params).first() is not None
+
+
 _PICK_GOLD = text(
     "SELECT i.id, i.external_id, i.data FROM items i "
     "WHERE i.project_id = :project AND i.status = 'gold' AND NOT EXISTS ("

@@ -82,3 +82,60 @@ def answered_by(conn: Connection, contributor: int, item_ids: list[int]) -> set[
     """Which of the items this contributor has already answered."""
     return set(conn.execute(_ANSWERED_BY, {"contributor": contributor,
                                            "items": item_ids}).scalars())
+
+
+_COUNTED_AFTER = text(
+    "SELECT s.id, s.contributor_id, s.answer, i.status, i.gold_answer, r.details "
+    "FROM submissions s JOIN items i ON i.id = s.item_id "
+    "LEFT JOIN records r ON r.item_id = s.item_id "
+    "WHERE s.project_id = :project AND s.counted AND s.id > :after ORDER BY s.id"
+).columns(answer=Json, gold_answer=Json, details=Json)
+
+
+def counted_after(conn: Connection, project: int, after: int) -> list:
+    """Counted submissions of the project stored after submission ``after``, with their
+    item's status, gold answer and record details (a refit adds what it did not see)."""
+    return conn.execute(_COUNTED_AFTER, {"project": project, "after": after}).all()
+
+
+_OPEN_LABELLED = text(
+    "SELECT i.id FROM items i WHERE i.project_id = :project AND i.status = 'open' "
+    "AND i.n_labels > 0 AND EXISTS (SELECT 1 FROM submissions s WHERE s.item_id = i.id "
+    "AND s.contributor_id = :contributor AND s.counted) ORDER BY i.id LIMIT :limit"
+)
+_VOTES_OF = text(
+    "SELECT s.item_id, s.contributor_id, s.answer FROM submissions s "
+    "WHERE s.item_id IN :items AND s.counted ORDER BY s.item_id, s.id"
+).bindparams(bindparam("items", expanding=True)).columns(answer=Json)
+_CONFIDENCE_OF = text(
+    "SELECT item_id, confidence FROM records WHERE item_id IN :items"
+).bindparams(bindparam("items", expanding=True))
+
+
+def open_labelled(conn: Connection, project: int, contributor: int, limit: int) -> list[int]:
+    """Ids of the project's open items that ``contributor`` labelled, lowest first, at most
+    ``limit``."""
+    params = {"project": project, "contributor": contributor, "limit": limit}
+    return list(conn.execute(_OPEN_LABELLED, params).scalars())
+
+
+def votes_of(conn: Connection, item_ids: list[int]) -> list:
+    """(item_id, contributor_id, answer) of every counted submission on the items."""
+    return conn.execute(_VOTES_OF, {"items": item_ids}).all()
+
+
+def confidence_of(conn: Connection, item_ids: list[int]) -> dict[int, float]:
+    """The items' record confidences."""
+    return dict(conn.execute(_CONFIDENCE_OF, {"items": item_ids}).all())
+
+
+_LABELS_PER_CONTRIBUTOR = text(
+    "SELECT contributor_id, count(*) FROM submissions WHERE project_id = :project AND counted "
+    "GROUP BY contributor_id"
+)
+
+
+def labels_per_contributor(conn: Connection, project: int) -> dict[int, int]:
+    """How many counted answers (gold ones included) each contributor gave in the project."""
+    return {int(c): int(n) for c, n in conn.execute(_LABELS_PER_CONTRIBUTOR,
+                                                    {"project": project}).all()}
