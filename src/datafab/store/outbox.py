@@ -1,0 +1,73 @@
+"""The webhook outbox's claim: which due deliveries a deliverer takes next.
+
+Counting only, no business rules. A delivery is due while ``status = 'pending'``, its
+``next_attempt_at`` has come and no deliverer holds it (``locked_until`` unset or past); only
+the oldest pending delivery of each (target, subject) chain is ever taken, so the events about
+one subject reach each target in order.
+
+Fair between organizations: each organization's due deliveries are numbered in id order
+(``turn``), counting on from those it already has in flight (held by any deliverer), and the
+claim takes the lowest numbers first — one of each organization's, then a second of each,
+and so on — never letting one organization hold more than ``per_org`` at once. So a backlog,
+or an endpoint that answers slowly, fills at most ``per_org`` of the deliverers' slots.
+
+On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED`` in a ``MATERIALIZED`` CTE
+(as in ``store.leasing``: inlined, a concurrent update could make PostgreSQL re-run it and pick
+extra rows), re-checking that each is still free, so concurrent deliverers never take the same
+delivery. On SQLite the caller holds the single writer and the statement runs as it is.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, bindparam, text
+
+from datafab.store.tables import Json
+
+_FREE = "d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < :now)"
+_RANKED = f"""
+    SELECT ranked.id FROM (
+        SELECT d.id, d.organization_id,
+               row_number() OVER (PARTITION BY d.organization_id ORDER BY d.id) AS turn
+        FROM webhook_deliveries d
+        WHERE {_FREE} AND d.next_attempt_at <= :now
+          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+                          AND e.target = d.target AND e.subject = d.subject AND e.id < d.id)
+    ) ranked
+    LEFT JOIN (
+        SELECT organization_id, count(*) AS n FROM webhook_deliveries
+        WHERE status = 'pending' AND locked_until >= :now GROUP BY organization_id
+    ) busy ON busy.organization_id = ranked.organization_id
+    WHERE ranked.turn + coalesce(busy.n, 0) <= :per_org
+    ORDER BY ranked.turn + coalesce(busy.n, 0), ranked.id
+    LIMIT :n
+"""
+_CLAIM = {
+    "postgresql": text(f"""
+    WITH picked AS MATERIALIZED (
+        SELECT d.id FROM webhook_deliveries d WHERE d.id IN ({_RANKED}) AND {_FREE}
+        FOR UPDATE SKIP LOCKED)
+    UPDATE webhook_deliveries SET locked_until = :lock FROM picked
+    WHERE webhook_deliveries.id = picked.id
+    RETURNING webhook_deliveries.id"""),
+    "sqlite": text(f"""
+    UPDATE webhook_deliveries SET locked_until = :lock WHERE id IN ({_RANKED})
+    RETURNING id"""),
+}
+_CLAIMED = text(
+    "SELECT d.id, d.organization_id, d.url, d.body, d.attempts, d.subject,"
+    " e.id AS event_id, e.type, e.payload, e.created_at AS event_created_at, s.secret"
+    " FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id"
+    " LEFT JOIN webhook_secrets s ON s.organization_id = d.organization_id"
+    " WHERE d.id IN :ids ORDER BY d.id"
+).bindparams(bindparam("ids", expanding=True)).columns(payload=Json)
+
+
+def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
+                     per_org: int) -> list:
+    """Take up to ``n`` due deliveries (held until ``lock_until``), at most ``per_org`` in
+    flight per organization; each with its event, and its organization's signing secret."""
+    ids = [r.id for r in conn.execute(_CLAIM[conn.dialect.name], {
+        "now": now, "lock": lock_until, "n": n, "per_org": per_org}).all()]
+    if not ids:
+        return []
+    return conn.execute(_CLAIMED, {"ids": ids}).all()
