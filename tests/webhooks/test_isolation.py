@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
 import time
+from collections import Counter
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -189,3 +191,54 @@ def test_duplicate_events_are_collapsed(api, foundry, clock, make_org):
     with foundry.db.write() as conn:
         webhooks.emit(conn, org.id, "budget.reached", "project:1", {}, clock())
     assert _count(foundry, webhook_deliveries) == 1
+
+
+def _backlog(foundry, clock, orgs, sizes) -> None:
+    with foundry.db.write() as conn:
+        for org, size in zip(orgs, sizes, strict=True):
+            conn.execute(insert(webhook_endpoints).values(
+                organization_id=org.id, url="https://hooks.example/h", events=None,
+                active=True, created_at=clock()))
+            for i in range(size):
+                webhooks.emit(conn, org.id, "budget.reached", f"project:{i}", {}, clock())
+
+
+def test_the_claim_takes_organizations_in_turn(foundry, clock, make_org):
+    orgs = [make_org("Big"), make_org("Small"), make_org("Tiny")]
+    _backlog(foundry, clock, orgs, [30, 2, 1])
+    deliverer = Deliverer(foundry, workers=8)
+    try:
+        first = deliverer.claim(5)  # one of each, then a second of each that has one
+        assert Counter(r.organization_id for r in first) == {orgs[0].id: 2, orgs[1].id: 2,
+                                                             orgs[2].id: 1}
+        more = deliverer.claim(50)  # the big one has 2 in flight: 2 more reach its half
+        assert [r.organization_id for r in more] == [orgs[0].id] * 2
+        assert deliverer.claim(50) == []
+    finally:
+        deliverer.stop()
+
+
+def test_two_deliverers_never_take_the_same_delivery(foundry, clock, make_org):
+    orgs = [make_org(f"Org {i}") for i in range(5)]
+    _backlog(foundry, clock, orgs, [20, 20, 5, 3, 1])
+    deliverers = [Deliverer(foundry, workers=8) for _ in range(2)]
+    taken: list[list] = [[], []]
+
+    def take(k: int) -> None:
+        for _ in range(30):
+            taken[k] += deliverers[k].claim(3)
+
+    threads = [threading.Thread(target=take, args=(k,)) for k in range(2)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for d in deliverers:
+            d.stop()
+    ids = [r.id for rows in taken for r in rows]
+    assert len(ids) == len(set(ids))  # never twice
+    per_org = Counter(r.organization_id for rows in taken for r in rows)
+    assert per_org == {orgs[0].id: 4, orgs[1].id: 4, orgs[2].id: 4, orgs[3].id: 3,
+                       orgs[4].id: 1}  # at most half the slots each, between both deliverers

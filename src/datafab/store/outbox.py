@@ -11,10 +11,14 @@ claim takes the lowest numbers first — one of each organization's, then a seco
 and so on — never letting one organization hold more than ``per_org`` at once. So a backlog,
 or an endpoint that answers slowly, fills at most ``per_org`` of the deliverers' slots.
 
-On PostgreSQL the rows are locked with ``FOR UPDATE SKIP LOCKED`` in a ``MATERIALIZED`` CTE
-(as in ``store.leasing``: inlined, a concurrent update could make PostgreSQL re-run it and pick
-extra rows), re-checking that each is still free, so concurrent deliverers never take the same
-delivery. On SQLite the caller holds the single writer and the statement runs as it is.
+On PostgreSQL concurrent claims take turns on a transaction-scoped advisory lock, so each
+counts what the one before it took (without it, two claims reading the same snapshot could
+each give an organization its whole share). A claim is one short statement, so waiting for
+the lock costs little. The rows are then locked with ``FOR UPDATE SKIP LOCKED`` in a
+``MATERIALIZED`` CTE (as in ``store.leasing``: inlined, a concurrent update could make
+PostgreSQL re-run it and pick extra rows), re-checking that each is still free, so no two
+deliverers ever take the same delivery. On SQLite the caller holds the single writer
+(``BEGIN IMMEDIATE``) and the statement runs as it is.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from sqlalchemy import Connection, bindparam, text
 
 from datafab.store.tables import Json
 
+CLAIM_LOCK_KEY = 0x4446_5748  # the advisory lock claims take turns on ("DFWH")
+_TURN = text("SELECT pg_advisory_xact_lock(:key)")
 _FREE = "d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < :now)"
 _RANKED = f"""
     SELECT ranked.id FROM (
@@ -66,6 +72,8 @@ def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
                      per_org: int) -> list:
     """Take up to ``n`` due deliveries (held until ``lock_until``), at most ``per_org`` in
     flight per organization; each with its event, and its organization's signing secret."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(_TURN, {"key": CLAIM_LOCK_KEY})
     ids = [r.id for r in conn.execute(_CLAIM[conn.dialect.name], {
         "now": now, "lock": lock_until, "n": n, "per_org": per_org}).all()]
     if not ids:
