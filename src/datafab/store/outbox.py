@@ -29,34 +29,60 @@ from datafab.store.tables import Json
 
 CLAIM_LOCK_KEY = 0x4446_5748  # the advisory lock claims take turns on ("DFWH")
 _TURN = text("SELECT pg_advisory_xact_lock(:key)")
-_FREE = "d.status = 'pending' AND (d.locked_until IS NULL OR d.locked_until < :now)"
-_RANKED = f"""
-    SELECT ranked.id FROM (
-        SELECT d.id, d.organization_id,
-               row_number() OVER (PARTITION BY d.organization_id ORDER BY d.id) AS turn
-        FROM webhook_deliveries d
-        WHERE {_FREE} AND d.next_attempt_at <= :now
-          AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
-                          AND e.target = d.target AND e.subject = d.subject AND e.id < d.id)
-    ) ranked
-    LEFT JOIN (
-        SELECT organization_id, count(*) AS n FROM webhook_deliveries
-        WHERE status = 'pending' AND locked_until >= :now GROUP BY organization_id
-    ) busy ON busy.organization_id = ranked.organization_id
-    WHERE ranked.turn + coalesce(busy.n, 0) <= :per_org
-    ORDER BY ranked.turn + coalesce(busy.n, 0), ranked.id
-    LIMIT :n
+_FREE = "{t}.status = 'pending' AND ({t}.locked_until IS NULL OR {t}.locked_until < :now)"
+# Every step reads pending rows only, through partial indexes: never the delivered history.
+#   orgs:  the organizations with a delivery due and free now;
+#   busy:  how many each already has in flight (held by any deliverer);
+#   heads: each one's oldest due heads of chains, only as many as it may still take (the
+#          walk stops there), numbered on from its in-flight count;
+# then the lowest numbers first: one per organization, then a second per organization, ….
+_ORGS_AND_BUSY = f"""
+    orgs AS MATERIALIZED (
+        SELECT DISTINCT d.organization_id AS org FROM webhook_deliveries d
+        WHERE {_FREE.format(t="d")} AND d.next_attempt_at <= :now),
+    busy AS MATERIALIZED (
+        SELECT o.org, (SELECT count(*) FROM webhook_deliveries b
+                       WHERE b.organization_id = o.org AND b.status = 'pending'
+                         AND b.locked_until >= :now) AS n
+        FROM orgs o)"""
+_HEADS_OF_ORG = f"""
+            SELECT x.id FROM webhook_deliveries x
+            WHERE x.organization_id = busy.org AND {_FREE.format(t="x")}
+              AND x.next_attempt_at <= :now
+              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'
+                              AND e.target = x.target AND e.subject = x.subject
+                              AND e.id < x.id)
+            ORDER BY x.id LIMIT :per_org"""
+# the walk per organization: a LATERAL join on PostgreSQL; SQLite, which has none, runs the
+# same correlated subquery once per organization and looks its rows up by id
+_WALK = {
+    "postgresql": f"CROSS JOIN LATERAL ({_HEADS_OF_ORG}) h",
+    "sqlite": f"JOIN webhook_deliveries h ON h.id IN ({_HEADS_OF_ORG})",
+}
+
+
+def _ranked(dialect: str) -> str:
+    return f"""
+    WITH {_ORGS_AND_BUSY},
+    heads AS (
+        SELECT h.id, busy.n + row_number() OVER (PARTITION BY busy.org ORDER BY h.id) AS turn
+        FROM busy {_WALK[dialect]}
+        WHERE busy.n < :per_org)
+    SELECT id FROM heads WHERE turn <= :per_org ORDER BY turn, id LIMIT :n
 """
+
+
 _CLAIM = {
     "postgresql": text(f"""
     WITH picked AS MATERIALIZED (
-        SELECT d.id FROM webhook_deliveries d WHERE d.id IN ({_RANKED}) AND {_FREE}
+        SELECT d.id FROM webhook_deliveries d
+        WHERE d.id IN ({_ranked("postgresql")}) AND {_FREE.format(t="d")}
         FOR UPDATE SKIP LOCKED)
     UPDATE webhook_deliveries SET locked_until = :lock FROM picked
     WHERE webhook_deliveries.id = picked.id
     RETURNING webhook_deliveries.id"""),
     "sqlite": text(f"""
-    UPDATE webhook_deliveries SET locked_until = :lock WHERE id IN ({_RANKED})
+    UPDATE webhook_deliveries SET locked_until = :lock WHERE id IN ({_ranked("sqlite")})
     RETURNING id"""),
 }
 _CLAIMED = text(
