@@ -7,9 +7,12 @@ least once, in order per subject, signed with the organization's secret.
   callback). If the transaction rolls back, no event exists; if it commits, the event will be
   delivered, however often the deliverer is restarted.
 - The ``Deliverer`` claims due deliveries in one statement (``FOR UPDATE SKIP LOCKED`` on
-  PostgreSQL), only the oldest pending delivery of each (target, subject) chain, so a receiver
-  sees the events about one item in the order they happened. A failed try is retried with
-  exponential backoff until ``webhook_retry_hours`` after the event; then it is marked failed.
+  PostgreSQL, see ``store.outbox``), only the oldest pending delivery of each (target,
+  subject) chain, so a receiver sees the events about one item in the order they happened;
+  organizations in turn, none with more than half the slots in flight. It sends several at
+  once, each within a wall-clock deadline, and settles each alone. A failed try is retried
+  with exponential backoff until ``webhook_retry_hours`` after the event; then it is marked
+  failed.
 - Only public addresses are sent to, unless the operator allows more
   (``webhook_allowed_networks``, see ``datafab.netguard``): a URL naming a non-public address
   is refused when it is given; at delivery the host is resolved, every address checked, and
