@@ -242,3 +242,22 @@ def test_two_deliverers_never_take_the_same_delivery(foundry, clock, make_org):
     per_org = Counter(r.organization_id for rows in taken for r in rows)
     assert per_org == {orgs[0].id: 4, orgs[1].id: 4, orgs[2].id: 4, orgs[3].id: 3,
                        orgs[4].id: 1}  # at most half the slots each, between both deliverers
+
+
+def test_deliveries_sent_at_once_agree_on_a_new_signing_secret(foundry, clock, make_org):
+    org = make_org()
+    with Receiver() as receiver:
+        receiver.up()
+        _store_endpoint(foundry, clock, org.id, receiver.url)  # no secret made yet
+        with foundry.db.write() as conn:
+            for i in range(8):
+                webhooks.emit(conn, org.id, "budget.reached", f"project:{i}", {}, clock())
+        deliverer = Deliverer(foundry, workers=8)
+        try:
+            attempts = deliverer.run_once()
+        finally:
+            deliverer.stop()
+        assert [a.ok for a in attempts] == [True] * 4, attempts  # half the slots: 4 at once
+        secret = webhooks.signing_secret(foundry, org.id)
+        assert all(webhooks.verify(secret, m["headers"], m["body"], now=clock())
+                   for m in receiver.received)

@@ -49,7 +49,7 @@ from datafab import netguard
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
-from datafab.store.outbox import claim_deliveries
+from datafab.store.outbox import claim_deliveries, secret_of
 from datafab.store.tables import (
     Json,
     webhook_deliveries,
@@ -99,14 +99,8 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, tolerance: floa
 
 
 def _secret_of(conn: Connection, organization: int, now: float) -> str:
-    row = conn.execute(select(webhook_secrets.c.secret).where(
-        webhook_secrets.c.organization_id == organization)).first()
-    if row is not None:
-        return row.secret
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(insert(webhook_secrets).values(organization_id=organization, secret=secret,
-                                                created_at=now))
-    return secret
+    return secret_of(conn, organization, new_secret=SECRET_PREFIX + secrets.token_urlsafe(32),
+                     now=now)
 
 
 def signing_secret(foundry: Foundry, organization: int) -> str:
@@ -558,11 +552,16 @@ class Deliverer:
             error = f"{type(exc).__name__}: " + (
                 f"no answer within {self.deadline:g} s"
                 if time.monotonic() - started >= self.deadline else str(exc))
-        except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"
-        except Exception as exc:  # the request cannot be made as stored: it never will be
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
+            # the request cannot be made as stored (a URL from before URLs were checked as
+            # they are now): it never will be
             log.warning("webhook delivery %s cannot be sent: %r", row.id, exc)
             error, final = f"unsendable: {type(exc).__name__}: {exc}", True
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # anything else (the database, say): this try failed alone
+            log.exception("webhook delivery %s failed", row.id)
+            error = f"error: {type(exc).__name__}: {exc}"
         finally:
             _DEADLINE.set(None)
         error = None if error is None else _reason(error)

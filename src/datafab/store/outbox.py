@@ -23,9 +23,9 @@ deliverers ever take the same delivery. On SQLite the caller holds the single wr
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, bindparam, select, text
 
-from datafab.store.tables import Json
+from datafab.store.tables import Json, webhook_secrets
 
 CLAIM_LOCK_KEY = 0x4446_5748  # the advisory lock claims take turns on ("DFWH")
 _TURN = text("SELECT pg_advisory_xact_lock(:key)")
@@ -105,3 +105,17 @@ def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
     if not ids:
         return []
     return conn.execute(_CLAIMED, {"ids": ids}).all()
+
+
+def secret_of(conn: Connection, organization: int, *, new_secret: str, now: float) -> str:
+    """The organization's signing secret, ``new_secret`` stored first if it has none. Safe
+    when several deliveries of one organization ask at once: one insert wins, all read it."""
+    if conn.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    conn.execute(dialect_insert(webhook_secrets).values(
+        organization_id=organization, secret=new_secret, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["organization_id"]))
+    return conn.execute(select(webhook_secrets.c.secret).where(
+        webhook_secrets.c.organization_id == organization)).scalar_one()
