@@ -83,7 +83,14 @@ class Settings(BaseSettings):
         "`datafab webhooks deliver` on its own).",
     )
     webhook_timeout_seconds: float = Field(
-        10.0, gt=0, le=120, description="How long one webhook request may take."
+        10.0, gt=0, le=120,
+        description="How long one webhook request may take, from connecting to the answer's "
+        "headers (wall clock: a receiver answering a byte at a time is cut off too).",
+    )
+    webhook_concurrency: int = Field(
+        8, ge=2, le=256,
+        description="Webhook requests each deliverer keeps in flight at once; one "
+        "organization gets at most half of them.",
     )
     webhook_backoff_seconds: float = Field(
         5.0, gt=0, description="Wait after a webhook's first failed try; doubles each try."

@@ -5,6 +5,7 @@ accepted. ``FakeDNS`` makes test-only names resolve (only the lookup is faked)."
 from __future__ import annotations
 
 import json
+import select
 import socket
 import threading
 import time
@@ -110,3 +111,79 @@ class FakeDNS:
 
     def add(self, name: str, *answers: list[str] | None) -> None:
         self.answers[name] = list(answers)
+
+
+class Dribbler:
+    """A receiver that reads each request, then answers one byte every ``interval`` seconds
+    (never reaching the end of its headers): a slow endpoint that no per-read timeout stops.
+    It records when each connection opened and closed, and how many were open at once."""
+
+    def __init__(self, interval: float = 0.5, max_bytes: int = 120) -> None:
+        self.interval, self.max_bytes = interval, max_bytes
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.opened: list[float] = []
+        self.closed: list[float] = []
+        self.most_at_once = 0
+        self._open = 0
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._sock: socket.socket | None = None
+
+    def up(self) -> None:
+        self._sock = socket.socket()
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", self.port))
+        self._sock.listen(64)
+        self._sock.settimeout(0.2)
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                conn, _ = self._sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with self._lock:
+            self.opened.append(time.monotonic())
+            self._open += 1
+            self.most_at_once = max(self.most_at_once, self._open)
+        try:
+            conn.settimeout(5)
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                data += chunk
+            answer = b"HTTP/1.1 200 OK\r\n" + b"X-Slow: " + b"." * self.max_bytes
+            for i in range(len(answer)):
+                # wait a beat, noticing at once when the sender hangs up (or the test ends)
+                readable, _, _ = select.select([conn], [], [], self.interval)
+                if self._stop.is_set() or (readable and not conn.recv(65536)):
+                    return
+                conn.sendall(answer[i:i + 1])
+        except OSError:
+            return
+        finally:
+            conn.close()
+            with self._lock:
+                self._open -= 1
+                self.closed.append(time.monotonic())
+
+    def down(self) -> None:
+        self._stop.set()
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+
+    def __enter__(self) -> Dribbler:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.down()

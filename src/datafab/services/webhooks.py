@@ -7,9 +7,12 @@ least once, in order per subject, signed with the organization's secret.
   callback). If the transaction rolls back, no event exists; if it commits, the event will be
   delivered, however often the deliverer is restarted.
 - The ``Deliverer`` claims due deliveries in one statement (``FOR UPDATE SKIP LOCKED`` on
-  PostgreSQL), only the oldest pending delivery of each (target, subject) chain, so a receiver
-  sees the events about one item in the order they happened. A failed try is retried with
-  exponential backoff until ``webhook_retry_hours`` after the event; then it is marked failed.
+  PostgreSQL, see ``store.outbox``), only the oldest pending delivery of each (target,
+  subject) chain, so a receiver sees the events about one item in the order they happened;
+  organizations in turn, none with more than half the slots in flight. It sends several at
+  once, each within a wall-clock deadline, and settles each alone. A failed try is retried
+  with exponential backoff until ``webhook_retry_hours`` after the event; then it is marked
+  failed.
 - Only public addresses are sent to, unless the operator allows more
   (``webhook_allowed_networks``, see ``datafab.netguard``): a URL naming a non-public address
   is refused when it is given; at delivery the host is resolved, every address checked, and
@@ -22,6 +25,7 @@ least once, in order per subject, signed with the organization's secret.
 
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import hmac
 import importlib
@@ -30,10 +34,11 @@ import logging
 import secrets
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpcore
 import httpx
@@ -44,6 +49,7 @@ from datafab import netguard
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.store.outbox import claim_deliveries, secret_of
 from datafab.store.tables import (
     Json,
     webhook_deliveries,
@@ -93,14 +99,8 @@ def verify(secret: str, headers: dict[str, str], body: bytes, *, tolerance: floa
 
 
 def _secret_of(conn: Connection, organization: int, now: float) -> str:
-    row = conn.execute(select(webhook_secrets.c.secret).where(
-        webhook_secrets.c.organization_id == organization)).first()
-    if row is not None:
-        return row.secret
-    secret = SECRET_PREFIX + secrets.token_urlsafe(32)
-    conn.execute(insert(webhook_secrets).values(organization_id=organization, secret=secret,
-                                                created_at=now))
-    return secret
+    return secret_of(conn, organization, new_secret=SECRET_PREFIX + secrets.token_urlsafe(32),
+                     now=now)
 
 
 def signing_secret(foundry: Foundry, organization: int) -> str:
@@ -129,35 +129,58 @@ def allowed(foundry: Foundry) -> netguard.Allowlist:
 def check_url(url: Any, field: str = "url", *, allowlist: netguard.Allowlist) -> str:
     """An absolute http(s) URL with a host, no credentials, at most ``MAX_URL`` characters,
     whose host is not spelled as a non-public address (or ``localhost``) the operator has not
-    allowed. A host name is only checked at delivery, when it is resolved."""
+    allowed. A host name is only checked at delivery, when it is resolved.
+
+    The URL is parsed here by the parser that sends it (httpx: the host IDNA-encoded, the rest
+    percent-encoded), so what is stored is what can be sent, and the host judged is the host
+    connected to. No control character, whitespace or lone surrogate is kept anywhere in it:
+    each would fail every delivery (or the write that stores it) instead."""
     if not isinstance(url, str) or not url.strip():
         raise InvalidInput(f"{field}: expected an http(s) URL", field=field)
     url = url.strip()
     if len(url) > MAX_URL:
         raise InvalidInput(f"{field}: longer than {MAX_URL} characters", field=field)
+    bad = _unsendable_character(url)
+    if bad is not None:
+        raise InvalidInput(f"{field}: the URL contains {bad}", field=field)
     try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError as exc:
+        parsed = httpx.URL(url)
+        host = parsed.raw_host.decode("ascii")
+        port = parsed.port
+    except (httpx.InvalidURL, UnicodeError, ValueError) as exc:
         raise InvalidInput(f"{field}: not a valid URL ({exc})", field=field) from exc
-    if parts.scheme not in ("http", "https"):
+    if parsed.scheme not in ("http", "https"):
         raise InvalidInput(f"{field}: the scheme must be http or https", field=field)
-    if not parts.hostname:
+    if not host:
         raise InvalidInput(f"{field}: the URL has no host", field=field)
-    if parts.username or parts.password:
+    if parsed.userinfo:
         raise InvalidInput(f"{field}: credentials in the URL are not allowed", field=field)
-    if any(c.isspace() for c in url):
-        raise InvalidInput(f"{field}: the URL contains whitespace", field=field)
-    if port == 0:
-        raise InvalidInput(f"{field}: port 0 is not a port", field=field)
-    if netguard.literal(parts.hostname) is None and not all(
-            part for part in parts.hostname.split(".")):
-        raise InvalidInput(f"{field}: {parts.hostname!r} is not a host name", field=field)
-    why = netguard.refusal(parts.hostname, allowlist)
+    if port is not None and not 0 < port < 65536:
+        raise InvalidInput(f"{field}: {port} is not a port (1 to 65535)", field=field)
+    if netguard.literal(host) is None and not all(part for part in host.split(".")):
+        raise InvalidInput(f"{field}: {host!r} is not a host name", field=field)
+    why = netguard.refusal(host, allowlist)
     if why is not None:
         raise InvalidInput(f"{field}: {why}; webhooks go only to public addresses unless the "
                            f"operator allows it in {netguard.SETTING}", field=field)
     return url
+
+
+def _unsendable_character(url: str) -> str | None:
+    """The first character no request line can carry, described (never echoed: a lone
+    surrogate cannot even be written into the error's JSON); None if there is none."""
+    for position, char in enumerate(url):
+        kind = unicodedata.category(char)
+        if kind == "Cs":
+            what = "a lone surrogate"
+        elif kind == "Cc":
+            what = "a control character"
+        elif char.isspace() or kind in ("Zl", "Zp"):
+            what = "whitespace"
+        else:
+            continue
+        return f"{what} (U+{ord(char):04X}) at position {position}"
+    return None
 
 
 class EndpointIn(BaseModel):
@@ -181,16 +204,18 @@ def create_endpoint(foundry: Foundry, organization: int, raw: Any) -> dict[str, 
     except ValidationError as exc:
         raise from_pydantic(exc) from exc
     url = check_url(spec.url, allowlist=allowed(foundry))
-    if spec.events is not None:
-        for i, kind in enumerate(spec.events):
+    events = spec.events
+    if events is not None:
+        for i, kind in enumerate(events):
             if kind not in EVENT_TYPES:
                 raise InvalidInput(f"events.{i}: unknown event type {kind!r}; one of "
                                    f"{', '.join(EVENT_TYPES)}", field=f"events.{i}")
+        events = list(dict.fromkeys(events))  # one subscription per event type
     now = foundry.now()
     with foundry.db.write() as conn:
         _secret_of(conn, organization, now)
         new_id = conn.execute(insert(webhook_endpoints).values(
-            organization_id=organization, url=url, events=spec.events, active=True,
+            organization_id=organization, url=url, events=events, active=True,
             created_at=now).returning(webhook_endpoints.c.id)).scalar_one()
         row = conn.execute(select(webhook_endpoints).where(
             webhook_endpoints.c.id == new_id)).one()
@@ -323,27 +348,6 @@ def replay(foundry: Foundry, organization: int, delivery_id: int) -> dict[str, A
 
 # -- the deliverer ------------------------------------------------------------------------------
 
-_CLAIM = (
-    "UPDATE webhook_deliveries SET locked_until = :lock WHERE id IN ("
-    " SELECT d.id FROM webhook_deliveries d"
-    " WHERE d.status = 'pending' AND d.next_attempt_at <= :now"
-    " AND (d.locked_until IS NULL OR d.locked_until < :now)"
-    " AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.status = 'pending'"
-    "  AND e.target = d.target AND e.subject = d.subject AND e.id < d.id)"
-    " ORDER BY d.id LIMIT :n{skip})"
-    " RETURNING id"
-)
-_CLAIMS = {"postgresql": text(_CLAIM.format(skip=" FOR UPDATE SKIP LOCKED")),
-           "sqlite": text(_CLAIM.format(skip=""))}
-_DUE = text(
-    "SELECT d.id, d.organization_id, d.url, d.body, d.attempts, d.subject,"
-    " e.id AS event_id, e.type, e.payload, e.created_at AS event_created_at, s.secret"
-    " FROM webhook_deliveries d JOIN webhook_events e ON e.id = d.event_id"
-    " LEFT JOIN webhook_secrets s ON s.organization_id = d.organization_id"
-    " WHERE d.id IN :ids ORDER BY d.id"
-).bindparams(bindparam("ids", expanding=True)).columns(payload=Json)
-
-
 @dataclass(frozen=True)
 class Attempt:
     delivery_id: int
@@ -352,10 +356,54 @@ class Attempt:
     error: str | None
 
 
+#: When the delivery this thread is sending must be done (``time.monotonic()``); every socket
+#: operation of its request waits at most until then, whatever its own timeout.
+_DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar(
+    "webhook_deadline", default=None)
+
+
+def _within(timeout: float | None, late: type[Exception]) -> float | None:
+    """``timeout`` cut to what is left of the current delivery's deadline; ``late`` if none."""
+    deadline = _DEADLINE.get()
+    if deadline is None:
+        return timeout
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise late("the delivery's deadline passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every read and write ends by the delivery's deadline: a receiver
+    that answers a byte at a time cannot hold a delivery longer than that (a timeout per read
+    alone would let it hold one for ever)."""
+
+    def __init__(self, inner: httpcore.NetworkStream) -> None:
+        self.inner = inner
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self.inner.read(max_bytes, _within(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self.inner.write(buffer, _within(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def start_tls(self, ssl_context: Any, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return _DeadlineStream(self.inner.start_tls(
+            ssl_context, server_hostname, _within(timeout, httpcore.ConnectTimeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self.inner.get_extra_info(info)
+
+
 class _CheckedBackend(httpcore.NetworkBackend):
     """Opens connections only to addresses ``netguard`` allows: the host is resolved once,
     every address checked, and the socket opened to a checked address (so DNS cannot answer
-    differently between the check and the connect). TLS still verifies the host name."""
+    differently between the check and the connect). TLS still verifies the host name. Each
+    connection keeps to the deadline of the delivery using it."""
 
     def __init__(self, allowlist: netguard.Allowlist) -> None:
         self.allowlist = allowlist
@@ -371,9 +419,9 @@ class _CheckedBackend(httpcore.NetworkBackend):
         last: Exception = httpcore.ConnectError(f"{host}: no address")
         for address in addresses:  # in the resolver's order, as a plain connect would
             try:
-                return self.inner.connect_tcp(str(address), port, timeout=timeout,
-                                              local_address=local_address,
-                                              socket_options=socket_options)
+                return _DeadlineStream(self.inner.connect_tcp(
+                    str(address), port, timeout=_within(timeout, httpcore.ConnectTimeout),
+                    local_address=local_address, socket_options=socket_options))
             except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
                 last = exc
         raise last
@@ -404,35 +452,65 @@ def backoff(attempts: int, base: float, cap: float) -> float:
     return min(cap, base * 2 ** max(0, attempts - 1))
 
 
+def _reason(text: str) -> str:
+    """An error as the log can store it (no NUL, no lone surrogate), at most 500 characters."""
+    clean = text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")
+    return clean[:500]
+
+
 class Deliverer:
-    """Sends due deliveries. ``run_once`` is one pass; ``start`` runs passes in a thread.
+    """Sends due deliveries, several at once, none of them longer than its deadline.
+
+    ``run_once`` is one pass (claim, send all in parallel, wait); ``start`` runs
+    ``run_forever`` in a thread, which keeps up to ``workers`` deliveries in flight and claims
+    more as each ends. The claim (``store.outbox``) takes organizations in turn and never gives
+    one organization more than ``per_org`` (half the slots) in flight, so one organization's
+    backlog or slow endpoint cannot hold up another's deliveries for longer than a claim.
+
+    Each delivery settles alone: a 2xx marks it delivered; a failed try (refused connection,
+    timeout, non-2xx) is retried with backoff; a request that cannot be made at all (the
+    destination rule refuses it, or a URL stored before URLs were checked as they are now)
+    fails at once with the reason. Whatever one delivery raises is caught for that delivery.
+
+    ``webhook_timeout_seconds`` bounds a whole delivery — connect, send, the answer's status
+    line and headers — by wall clock, not per read; the answer's body is never read.
 
     Its client connects only where ``webhook_allowed_networks`` permits, does not follow
     redirects (a 3xx is a failed try: the next hop could be anywhere) and takes nothing from
     the environment: no proxy (which, not Datafab, would resolve the host), no .netrc."""
 
-    def __init__(self, foundry: Foundry, *, batch: int = 50) -> None:
-        self.foundry, self.batch = foundry, batch
+    def __init__(self, foundry: Foundry, *, batch: int = 50, workers: int | None = None
+                 ) -> None:
         settings = foundry.settings
-        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds,
-                                   follow_redirects=False, trust_env=False,
-                                   transport=CheckedTransport(allowed(foundry)))
+        self.foundry, self.batch = foundry, batch
+        self.workers = workers or settings.webhook_concurrency
+        self.per_org = max(1, self.workers // 2)
+        self.deadline = settings.webhook_timeout_seconds
+        # held well past the deadline, so a delivery still being sent is never taken twice
+        self.lock_seconds = max(LOCK_SECONDS, 2 * self.deadline + 10)
+        self.client = httpx.Client(timeout=self.deadline, follow_redirects=False,
+                                   trust_env=False, transport=CheckedTransport(allowed(foundry)))
+        self.pool = ThreadPoolExecutor(self.workers, thread_name_prefix="datafab-webhook")
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def claim(self) -> list[Any]:
+    def claim(self, n: int | None = None) -> list[Any]:
         now = self.foundry.now()
         with self.foundry.db.write() as conn:
-            ids = [r.id for r in conn.execute(_CLAIMS[conn.dialect.name],
-                                              {"now": now, "lock": now + LOCK_SECONDS,
-                                               "n": self.batch}).all()]
-            if not ids:
-                return []
-            return conn.execute(_DUE, {"ids": ids}).all()
+            return claim_deliveries(conn, now=now, lock_until=now + self.lock_seconds,
+                                    n=self.batch if n is None else n, per_org=self.per_org)
 
     def run_once(self) -> list[Attempt]:
-        """Claim what is due (the head of each chain) and send it; what happened."""
-        return [self._send(row) for row in self.claim()]
+        """Claim what is due (the head of each chain, organizations in turn) and send it, in
+        parallel; what happened to each."""
+        futures = [self.pool.submit(self._send, row) for row in self.claim()]
+        attempts = []
+        for future in futures:
+            try:
+                attempts.append(future.result())
+            except Exception:  # settling failed (the database): the lock runs out, retried
+                log.exception("webhook delivery could not be settled")
+        return attempts
 
     def drain(self, max_passes: int = 1000) -> int:
         """Pass until nothing is due now; how many deliveries succeeded."""
@@ -445,29 +523,48 @@ class Deliverer:
         return ok
 
     def _send(self, row) -> Attempt:
-        body = row.body if row.body is not None else event_body(
-            row.event_id, row.type, row.event_created_at, row.payload)
-        timestamp = int(self.foundry.now())
-        secret = row.secret or signing_secret(self.foundry, row.organization_id)
-        headers = {
-            "Content-Type": "application/json",
-            "User-Agent": "Datafab-Webhooks/1",
-            "Datafab-Event-Id": f"evt_{row.event_id}",
-            "Datafab-Event-Type": row.type,
-            "Datafab-Delivery-Id": str(row.id),
-            "Datafab-Timestamp": str(timestamp),
-            "Datafab-Signature": sign(secret, timestamp, body),
-        }
+        started = time.monotonic()
+        _DEADLINE.set(started + self.deadline)
         code, error, final = None, None, False
         try:
-            response = self.client.post(row.url, content=body.encode(), headers=headers)
-            code = response.status_code
+            body = row.body if row.body is not None else event_body(
+                row.event_id, row.type, row.event_created_at, row.payload)
+            timestamp = int(self.foundry.now())
+            secret = row.secret or signing_secret(self.foundry, row.organization_id)
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "Datafab-Webhooks/1",
+                "Datafab-Event-Id": f"evt_{row.event_id}",
+                "Datafab-Event-Type": row.type,
+                "Datafab-Delivery-Id": str(row.id),
+                "Datafab-Timestamp": str(timestamp),
+                "Datafab-Signature": sign(secret, timestamp, body),
+            }
+            # streamed, so only the status line and headers are read, never the body
+            with self.client.stream("POST", row.url, content=body.encode(),
+                                    headers=headers) as response:
+                code = response.status_code
             if not 200 <= code < 300:
                 error = f"HTTP {code}"
         except netguard.Refused as exc:  # policy, not a fault: trying again cannot help
-            error, final = f"refused: {exc}"[:500], True
+            error, final = f"refused: {exc}", True
+        except httpx.TimeoutException as exc:
+            error = f"{type(exc).__name__}: " + (
+                f"no answer within {self.deadline:g} s"
+                if time.monotonic() - started >= self.deadline else str(exc))
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError, ValueError) as exc:
+            # the request cannot be made as stored (a URL from before URLs were checked as
+            # they are now): it never will be
+            log.warning("webhook delivery %s cannot be sent: %r", row.id, exc)
+            error, final = f"unsendable: {type(exc).__name__}: {exc}", True
         except httpx.HTTPError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
+            error = f"{type(exc).__name__}: {exc}"
+        except Exception as exc:  # anything else (the database, say): this try failed alone
+            log.exception("webhook delivery %s failed", row.id)
+            error = f"error: {type(exc).__name__}: {exc}"
+        finally:
+            _DEADLINE.set(None)
+        error = None if error is None else _reason(error)
         self._settle(row, code, error, final=final)
         return Attempt(row.id, error is None, code, error)
 
@@ -498,19 +595,34 @@ class Deliverer:
         self._thread.start()
 
     def run_forever(self, idle_seconds: float = 0.5) -> None:
+        """Keep up to ``workers`` deliveries in flight: claim for the free slots, wait until
+        one ends (or ``idle_seconds``, for new work), claim again."""
+        in_flight: set[Future] = set()
         while not self._stop.is_set():
-            try:
-                worked = self.run_once()
-            except Exception:  # the loop must outlive a database hiccup
-                log.exception("webhook delivery pass failed")
-                worked = []
-            if not worked:
+            free = self.workers - len(in_flight)
+            if free > 0:
+                try:
+                    rows = self.claim(free)
+                except Exception:  # the loop must outlive a database hiccup
+                    log.exception("claiming webhook deliveries failed")
+                    rows = []
+                in_flight |= {self.pool.submit(self._send, row) for row in rows}
+            if not in_flight:
                 self._stop.wait(idle_seconds)
+                continue
+            done, in_flight = wait(in_flight, timeout=idle_seconds,
+                                   return_when=FIRST_COMPLETED)
+            for future in done:
+                if future.exception() is not None:
+                    log.error("webhook delivery could not be settled",
+                              exc_info=future.exception())
+        wait(in_flight, timeout=self.deadline + 5)
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=self.deadline + 10)
+        self.pool.shutdown(wait=True, cancel_futures=True)
         self.client.close()
 
 

@@ -443,6 +443,14 @@ webhook_deliveries = Table(
         sqlite_where=text("status = 'pending'"),
         postgresql_where=text("status = 'pending'"),
     ),
+    # the claim's walk through one organization's pending deliveries (not its history)
+    Index(
+        "ix_webhook_deliveries_pending_org",
+        "organization_id",
+        "id",
+        sqlite_where=text("status = 'pending'"),
+        postgresql_where=text("status = 'pending'"),
+    ),
 )
 
 # The Scale-compatible task API (/compat/scale/v1) keeps only what Datafab's own model has no
