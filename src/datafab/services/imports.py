@@ -9,7 +9,6 @@ each batch idempotent, so re-running an interrupted import completes it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from itertools import islice
@@ -17,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert, select
 
+from datafab import json_limits
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import importers
@@ -161,10 +161,7 @@ def _stream_lines(path) -> Iterable[str]:
 def text_lines(text: str) -> list[Any]:
     """The records in an uploaded text: a JSON array's objects, or its lines."""
     if text.lstrip().startswith("["):
-        try:
-            parsed = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput(f"file: not valid JSON ({exc})", field="file") from exc
+        parsed = json_limits.loads(text, field="file")
         if not isinstance(parsed, list):
             raise InvalidInput("file: expected a JSON array or JSON lines", field="file")
         return parsed

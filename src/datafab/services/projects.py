@@ -128,7 +128,7 @@ class QualityPolicy(BaseModel):
 
 
 class ProjectSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
     primitive: str
@@ -139,7 +139,7 @@ class ProjectSpec(BaseModel):
 
 
 class ProjectPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     name: str | None = Field(None, min_length=1, max_length=200)
     guidelines: str | None = Field(None, max_length=200_000)

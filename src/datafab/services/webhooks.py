@@ -161,7 +161,7 @@ def check_url(url: Any, field: str = "url", *, allowlist: netguard.Allowlist) ->
 
 
 class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     url: str = Field(description="Where events are POSTed (http or https).")
     events: list[str] | None = Field(
