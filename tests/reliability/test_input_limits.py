@@ -12,7 +12,9 @@ import pytest
 from sqlalchemy import func, select
 from tests.reliability.helpers import create_project, upload
 
+from datafab.errors import InvalidInput
 from datafab.json_limits import MAX_DEPTH, MAX_FREE_FORM_BYTES, too_deep
+from datafab.services import imports
 from datafab.store.tables import (
     invoices,
     items,
@@ -252,3 +254,27 @@ def test_meta_and_draft_have_a_documented_size_limit(api, foundry, setup):
     r = api.post(path, json={"items": [{"external_id": "m", "data": {"text": "t", "meta": small},
                                         "meta": small}]}, headers=org.headers)
     assert r.status_code == 200, r.text
+
+
+def test_an_imported_line_is_held_to_the_same_limits(api, foundry, make_org):
+    org = make_org()
+    project = api.post("/v1/projects", headers=org.headers, json={
+        "name": "pairs", "primitive": "compare", "guidelines": "Pick the better answer."})
+    assert project.status_code == 201, project.text
+    before = _rows(foundry)
+    path = f"/v1/projects/{project.json()['id']}/import?format=hh-rlhf"
+    good = json.dumps({"chosen": "\n\nHuman: Hi\n\nAssistant: Hello",
+                       "rejected": "\n\nHuman: Hi\n\nAssistant: Go away"})
+    for bad, field in (('{"chosen": "\\ud800", "rejected": "x"}', "line 2.chosen"),
+                       ('{"chosen": "a\\u0000", "rejected": "x"}', "line 2.chosen"),
+                       ('{"chosen": ' + "[" * 80 + "]" * 80 + "}", "body")):
+        r = api.post(path, content=(good + "\n" + bad + "\n").encode(),
+                     headers={**org.headers, "content-type": "text/plain"})
+        _refused(r, field)
+    # A file read from disk (the CLI): the deep line is named.
+    deep = '{"chosen": ' + "[" * 80 + "]" * 80 + "}"
+    with pytest.raises(InvalidInput) as refused:
+        imports.import_file(foundry, org.id, project.json()["id"], "hh-rlhf",
+                            lambda: [good, deep])
+    assert refused.value.field == "line 2"
+    assert _rows(foundry) == before

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import Field, field_validator, model_validator
 
-from datafab import json_limits
 from datafab.errors import InvalidInput
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 
@@ -36,8 +35,7 @@ class ClassifyItem(Schema):
 
     text: str | None = Field(default=None, max_length=100_000)
     image_url: str | None = Field(default=None, max_length=4096)
-    meta: json_limits.FreeForm = Field(
-        default=None, description=f"Up to {json_limits.MAX_FREE_FORM_BYTES:,} bytes as JSON.")
+    meta: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _something_to_show(self) -> ClassifyItem:

@@ -9,7 +9,8 @@ each batch idempotent, so re-running an interrupted import completes it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import json
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -65,11 +66,11 @@ def import_file(
     """Import a file; ``open_lines()`` yields its lines (or parsed objects) afresh each call."""
     project = get_project(foundry, organization, project_id)
     parse = _importer(fmt, project)
-    for _ in _checked(project, parse(open_lines())):
+    for _ in _checked(project, parse(_within_limits(open_lines()))):
         pass  # the first pass only validates
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
-    rows = _checked(project, parse(open_lines()))
+    rows = _checked(project, parse(_within_limits(open_lines())))
     while batch := list(islice(rows, BATCH)):
         result = items.upload_items(foundry, organization, project.id, [
             {"external_id": ext, "data": data} for ext, data, _ in batch])
@@ -80,6 +81,23 @@ def import_file(
         if on_batch is not None:
             on_batch(len(batch))
     return ImportResult(created, unchanged, priors)
+
+
+def _within_limits(lines: Iterable[Any]) -> Iterator[Any]:
+    """The lines as they come, each JSON line parsed only within ``json_limits``: nested too
+    deep, a lone surrogate, a NUL character, NaN, a number past 64 bits is refused by line."""
+    for n, line in enumerate(lines, start=1):
+        if isinstance(line, bytes | str) and line.strip():
+            raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+            if json_limits.too_deep(raw):
+                raise json_limits.depth_error(f"line {n}")
+            try:
+                line = json.loads(line)
+            except ValueError:
+                pass  # not JSON: the format's reader says so, with its line
+        if not isinstance(line, bytes | str):
+            json_limits.check(line, f"line {n}")
+        yield line
 
 
 def _importer(fmt: str, project: Project) -> Callable:

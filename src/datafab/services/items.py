@@ -108,6 +108,7 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
         except ValidationError as exc:
             raise from_pydantic(exc, prefix) from exc
         data = primitive.parse_item(settings, item.data, f"{prefix}.data")
+        _free_form(data.get("meta"), f"{prefix}.data.meta")
         gold = None
         if item.gold_answer is not None:
             gold = primitive.parse_answer(settings, data, item.gold_answer, f"{prefix}.gold_answer")
@@ -145,6 +146,13 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
             )
         )
     return rows
+
+
+def _free_form(value: Any, field: str) -> None:
+    try:
+        json_limits.free_form(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}", field=field) from exc
 
 
 def _stored_hashes(conn, project_id: int, external_ids: list[str]) -> dict[str, str]:
