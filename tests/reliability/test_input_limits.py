@@ -157,6 +157,16 @@ def test_scale_compat_authenticates_before_it_parses(api, foundry, make_org):
     assert _rows(foundry) == before
 
 
+def test_scale_compat_refuses_a_task_type_that_is_not_a_string(api, make_org):
+    """Found by the generated requests: an object as the type was a 500 (unhashable)."""
+    org = make_org()
+    for kind in ({"a": 1}, ["categorization"], 5, None):
+        r = api.post(f"{SCALE}/projects", json={"type": kind, "name": "p"},
+                     headers=_basic(org.key))
+        assert r.status_code == 402, r.text  # Scale's "not enabled" for an unknown type
+        assert "type" in r.json()["error"]
+
+
 def test_ids_past_64_bits_are_refused_by_name(api, foundry, setup):
     org, worker, project, lease = setup
     before = _rows(foundry)
