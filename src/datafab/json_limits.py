@@ -112,19 +112,20 @@ def free_form(value: Any) -> Any:
 FreeForm = Annotated[dict[str, Any] | None, AfterValidator(free_form)]
 
 
+def text_problem(text: str) -> str | None:
+    """What makes ``text`` unfit to store (a NUL character, a lone surrogate), or None."""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            return f"a lone surrogate (\\u{ord(text[exc.start]):04x}), not a character"
+    return "a NUL character" if "\x00" in text else None
+
+
 def _check_text(text: str, path: str, key: bool = False) -> None:
-    if text.isascii():
-        if "\x00" in text:
-            raise _bad(path, "a key holds a NUL character" if key else "holds a NUL character")
-        return
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        what = "a key holds" if key else "holds"
-        raise _bad(path, f"{what} a lone surrogate (\\u{ord(text[exc.start]):04x}), "
-                   "not a character") from exc
-    if "\x00" in text:
-        raise _bad(path, "a key holds a NUL character" if key else "holds a NUL character")
+    problem = text_problem(text)
+    if problem is not None:
+        raise _bad(path, f"{'a key holds' if key else 'holds'} {problem}")
 
 
 def _bad(path: str, why: str) -> InvalidInput:

@@ -288,3 +288,28 @@ def test_an_imported_line_is_held_to_the_same_limits(api, foundry, make_org):
                             lambda: [good, deep])
     assert refused.value.field == "line 2"
     assert _rows(foundry) == before
+
+
+def test_ingested_files_are_held_to_the_same_limits(api, foundry, make_org):
+    """A file of the ingest upload with a deep line, a lone surrogate or a NUL character is
+    named in the report with its line and left out (it was a 500); the other files go in."""
+    org = make_org()
+    project = create_project(api, org)
+    before = _rows(foundry)
+    hostile = [("deep.jsonl", b'{"text": ' + b"[" * 5000 + b"}\n"),
+               ("surrogate.jsonl", b'{"text": "fine"}\n{"text": "\\ud800"}\n'),
+               ("nul.jsonl", b'{"text": "a\\u0000b"}\n'),
+               ("nul.txt", b"first paragraph\n\nsecond \x00 one\n")]
+    for name, content in hostile:
+        r = api.post(f"/v1/projects/{project['id']}/ingest", headers=org.headers,
+                     files={"files": (name, content)})
+        assert r.status_code == 200, (name, r.text[:300])
+        [error] = r.json()["errors"]
+        assert error["file"] == name and error["line"] >= 1, error
+    assert _rows(foundry) == before
+    r = api.post(f"/v1/projects/{project['id']}/ingest", headers=org.headers,
+                 files=[("files", ("ok.txt", b"a clean paragraph\n")),
+                        ("files", ("nul.txt", b"x\x00\n"))])
+    assert r.status_code == 200, r.text
+    assert [e["file"] for e in r.json()["errors"]] == ["nul.txt"]
+    assert _rows(foundry)[1] == before[1] + 1
