@@ -218,6 +218,13 @@ def test_types_are_strict_and_unknown_fields_refused(api, foundry, setup):
                                        "priority": "5"}]}), "items.0.priority")
     _refused(api.post("/v1/keys", json={"name": 5}, headers=org.headers), "name")
     assert _rows(foundry) == before
+    eval_set = api.post("/v1/evals/sets", headers=org.headers, json={
+        "name": "s", "items": [{"external_id": "e1", "prompt": "What is 2+2?"}]})
+    assert eval_set.status_code == 201, eval_set.text
+    _refused(api.post(f"/v1/evals/sets/{eval_set.json()['id']}/runs", json={"model": 5},
+                      headers=org.headers), "model")
+    _refused(api.post(f"/v1/evals/sets/{eval_set.json()['id']}/grading", headers=org.headers,
+                      json={"kind": "grade", "runs": ["1"]}), "runs.0")
 
 
 def test_nan_infinity_and_absurd_periods_are_refused(api, foundry, setup):
