@@ -320,3 +320,19 @@ def test_ingested_files_are_held_to_the_same_limits(api, foundry, make_org):
     assert r.status_code == 200, r.text
     assert [e["file"] for e in r.json()["errors"]] == ["nul.txt"]
     assert _rows(foundry)[1] == before[1] + 1
+
+
+def test_the_api_checks_credentials_before_it_parses_a_body(api, foundry, setup):
+    org, worker, project, lease = setup
+    before = _rows(foundry)
+    items_path = f"/v1/projects/{project['id']}/items"
+    for body in (b"{not json", b'{"items": [{"external_id": "\\ud800"}]}', b"\xff\xfe"):
+        for headers in ({}, {"Authorization": "Bearer dfk_not_a_key"}, worker.headers):
+            r = api.post(items_path, content=body, headers={**headers, **JSON})
+            assert r.status_code == 401, (body, headers, r.text)
+        r = api.post(f"/v1/leases/{lease['id']}/submit", content=body,
+                     headers={**org.headers, **JSON})  # an API key is not a contributor
+        assert r.status_code == 401, r.text
+        r = api.post(items_path, content=body, headers={**org.headers, **JSON})
+        _refused(r, "body" if not body.startswith(b'{"items"') else "items.0.external_id")
+    assert _rows(foundry) == before

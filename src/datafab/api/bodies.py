@@ -3,10 +3,12 @@
 - ``JsonDepth`` (ASGI middleware, inside the body-size limit) refuses a body whose arrays and
   objects nest more than ``MAX_DEPTH`` deep, from its raw bytes, before any route, parser or
   credential check sees it. Form posts (the pages' forms, file uploads) are not JSON and pass.
-- ``CheckedRoute`` (every ``/v1`` router's route class) parses a JSON body with
-  ``json_limits.loads`` — not UTF-8, a lone surrogate, a NUL character, NaN or Infinity, an
-  integer past 64 bits: 422 naming the field — and refuses integer path and query parameters
-  past 64 bits by name, before the route's own validation runs.
+- ``CheckedRoute`` (every ``/v1`` router's route class) checks the caller's credentials
+  first (a requester's API key, a contributor's token: 401 before the body is parsed), then
+  parses a JSON body with ``json_limits.loads`` — not UTF-8, a lone surrogate, a NUL
+  character, NaN or Infinity, an integer past 64 bits: 422 naming the field — and refuses
+  integer path and query parameters past 64 bits by name, before the route's own validation
+  runs.
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ from collections.abc import Callable
 from fastapi import params
 from fastapi.dependencies.utils import get_flat_params
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from datafab import json_limits
-from datafab.errors import InvalidInput
+from datafab.api import auth
+from datafab.errors import InvalidInput, Unauthorized
+from datafab.services import accounts
 
 NOT_JSON = (b"multipart/form-data", b"application/x-www-form-urlencoded")
 SCALE_PREFIX = "/compat/scale/"  # answers in its vendor's error shape (api/scale_compat.py)
@@ -89,6 +94,7 @@ class CheckedRoute(APIRoute):
                     and _is_int(f.field_info.annotation)]
         json_body = self.body_field is not None and not isinstance(self.body_field.field_info,
                                                                    params.Form)
+        callers = _callers(self.dependant)
 
         async def checked_handler(request: Request):
             for name, in_path in integers:
@@ -99,10 +105,40 @@ class CheckedRoute(APIRoute):
             if json_body:
                 request = CheckedRequest(request.scope, request.receive)
                 if _is_json(request.headers.get("content-type")) and await request.body():
+                    for kind in callers:  # who is calling, before anything is parsed
+                        await run_in_threadpool(_authenticate, request, kind)
                     await request.json()  # refused here, in Datafab's shape, naming the field
             return await handler(request)
 
         return checked_handler
+
+
+def _callers(dependant) -> list[str]:
+    """Which credentials the route needs: ``requester``, ``contributor`` (see api/auth.py)."""
+    found, stack = [], [dependant]
+    while stack:
+        for dep in stack.pop().dependencies:
+            if dep.call is auth.requester and "requester" not in found:
+                found.append("requester")
+            elif dep.call is auth.contributor and "contributor" not in found:
+                found.append("contributor")
+            stack.append(dep)
+    return found
+
+
+def _authenticate(request: Request, kind: str) -> None:
+    """Check the credentials as api/auth.py does, into its cache: the route's own dependency
+    then finds them there (and counts the request against the rate limit)."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    secret = secret.strip()
+    if scheme.lower() != "bearer" or not secret:
+        raise Unauthorized("missing 'Authorization: Bearer <key>' header")
+    cache = request.app.state.auth_cache
+    if cache.get((kind, secret)) is None:
+        foundry = request.app.state.foundry
+        who = (accounts.authenticate_requester(foundry, secret) if kind == "requester"
+               else accounts.authenticate_contributor(foundry, secret))
+        cache.put((kind, secret), who)
 
 
 def _is_int(annotation) -> bool:
