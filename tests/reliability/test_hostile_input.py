@@ -4,13 +4,20 @@ written."""
 
 from __future__ import annotations
 
+import base64
+import json
+from urllib.parse import quote, urlencode
+
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
+    negative_data_rejection,
     response_schema_conformance,
     status_code_conformance,
 )
@@ -23,12 +30,18 @@ from datafab.store.tables import items, projects, submissions
 CONTRIBUTOR_PATHS = ("/v1/leases", "/v1/submissions", "/v1/me")
 CONTRIBUTOR_SUFFIXES = ("/leases", "/instructions")
 EXAMPLES = 10  # per operation and database: bounded, so the suite stays fast
+NEGATIVE_EXAMPLES = 5  # invalid requests per operation and database
+
+
+OPERATOR_TOKEN = "operator-token-for-the-generated-requests"
+OPERATOR_PATHS = ("/v1/payouts",)
 
 
 @pytest.fixture
 def hostile_app(foundry, make_org, make_worker):
     foundry.settings.rate_limit_api_key = 0
     foundry.settings.rate_limit_contributor = 0
+    foundry.settings.operator_token = OPERATOR_TOKEN
     app = create_app(foundry)
     org, worker = make_org(), make_worker()
     with TestClient(app) as client:  # something real to find: a project, items, a lease
@@ -36,31 +49,133 @@ def hostile_app(foundry, make_org, make_worker):
         upload(client, org, project, 3)
         client.post(f"/v1/projects/{project['id']}/leases", headers=worker.headers)
     app.state.test_headers = (org.headers, worker.headers)
+    app.state.test_org = org
     return app
 
 
+@pytest.mark.slow
 def test_the_api_never_fails_and_says_what_it_answers(hostile_app):
-    """Every operation, a bounded number of generated requests each (the suite stays fast):
-    no 5xx; status codes, content types and bodies as the spec says."""
+    """Every operation, past authentication (a real API key, contributor token or operator
+    token), a bounded number of generated requests each, valid and invalid: no 5xx; status
+    codes, content types and bodies as the spec says; invalid requests refused. Every
+    failure is collected, then reported together."""
     requester, contributor = hostile_app.state.test_headers
     schema = schemathesis.openapi.from_asgi("/openapi.json", hostile_app)
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance,
-              response_schema_conformance]
+    conformance = [content_type_conformance, response_schema_conformance]
+    checks = {
+        GenerationMode.POSITIVE: [not_a_server_error, status_code_conformance, *conformance],
+        GenerationMode.NEGATIVE: [not_a_server_error, negative_data_rejection, *conformance],
+    }
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 25
 
     def headers_for(path: str) -> dict[str, str]:
+        if path.startswith(OPERATOR_PATHS):
+            return {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
         mine = path.startswith(CONTRIBUTOR_PATHS) or path.endswith(CONTRIBUTOR_SUFFIXES)
         return dict(contributor if mine else requester)
 
+    failures: list[str] = []
     for operation in operations:
-        @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, deadline=None, derandomize=True, database=None,
-                  suppress_health_check=list(HealthCheck))
-        def run(case):
-            case.call_and_validate(headers=headers_for(case.operation.path), checks=checks)
+        for mode, examples in ((GenerationMode.POSITIVE, EXAMPLES),
+                               (GenerationMode.NEGATIVE, NEGATIVE_EXAMPLES)):
+            if mode is GenerationMode.NEGATIVE and not _has_input(operation):
+                continue  # nothing to make invalid
+            _generated(operation, mode, examples, headers_for(operation.path), checks[mode],
+                       failures)()
+    assert not failures, "\n\n".join(failures[:20])
 
-        run()
+
+def _generated(operation, mode, examples, headers, checks, failures):
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(case):
+        try:
+            case.call_and_validate(headers=headers, checks=checks)
+        except AssertionError as exc:  # schemathesis's failures, however grouped
+            failures.append(f"{operation.method.upper()} {operation.path} ({mode.value}): "
+                            f"{str(exc)[:600]}")
+
+    return run
+
+
+def _scale_requests(client, auth, method, route, failures):
+    @given(name=HOSTILE_TEXT | st.text(min_size=1, max_size=12), body=SCALE_BODIES,
+           query=st.dictionaries(st.sampled_from(SCALE_KEYS), HOSTILE_TEXT, max_size=3))
+    @settings(max_examples=EXAMPLES * 3, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    def run(name, body, query):
+        raw = {k: v.encode("utf-8", "surrogatepass") for k, v in query.items()}
+        path = (SCALE + route.replace("{name}", quote(name.encode("utf-8", "surrogatepass"),
+                                                      safe=""))
+                + (f"?{urlencode(raw)}" if raw else ""))
+        content = json.dumps(body).encode()  # NaN and Infinity as JSON's extensions
+        r = client.request(method, path, headers={**auth, "content-type": "application/json"},
+                           content=content if method == "post" else None)
+        if r.status_code >= 500:
+            failures.append(f"{method.upper()} {path} {content[:200]!r}: {r.text[:200]}")
+
+    return run
+
+
+def _has_input(operation) -> bool:
+    definition = operation.definition.raw
+    return bool(definition.get("parameters") or definition.get("requestBody"))
+
+
+SCALE = "/compat/scale/v1"
+HOSTILE_TEXT = st.sampled_from(["\ud800", "a\x00b", "\udfff\ud800", "9" * 30, "", " ",
+                                "x" * 300, "categorization", "pets", "b1", "../../etc"])
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
+    | HOSTILE_TEXT | st.integers(min_value=2**63, max_value=2**70),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                 max_size=4),
+    max_leaves=12,
+)
+SCALE_KEYS = ["type", "name", "params", "project", "batch", "instruction", "callback_url",
+              "attachment", "attachment_type", "attachments", "categories", "labels",
+              "allow_multiple", "unique_id", "metadata", "fields", "text", "prompt",
+              "callback", "limit", "offset", "status", "clear_unique_id", "accepted"]
+ANY_TEXT = HOSTILE_TEXT | st.text(max_size=20)
+SCALE_TASKS = st.fixed_dictionaries(  # close enough to a real task to reach the mapping
+    {"project": st.just("pets")},
+    optional={"batch": st.just("b1") | ANY_TEXT, "instruction": ANY_TEXT | JSON_VALUES,
+              "attachment": ANY_TEXT | JSON_VALUES, "attachment_type": ANY_TEXT,
+              "categories": st.lists(ANY_TEXT, max_size=4) | JSON_VALUES,
+              "unique_id": ANY_TEXT | JSON_VALUES, "metadata": JSON_VALUES,
+              "callback_url": ANY_TEXT | JSON_VALUES, "attachments": JSON_VALUES,
+              "fields": JSON_VALUES, "params": JSON_VALUES, "type": ANY_TEXT,
+              "name": ANY_TEXT | JSON_VALUES})
+SCALE_BODIES = (SCALE_TASKS | st.dictionaries(st.sampled_from(SCALE_KEYS), JSON_VALUES, max_size=8)
+                | JSON_VALUES)
+SCALE_ROUTES = [("post", "/projects"), ("post", "/projects/{name}/setParams"),
+                ("post", "/batches"), ("post", "/batches/{name}/finalize"),
+                ("post", "/task/{name}"), ("post", "/task/{name}/cancel"),
+                ("post", "/task/{name}/audit"), ("get", "/projects/{name}"),
+                ("get", "/batches"), ("get", "/batches/{name}"), ("get", "/batches/{name}/status"),
+                ("get", "/task/{name}"), ("get", "/tasks")]
+
+
+@pytest.mark.slow
+def test_the_scale_compatible_routes_never_fail(hostile_app):
+    """The vendor-compatible surface is not in /openapi.json: generated bodies, names and
+    query strings (lone surrogates, NUL, numbers past 64 bits, NaN) on every route, with a
+    real key; no 5xx."""
+    org = hostile_app.state.test_org
+    auth = {"Authorization": "Basic " + base64.b64encode(f"{org.key}:".encode()).decode()}
+    with TestClient(hostile_app) as client:
+        r = client.post(f"{SCALE}/projects", headers=auth, json={
+            "type": "categorization", "name": "pets", "params": {"instruction": "Pick one."}})
+        assert r.status_code == 200, r.text
+        r = client.post(f"{SCALE}/batches", headers=auth, json={"name": "b1",
+                                                                "project": "pets"})
+        assert r.status_code == 200, r.text
+        failures: list[str] = []
+        for method, route in SCALE_ROUTES:
+            _scale_requests(client, auth, method, route, failures)()
+    assert not failures, "\n".join(failures[:20])
 
 
 def _rows(foundry) -> tuple[int, int, int]:

@@ -21,6 +21,7 @@ from datafab.api import (
     workforce,
 )
 from datafab.api.auth import _Cache
+from datafab.api.bodies import JsonDepth
 from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
 from datafab.api.openapi import document
@@ -44,6 +45,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
                                               foundry.now)
     errors.install(app)
     app.add_middleware(Idempotency, foundry=foundry)  # inside the body limit
+    app.add_middleware(JsonDepth)  # nesting checked on the raw bytes, before anything parses
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)
 
     @app.get("/healthz", tags=["meta"])

@@ -9,9 +9,10 @@ from fastapi import APIRouter, Body, Query
 from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.services import evals
 
-router = APIRouter(prefix="/v1/evals", tags=["evals"])
+router = APIRouter(prefix="/v1/evals", tags=["evals"], route_class=CheckedRoute)
 
 JsonBody = Body(..., description="See docs/evals.md for the fields.")
 

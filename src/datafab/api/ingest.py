@@ -9,14 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, File, Query, UploadFile
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.errors import InvalidInput
 from datafab.services import ingest as ingesting
 
-router = APIRouter(prefix="/v1", tags=["ingest"])
+router = APIRouter(prefix="/v1", tags=["ingest"], route_class=CheckedRoute)
 
 
 @router.post("/projects/{project_id}/ingest")
@@ -76,6 +77,8 @@ def set_policy(project_id: int, body: dict[str, Any], org: Requester,
 
 
 class OriginalsIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     keep: bool = Field(description="Keep ingested text before redaction, encrypted at rest, "
                        "visible only to this organization's requesters.")
 
@@ -92,6 +95,8 @@ def original(item_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any
 
 
 class ReviewSample(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     from_project: int = Field(description="The project whose ingested chunks are checked.")
     n: int = Field(100, ge=1, le=10_000, description="How many chunks to sample.")
     seed: int | None = None

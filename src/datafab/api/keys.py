@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request, Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import Actor, FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.services import accounts, audit
 
-router = APIRouter(prefix="/v1", tags=["keys"])
+router = APIRouter(prefix="/v1", tags=["keys"], route_class=CheckedRoute)
 
 
 class KeySpec(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     name: str = Field(min_length=1, max_length=200, description="What the key is for.")
 
 

@@ -9,11 +9,12 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import Actor, FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.errors import InvalidInput
 from datafab.services import (
     candidates,
@@ -29,7 +30,7 @@ from datafab.services import (
 from datafab.services.items import ItemIn
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
-router = APIRouter(prefix="/v1/projects", tags=["projects"])
+router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=CheckedRoute)
 
 
 def project_json(project: Project) -> dict[str, Any]:
@@ -48,6 +49,8 @@ def project_json(project: Project) -> dict[str, Any]:
 
 
 class ItemsUpload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     items: list[ItemIn] = Field(description="Up to 10,000 items; re-sent items change nothing.")
 
 
@@ -138,6 +141,8 @@ def upload_items(
 
 
 class CandidatesUpload(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     candidates: list[dict[str, Any]] = Field(
         description="Per bare prompt: external_id, prompt, system?, and 2 to 9 sampled "
         "responses {model, content, params, usage?}."

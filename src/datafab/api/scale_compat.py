@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,8 +21,9 @@ from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from datafab import json_limits
 from datafab.api.auth import authenticate
-from datafab.errors import DatafabError, InvalidInput, PayloadTooLarge, RateLimited
+from datafab.errors import DatafabError, PayloadTooLarge, RateLimited
 from datafab.services import scale_compat as scale
 
 log = logging.getLogger("datafab.api.scale")
@@ -90,14 +90,15 @@ async def _body(request: Request) -> Any:
         return None
     if len(raw) > request.app.state.foundry.settings.max_body_bytes:
         raise PayloadTooLarge("body: too large")
-    try:
-        return json.loads(raw)
-    except ValueError as exc:
-        raise InvalidInput("body: malformed JSON", field="body") from exc
+    return json_limits.loads(raw)
 
 
-async def _call(request: Request, fn: Callable, *args: Any) -> JSONResponse:
+async def _call(request: Request, fn: Callable, *args: Any, body: bool = False
+                ) -> JSONResponse:
+    """Authenticate, then (``body``) read and parse the body, passed last."""
     org = await run_in_threadpool(_organization, request)
+    if body:
+        args = (*args, await _body(request))
     result = await run_in_threadpool(fn, request.app.state.foundry, org, *args)
     return JSONResponse(result, status_code=200)
 
@@ -112,7 +113,7 @@ def _query(request: Request) -> dict[str, Any]:
 
 @router.post("/projects")
 async def create_project(request: Request) -> JSONResponse:
-    return await _call(request, scale.create_project, await _body(request))
+    return await _call(request, scale.create_project, body=True)
 
 
 @router.get("/projects")
@@ -127,12 +128,12 @@ async def get_project(name: str, request: Request) -> JSONResponse:
 
 @router.post("/projects/{name}/setParams")
 async def set_params(name: str, request: Request) -> JSONResponse:
-    return await _call(request, scale.set_params, name, await _body(request))
+    return await _call(request, scale.set_params, name, body=True)
 
 
 @router.post("/batches")
 async def create_batch(request: Request) -> JSONResponse:
-    return await _call(request, scale.create_batch, await _body(request))
+    return await _call(request, scale.create_batch, body=True)
 
 
 @router.get("/batches")
@@ -157,7 +158,7 @@ async def batch_status(name: str, request: Request) -> JSONResponse:
 
 @router.post("/task/{kind}")
 async def create_task(kind: str, request: Request) -> JSONResponse:
-    return await _call(request, scale.create_task, kind, await _body(request))
+    return await _call(request, scale.create_task, kind, body=True)
 
 
 @router.get("/task/{task_id}")
@@ -173,7 +174,7 @@ async def cancel_task(task_id: str, request: Request) -> JSONResponse:
 
 @router.post("/task/{task_id}/audit")
 async def audit_task(task_id: str, request: Request) -> JSONResponse:
-    return await _call(request, scale.audit_task, task_id, await _body(request))
+    return await _call(request, scale.audit_task, task_id, body=True)
 
 
 @router.get("/tasks")

@@ -7,10 +7,11 @@ from typing import Any
 from fastapi import APIRouter, Query, Response
 
 from datafab.api.auth import FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.services import webhooks
 from datafab.services.webhooks import EndpointIn
 
-router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"])
+router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=CheckedRoute)
 
 
 @router.post("/endpoints", status_code=201)

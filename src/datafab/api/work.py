@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep
+from datafab.api.bodies import CheckedRoute
 from datafab.services import projects, work
 from datafab.services.work import (
     MAX_LEASES_PER_CALL,
@@ -16,10 +17,12 @@ from datafab.services.work import (
     SubmissionIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["work"])
+router = APIRouter(prefix="/v1", tags=["work"], route_class=CheckedRoute)
 
 
 class LeaseRequest(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     n: int = Field(1, ge=1, le=MAX_LEASES_PER_CALL, description="How many items to lease.")
 
 
@@ -39,6 +42,8 @@ def submit(
 
 
 class SubmissionBatch(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     submissions: list[BatchSubmissionIn] = Field(
         min_length=1, max_length=MAX_LEASES_PER_CALL,
         description="Answers for several leases; all land in one transaction, or none does.",

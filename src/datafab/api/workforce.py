@@ -8,14 +8,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
+from datafab.api.bodies import CheckedRoute
 from datafab.errors import Unauthorized
 from datafab.services import billing, logins, pay, profiles, workforce
-from datafab.services.moments import parse_moment
+from datafab.services.moments import LAST_SECOND, parse_moment
 
-router = APIRouter(prefix="/v1", tags=["workforce"])
+router = APIRouter(prefix="/v1", tags=["workforce"], route_class=CheckedRoute)
 
 
 def operator(
@@ -31,12 +32,21 @@ def operator(
 Operator = Annotated[None, Depends(operator)]
 
 
+#: The last second of the year 9999: a period past it is a mistake, not a plan.
+
+Seconds = Annotated[float, Field(ge=0, le=LAST_SECOND, allow_inf_nan=False)]
+
+
 class Period(BaseModel):
-    start: float = Field(description="Start of the period, UNIX seconds (inclusive).")
-    end: float = Field(description="End of the period, UNIX seconds (exclusive).")
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    start: Seconds = Field(description="Start of the period, UNIX seconds (inclusive).")
+    end: Seconds = Field(description="End of the period, UNIX seconds (exclusive).")
 
 
 class StandingIn(BaseModel):
+    model_config = ConfigDict(strict=True, extra="forbid")
+
     standing: str = Field(pattern="^(active|probation|removed)$")
     reason: str = Field("", max_length=500)
 

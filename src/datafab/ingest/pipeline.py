@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from datafab import json_limits
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
 from datafab.ingest.dedupe import Deduper, Fingerprint, Verdict, fingerprint
-from datafab.ingest.readers import ReadError, reader_for
+from datafab.ingest.readers import ReadError, Segment, reader_for
 
 if TYPE_CHECKING:
     from datafab.ingest.workers import ChunkPool
@@ -132,12 +133,22 @@ def _read(files: Sequence[InputFile], spec: ChunkSpec,
         try:
             if not f.path.is_file():
                 raise ReadError(f.name, "no such file")
-            for c in chunk(reader_for(f.path)(f.path, text_field), spec):
+            segments = _storable(f.name, reader_for(f.path)(f.path, text_field))
+            for c in chunk(segments, spec):
                 yield f.name, c
         except ReadError as exc:
             yield FileEnd(index, exc.reason, exc.line)
         else:
             yield FileEnd(index)
+
+
+def _storable(name: str, segments: Iterable[Segment]) -> Iterator[Segment]:
+    """The segments, refusing the file at the first text no database can keep."""
+    for segment in segments:
+        problem = json_limits.text_problem(segment.text)
+        if problem is not None:
+            raise ReadError(name, problem, line=segment.line)
+        yield segment
 
 
 def process_chunk(c: Chunk, display: str, redaction: Redaction,

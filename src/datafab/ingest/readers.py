@@ -22,6 +22,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+from datafab import json_limits
+
 TEXT_FIELDS = ("text", "content", "body", "message")
 READ_BYTES = 1 << 16
 csv.field_size_limit(16 * 1024 * 1024)
@@ -73,6 +75,9 @@ def read_jsonl(path: Path, text_field: str | None = None) -> Iterator[Segment]:
         for n, raw in enumerate(f, start=1):
             if not raw.strip():
                 continue
+            if json_limits.too_deep(raw):
+                raise ReadError(str(path), f"JSON nested more than {json_limits.MAX_DEPTH} deep",
+                                line=n)
             try:
                 record = json.loads(raw)
                 text = record_text(record, text_field)

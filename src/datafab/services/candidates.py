@@ -25,7 +25,7 @@ MAX_PROMPTS = 1_000
 
 
 class Candidate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     model: str = Field(min_length=1, max_length=200)
     content: str = Field(max_length=200_000)
@@ -34,7 +34,7 @@ class Candidate(BaseModel):
 
 
 class PromptCandidates(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     external_id: str = Field(min_length=1, max_length=150)
     prompt: str | list[dict[str, Any]]

@@ -49,7 +49,7 @@ SLICE_TAGS = ("domain", "skill", "difficulty", "language")
 # -- input shapes -------------------------------------------------------------------------------
 
 class EvalItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     external_id: str = Field(min_length=1, max_length=200)
     prompt: str | list[dict[str, Any]] = Field(description="A string or chat messages.")
@@ -61,7 +61,7 @@ class EvalItemIn(BaseModel):
 
 
 class EvalSetIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     name: CleanName = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=20_000)
@@ -69,7 +69,7 @@ class EvalSetIn(BaseModel):
 
 
 class RunIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     model: str = Field(min_length=1, max_length=200, description="The model's name.")
     name: str | None = Field(None, min_length=1, max_length=200,
@@ -80,7 +80,7 @@ class RunIn(BaseModel):
 
 
 class ResponseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     item_id: int
     text: str = Field(max_length=400_000)
@@ -92,13 +92,13 @@ class ResponseIn(BaseModel):
 
 
 class ResponsesIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     responses: list[ResponseIn] = Field(min_length=1, max_length=MAX_PAGE)
 
 
 class GradingIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     kind: Literal["grade", "compare"]
     runs: list[int] = Field(min_length=1, max_length=20)
@@ -109,7 +109,7 @@ class GradingIn(BaseModel):
 
 
 class JudgmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     response_id: int
     score: float = Field(ge=0.0, le=1.0)
@@ -117,14 +117,14 @@ class JudgmentIn(BaseModel):
 
 
 class JudgmentsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     judge: str = Field(min_length=1, max_length=200, description="The judge model's name.")
     judgments: list[JudgmentIn] = Field(min_length=1, max_length=MAX_PAGE)
 
 
 class OrderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     slice: str = Field(min_length=3, max_length=400, description="A slice of the gap report, "
                        "e.g. domain=math.")

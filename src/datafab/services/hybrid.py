@@ -41,7 +41,7 @@ ROUTES = {"accept": "accepted", "audit": "audit", "people": "people"}
 class UsageIn(BaseModel):
     """What answering cost, as a model worker reports it with its submission or release."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     model: str = Field(min_length=1, max_length=200, description="The model's name.")
     calls: int = Field(1, ge=0, le=10_000, description="Calls made, retries included.")

@@ -19,13 +19,14 @@ no line can be imported is refused either way.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 from sqlalchemy import insert, select
 
+from datafab import json_limits
 from datafab.errors import DatafabError, InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import importers
@@ -100,8 +101,8 @@ def import_file(
     parse = _importer(fmt, project)
     check = _project_check(project)
     skips = _Skips()
-    good = sum(1 for _ in parse(open_lines(), check=check,
-                                on_skip=None if strict else skips))
+    good = sum(1 for _ in parse(_within_limits(open_lines(), None if strict else skips),
+                                check=check, on_skip=None if strict else skips))
     if not good and skips.kept:
         first = skips.kept[0]
         raise InvalidInput(
@@ -109,7 +110,8 @@ def import_file(
             f"{skips.total} skipped)", field=f"line {first.line}")
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
-    rows = parse(open_lines(), check=check, on_skip=_ignore)  # the same lines again
+    # the same lines again
+    rows = parse(_within_limits(open_lines(), _ignore), check=check, on_skip=_ignore)
     while batch := list(islice(rows, BATCH)):
         read = len(batch)
         try:
@@ -154,6 +156,37 @@ def _one_by_one(
         unchanged += result.unchanged
         stored.append(row)
     return items.UploadResult(created=created, unchanged=unchanged), stored
+
+
+def _within_limits(
+    lines: Iterable[Any], on_skip: Callable[[importers.Skipped], None] | None
+) -> Iterator[Any]:
+    """The lines as they come, each JSON line parsed only within ``json_limits``: a line nested
+    too deep, with a lone surrogate, a NUL character, NaN or a number past 64 bits is reported
+    to ``on_skip`` (and passed on blank, so the reader's line numbers hold) — or, without
+    ``on_skip`` (a strict import), refuses the import naming its line."""
+    for n, line in enumerate(lines, start=1):
+        try:
+            yield _limited(line, n)
+        except InvalidInput as exc:
+            if on_skip is None:
+                raise
+            on_skip(importers.Skipped(n, exc.message.removeprefix(f"line {n}: ")))
+            yield ""
+
+
+def _limited(line: Any, n: int) -> Any:
+    if isinstance(line, bytes | str) and line.strip():
+        raw = line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
+        if json_limits.too_deep(raw):
+            raise json_limits.depth_error(f"line {n}")
+        try:
+            line = json.loads(line)
+        except ValueError:
+            pass  # not JSON: the format's reader says so, with its line
+    if not isinstance(line, bytes | str):
+        json_limits.check(line, f"line {n}")
+    return line
 
 
 def _importer(fmt: str, project: Project) -> Callable:
@@ -240,10 +273,7 @@ def _stream_lines(path) -> Iterable[str]:
 def text_lines(text: str) -> list[Any]:
     """The records in an uploaded text: a JSON array's objects, or its lines."""
     if text.lstrip().startswith("["):
-        try:
-            parsed = json.loads(text)
-        except ValueError as exc:
-            raise InvalidInput(f"file: not valid JSON ({exc})", field="file") from exc
+        parsed = json_limits.loads(text, field="file")
         if not isinstance(parsed, list):
             raise InvalidInput("file: expected a JSON array or JSON lines", field="file")
         return parsed

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
+from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import eval_guard
@@ -19,11 +20,13 @@ from datafab.services.pagination import check_limit, decode_cursor, encode_curso
 from datafab.services.projects import Project, load_project
 from datafab.store.tables import items
 
+MAX_FREE_FORM_BYTES = json_limits.MAX_FREE_FORM_BYTES
+
 LOOKUP_CHUNK = 500
 
 
 class ItemIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     external_id: str = Field(min_length=1, max_length=200)
     data: dict[str, Any]
@@ -34,7 +37,9 @@ class ItemIn(BaseModel):
     gold_explanation: str | None = Field(
         None, max_length=10_000, description="Shown to a contributor after they answer the gold."
     )
-    meta: dict[str, Any] | None = None
+    meta: json_limits.FreeForm = Field(
+        None, description=f"Anything to keep with the item, up to {MAX_FREE_FORM_BYTES:,} bytes "
+        "as JSON.")
 
 
 @dataclass(frozen=True)
@@ -97,11 +102,13 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
         prefix = f"items.{index}"
         if not isinstance(raw, dict):
             raise InvalidInput(f"{prefix}: expected a JSON object", field=prefix)
+        json_limits.check(raw, prefix)  # what the hash and both stores can keep
         try:
             item = ItemIn.model_validate(raw)
         except ValidationError as exc:
             raise from_pydantic(exc, prefix) from exc
         data = primitive.parse_item(settings, item.data, f"{prefix}.data")
+        _free_form(data.get("meta"), f"{prefix}.data.meta")
         gold = None
         if item.gold_answer is not None:
             gold = primitive.parse_answer(settings, data, item.gold_answer, f"{prefix}.gold_answer")
@@ -139,6 +146,13 @@ def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
             )
         )
     return rows
+
+
+def _free_form(value: Any, field: str) -> None:
+    try:
+        json_limits.free_form(value)
+    except ValueError as exc:
+        raise InvalidInput(f"{field}: {exc}", field=field) from exc
 
 
 def _stored_hashes(conn, project_id: int, external_ids: list[str]) -> dict[str, str]:

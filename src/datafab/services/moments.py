@@ -10,11 +10,20 @@ from datetime import UTC, date, datetime
 from datafab.errors import InvalidInput
 
 FORMATS = "a date (2026-12-01), an ISO time (2026-12-01T09:30Z) or UNIX seconds"
+# The last second of the year 9999: later (or negative) moments are refused as absurd.
+LAST_SECOND = 253_402_300_799
 
 
 def parse_moment(value: str | float | int | date | datetime, field: str) -> float:
     """UNIX seconds for ``value``; ``InvalidInput`` naming ``field`` when it is none of
-    :data:`FORMATS` (or not a finite time)."""
+    :data:`FORMATS` or not a time between 1970 and the end of the year 9999."""
+    seconds = _seconds(value, field)
+    if not 0 <= seconds <= LAST_SECOND:
+        raise _bad(value, field)
+    return seconds
+
+
+def _seconds(value: str | float | int | date | datetime, field: str) -> float:
     if isinstance(value, datetime):
         moment = value
     elif isinstance(value, date):

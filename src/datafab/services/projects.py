@@ -130,7 +130,7 @@ class QualityPolicy(BaseModel):
 
 
 class ProjectSpec(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     name: CleanName = Field(min_length=1, max_length=200)
     primitive: str
@@ -141,7 +141,7 @@ class ProjectSpec(BaseModel):
 
 
 class ProjectPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     name: CleanName | None = Field(None, min_length=1, max_length=200)
     guidelines: str | None = Field(None, max_length=200_000)

@@ -64,7 +64,7 @@ def iso(t: float | None) -> str | None:
 
 
 def _check_type(kind: Any, field: str = "type") -> str:
-    if kind not in TYPES:
+    if not isinstance(kind, str) or kind not in TYPES:
         raise NotEnabled(f"{field}: task type {kind!r} is not supported here; supported: "
                          f"{', '.join(TYPES)}", field=field)
     return kind

@@ -184,7 +184,7 @@ def _unsendable_character(url: str) -> str | None:
 
 
 class EndpointIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     url: str = Field(description="Where events are POSTed (http or https).")
     events: list[str] | None = Field(

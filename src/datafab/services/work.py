@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
 
+from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
@@ -75,11 +76,12 @@ class Receipt:
 
 
 class SubmissionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     answer: dict[str, Any]
     seconds_spent: float | None = Field(None, ge=0, le=86_400)
-    draft: dict[str, Any] | None = None
+    draft: json_limits.FreeForm = Field(
+        None, description=f"Up to {json_limits.MAX_FREE_FORM_BYTES:,} bytes as JSON.")
     confidence: float | None = Field(
         None, ge=0.0, le=1.0, description="A model's calibrated confidence in its answer."
     )
@@ -91,7 +93,7 @@ class BatchSubmissionIn(SubmissionIn):
 
 
 class ReleaseIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(strict=True, extra="forbid")
 
     reason: str = Field("skipped", pattern="^(skipped|malformed|failed)$",
                         description="Why the lease comes back: skipped, malformed, failed.")
