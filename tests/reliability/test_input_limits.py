@@ -285,14 +285,24 @@ def test_an_imported_line_is_held_to_the_same_limits(api, foundry, make_org):
     for bad, field in (('{"chosen": "\\ud800", "rejected": "x"}', "line 2.chosen"),
                        ('{"chosen": "a\\u0000", "rejected": "x"}', "line 2.chosen"),
                        ('{"chosen": ' + "[" * 80 + "]" * 80 + "}", "body")):
-        r = api.post(path, content=(good + "\n" + bad + "\n").encode(),
+        r = api.post(path + "&strict=true", content=(good + "\n" + bad + "\n").encode(),
                      headers={**org.headers, "content-type": "text/plain"})
         _refused(r, field)
-    # A file read from disk (the CLI): the deep line is named.
+    assert _rows(foundry) == before
+    # Without --strict the odd line is skipped and named, like any other line that cannot be
+    # imported; the good line goes in.
+    r = api.post(path, content=(good + "\n" + '{"chosen": "a\\u0000", "rejected": "x"}\n').encode(),
+                 headers={**org.headers, "content-type": "text/plain"})
+    assert r.status_code == 200, r.text
+    assert r.json()["created"] == 1
+    assert [s["line"] for s in r.json()["skipped"]] == [2]
+    assert "chosen" in r.json()["skipped"][0]["reason"]
+    # A file read from disk (the CLI, --strict): the deep line is named.
     deep = '{"chosen": ' + "[" * 80 + "]" * 80 + "}"
+    before = _rows(foundry)
     with pytest.raises(InvalidInput) as refused:
         imports.import_file(foundry, org.id, project.json()["id"], "hh-rlhf",
-                            lambda: [good, deep])
+                            lambda: [good, deep], strict=True)
     assert refused.value.field == "line 2"
     assert _rows(foundry) == before
 

@@ -171,7 +171,8 @@ def _within_limits(
         except InvalidInput as exc:
             if on_skip is None:
                 raise
-            on_skip(importers.Skipped(n, exc.message.removeprefix(f"line {n}: ")))
+            reason = exc.message.removeprefix(f"line {n}: ").removeprefix(f"line {n}.")
+            on_skip(importers.Skipped(n, reason))
             yield ""
 
 
