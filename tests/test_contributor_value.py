@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 
 import pytest
 from typer.testing import CliRunner
@@ -109,3 +110,20 @@ def test_cli_prints_the_table(foundry, database_url, make_org, make_worker, monk
                         env={"DATAFAB_API_KEY": org.key})
     assert bad.exit_code == 2
     assert "project 999999 not found" in bad.output
+
+
+def test_dashboard_shows_each_contributors_value(api, foundry, make_org, make_worker):
+    org = make_org()
+    project, _ = _crowd(foundry, org, make_worker)
+    rows = api.get(f"/v1/projects/{project.id}/contributors/value",
+                   headers=org.headers).json()["contributors"]
+    login = api.get("/dashboard/login").text
+    csrf = re.search(r'name="csrf" value="([^"]+)"', login).group(1)
+    api.post("/dashboard/login", data={"csrf": csrf, "api_key": org.key})
+    page = api.get(f"/dashboard/projects/{project.id}")
+    assert page.status_code == 200
+    assert "Value (records)" in page.text and "Value per hour" in page.text
+    for r in rows:
+        row = re.search(rf"<code>{r['contributor']}</code>(.*?)</tr>", page.text, re.S).group(1)
+        cells = re.findall(r'<td class="num">([^<]*)</td>', row)
+        assert cells[-2:] == [f"{r['value']:.1f}", f"{r['value_per_hour']:.1f}"]
