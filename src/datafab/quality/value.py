@@ -48,7 +48,10 @@ from .dawid_skene import DawidSkene
 
 PRIOR_FLOOR = 1e-6  # as the estimators' class prior
 HASH = 2654435761  # Knuth's multiplicative hash: folds that ignore any order of items
-FOLDS = 5  # cross-fitting folds of a contributor's items (decide on 2, judge on 2)
+FOLDS = 5  # cross-fitting folds of a contributor's items
+#: The other four folds split two and two, each half once the record's and once the judge's:
+#: ``PAIRS[n]`` and ``PAIRS[-1 - n]`` are disjoint.
+PAIRS = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
 
 
 def contributor_values(
@@ -251,16 +254,23 @@ def _added(s: np.ndarray, clamped: np.ndarray, own_local: np.ndarray, own_item: 
     counts = np.zeros((FOLDS, k, k))  # [fold, true, observed]
     np.add.at(counts, (fold, slice(None), own_obs), clamped[own_local])
     later = [np.roll(counts, -j, axis=0) for j in range(1, FOLDS)]
-    scored = {}
-    for name, parts in (("record", later[:2]), ("judge", later[2:])):
-        with_own = s.copy()
-        np.add.at(with_own, own_local, _log_rows(parts[0] + parts[1] + pseudo)[fold, :, own_obs])
-        scored[name] = _softmax(with_own)
-    judge = scored["judge"]
+    read = [_read(s, own_local, _log_rows(later[a] + later[b] + pseudo)[fold, :, own_obs])
+            for a, b in PAIRS]
     g = gold_class >= 0
-    judge[g] = 0.0
-    judge[g, gold_class[g]] = 1.0
-    return float(np.sum(judge * (scored["record"] - _softmax(s.copy()))))
+    without = _softmax(s.copy())
+    total = 0.0
+    for record, judge in zip(read, reversed(read), strict=True):
+        judge = judge.copy()
+        judge[g] = 0.0
+        judge[g, gold_class[g]] = 1.0
+        total += float(np.sum(judge * (record - without)))
+    return total / len(read)
+
+
+def _read(s: np.ndarray, own_local: np.ndarray, own_scores: np.ndarray) -> np.ndarray:
+    with_own = s.copy()
+    np.add.at(with_own, own_local, own_scores)
+    return _softmax(with_own)
 
 
 def _log_rows(counts: np.ndarray) -> np.ndarray:
