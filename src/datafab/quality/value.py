@@ -243,11 +243,13 @@ def _added(s: np.ndarray, clamped: np.ndarray, own_local: np.ndarray, own_item: 
 
     ``s`` are the others' log scores on the items and ``clamped`` their posteriors (gold
     clamped), against which the contributor's confusion is estimated. Their items are split
-    in ``FOLDS`` folds (by a hash of the item); on fold ``f`` the record reads their labels
-    through the confusion estimated on the next two folds and is judged by the posterior
-    that reads them through the one estimated on the two after (gold: by the known answer).
-    Record and judge never share an estimate, so agreement that is only chance earns
-    nothing, and random labels move records away from the judge on average.
+    in ``FOLDS`` folds by a hash of the item code (deterministic for given codes, blind to any
+    order or period in them). On fold ``f`` the other four folds split two and two: the
+    record reads the contributor's labels through the confusion estimated on one half and is
+    judged by the posterior that reads them through the one estimated on the other (gold: by
+    the known answer); the value averages the six ways to assign the halves. Record and judge
+    never share an estimate, so agreement that is only chance earns nothing, and random
+    labels move records away from the judge on average.
     """
     k = s.shape[1]
     fold = (own_item * HASH) % 2**32 % FOLDS
