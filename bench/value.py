@@ -34,7 +34,7 @@ def crowd(n_labels: int, n_workers: int, k: int, per_item: int, seed: int):
     truth = rng.integers(0, k, n_items)
     acc = rng.uniform(0.55, 0.95, n_workers)
     item = np.repeat(np.arange(n_items), per_item)
-    # distinct contributors per item: a random offset and stride modulo a prime-free walk
+    # five distinct contributors per item: a random start, then steps of 97 (coprime to 500)
     start = rng.integers(0, n_workers, n_items)
     worker = (start[:, None] + np.arange(per_item)[None, :] * 97) % n_workers
     worker = worker.ravel()

@@ -101,8 +101,9 @@ def refit_values(
     n_iter: int = 100,
     tol: float = 1e-5,
 ) -> np.ndarray:
-    """The same values by naive full refits: Dawid–Skene fitted from scratch on all labels,
-    and again without each contributor's labels (slow; for checking the warm start)."""
+    """The same values by naive full refits: Dawid–Skene fitted from scratch (to
+    convergence) without each contributor's labels, then their labels added back as in
+    :func:`contributor_values` (slow; for checking the warm start)."""
     lab = check_labels(item, worker, label, n_items=n_items, n_workers=n_workers,
                        n_classes=n_classes)
     g = check_gold(gold, lab.n_items, lab.n_classes)
