@@ -127,3 +127,18 @@ def test_dashboard_shows_each_contributors_value(api, foundry, make_org, make_wo
         row = re.search(rf"<code>{r['contributor']}</code>(.*?)</tr>", page.text, re.S).group(1)
         cells = re.findall(r'<td class="num">([^<]*)</td>', row)
         assert cells[-2:] == [f"{r['value']:.1f}", f"{r['value_per_hour']:.1f}"]
+
+
+def test_multi_label_answers_have_no_value(api, foundry, make_org, make_worker):
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "tags", "primitive": "classify",
+        "settings": {"labels": LABELS, "multi_label": True}})
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": "i0", "data": {"text": "item"}}])
+    who = authenticate_contributor(foundry, make_worker("w").token)
+    (lease,) = work.lease_items(foundry, who, project.id, 1)
+    work.submit(foundry, who, lease.id, {"answer": {"labels": ["yes"]}, "seconds_spent": 9})
+    body = api.get(f"/v1/projects/{project.id}/contributors/value",
+                   headers=org.headers).json()
+    assert body["available"] is False and body["contributors"] == []
