@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from datafab import __version__
 from datafab.api import (
+    contributor_value,
     errors,
     evals,
     ingest,
@@ -53,6 +54,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     app.include_router(projects.router)
+    app.include_router(contributor_value.router)
     app.include_router(work.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)

@@ -17,7 +17,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from datafab.errors import InvalidInput
-from datafab.services import billing, dashboard, exports, quality
+from datafab.services import billing, contributor_value, dashboard, exports, quality
 from datafab.web import svg
 from datafab.web.guards import PageFoundry, RequesterSession
 from datafab.web.render import PageRoute, field_errors, page
@@ -68,9 +68,11 @@ def project_page(request: Request, project_id: int, org: RequesterSession,
     matrix = dashboard.confusion(foundry, org, project_id)
     budget = billing.budget(foundry, org, project_id)
     models = dashboard.model_work(foundry, org, project_id)
+    values = {c.contributor: c for c in
+              contributor_value.project_value(foundry, org, project_id).contributors}
     return page(request, "dashboard/project.html", title=row.project.name, row=row,
                 summary=summary, charts=charts, curve=curve, matrix=matrix, budget=budget,
-                models=models,
+                models=models, values=values,
                 heat=_heat(matrix[1]) if matrix else None)
 
 

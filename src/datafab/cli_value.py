@@ -1,0 +1,56 @@
+"""``datafab value``: each contributor's value to a project, as a table."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from datafab.cli_options import ApiKey
+from datafab.errors import DatafabError
+
+console = Console(soft_wrap=True)
+errors = Console(stderr=True, soft_wrap=True)
+
+
+def value(
+    api_key: ApiKey,
+    project: Annotated[int, typer.Option(help="Project id.")],
+) -> None:
+    """How many fewer records would be right without each contributor's labels
+    (leave-one-contributor-out), per hour of their time and per unit of their pay; highest
+    first. Contributors appear by their pseudonyms in the project."""
+    from datafab.cli import _foundry, _organization
+    from datafab.services import contributor_value
+
+    try:
+        foundry = _foundry()
+        result = contributor_value.project_value(foundry, _organization(foundry, api_key),
+                                                 project)
+    except DatafabError as exc:
+        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    if not result.available:
+        console.print("This project's answers are not categorical: no value is measured.")
+        return
+    unit = contributor_value.PAY_UNIT_MINOR
+    table = Table(title=f"Contributor value, project {result.project_id} "
+                        f"({result.labels} labels)")
+    for name in ("contributor", "labels", "hours", "pay", "value (records)", "per hour",
+                 f"per {unit} minor units"):
+        table.add_column(name, justify="left" if name == "contributor" else "right")
+    for c in result.contributors:
+        pay = "—" if c.pay_minor is None else f"{c.pay_minor} {c.currency or ''}".strip()
+        table.add_row(c.contributor, str(c.labels), f"{c.hours:.2f}", pay, f"{c.value:.2f}",
+                      _maybe(c.value_per_hour), _maybe(c.value_per_pay))
+    console.print(table)
+
+
+def _maybe(x: float | None) -> str:
+    return "—" if x is None else f"{x:.2f}"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("value")(value)
