@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
+from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, billing, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
@@ -479,19 +480,6 @@ def _verify(conn: Connection, policy: WorkforcePolicy, project: Project,
 # -- performance: probation and removal -------------------------------------------------------
 
 
-def wilson(correct: int, seen: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion: (low, high)."""
-    if seen == 0:
-        return 0.0, 1.0
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = correct / seen
-    centre = (p + z * z / (2 * seen)) / (1 + z * z / seen)
-    half = z * math.sqrt(p * (1 - p) / seen + z * z / (4 * seen * seen)) / (1 + z * z / seen)
-    return max(0.0, centre - half), min(1.0, centre + half)
-
-
 @dataclass(frozen=True)
 class Standing:
     contributor_id: int
@@ -554,7 +542,8 @@ def standings(foundry: Foundry, organization: int, project_id: int) -> list[Stan
             cid, names.get(cid, ""), m.standing if m else "active",
             m.qualification if m else "none", len(recent), right,
             right / len(recent) if recent else None,
-            wilson(right, len(recent), perf.confidence) if recent else None,
+            wilson_interval(right, len(recent), two_sided_z(perf.confidence)) if recent
+            else None,
             _engine_accuracy(engine.get(cid)), m.n_taken if m else 0))
     return out
 
@@ -590,7 +579,7 @@ def review(foundry: Foundry, organization: int, project_id: int) -> list[dict[st
             if len(judged) < perf.min_gold:
                 continue
             right = sum(judged)
-            low, high = wilson(right, len(judged), perf.confidence)
+            low, high = wilson_interval(right, len(judged), two_sided_z(perf.confidence))
             accuracy = right / len(judged)
             if high < perf.min_accuracy:
                 if standing == PROBATION:
