@@ -167,8 +167,9 @@ def qualification_of(policy: workforce.WorkforcePolicy | None, project: Project,
         return Qualification("not_required")
     said = member.qualification if member is not None else "none"
     current = member is not None and member.qual_version >= project.guideline_version
-    base = {"items": asked.items, "pass_mark": asked.pass_mark}
-    done = {"answered": member.qual_seen, "correct": member.qual_correct} if member else {}
+    base: dict[str, Any] = {"items": asked.items, "pass_mark": asked.pass_mark}
+    done: dict[str, Any] = (
+        {"answered": member.qual_seen, "correct": member.qual_correct} if member else {})
     if said == "passed":
         if asked.requalify_on_new_guidelines and not current:
             return Qualification("requalify", **base)

@@ -428,7 +428,7 @@ class Deliverer:
                                                "n": self.batch}).all()]
             if not ids:
                 return []
-            return conn.execute(_DUE, {"ids": ids}).all()
+            return list(conn.execute(_DUE, {"ids": ids}).all())
 
     def run_once(self) -> list[Attempt]:
         """Claim what is due (the head of each chain) and send it; what happened."""

@@ -193,9 +193,10 @@ def policy_of(foundry: Foundry, conn: Connection, project_id: int) -> WorkforceP
     row = conn.execute(select(workforce_policies.c.policy, workforce_policies.c.currency,
                               workforce_policies.c.budget_minor)
                        .where(workforce_policies.c.project_id == project_id)).first()
-    policy = (WorkforcePolicy.model_validate({**row.policy, "currency": row.currency,
-                                              "budget_minor": row.budget_minor})
-              if row else False)
+    policy: WorkforcePolicy | Literal[False] = (
+        WorkforcePolicy.model_validate({**row.policy, "currency": row.currency,
+                                        "budget_minor": row.budget_minor})
+        if row else False)
     foundry.cache.put(key, policy)
     return policy or None
 
@@ -274,6 +275,7 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
             return Gate("missing_skills", f"the project needs {word}{', '.join(lacking)}",
                         policy=policy)
     if not qualified:
+        assert policy.qualification is not None  # no qualification: everyone is qualified
         if row.qualification == "failed" and row.qual_version >= project.guideline_version:
             return Gate("qualification_failed", "you did not pass this project's "
                         "qualification", policy=policy)
@@ -329,7 +331,8 @@ def reserve(conn: Connection, project: Project, got: Gate, price: int) -> Gate:
         return got
     if fits > 0:
         return replace(got, real=fits)
-    if billing.reached(found.budget_minor, found.spent_minor, price):
+    if found.budget_minor is not None and billing.reached(found.budget_minor, found.spent_minor,
+                                                          price):
         return _spent(found.budget_minor, got.policy)
     return Gate("budget_reserved", "the rest of the project's budget is held by leases out "
                 "now; ask again later (it comes back as they end unanswered)",
@@ -363,6 +366,7 @@ class _Member:
 def _qualified(policy: WorkforcePolicy, project: Project, row) -> bool:
     if row.qualification != "passed":
         return False
+    assert policy.qualification is not None  # called only for a project that has one
     again = policy.qualification.requalify_on_new_guidelines
     return not again or row.qual_version >= project.guideline_version
 
@@ -449,6 +453,7 @@ def _score_qualification(conn: Connection, policy: WorkforcePolicy, project: Pro
                          contributor: Contributor, correct: bool, now: float) -> None:
     row = conn.execute(_QUAL_ANSWER, {"project": project.id, "contributor": contributor.id,
                                       "right": int(correct), "now": now}).first()
+    assert policy.qualification is not None  # called only for a project that has one
     if row is None or row.qual_seen < policy.qualification.items:
         return
     passed = row.qual_correct >= policy.qualification.pass_mark * row.qual_seen - 1e-9
@@ -574,7 +579,7 @@ def review(foundry: Foundry, organization: int, project_id: int) -> list[dict[st
             standing = m.standing if m else "active"
             if standing == "removed":
                 continue
-            since = (m.probation_gold or 0) if standing == PROBATION else 0
+            since = (m.probation_gold or 0) if m and standing == PROBATION else 0
             judged = answers[since:][-perf.window:]
             if len(judged) < perf.min_gold:
                 continue
