@@ -7,7 +7,7 @@ layer feeds it what is stored and stores what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -140,7 +140,7 @@ class Primitive(Generic[S, I, A]):
         raise NotImplementedError
 
     def aggregate_project(
-        self, settings: S, votes_by_item: dict[Any, tuple[dict[str, Any], Sequence[Vote]]]
+        self, settings: S, votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]]
     ) -> dict[Any, Outcome] | None:
         """Re-aggregate every item of a project at once (item key → (item data, votes)), for
         rules that learn from the whole project (``grade``'s rater bias). ``None``: the
@@ -165,6 +165,13 @@ class Primitive(Generic[S, I, A]):
     def class_names(self, settings: S) -> list[str] | None:
         """The classes an answer picks from, or ``None`` if the answers are not categorical."""
         return None
+
+    def classes(self, settings: S) -> list[str]:
+        """The classes of a categorical primitive (``class_names``, known not to be ``None``)."""
+        names = self.class_names(settings)
+        if names is None:
+            raise TypeError(f"{self.name} answers are not categorical")
+        return names
 
     def encode(self, settings: S, answer: dict[str, Any]) -> int:
         """The class code of a categorical answer."""

@@ -186,7 +186,7 @@ class Grade(Primitive[GradeSettings, GradeItem, GradeAnswer]):
 
     def aggregate_project(
         self, settings: GradeSettings,
-        votes_by_item: dict[Any, tuple[dict[str, Any], Sequence[Vote]]],
+        votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]],
     ) -> dict[Any, Outcome] | None:
         """Every item's mean with each rater's bias (fitted over the whole project) removed."""
         if not votes_by_item:
