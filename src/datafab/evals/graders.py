@@ -153,7 +153,7 @@ def grade(reference: Reference, response: str) -> Verdict | None:
         return Verdict(float(got == normalise(str(reference.answer))), {"normalised": got})
     if kind == "numeric":
         number = last_number(response)
-        want = float(reference.answer)  # type: ignore[arg-type]
+        want = float(reference.answer)  # type: ignore[arg-type]  # validated: a number
         ok = number is not None and math.isclose(number, want, rel_tol=reference.tolerance,
                                                  abs_tol=reference.tolerance)
         return Verdict(float(ok), {"extracted": number})
