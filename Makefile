@@ -60,8 +60,10 @@ bench: install-bench
 	$(BIN)/python bench/leasing.py
 	$(BIN)/python bench/quality.py
 
+# ruff for style and errors, mypy for types (its settings are in pyproject.toml).
 lint: install-test
 	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) datafab.db datafab.db-wal datafab.db-shm

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import billing, items, my_projects, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
 
@@ -123,7 +124,7 @@ def test_accuracy_is_the_one_the_review_judges(foundry, make_org, make_worker):
         work.submit(foundry, who, lease.id, {"answer": {"label": label}})
     acc = _mine(foundry, who, project.id).accuracy
     assert (acc.answered, acc.correct, acc.window, acc.bar) == (4, 2, 4, 0.7)
-    assert acc.interval == pytest.approx(workforce.wilson(2, 4, 0.9))
+    assert acc.interval == pytest.approx(wilson_interval(2, 4, two_sided_z(0.9)))
     (theirs,) = workforce.standings(foundry, org.id, project.id)
     assert (theirs.gold_seen, theirs.gold_correct) == (acc.answered, acc.correct)
     assert theirs.interval == pytest.approx(acc.interval)

@@ -112,3 +112,12 @@ def test_make_test_waits_for_the_package_managers_lock():
                        for line in apt), apt
     ci = (README.parent / ".ci" / "run").read_text()
     assert re.search(r"^make test\b", ci, flags=re.M)
+
+
+def test_ci_runs_the_lint_with_types_before_the_tests():
+    lint = _dry_run("lint").splitlines()
+    ruff = next(i for i, line in enumerate(lint) if "ruff check" in line)
+    mypy = next(i for i, line in enumerate(lint) if line.strip().endswith("/mypy"))
+    assert ruff < mypy
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert ci.index("\nmake lint\n") < ci.index("\nmake test\n")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, UploadFile
 
 from datafab.errors import InvalidInput
 from datafab.primitives import get_primitive
@@ -81,3 +83,12 @@ def test_unreadable_or_incomplete_forms_name_their_field(primitive, fields, fiel
     with pytest.raises(InvalidInput) as refused:
         valid(primitive, fields)
     assert refused.value.field == field
+
+
+def test_a_file_where_a_ticked_replacement_belongs_is_refused_by_name():
+    # A hand-made multipart form can carry a file under any name; it is not a number.
+    upload = UploadFile(io.BytesIO(b"0"), filename="0.txt")
+    item = {"text": "Call [PHONE] now", "redactions": []}
+    with pytest.raises(InvalidInput) as refused:
+        answer_from("redaction_review", FormData([("wrong", upload)]), item, {})
+    assert refused.value.field == "answer.wrong"

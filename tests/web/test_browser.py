@@ -15,6 +15,7 @@ import time
 import pytest
 
 from datafab.errors import DatafabError
+from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, logins, profiles, work
 from datafab.services.accounts import Contributor
 
@@ -453,7 +454,7 @@ def test_a_contributor_sees_their_standing_and_earnings(site, browser_page):
     mine = f"#project-{paid.id}"
     assert "Qualified: 3 of 4 check items right (pass mark 75%)" in page.inner_text(
         f"{mine} [data-fact=qualification]")
-    low, high = workforce.wilson(3, 4, 0.95)
+    low, high = wilson_interval(3, 4, two_sided_z(0.95))
     accuracy = page.inner_text(f"{mine} [data-fact=accuracy]")
     assert "75%: 3 of your latest 4 right" in accuracy
     assert f"95% interval {_pct(low)}–{_pct(high)}" in accuracy

@@ -9,7 +9,7 @@ client address's (see ``authenticate``).
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Literal, overload
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -56,6 +56,15 @@ def client_address(scope: Scope) -> str:
     return client[0] if client else "unknown"
 
 
+@overload
+def authenticate(request_or_scope: Request | Scope, kind: Literal["requester"],
+                 secret: str | None, *, missing: str = MISSING) -> int: ...
+@overload
+def authenticate(request_or_scope: Request | Scope, kind: Literal["contributor"],
+                 secret: str | None, *, missing: str = MISSING) -> Contributor: ...
+@overload
+def authenticate(request_or_scope: Request | Scope, kind: str, secret: str | None, *,
+                 missing: str = MISSING) -> int | Contributor: ...
 def authenticate(request_or_scope: Request | Scope, kind: str, secret: str | None, *,
                  missing: str = MISSING) -> int | Contributor:
     """Who holds ``secret`` — an organization id (``kind`` "requester") or a contributor —
@@ -107,7 +116,7 @@ def requester(
     """The calling requester's organization id."""
     secret = credentials.credentials if credentials else None
     org = authenticate(request, "requester", secret)
-    request.state.actor = f"api key {shown_prefix(secret)}"
+    request.state.actor = f"api key {shown_prefix(secret or '')}"  # authenticated: not None
     return org
 
 

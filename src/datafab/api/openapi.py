@@ -58,4 +58,4 @@ def document(app: FastAPI) -> None:
         app.openapi_schema = spec
         return spec
 
-    app.openapi = openapi
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override

@@ -215,6 +215,7 @@ def export(
                             background=BackgroundTask(shutil.rmtree, folder, True))
     out = exports.audited_export(foundry, org, project_id, format, actor=who,
                                  min_confidence=min_confidence, include_open=include_open)
+    assert out.lines is not None  # without a path the export streams
     return StreamingResponse(out.lines, media_type="application/x-ndjson")
 
 

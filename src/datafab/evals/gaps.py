@@ -30,7 +30,7 @@ class SliceFigure:
 
 def find_gaps(figures: list[SliceFigure], *, low: float = 0.6,
               min_judgments: int = 1) -> list[dict[str, Any]]:
-    out = []
+    out: list[dict[str, Any]] = []
     for f in figures:
         if f.n < min_judgments:
             continue

@@ -152,18 +152,18 @@ def grade(reference: Reference, response: str) -> Verdict | None:
         got = normalise(response)
         return Verdict(float(got == normalise(str(reference.answer))), {"normalised": got})
     if kind == "numeric":
-        got = last_number(response)
-        want = float(reference.answer)  # type: ignore[arg-type]
-        ok = got is not None and math.isclose(got, want, rel_tol=reference.tolerance,
-                                              abs_tol=reference.tolerance)
-        return Verdict(float(ok), {"extracted": got})
+        number = last_number(response)
+        want = float(reference.answer)  # type: ignore[arg-type]  # validated: a number
+        ok = number is not None and math.isclose(number, want, rel_tol=reference.tolerance,
+                                                 abs_tol=reference.tolerance)
+        return Verdict(float(ok), {"extracted": number})
     if kind == "regex":
         ok = re.search(reference.pattern or "", response) is not None
         return Verdict(float(ok), {})
     if kind == "choice":
-        got = picked_choice(response, reference.choices)
-        ok = got is not None and got == str(reference.answer).strip().upper()
-        return Verdict(float(ok), {"extracted": got})
+        picked = picked_choice(response, reference.choices)
+        ok = picked is not None and picked == str(reference.answer).strip().upper()
+        return Verdict(float(ok), {"extracted": picked})
     if kind == "code":
         return run_code(extract_code(response), reference.tests or "", reference.timeout)
     return None

@@ -57,6 +57,7 @@ def band_shape(threshold: float, num_perm: int = NUM_PERM) -> tuple[int, int]:
             cost = step * (0.2 * p[below].sum() + 0.8 * (1.0 - p[~below]).sum())
             if best is None or cost < best[0]:
                 best = (cost, bands, rows)
+    assert best is not None  # num_perm >= 1 shapes were tried
     return best[1], best[2]
 
 
@@ -170,6 +171,7 @@ class Deduper:
         for other in self._index.candidates(sig):
             sim = float(np.mean(np.frombuffer(self._sigs[other], np.uint32) == sig))
             if sim >= self._threshold and (sim > best_sim or (sim == best_sim
+                                                             and best is not None
                                                              and other < best)):
                 best, best_sim = other, sim
         if best is not None:
@@ -187,5 +189,5 @@ class Deduper:
             if self._exact.get(old_digest) == old:
                 del self._exact[old_digest]
             old_sig = self._sigs.pop(old, None)
-            if old_sig is not None:
+            if old_sig is not None and self._index is not None:
                 self._index.remove(old, np.frombuffer(old_sig, np.uint32))

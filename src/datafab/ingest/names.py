@@ -148,7 +148,7 @@ def gazetteer() -> Lists:
 def _surname_endings(given: frozenset[str], surnames: frozenset[str]) -> frozenset[str]:
     """Endings of three and four letters that on the list almost only surnames have
     (``-ová``, ``-wicz``, ``-ović``, ``-sson``, ``-oğlu``, ``-енко``, ``-άκης``, ``-յան`` …)."""
-    out = set()
+    out: set[str] = set()
     for n in (3, 4):
         in_surnames: dict[str, int] = {}
         in_given: dict[str, int] = {}

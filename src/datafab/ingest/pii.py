@@ -417,7 +417,7 @@ def redact(text: str, findings: list[Finding], *, replacement: str = "tag",
     for f in findings:
         parts.append(text[pos:f.start])
         out_len += f.start - pos
-        tag = f"[{f.type}]" if replacement == "tag" else pseudonym(key, f.type, f.value)
+        tag = f"[{f.type}]" if replacement == "tag" else pseudonym(key or b"", f.type, f.value)
         parts.append(tag)
         spans.append({"type": f.type, "start": out_len, "end": out_len + len(tag)})
         out_len += len(tag)

@@ -165,7 +165,7 @@ def _identify(c: Chunk, display: str, key: bytes) -> tuple[str, dict[str, Any]]:
 
 
 def _dropped(ext: str, verdict: Verdict, provenance: dict[str, Any]) -> Dropped | None:
-    if verdict.kind is None:
+    if verdict.kind is None or verdict.of is None:  # a duplicate always names its original
         return None
     return Dropped(ext, verdict.kind, verdict.of, provenance, verdict.similarity)
 

@@ -128,7 +128,7 @@ def read_parquet(path: Path, text_field: str | None = None) -> Iterator[Segment]
     if text_field is not None:
         if text_field not in names:
             raise ReadError(str(path), f"no column {text_field!r} (columns: {', '.join(names)})")
-        columns = [text_field]
+        columns: list[str] | None = [text_field]
     else:
         found = [n for n in TEXT_FIELDS if n in names]
         columns = found[:1] or None

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from collections.abc import Callable
 
 from datafab.errors import InvalidInput
 from datafab.models.base import (
@@ -43,7 +44,8 @@ def backend_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_backend(name: str) -> type[Backend]:
+def get_backend(name: str) -> Callable[..., Backend]:
+    """The backend class, called with that backend's own options."""
     if name in _LOADED:
         return _LOADED[name]
     if name not in _REGISTRY:

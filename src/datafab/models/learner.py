@@ -47,7 +47,7 @@ class TextClassifier:
             raise ValueError("features must be 'tfidf' or 'embeddings'")
         self.features, self.embedding_model, self.c = features, embedding_model, c
         self.classes_: np.ndarray | None = None
-        self._pipeline = None
+        self._pipeline: Any = None  # a fitted scikit-learn pipeline (untyped)
 
     def fit(self, texts: Sequence[str], labels: Sequence[str]) -> TextClassifier:
         from sklearn.calibration import CalibratedClassifierCV
@@ -165,6 +165,7 @@ class Learner(Backend):
         started = time.monotonic()
         proba = classifier.predict_proba([item_text(job.data)])[0]
         best = int(np.argmax(proba))
+        assert classifier.classes_ is not None  # it predicted, so it is trained
         label = str(classifier.classes_[best])
         if label not in job.settings.get("labels", []):
             raise ModelError(f"the learner predicts {label!r}, not a label of the project")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+from typing import Any
 
 from datafab.errors import InvalidInput
 from datafab.primitives.base import Outcome, Primitive, RecordView, Vote
@@ -24,7 +25,7 @@ _REGISTRY: dict[str, str] = {
     "trajectory": "datafab.primitives.trajectory:TRAJECTORY",
     "write": "datafab.primitives.write:WRITE",
 }
-_LOADED: dict[str, Primitive] = {}
+_LOADED: dict[str, Primitive[Any, Any, Any]] = {}
 
 
 def register(name: str, target: str) -> None:
@@ -37,7 +38,7 @@ def primitive_names() -> list[str]:
     return sorted(_REGISTRY)
 
 
-def get_primitive(name: str) -> Primitive:
+def get_primitive(name: str) -> Primitive[Any, Any, Any]:
     if name in _LOADED:
         return _LOADED[name]
     if name not in _REGISTRY:

@@ -7,9 +7,9 @@ layer feeds it what is stored and stores what it returns.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
@@ -41,7 +41,7 @@ class Outcome:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-class FreeJson(dict):
+class FreeJson(dict[str, Any]):
     """A JSON object in an export row whose keys are its own (a tool's parameters schema, a
     call's arguments). JSON Lines writes it as the object it is; a columnar file keeps it as
     one JSON value (Arrow's JSON type) instead of a struct, whose fields would merge with other
@@ -77,7 +77,14 @@ class RecordView:
         }
 
 
-def parse(model: type[BaseModel], raw: Any, prefix: str) -> BaseModel:
+M = TypeVar("M", bound=BaseModel)
+#: A primitive's settings, item and answer models.
+S = TypeVar("S", bound=BaseModel)
+I = TypeVar("I", bound=BaseModel)  # noqa: E741
+A = TypeVar("A", bound=BaseModel)
+
+
+def parse(model: type[M], raw: Any, prefix: str) -> M:
     """Validate ``raw`` against ``model``; a failure names the field under ``prefix``."""
     if not isinstance(raw, dict):
         raise InvalidInput(f"{prefix}: expected a JSON object", field=prefix)
@@ -87,33 +94,34 @@ def parse(model: type[BaseModel], raw: Any, prefix: str) -> BaseModel:
         raise from_pydantic(exc, prefix) from exc
 
 
-class Primitive:
-    """A kind of human-data work. Subclasses set the three models and override the hooks."""
+class Primitive(Generic[S, I, A]):
+    """A kind of human-data work. Subclasses set the three models and override the hooks;
+    the hooks see the project's settings, items and answers as those models."""
 
     name: ClassVar[str]
-    settings_model: ClassVar[type[BaseModel]]
-    item_model: ClassVar[type[BaseModel]]
-    answer_model: ClassVar[type[BaseModel]]
+    settings_model: type[S]  # set on the class (a ClassVar cannot name a type variable)
+    item_model: type[I]
+    answer_model: type[A]
     export_formats: ClassVar[tuple[str, ...]] = ("records",)
     #: What ``policy.method = "auto"`` means for this primitive: a model-based estimator
     #: (categorical answers only) or ``"majority"``, the primitive's own per-item rule.
     default_method: ClassVar[str] = "majority"
 
-    def parse_settings(self, raw: dict[str, Any] | None) -> BaseModel:
+    def parse_settings(self, raw: dict[str, Any] | None) -> S:
         """Validate a project's settings when the project is created or updated."""
         return parse(self.settings_model, raw or {}, "settings")
 
-    def parse_item(self, settings: BaseModel, raw: Any, prefix: str = "data") -> dict[str, Any]:
+    def parse_item(self, settings: S, raw: Any, prefix: str = "data") -> dict[str, Any]:
         """Validate one item's data; return it normalised, ready to store."""
         model = parse(self.item_model, raw, prefix)
         self.check_item(settings, model, prefix)
         return model.model_dump(mode="json", exclude_none=True)
 
-    def check_item(self, settings: BaseModel, item: BaseModel, prefix: str) -> None:
+    def check_item(self, settings: S, item: I, prefix: str) -> None:
         """Rules across fields of an item; raise ``InvalidInput`` naming the field."""
 
     def parse_answer(
-        self, settings: BaseModel, item: dict[str, Any], raw: Any, prefix: str = "answer"
+        self, settings: S, item: dict[str, Any], raw: Any, prefix: str = "answer"
     ) -> dict[str, Any]:
         """Validate a contributor's answer against the item and settings; return it normalised."""
         model = parse(self.answer_model, raw, prefix)
@@ -121,29 +129,31 @@ class Primitive:
         return model.model_dump(mode="json", exclude_none=True)
 
     def check_answer(
-        self, settings: BaseModel, item: dict[str, Any], answer: BaseModel, prefix: str
+        self, settings: S, item: dict[str, Any], answer: A, prefix: str
     ) -> None:
         """Rules between an answer, its item and the settings."""
 
     def aggregate(
-        self, settings: BaseModel, item: dict[str, Any], votes: Sequence[Vote]
+        self, settings: S, item: dict[str, Any], votes: Sequence[Vote]
     ) -> Outcome:
         """Combine the answers to one item into a record's answer and confidence."""
         raise NotImplementedError
 
     def aggregate_project(
-        self, settings: BaseModel, votes_by_item: dict[Any, tuple[dict[str, Any], Sequence[Vote]]]
+        self, settings: S, votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]]
     ) -> dict[Any, Outcome] | None:
         """Re-aggregate every item of a project at once (item key → (item data, votes)), for
         rules that learn from the whole project (``grade``'s rater bias). ``None``: the
         per-item ``aggregate`` is all there is."""
         return None
 
-    def export_row(self, fmt: str, settings: BaseModel, record: RecordView) -> dict | None:
+    def export_row(self, fmt: str, settings: S, record: RecordView) -> dict[str, Any] | None:
         """One export row for ``record`` in format ``fmt``; ``None`` leaves the record out."""
         raise NotImplementedError
 
-    def export_rows(self, fmt: str, settings: BaseModel, record: RecordView) -> Iterator[dict]:
+    def export_rows(
+        self, fmt: str, settings: S, record: RecordView
+    ) -> Iterator[dict[str, Any]]:
         """Every export row for ``record`` in format ``fmt``: the one ``export_row`` gives, if
         any. Formats with several rows per record (``rank``'s expanded pairs) override this;
         exporters should call this rather than ``export_row``."""
@@ -152,14 +162,21 @@ class Primitive:
             yield row
 
     # Categorical primitives (classify, compare) expose class codes to the quality engine.
-    def class_names(self, settings: BaseModel) -> list[str] | None:
+    def class_names(self, settings: S) -> list[str] | None:
         """The classes an answer picks from, or ``None`` if the answers are not categorical."""
         return None
 
-    def encode(self, settings: BaseModel, answer: dict[str, Any]) -> int:
+    def classes(self, settings: S) -> list[str]:
+        """The classes of a categorical primitive (``class_names``, known not to be ``None``)."""
+        names = self.class_names(settings)
+        if names is None:
+            raise TypeError(f"{self.name} answers are not categorical")
+        return names
+
+    def encode(self, settings: S, answer: dict[str, Any]) -> int:
         """The class code of a categorical answer."""
         raise NotImplementedError(f"{self.name} answers are not categorical")
 
-    def decode(self, settings: BaseModel, code: int, confidence: float) -> dict[str, Any]:
+    def decode(self, settings: S, code: int, confidence: float) -> dict[str, Any]:
         """The answer for class ``code`` (inverse of ``encode``)."""
         raise NotImplementedError(f"{self.name} answers are not categorical")

@@ -54,7 +54,7 @@ class ClassifyAnswer(Schema):
     labels: list[str] | None = None
 
 
-class Classify(Primitive):
+class Classify(Primitive[ClassifySettings, ClassifyItem, ClassifyAnswer]):
     name = "classify"
     settings_model = ClassifySettings
     item_model = ClassifyItem
@@ -62,7 +62,9 @@ class Classify(Primitive):
     export_formats = ("records",)
     default_method = "dawid_skene"
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: ClassifySettings, item: dict[str, Any], answer: ClassifyAnswer, prefix: str
+    ) -> None:
         allowed = set(settings.labels)
         if settings.multi_label:
             if answer.labels is None or answer.label is not None:
@@ -81,7 +83,9 @@ class Classify(Primitive):
         if answer.label not in allowed:
             raise _unknown_label(answer.label, settings, f"{prefix}.label")
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: ClassifySettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="majority")
         if settings.multi_label:
@@ -99,19 +103,21 @@ class Classify(Primitive):
             details={"soft_label": soft},
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: ClassifySettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt != "records":
             raise InvalidInput(f"classify exports only 'records', not {fmt!r}", field="format")
         return {"item": record.item, **(record.answer or {}),
                 "soft_label": soft_label(settings, record), **record.lineage()}
 
-    def class_names(self, settings) -> list[str] | None:
+    def class_names(self, settings: ClassifySettings) -> list[str] | None:
         return None if settings.multi_label else list(settings.labels)
 
-    def encode(self, settings, answer: dict[str, Any]) -> int:
+    def encode(self, settings: ClassifySettings, answer: dict[str, Any]) -> int:
         return settings.labels.index(answer["label"])
 
-    def decode(self, settings, code: int, confidence: float) -> dict[str, Any]:
+    def decode(self, settings: ClassifySettings, code: int, confidence: float) -> dict[str, Any]:
         return {"label": settings.labels[code]}
 
 

@@ -75,14 +75,16 @@ class CompareAnswer(Schema):
     rationale: str | None = Field(default=None, max_length=20_000)
 
 
-class Compare(Primitive):
+class Compare(Primitive[CompareSettings, CompareItem, CompareAnswer]):
     name = "compare"
     settings_model = CompareSettings
     item_model = CompareItem
     answer_model = CompareAnswer
     export_formats = ("dpo", "reward", "records")
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: CompareSettings, item: dict[str, Any], answer: CompareAnswer, prefix: str
+    ) -> None:
         if answer.choice == "tie":
             if not settings.allow_tie:
                 raise InvalidInput(
@@ -104,7 +106,9 @@ class Compare(Primitive):
             if choice == "tie" and not settings.allow_tie:
                 raise InvalidInput(f"{field}: this project does not allow ties", field=field)
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: CompareSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="weighted_vote")
         mass = {"a": 0.0, "b": 0.0, "tie": 0.0}
@@ -139,7 +143,9 @@ class Compare(Primitive):
             details={"mass": mass},
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: CompareSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt == "records":
             return {"item": record.item, **(record.answer or {}), **record.lineage()}
         if fmt not in ("dpo", "reward"):
@@ -163,13 +169,13 @@ class Compare(Primitive):
             **record.lineage(),
         }
 
-    def class_names(self, settings) -> list[str] | None:
+    def class_names(self, settings: CompareSettings) -> list[str]:
         return ["a", "b", "tie"] if settings.allow_tie else ["a", "b"]
 
-    def encode(self, settings, answer: dict[str, Any]) -> int:
+    def encode(self, settings: CompareSettings, answer: dict[str, Any]) -> int:
         return self.class_names(settings).index(answer["choice"])
 
-    def decode(self, settings, code: int, confidence: float) -> dict[str, Any]:
+    def decode(self, settings: CompareSettings, code: int, confidence: float) -> dict[str, Any]:
         return {"choice": self.class_names(settings)[code]}
 
 
@@ -254,7 +260,7 @@ def model_ratings(
             counts[by_code[w]]["wins"] += 1
     rows = []
     for name, code in names.items():
-        row = {
+        row: dict[str, Any] = {
             "model": name,
             "rating": float(bt.ratings_[code]),
             "score": float(bt.scores_[code]),

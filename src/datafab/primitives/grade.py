@@ -85,20 +85,20 @@ class GradeAnswer(Schema):
     justifications: dict[str, str] | None = None
 
 
-class Grade(Primitive):
+class Grade(Primitive[GradeSettings, GradeItem, GradeAnswer]):
     name = "grade"
     settings_model = GradeSettings
     item_model = GradeItem
     answer_model = GradeAnswer
     export_formats = ("grades", "records")
 
-    def parse_settings(self, raw):
+    def parse_settings(self, raw: dict[str, Any] | None) -> GradeSettings:
         settings = super().parse_settings(raw)
         if settings.rubric is not None:
             _check_rubric(settings.rubric, "settings.rubric")
         return settings
 
-    def check_item(self, settings, item, prefix) -> None:
+    def check_item(self, settings: GradeSettings, item: GradeItem, prefix: str) -> None:
         if item.rubric is None:
             if settings.rubric is None:
                 raise InvalidInput(
@@ -109,13 +109,16 @@ class Grade(Primitive):
             return
         _check_rubric(item.rubric, f"{prefix}.rubric")
 
-    def rubric(self, settings, item: dict[str, Any]) -> list[dict[str, Any]]:
+    def rubric(self, settings: GradeSettings, item: dict[str, Any]) -> list[dict[str, Any]]:
         """The criteria that apply to ``item`` (its own rubric, else the project's)."""
         if item.get("rubric"):
-            return item["rubric"]
+            own: list[dict[str, Any]] = item["rubric"]
+            return own
         return [c.model_dump(mode="json") for c in settings.rubric or []]
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: GradeSettings, item: dict[str, Any], answer: GradeAnswer, prefix: str
+    ) -> None:
         rubric = {c["id"]: c for c in self.rubric(settings, item)}
         for cid, score in answer.scores.items():
             field = f"{prefix}.scores.{cid}"
@@ -141,7 +144,7 @@ class Grade(Primitive):
                     raise InvalidInput(f"{field}: justify the score", field=field)
 
     def aggregate(
-        self, settings, item, votes: Sequence[Vote], *,
+        self, settings: GradeSettings, item: dict[str, Any], votes: Sequence[Vote], *,
         bias: Mapping[int, Mapping[str, float]] | None = None,
     ) -> Outcome:
         """Weighted mean per criterion; with ``bias`` (contributor → criterion → additive
@@ -181,7 +184,10 @@ class Grade(Primitive):
             method=method,
         )
 
-    def aggregate_project(self, settings, votes_by_item) -> dict[Any, Outcome] | None:
+    def aggregate_project(
+        self, settings: GradeSettings,
+        votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]],
+    ) -> dict[Any, Outcome] | None:
         """Every item's mean with each rater's bias (fitted over the whole project) removed."""
         if not votes_by_item:
             return {}
@@ -190,7 +196,8 @@ class Grade(Primitive):
                 for key, (item, votes) in votes_by_item.items()}
 
     def rater_biases(
-        self, settings, votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]],
+        self, settings: GradeSettings,
+        votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]],
         *, l2: float = 1.0,
     ) -> dict[int, dict[str, float]]:
         """Contributor → criterion id → additive bias, fitted over ``votes_by_item``
@@ -218,7 +225,9 @@ class Grade(Primitive):
             for contributor, r in raters.items()
         }
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: GradeSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt == "records":
             return {"item": record.item, **(record.answer or {}), **record.lineage()}
         if fmt != "grades":
@@ -267,7 +276,7 @@ class RaterBias:
             raise ValueError(f"l2 must be non-negative, got {l2!r}")
         self.l2, self.max_iter, self.tol = float(l2), int(max_iter), float(tol)
 
-    def fit(self, rater, item, criterion, score, *, n_raters: int, n_items: int,
+    def fit(self, rater: Any, item: Any, criterion: Any, score: Any, *, n_raters: int, n_items: int,
             n_criteria: int) -> RaterBias:
         r, i, c = (np.asarray(a, dtype=np.int64) for a in (rater, item, criterion))
         s = np.asarray(score, dtype=float)

@@ -138,7 +138,7 @@ def _digest(obj: Any) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-def _checked(check, *args) -> Any:
+def _checked(check: Callable[..., Any], *args: Any) -> Any:
     """Run a parser; its refusal becomes the line's reason."""
     try:
         return check(*args)

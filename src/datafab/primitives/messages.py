@@ -9,6 +9,7 @@ implies (``user`` for prompts, ``assistant`` for responses).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field
@@ -26,7 +27,7 @@ class Message(Schema):
     content: str = Field(max_length=MAX_TEXT)
 
 
-def _as_messages(role: str):
+def _as_messages(role: str) -> Callable[[Any], Any]:
     def convert(value: Any) -> Any:
         if isinstance(value, str):
             return [{"role": role, "content": value}]

@@ -57,14 +57,14 @@ class RankAnswer(Schema):
     rationale: str | None = Field(default=None, max_length=20_000)
 
 
-class Rank(Primitive):
+class Rank(Primitive[RankSettings, RankItem, RankAnswer]):
     name = "rank"
     settings_model = RankSettings
     item_model = RankItem
     answer_model = RankAnswer
     export_formats = ("records", "dpo", "reward")
 
-    def check_item(self, settings, item, prefix) -> None:
+    def check_item(self, settings: RankSettings, item: RankItem, prefix: str) -> None:
         seen: dict[str, int] = {}
         for i, response in enumerate(item.responses):
             if response.id is None:
@@ -77,7 +77,9 @@ class Rank(Primitive):
                 )
             seen[response.id] = i
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: RankSettings, item: dict[str, Any], answer: RankAnswer, prefix: str
+    ) -> None:
         responses = item["responses"]
         ids = {r["id"]: i for i, r in enumerate(responses) if r.get("id") is not None}
         indices: list[int] = []
@@ -109,7 +111,9 @@ class Rank(Primitive):
             )
         answer.order = indices
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: RankSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         n = len(item["responses"])
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="bradley_terry")
@@ -129,7 +133,7 @@ class Rank(Primitive):
         np.add.at(wins, (np.array(winners), np.array(losers)), np.array(weights))
         scores = weighted_bradley_terry(wins)
         mean_position = position / total if total else position
-        final = sorted(range(n), key=lambda i: (-round(scores[i], 9), mean_position[i], i))
+        final = sorted(range(n), key=lambda i: (-round(float(scores[i]), 9), mean_position[i], i))
         agree = [
             wins[final[i], final[j]] / (wins[final[i], final[j]] + wins[final[j], final[i]])
             for i in range(n)
@@ -143,7 +147,9 @@ class Rank(Primitive):
             details={"mean_position": [round(float(p), 6) for p in mean_position]},
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: RankSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt in ("dpo", "reward"):
             raise NotImplementedError("rank's pair rows are several per record: use export_rows")
         if fmt != "records":
@@ -169,7 +175,9 @@ class Rank(Primitive):
             **record.lineage(),
         }
 
-    def export_rows(self, fmt, settings, record: RecordView) -> Iterator[dict]:
+    def export_rows(
+        self, fmt: str, settings: RankSettings, record: RecordView
+    ) -> Iterator[dict[str, Any]]:
         if fmt not in ("dpo", "reward"):
             yield from super().export_rows(fmt, settings, record)
             return
@@ -214,7 +222,8 @@ def weighted_bradley_terry(wins: np.ndarray, l2: float = L2, max_iter: int = 100
         s += step
         if big < 1e-10:
             break
-    return s - s.mean()
+    result: np.ndarray = s - s.mean()
+    return result
 
 
 RANK = Rank()

@@ -59,21 +59,23 @@ class ReviewAnswer(Schema):
     missed: list[Missed] = Field(default_factory=list, max_length=10_000)
 
 
-class RedactionReview(Primitive):
+class RedactionReview(Primitive[ReviewSettings, ReviewItem, ReviewAnswer]):
     name = "redaction_review"
     settings_model = ReviewSettings
     item_model = ReviewItem
     answer_model = ReviewAnswer
     export_formats = ("records",)
 
-    def check_item(self, settings, item, prefix) -> None:
+    def check_item(self, settings: ReviewSettings, item: ReviewItem, prefix: str) -> None:
         for k, r in enumerate(item.redactions):
             if not r.start < r.end <= len(item.text):
                 field = f"{prefix}.redactions.{k}"
                 raise InvalidInput(f"{field}: must lie within the text, start < end",
                                    field=field)
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: ReviewSettings, item: dict[str, Any], answer: ReviewAnswer, prefix: str
+    ) -> None:
         n = len(item.get("redactions", []))
         for k, index in enumerate(answer.wrong):
             if not 0 <= index < n:
@@ -95,7 +97,9 @@ class RedactionReview(Primitive):
         answer.wrong.sort()
         answer.missed.sort(key=lambda s: (s.start, s.end, s.type))
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: ReviewSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="per_flag_vote")
         total = sum(v.weight for v in votes) or 1.0
@@ -118,7 +122,9 @@ class RedactionReview(Primitive):
             method="per_flag_vote",
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: ReviewSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt != "records":
             raise InvalidInput(f"redaction_review exports only 'records', not {fmt!r}",
                                field="format")
@@ -127,7 +133,9 @@ class RedactionReview(Primitive):
                 "wrong": answer["wrong"], "missed": answer["missed"], **record.lineage()}
 
 
-def miss_rates(reviews: Iterable[tuple[dict[str, Any], dict[str, Any]]]) -> dict[str, dict]:
+def miss_rates(
+    reviews: Iterable[tuple[dict[str, Any], dict[str, Any]]]
+) -> dict[str, dict[str, Any]]:
     """Per type, from ``(item, answer)`` pairs of reviewed chunks: replacements made, wrong,
     missed, and the miss and wrong rates (``None`` where there is nothing to divide)."""
     out: dict[str, dict[str, Any]] = {}

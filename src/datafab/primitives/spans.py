@@ -58,14 +58,16 @@ class SpansAnswer(Schema):
     spans: list[Span] = Field(max_length=MAX_SPANS)
 
 
-class Spans(Primitive):
+class Spans(Primitive[SpansSettings, SpansItem, SpansAnswer]):
     name = "spans"
     settings_model = SpansSettings
     item_model = SpansItem
     answer_model = SpansAnswer
     export_formats = ("records",)
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: SpansSettings, item: dict[str, Any], answer: SpansAnswer, prefix: str
+    ) -> None:
         length = len(item["text"])
         seen: dict[tuple[int, int, str], int] = {}
         for k, span in enumerate(answer.spans):
@@ -100,7 +102,9 @@ class Spans(Primitive):
                     )
         answer.spans.sort(key=lambda s: (s.start, s.end, s.label))
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: SpansSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="per_span_vote")
         total = sum(v.weight for v in votes)
@@ -119,7 +123,9 @@ class Spans(Primitive):
                                      for (s, e, lab), p in sorted(shares.items())]},
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: SpansSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt != "records":
             raise InvalidInput(f"spans exports only 'records', not {fmt!r}", field="format")
         text = record.item["text"]

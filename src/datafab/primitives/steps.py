@@ -69,14 +69,16 @@ class StepsAnswer(Schema):
     flagged: list[int] | None = None
 
 
-class Steps(Primitive):
+class Steps(Primitive[StepsSettings, StepsItem, StepsAnswer]):
     name = "steps"
     settings_model = StepsSettings
     item_model = StepsItem
     answer_model = StepsAnswer
     export_formats = ("prm", "prm800k", "records")
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: StepsSettings, item: dict[str, Any], answer: StepsAnswer, prefix: str
+    ) -> None:
         n_steps, ratings = len(item["steps"]), answer.ratings
         if len(ratings) > n_steps:
             field = f"{prefix}.ratings.{n_steps}"
@@ -110,7 +112,9 @@ class Steps(Primitive):
                 field = f"{prefix}.flagged.{k}"
                 raise InvalidInput(f"{field}: there is no step {step}", field=field)
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: StepsSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         if not votes:
             return Outcome(answer=None, confidence=0.0, method="per_step_vote")
         ratings: list[int] = []
@@ -160,7 +164,9 @@ class Steps(Primitive):
             details={"step_shares": [round(s, 6) for s in shares]},
         )
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: StepsSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt == "records":
             return {"item": record.item, **(record.answer or {}), **record.lineage()}
         if fmt == "prm":
@@ -194,7 +200,7 @@ def _label(rating: int, neutral_is_correct: bool) -> bool:
     return rating == 1 or (rating == 0 and neutral_is_correct)
 
 
-def _prm_row(settings: StepsSettings, record: RecordView) -> dict | None:
+def _prm_row(settings: StepsSettings, record: RecordView) -> dict[str, Any] | None:
     ratings = (record.answer or {}).get("ratings") or []
     if not ratings:
         return None
@@ -207,7 +213,7 @@ def _prm_row(settings: StepsSettings, record: RecordView) -> dict | None:
     }
 
 
-def _prm800k_line(record: RecordView) -> dict | None:
+def _prm800k_line(record: RecordView) -> dict[str, Any] | None:
     answer = record.answer
     if not answer:
         return None
@@ -247,7 +253,7 @@ def _prm800k_line(record: RecordView) -> dict | None:
     if "total_time" in (source.get("label") or {}):
         total_time = source["label"]["total_time"]
     else:
-        spent = [s.get("seconds_spent") for s in record.submissions]
+        spent: list[Any] = [s.get("seconds_spent") for s in record.submissions]
         total_time = int(sum(spent) * 1000) if spent and None not in spent else None
     line = {
         "labeler": record.contributors[0] if len(record.contributors) == 1

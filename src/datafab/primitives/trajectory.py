@@ -110,14 +110,14 @@ class TrajectoryAnswer(Schema):
     steps: list[Step] = Field(min_length=1, max_length=MAX_STEPS)
 
 
-class Trajectory(Primitive):
+class Trajectory(Primitive[TrajectorySettings, TrajectoryItem, TrajectoryAnswer]):
     name = "trajectory"
     settings_model = TrajectorySettings
     item_model = TrajectoryItem
     answer_model = TrajectoryAnswer
     export_formats = ("tools", "records")
 
-    def check_item(self, settings, item, prefix) -> None:
+    def check_item(self, settings: TrajectorySettings, item: TrajectoryItem, prefix: str) -> None:
         seen: set[str] = set()
         for k, tool in enumerate(item.tools):
             where = f"{prefix}.tools.{k}.function"
@@ -130,14 +130,21 @@ class Trajectory(Primitive):
         if item.steps is not None:
             _check_steps(item.steps, None, f"{prefix}.steps")
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: TrajectorySettings, item: dict[str, Any], answer: TrajectoryAnswer,
+        prefix: str,
+    ) -> None:
         tools = {t["function"]["name"]: t["function"] for t in item.get("tools", [])}
         _check_steps(answer.steps, tools, f"{prefix}.steps")
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: TrajectorySettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         return accepted_submission(votes)
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: TrajectorySettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt == "records":
             return {"item": record.item, **(record.answer or {}), **record.lineage()}
         if fmt != "tools":
@@ -197,7 +204,9 @@ def _sorted(value: Any) -> Any:
     return value
 
 
-def _check_steps(steps: list[Step], tools: dict[str, dict] | None, prefix: str) -> None:
+def _check_steps(
+    steps: list[Step], tools: dict[str, dict[str, Any]] | None, prefix: str
+) -> None:
     """Structure of a trace; with ``tools``, also every call's tool and arguments. Fills in
     missing call ids and result call ids."""
     open_calls: list[str] = []
@@ -241,7 +250,8 @@ def _check_steps(steps: list[Step], tools: dict[str, dict] | None, prefix: str) 
                 open_calls.remove(step.call_id)
 
 
-def _check_call(step: Step, tools: dict[str, dict], where: str) -> None:
+def _check_call(step: Step, tools: dict[str, dict[str, Any]], where: str) -> None:
+    assert step.name is not None  # a tool call's name was required before
     if step.name not in tools:
         close = difflib.get_close_matches(step.name, tools, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
@@ -326,8 +336,8 @@ def _same(a: Any, b: Any) -> bool:
     """JSON equality: ``True`` is not ``1``."""
     numbers = ("integer", "number")
     if _type_of(a) in numbers and _type_of(b) in numbers:
-        return a == b
-    return _type_of(a) == _type_of(b) and a == b
+        return bool(a == b)
+    return _type_of(a) == _type_of(b) and bool(a == b)
 
 
 def check_value(value: Any, schema: dict[str, Any], path: str) -> None:

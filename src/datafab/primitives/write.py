@@ -63,14 +63,16 @@ class WriteAnswer(Schema):
     edit_distance: int | None = None  # computed; a sent value is replaced
 
 
-class Write(Primitive):
+class Write(Primitive[WriteSettings, WriteItem, WriteAnswer]):
     name = "write"
     settings_model = WriteSettings
     item_model = WriteItem
     answer_model = WriteAnswer
     export_formats = ("sft", "records")
 
-    def check_answer(self, settings, item, answer, prefix) -> None:
+    def check_answer(
+        self, settings: WriteSettings, item: dict[str, Any], answer: WriteAnswer, prefix: str
+    ) -> None:
         if settings.writes == "task":
             if answer.task is None or not answer.task.strip():
                 field = f"{prefix}.task"
@@ -91,10 +93,14 @@ class Write(Primitive):
             None if answer.draft is None else edit_distance(answer.draft, answer.final)
         )
 
-    def aggregate(self, settings, item, votes: Sequence[Vote]) -> Outcome:
+    def aggregate(
+        self, settings: WriteSettings, item: dict[str, Any], votes: Sequence[Vote]
+    ) -> Outcome:
         return accepted_submission(votes)
 
-    def export_row(self, fmt, settings, record: RecordView) -> dict | None:
+    def export_row(
+        self, fmt: str, settings: WriteSettings, record: RecordView
+    ) -> dict[str, Any] | None:
         if fmt == "records":
             return {"item": record.item, **(record.answer or {}), **record.lineage()}
         if fmt != "sft":

@@ -27,7 +27,7 @@ from .agreement import (
 from .bradley_terry import BradleyTerry
 from .dawid_skene import DawidSkene
 from .glad import GLAD
-from .gold import gold_accuracy, wilson_interval
+from .gold import gold_accuracy, two_sided_z, wilson_interval
 from .mace import MACE
 from .majority_vote import MajorityVote
 from .one_coin import OneCoinDawidSkene
@@ -75,6 +75,7 @@ __all__ = [
     "needs_more",
     "population_confusion",
     "posteriors",
+    "two_sided_z",
     "update_counts",
     "wilson_interval",
     "worker_agreement",

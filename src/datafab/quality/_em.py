@@ -51,7 +51,8 @@ class Incidence:
         # reading ``post`` sequentially and adding into a (W*K, K) table that fits in cache —
         # about 9x faster than a worker-major copy, which reads ``post`` at random.
         c = self.by_item.T @ post  # (W*K_obs, K_true)
-        return c.reshape(self.n_workers, k, k).transpose(0, 2, 1)
+        result: np.ndarray = c.reshape(self.n_workers, k, k).transpose(0, 2, 1)
+        return result
 
     def e_step(
         self,
@@ -135,7 +136,8 @@ def decide(post: np.ndarray, has_labels: np.ndarray, gold_items: np.ndarray) -> 
     known = has_labels.copy()
     known[gold_items] = True
     out[~known] = -1
-    return out
+    result: np.ndarray = out
+    return result
 
 
 def class_prior(post: np.ndarray, mask: np.ndarray, floor: float = 1e-6) -> np.ndarray:
@@ -145,7 +147,8 @@ def class_prior(post: np.ndarray, mask: np.ndarray, floor: float = 1e-6) -> np.n
         return np.full(k, 1.0 / k)
     p = (mask.astype(post.dtype) @ post).astype(np.float64) / mask.sum()
     p = np.maximum(p, floor)
-    return p / p.sum()
+    result: np.ndarray = p / p.sum()
+    return result
 
 
 def one_coin_confusions(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
@@ -162,4 +165,5 @@ def one_coin_confusions(accuracy: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def safe_log(x: np.ndarray, floor: float = 1e-300) -> np.ndarray:
-    return np.log(np.maximum(x, floor))
+    result: np.ndarray = np.log(np.maximum(x, floor))
+    return result

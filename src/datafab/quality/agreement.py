@@ -64,7 +64,8 @@ def _coincidences(it: np.ndarray, code: np.ndarray, v: int) -> np.ndarray | None
         return None
     o = (nu / (mu - 1)[:, None]).T @ nu
     o -= np.diag((nu / (mu - 1)[:, None]).sum(axis=0))
-    return o
+    result: np.ndarray = o
+    return result
 
 
 def _alpha(o: np.ndarray, n_c: np.ndarray, delta: np.ndarray) -> float:
@@ -129,23 +130,27 @@ def set_agreement(
             continue
         score[w] += 1.0 - masi_distance(s, consensus[i])
         total[w] += 1
-    return np.divide(score, total, out=np.full(nw, np.nan), where=total > 0)
+    result: np.ndarray = np.divide(score, total, out=np.full(nw, np.nan), where=total > 0)
+    return result
 
 
 def _delta(values: np.ndarray, n_c: np.ndarray, level: str) -> np.ndarray:
     if level == "nominal":
         return 1.0 - np.eye(values.size)
     if level == "interval":
-        return (values[:, None] - values[None, :]) ** 2
+        result: np.ndarray = (values[:, None] - values[None, :]) ** 2
+        return result
     if level == "ratio":
         s = values[:, None] + values[None, :]
         d = values[:, None] - values[None, :]
-        return np.divide(d, s, out=np.zeros_like(d), where=s != 0) ** 2
+        result = np.divide(d, s, out=np.zeros_like(d), where=s != 0) ** 2
+        return result
     cum = np.concatenate([[0.0], np.cumsum(n_c)])
     lo = np.minimum.outer(np.arange(values.size), np.arange(values.size))
     hi = np.maximum.outer(np.arange(values.size), np.arange(values.size))
     between = cum[hi + 1] - cum[lo]
-    return (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    result = (between - (n_c[:, None] + n_c[None, :]) / 2.0) ** 2
+    return result
 
 
 def category_counts(
@@ -224,4 +229,5 @@ def worker_agreement(
     hit = (lab.label[ok] == cons[lab.item[ok]]).astype(np.float64)
     hits = np.bincount(lab.worker[ok], weights=hit, minlength=lab.n_workers)
     total = np.bincount(lab.worker[ok], minlength=lab.n_workers)
-    return np.divide(hits, total, out=np.full(lab.n_workers, np.nan), where=total > 0)
+    result: np.ndarray = np.divide(hits, total, out=np.full(lab.n_workers, np.nan), where=total > 0)
+    return result

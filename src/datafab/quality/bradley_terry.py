@@ -116,7 +116,8 @@ class BradleyTerry:
             s += step
             if float(np.abs(step).max()) < 1e-9 or float(np.abs(grad).max()) < self.tol:
                 break
-        return s - s.mean(axis=1, keepdims=True)
+        result: np.ndarray = s - s.mean(axis=1, keepdims=True)
+        return result
 
     def bootstrap(
         self,
@@ -154,4 +155,5 @@ class BradleyTerry:
         """P(a beats b) under the fitted scores."""
         a_ = as_codes(a, "a")
         b_ = as_codes(b, "b")
-        return 1.0 / (1.0 + np.exp(self.scores_[b_] - self.scores_[a_]))
+        result: np.ndarray = 1.0 / (1.0 + np.exp(self.scores_[b_] - self.scores_[a_]))
+        return result

@@ -36,7 +36,8 @@ def confusion_from_counts(counts: Any) -> np.ndarray:
     if np.any(c < 0):
         raise ValueError("counts must be non-negative")
     smoothed = c + prior_counts(c.shape[-1])
-    return smoothed / smoothed.sum(axis=-1, keepdims=True)
+    result: np.ndarray = smoothed / smoothed.sum(axis=-1, keepdims=True)
+    return result
 
 
 def expected_counts(

@@ -72,9 +72,11 @@ class DawidSkene(CategoricalAggregator):
 
     def _m_step(self, inc: _em.Incidence, post: np.ndarray, pseudo: np.ndarray) -> np.ndarray:
         counts = inc.expected_counts(post).astype(np.float64) + pseudo
-        return counts / counts.sum(axis=2, keepdims=True)
+        result: np.ndarray = counts / counts.sum(axis=2, keepdims=True)
+        return result
 
-    def _store(self, post, conf, prior, inc, g, ll, it):  # type: ignore[no-untyped-def]
+    def _store(self, post: np.ndarray, conf: np.ndarray, prior: np.ndarray, inc: _em.Incidence,
+               g: Gold, ll: float, it: int) -> None:
         # Items without labels (and not gold) keep the fitted prior as their posterior.
         post = post.astype(np.float64, copy=False)
         empty = ~inc.has_labels

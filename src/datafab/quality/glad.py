@@ -140,4 +140,5 @@ class GLAD(CategoricalAggregator):
 
 
 def _expit(x: np.ndarray) -> np.ndarray:
-    return expit(x).astype(x.dtype, copy=False)
+    result: np.ndarray = expit(x).astype(x.dtype, copy=False)
+    return result

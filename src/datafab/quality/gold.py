@@ -36,6 +36,16 @@ def wilson_interval(correct: Any, total: Any, z: float = 1.96) -> tuple[Any, Any
     return lo, hi
 
 
+def two_sided_z(confidence: float) -> float:
+    """The normal quantile ``z`` whose ``±z`` holds ``confidence`` of the mass: 1.96 for 0.95,
+    the ``z`` :func:`wilson_interval` takes for an interval at that confidence."""
+    if not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1), got {confidence!r}")
+    from scipy.stats import norm
+
+    return float(norm.ppf(0.5 + confidence / 2))
+
+
 def gold_accuracy(
     item: Any,
     worker: Any,

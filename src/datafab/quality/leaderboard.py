@@ -34,7 +34,8 @@ def tied_ranks(lo: Any, hi: Any) -> np.ndarray:
     lo_, hi_ = np.asarray(lo, dtype=float), np.asarray(hi, dtype=float)
     if lo_.shape != hi_.shape or lo_.ndim != 1:
         raise ValueError("lo and hi must be 1-D arrays of equal length")
-    return 1 + (lo_[None, :] > hi_[:, None]).sum(axis=1)
+    result: np.ndarray = 1 + (lo_[None, :] > hi_[:, None]).sum(axis=1)
+    return result
 
 
 def mean_scores(

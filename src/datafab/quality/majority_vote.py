@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 import numpy as np
 
 from . import _em
@@ -24,9 +26,10 @@ def agreement_confusions(
     k = n_classes
     ok = consensus[item] >= 0
     flat = (worker[ok] * k + consensus[item[ok]]) * k + label[ok]
-    counts = np.bincount(flat, minlength=n_workers * k * k).reshape(n_workers, k, k)
+    counts: np.ndarray = np.bincount(flat, minlength=n_workers * k * k).reshape(n_workers, k, k)
     counts = counts + smoothing / k + smoothing * np.eye(k)
-    return counts / counts.sum(axis=2, keepdims=True)
+    result: np.ndarray = counts / counts.sum(axis=2, keepdims=True)
+    return result
 
 
 class MajorityVote(CategoricalAggregator):
@@ -43,7 +46,7 @@ class MajorityVote(CategoricalAggregator):
     def _fit_labels(self, lab: Labels, g: Gold) -> MajorityVote:
         return self._fit(lab, g, None)
 
-    def _fit(self, lab, g, weights):  # type: ignore[no-untyped-def]
+    def _fit(self, lab: Labels, g: Gold, weights: np.ndarray | None) -> Self:
         post, _ = _em.vote_posterior(lab, g, weights=weights)
         has = lab.items_with_labels()
         informed = has | _gold_mask(g, lab.n_items)
@@ -69,7 +72,8 @@ def consensus_share(
     ok = consensus[item] >= 0
     hits = np.bincount(worker[ok], weights=(label[ok] == consensus[item[ok]]), minlength=n_workers)
     total = np.bincount(worker[ok], minlength=n_workers)
-    return np.divide(hits, total, out=np.full(n_workers, np.nan), where=total > 0)
+    result: np.ndarray = np.divide(hits, total, out=np.full(n_workers, np.nan), where=total > 0)
+    return result
 
 
 def _gold_mask(g: tuple[np.ndarray, np.ndarray], n_items: int) -> np.ndarray:

@@ -187,7 +187,7 @@ def item_posterior(
     """
     lab = np.atleast_1d(np.asarray(labels))
     wk = np.atleast_1d(np.asarray(workers))
-    return posteriors(
+    result: np.ndarray = posteriors(
         np.zeros(lab.size, dtype=np.int64),
         wk,
         lab,
@@ -196,6 +196,7 @@ def item_posterior(
         n_items=1,
         default_confusion=default_confusion,
     )[0]
+    return result
 
 
 def posteriors(
@@ -242,7 +243,8 @@ def posteriors(
     )
     s -= s.max(axis=1, keepdims=True)
     p = np.exp(s)
-    return p / p.sum(axis=1, keepdims=True)
+    result: np.ndarray = p / p.sum(axis=1, keepdims=True)
+    return result
 
 
 def update_counts(counts: Any, workers: Any, labels: Any, posterior: Any) -> np.ndarray:

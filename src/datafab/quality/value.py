@@ -173,7 +173,7 @@ class _Warm:
         _em.clamp(clamped, g)
         self.post = clamped
         counts = np.zeros((lab.n_workers, self.k, self.k))  # [worker, true, observed]
-        np.add.at(counts, (self.worker, slice(None), self.label), clamped[self.item])
+        np.add.at(counts, (self.worker, slice(None), self.label), clamped[self.item])  # type: ignore[arg-type]  # stubs refuse a slice here
         self.counts = counts
         self.post_sum = clamped[self.informed].sum(axis=0)
         self.n_informed = int(self.informed.sum())
@@ -212,7 +212,7 @@ class _Warm:
         # What the removed items contributed to the counts and the prior under the full fit.
         old_post = self.post[items]
         base = self.counts[co].copy()
-        np.add.at(base, (co_idx, slice(None), obs), -old_post[local])
+        np.add.at(base, (co_idx, slice(None), obs), -old_post[local])  # type: ignore[arg-type]  # stubs refuse a slice here
         post_sum = self.post_sum - old_post.sum(axis=0)
         log_conf_co = self.log_conf[co]
         prior = self.prior
@@ -228,7 +228,7 @@ class _Warm:
             if step == n_iter:
                 break
             counts = base.copy()
-            np.add.at(counts, (co_idx, slice(None), obs), clamped[local])
+            np.add.at(counts, (co_idx, slice(None), obs), clamped[local])  # type: ignore[arg-type]  # stubs refuse a slice here
             counts += self.pseudo
             log_conf_co = np.log(counts / counts.sum(axis=2, keepdims=True))
             total = post_sum + clamped[still].sum(axis=0)
@@ -255,7 +255,7 @@ def _added(s: np.ndarray, clamped: np.ndarray, own_local: np.ndarray, own_item: 
     k = s.shape[1]
     fold = (own_item * HASH) % 2**32 % FOLDS
     counts = np.zeros((FOLDS, k, k))  # [fold, true, observed]
-    np.add.at(counts, (fold, slice(None), own_obs), clamped[own_local])
+    np.add.at(counts, (fold, slice(None), own_obs), clamped[own_local])  # type: ignore[arg-type]  # stubs refuse a slice here
     later = [np.roll(counts, -j, axis=0) for j in range(1, FOLDS)]
     read = [_read(s, own_local, _log_rows(later[a] + later[b] + pseudo)[fold, :, own_obs])
             for a, b in PAIRS]
@@ -277,7 +277,8 @@ def _read(s: np.ndarray, own_local: np.ndarray, own_scores: np.ndarray) -> np.nd
 
 
 def _log_rows(counts: np.ndarray) -> np.ndarray:
-    return np.log(counts / counts.sum(axis=-1, keepdims=True))
+    logs: np.ndarray = np.log(counts / counts.sum(axis=-1, keepdims=True))
+    return logs
 
 
 def _row_sums(out: np.ndarray, scores: np.ndarray, item: np.ndarray) -> None:

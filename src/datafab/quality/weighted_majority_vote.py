@@ -24,7 +24,7 @@ class WeightedMajorityVote(MajorityVote):
 
     weights_: np.ndarray
 
-    def fit(  # type: ignore[override]
+    def fit(
         self,
         item: Any,
         worker: Any,

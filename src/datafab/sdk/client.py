@@ -180,7 +180,7 @@ class Client(EvalMethods):
         include_open: bool = False,
     ) -> Iterator[dict[str, Any]] | int:
         """Rows of an export; with ``path``, streams them to a JSONL file and returns the count."""
-        params = {"format": format, "min_confidence": min_confidence,
+        params: dict[str, str | float | bool] = {"format": format, "min_confidence": min_confidence,
                   "include_open": include_open}
         rows = self._stream_lines(f"/v1/projects/{project_id}/export", params)
         if path is None:
@@ -199,7 +199,7 @@ class Client(EvalMethods):
         """Download an export to ``path`` (.jsonl or .parquet by its suffix)."""
         path = Path(path)
         kind = "parquet" if path.suffix.lower() == ".parquet" else "jsonl"
-        params = {"format": format, "min_confidence": min_confidence,
+        params: dict[str, str | float | bool] = {"format": format, "min_confidence": min_confidence,
                   "include_open": include_open, "file": kind}
         with self._http.stream("GET", f"/v1/projects/{project_id}/export",
                                params=params) as response:
@@ -268,7 +268,8 @@ class Client(EvalMethods):
 
     # -- contributor: work ------------------------------------------------------------------
     def lease(self, project_id: int, n: int = 1) -> list[dict[str, Any]]:
-        return self.lease_batch(project_id, n)["leases"]
+        leases: list[dict[str, Any]] = self.lease_batch(project_id, n)["leases"]
+        return leases
 
     def lease_batch(self, project_id: int, n: int = 1) -> dict[str, Any]:
         """The leases with the contributor's ``state`` on the project and its ``reason``
@@ -293,7 +294,9 @@ class Client(EvalMethods):
     def submit_many(self, submissions: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Several answers at once (each ``{"lease_id", "answer", …}``): all land or none."""
         body = {"submissions": submissions}
-        return self._call("POST", "/v1/submissions", json=body)["submissions"]
+        answered: list[dict[str, Any]] = self._call("POST", "/v1/submissions", json=body)[
+            "submissions"]
+        return answered
 
     def renew(self, lease_id: int) -> dict[str, Any]:
         return self._call("POST", f"/v1/leases/{lease_id}/renew")
@@ -320,11 +323,13 @@ class Client(EvalMethods):
         for key in totals:
             totals[key] += part.get(key, 0)
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+        """The JSON object the server answers (every endpoint answers an object)."""
         response = self._send(method, path, **kwargs)
         if response.status_code >= 400:
             raise _error(response)
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """The request, retried as the module's docstring says; every try of a POST carries
@@ -381,7 +386,7 @@ def _retryable(response: httpx.Response) -> bool:
         return True
     if response.status_code == 409:  # the same key, still being answered: ask again
         try:
-            return response.json()["error"]["type"] == "idempotency_in_flight"
+            return bool(response.json()["error"]["type"] == "idempotency_in_flight")
         except (ValueError, KeyError, TypeError):
             return False
     return False

@@ -9,7 +9,7 @@ from typing import Any
 class EvalMethods:
     """Mixed into ``Client``: ``self._call(method, path, **kwargs)`` does the HTTP."""
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:  # pragma: no cover
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:  # pragma: no cover
         raise NotImplementedError
 
     def create_eval_set(self, name: str, items: Iterable[dict[str, Any]] = (), *,
@@ -19,7 +19,8 @@ class EvalMethods:
             "name": name, "description": description, "items": list(items)})
 
     def eval_sets(self) -> list[dict[str, Any]]:
-        return self._call("GET", "/v1/evals/sets")["data"]
+        sets: list[dict[str, Any]] = self._call("GET", "/v1/evals/sets")["data"]
+        return sets
 
     def eval_set(self, set_id: int) -> dict[str, Any]:
         return self._call("GET", f"/v1/evals/sets/{set_id}")

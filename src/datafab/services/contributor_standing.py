@@ -67,7 +67,7 @@ def search(foundry: Foundry, *, text: str = "", skill: str = "", status: str = "
                    func.sum(contributor_skills.c.gold_seen).label("seen"),
                    func.sum(contributor_skills.c.gold_correct).label("correct"))
             .group_by(contributor_skills.c.contributor_id))}
-        live = dict(conn.execute(
+        live: dict[int, int] = dict(conn.execute(
             select(leases.c.contributor_id, func.count())
             .where(leases.c.status == "active", leases.c.expires_at > foundry.now())
             .group_by(leases.c.contributor_id)).all())

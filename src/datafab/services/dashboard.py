@@ -67,7 +67,7 @@ def overview(foundry: Foundry, organization: int) -> list[ProjectRow]:
             .where(items.c.project_id.in_(rows))
             .group_by(items.c.project_id, items.c.status)
         ).all() if rows else []
-        labels = dict(conn.execute(
+        labels: dict[int, int] = dict(conn.execute(
             select(submissions.c.project_id, func.count())
             .where(submissions.c.project_id.in_(rows), submissions.c.counted)
             .group_by(submissions.c.project_id)
@@ -210,7 +210,7 @@ def _scorer(conn, project: Project):
     if not is_model_based(project):
         return lambda data, votes: project.primitive.aggregate(
             project.settings, data, votes).confidence
-    names = project.primitive.class_names(project.settings)
+    names = project.primitive.classes(project.settings)
     k = len(names)
     prior = conn.execute(select(project_fits.c.class_prior)
                          .where(project_fits.c.project_id == project.id)).scalar()
@@ -218,7 +218,7 @@ def _scorer(conn, project: Project):
     skills = conn.execute(select(contributor_skills.c.contributor_id, contributor_skills.c.counts)
                           .where(contributor_skills.c.project_id == project.id)).all()
     index = {}
-    counts = []
+    counts: list[Any] = []
     for cid, stored in skills:
         if stored and np.shape(stored) == (k, k):
             index[cid] = len(counts)

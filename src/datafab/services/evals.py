@@ -267,9 +267,8 @@ def get_set(foundry: Foundry, organization: int, set_id: int) -> dict[str, Any]:
 
 def list_sets(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
     with foundry.db.read() as conn:
-        ids = conn.execute(select(eval_sets.c.id).where(
-            eval_sets.c.organization_id == organization).order_by(eval_sets.c.id)).scalars()
-        ids = list(ids)
+        ids = list(conn.execute(select(eval_sets.c.id).where(
+            eval_sets.c.organization_id == organization).order_by(eval_sets.c.id)).scalars())
     return [get_set(foundry, organization, i) for i in ids]
 
 
@@ -676,7 +675,8 @@ def _mean_board(scored, runs, *, rounds: int, seed: int) -> tuple[Board, dict]:
     return board, {k: dict(v) for k, v in counts.items()}
 
 
-def _bt_board(battles, run_of: dict[int, int], runs, *, rounds: int, seed: int):
+def _bt_board(battles, run_of: dict[int, int], runs, *, rounds: int,
+              seed: int) -> tuple[Board, dict[int, dict[str, int]]]:
     code = {run.id: k for k, run in enumerate(runs)}
     w, lose, tie = [], [], []
     counts: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))

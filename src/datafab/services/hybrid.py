@@ -67,7 +67,7 @@ def claim(conn: Connection, project: Project, contributor: Contributor, *, n: in
     """Claim work for a contributor: in a model-first project a model gets items from the
     model stage, and people first see the items that waited too long for a model. Each lease
     holds ``reserve`` of the project's budget."""
-    who = {"project": project.id, "contributor": contributor.id, "n": n, "now": now,
+    who: dict[str, Any] = {"project": project.id, "contributor": contributor.id, "n": n, "now": now,
            "expires": expires, "reserve": reserve}
     if is_model_first(project):
         if contributor.kind == "model":
@@ -183,6 +183,7 @@ class ModelTurn:
                                      ROUTES[self.decision.action])
         n_live = item.n_live - 1
         if self.decision.accepted:
+            assert self.confidence is not None  # an answer is accepted only with a confidence
             outcome = Outcome(answer=answer, confidence=float(self.confidence), method="model",
                               details={"route": "accepted", "reason": self.decision.reason})
             store_record(self.conn, project.id, item.id, outcome, 1, now)

@@ -272,7 +272,7 @@ def ingest_files(
     with foundry.db.write() as conn:
         run_id = conn.execute(insert(ingest_runs).values(
             project_id=project.id, report={}, created_at=foundry.now())
-        ).inserted_primary_key[0]
+            .returning(ingest_runs.c.id)).scalar_one()
     run = _Run(foundry, project, organization, run_id, keys, on_progress)
     workers = _workers(options, sources)
     report: dict[str, Any] = {
@@ -338,12 +338,12 @@ class _File:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.size = source.path.stat().st_size if source.path.is_file() else 0
-        self.entry = {"file": source.name, "bytes": self.size, "chunks": 0, "created": 0,
-                      "unchanged": 0, "dropped": 0}
+        self.entry: dict[str, Any] = {"file": source.name, "bytes": self.size, "chunks": 0,
+                                      "created": 0, "unchanged": 0, "dropped": 0}
         self.pii: dict[str, int] = {}
         self.listed_names = 0
         self.dropped = {"exact": 0, "near": 0}
-        self.listed: list[dict] = []  # the first few dropped, for the report
+        self.listed: list[dict[str, Any]] = []  # the first few dropped, for the report
         self.batch: list[Kept] = []
         self.reported = 0  # bytes of it told to on_progress
         self.error: InvalidInput | None = None  # a chunk the project refused
@@ -363,6 +363,7 @@ class _Run:
 
     def add(self, out: Kept | Dropped) -> None:
         f = self.file
+        assert f is not None, "add() between start() and end()"
         if f.error is not None:
             return  # the file is refused whole; its end says so
         f.entry["chunks"] += 1
@@ -399,6 +400,7 @@ class _Run:
         """The file's entry in the report: its chunks become work, or (a bad file) none of
         them do."""
         f = self.file
+        assert f is not None, "end() after start()"
         if f.batch and f.error is None:
             self._flush(f)
         error = None
@@ -436,7 +438,7 @@ class _Run:
                 continue
             seen.add(k.external_id)
             data = primitive.parse_item(settings, item_data(project, k.text), "data")
-            meta = {"source": k.provenance}
+            meta: dict[str, Any] = {"source": k.provenance}
             if k.redactions:
                 meta["redactions"] = list(k.redactions)
             rows.append(dict(

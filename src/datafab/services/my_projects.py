@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from datafab.foundry import Foundry
+from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, quality, work, workbench, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
@@ -147,7 +148,7 @@ def _standing_in(project: Project, policy: workforce.WorkforcePolicy | None, mem
     right = sum(recent)
     accuracy = Accuracy(
         len(recent), right,
-        workforce.wilson(right, len(recent), perf.confidence) if recent else None,
+        wilson_interval(right, len(recent), two_sided_z(perf.confidence)) if recent else None,
         perf.window, perf.confidence,
         perf.min_accuracy if policy is not None and perf.min_accuracy > 0 else None)
     return ProjectStanding(
@@ -166,8 +167,9 @@ def qualification_of(policy: workforce.WorkforcePolicy | None, project: Project,
         return Qualification("not_required")
     said = member.qualification if member is not None else "none"
     current = member is not None and member.qual_version >= project.guideline_version
-    base = {"items": asked.items, "pass_mark": asked.pass_mark}
-    done = {"answered": member.qual_seen, "correct": member.qual_correct} if member else {}
+    base: dict[str, Any] = {"items": asked.items, "pass_mark": asked.pass_mark}
+    done: dict[str, Any] = (
+        {"answered": member.qual_seen, "correct": member.qual_correct} if member else {})
     if said == "passed":
         if asked.requalify_on_new_guidelines and not current:
             return Qualification("requalify", **base)

@@ -4,6 +4,7 @@ matched against); the levels in ``contributors.skill_levels``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -85,7 +86,8 @@ def get_profile(foundry: Foundry, contributor_id: int) -> Profile:
     if row is None:
         raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
     levels = row.skill_levels or {}
-    languages, domains = [], []
+    languages: list[dict[str, Any]] = []
+    domains: list[dict[str, Any]] = []
     for name in row.skills:
         entry = levels.get(name) or {}
         kind = entry.get("kind", "domain")
@@ -103,7 +105,9 @@ def _levels(raw: dict[str, Any], prefix: str = "") -> dict[str, dict[str, str]]:
     except ValidationError as exc:
         raise from_pydantic(exc, prefix or None) from exc
     levels: dict[str, dict[str, str]] = {}
-    for kind, entries in (("language", spec.languages), ("domain", spec.domains)):
+    pairs: list[tuple[str, Sequence[Language | Domain]]] = [
+        ("language", spec.languages), ("domain", spec.domains)]
+    for kind, entries in pairs:
         for i, entry in enumerate(entries):
             if entry.name in levels:
                 field = f"{prefix}.{kind}s.{i}.name" if prefix else f"{kind}s.{i}.name"

@@ -15,6 +15,7 @@ import logging
 import queue
 import threading
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -103,7 +104,7 @@ def item_outcome(
     model-based methods, the primitive's own rule otherwise."""
     if not is_model_based(project):
         return project.primitive.aggregate(project.settings, data, votes)
-    names = project.primitive.class_names(project.settings)
+    names = project.primitive.classes(project.settings)
     prior = _class_prior(foundry, conn, project.id, len(names))
     voters = sorted({v.contributor for v in votes})
     confusions = _confusions(conn, project.id, voters, len(names), evidence)
@@ -140,7 +141,7 @@ def _finished(project: Project, n_labels: int, outcome: Outcome, crowd) -> bool:
     posterior = (outcome.details or {}).get("posterior")
     if n_labels < policy.min_labels or posterior is None:
         return False
-    names = project.primitive.class_names(project.settings)
+    names = project.primitive.classes(project.settings)
     p = np.array([posterior.get(n, 0.0) for n in names])
     left = policy.max_labels - n_labels
     return bool(quality.expected_gain(p, crowd(), left)[0] < max(policy.min_gain, NO_GAIN))
@@ -151,7 +152,7 @@ def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> 
     from), from the stored skill counts; cached for a moment."""
     crowd = foundry.cache.get(("crowd", project.id))
     if crowd is None:
-        k = len(project.primitive.class_names(project.settings))
+        k = len(project.primitive.classes(project.settings))
         stored = [c for c in conn.execute(
             select(contributor_skills.c.counts).where(
                 contributor_skills.c.project_id == project.id)
@@ -163,7 +164,7 @@ def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> 
 
 
 def _outcome(project: Project, posterior: np.ndarray, method: str) -> Outcome:
-    names = project.primitive.class_names(project.settings)
+    names = project.primitive.classes(project.settings)
     code = int(np.argmax(posterior))
     confidence = float(posterior[code])
     return Outcome(
@@ -340,7 +341,7 @@ class Refits:
         self._running: set[int] = set()
         self._since: dict[int, int] = defaultdict(int)
         self._fitted: dict[int, int] = {}
-        self._queue: queue.SimpleQueue | None = None
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
     def note(self, foundry: Foundry, project_id: int, n_labels: int) -> None:
@@ -377,7 +378,7 @@ class Refits:
                     return
                 self._since[project_id] = 0
 
-    def _worker(self) -> queue.SimpleQueue:
+    def _worker(self) -> queue.SimpleQueue[Any]:
         with self._guard:
             if self._thread is None:
                 self._queue = queue.SimpleQueue()
@@ -429,7 +430,7 @@ def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
         rows = submitting.votes_of(conn, ids) if ids else []
         if not rows:
             return 0
-        names = project.primitive.class_names(project.settings)
+        names = project.primitive.classes(project.settings)
         k = len(names)
         voters = sorted({r.contributor_id for r in rows})
         confusions = _confusions(conn, project.id, voters, k, Evidence())
@@ -478,7 +479,7 @@ class Fit:
 
     project: Project
     data: Labels
-    state: list
+    state: Sequence[Any]
     estimator: Any
     counts: np.ndarray
 
@@ -688,7 +689,7 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
         ), {"p": project.id}).one()
         n_labels = conn.execute(text(
             "SELECT count(*) FROM submissions WHERE project_id = :p AND counted"
-        ), {"p": project.id}).scalar()
+        ), {"p": project.id}).scalar_one()
     prior = np.asarray(fit.class_prior) if fit is not None else None
     if data is not None:
         consensus_share = _agreement_with_consensus(data)
@@ -731,8 +732,8 @@ def summary(foundry: Foundry, organization: int, project_id: int) -> dict[str, A
     }
 
 
-_NO_AGREEMENT = {"krippendorff_alpha": None, "fleiss_kappa": None, "cohen_kappa": None,
-                 "distance": None}
+_NO_AGREEMENT: dict[str, Any] = {"krippendorff_alpha": None, "fleiss_kappa": None,
+                                 "cohen_kappa": None, "distance": None}
 
 
 def _number(value: float) -> float | None:
@@ -825,7 +826,7 @@ def _set_agreement_with_consensus(data: LabelSets) -> dict[int, float | None]:
     return {int(cid): _number(v) for cid, v in zip(data.contributor_ids, share, strict=True)}
 
 
-def _agreement_with_consensus(data: Labels) -> dict[int, float]:
+def _agreement_with_consensus(data: Labels) -> dict[int, float | None]:
     if len(data.label) == 0:
         return {}
     consensus = quality.MajorityVote().fit(

@@ -126,6 +126,7 @@ def apply(
     from datafab.services import records
 
     old, new = labels_of(before.settings), labels_of(after.settings)
+    assert old is not None and new is not None  # check_change found both label lists
     changed = {k: v for k, v in mapping.items() if k != v}
     items = []
     for r in store.item_answers(conn, before.id):

@@ -90,8 +90,8 @@ def _make(foundry: Foundry, path: Path, keys: dict[str, str]) -> dict[str, str]:
     made = dict(keys)
     for name in KEPT:
         if name not in made:
-            made[name] = _stored(foundry, name) if name == DATA_KEY else None
-            made[name] = made[name] or secrets.token_hex(32)
+            stored = _stored(foundry, name) if name == DATA_KEY else None
+            made[name] = stored or secrets.token_hex(32)
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -147,6 +147,7 @@ def site_key(foundry: Foundry, name: str) -> bytes:
         except IntegrityError:  # another process made it first: use theirs
             pass
         stored = _stored(foundry, name)
+    assert stored is not None  # made just now, by this process or another
     return bytes.fromhex(stored)
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import Connection, select
@@ -58,13 +58,13 @@ class Receipt:
     """What a contributor gets back for a stored submission; ``feedback`` after a gold item."""
 
     submission_id: int
-    lease_id: int
+    lease_id: int | None  # None: an answer that came without a lease (an imported prior answer)
     item_id: int
     item_done: bool
     feedback: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "submission_id": self.submission_id,
             "lease_id": self.lease_id,
             "item_id": self.item_id,
@@ -73,6 +73,9 @@ class Receipt:
         if self.feedback is not None:
             out["feedback"] = self.feedback
         return out
+
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class SubmissionIn(BaseModel):
@@ -168,8 +171,8 @@ def lease_batch(
             if gate.stopped:
                 return LeaseBatch([], gate.state, gate.reason)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
-        who = {"project": project.id, "contributor": contributor.id, "now": now,
-               "expires": expires}
+        who: dict[str, Any] = {"project": project.id, "contributor": contributor.id,
+                               "now": now, "expires": expires}
         if gate.gold is not None:
             n_gold = gate.gold
         else:
@@ -247,7 +250,7 @@ def submit_many(foundry: Foundry, contributor: Contributor, raw: Any) -> list[Re
             f"submissions: expected a list of 1 to {MAX_LEASES_PER_CALL} submissions",
             field="submissions",
         )
-    entries = []
+    entries: list[tuple[int, SubmissionIn, str]] = []
     for i, entry in enumerate(raw):
         body = _parse(BatchSubmissionIn, entry, f"submissions.{i}")
         entries.append((body.lease_id, body, f"submissions.{i}."))
@@ -256,7 +259,7 @@ def submit_many(foundry: Foundry, contributor: Contributor, raw: Any) -> list[Re
     return _submit_all(foundry, contributor, entries)
 
 
-def _parse(model: type[SubmissionIn], raw: Any, prefix: str | None) -> SubmissionIn:
+def _parse(model: type[M], raw: Any, prefix: str | None) -> M:
     if not isinstance(raw, dict):
         field = prefix or "body"
         raise InvalidInput(f"{field}: expected a JSON object", field=field)
@@ -289,8 +292,9 @@ def _submit_all(
             receipts.append(turn.store(body, prefix, evidence))
         quality.write_evidence(conn, evidence, now)
         webhooks.projects_finished(conn, {
-            (working_project(foundry, conn, closed[r.lease_id].project_id).organization_id,
-             closed[r.lease_id].project_id) for r in receipts if r.item_done}, now)
+            (working_project(foundry, conn, closed[lease_id].project_id).organization_id,
+             closed[lease_id].project_id)
+            for (lease_id, _, _), r in zip(entries, receipts, strict=True) if r.item_done}, now)
     labelled: dict[int, int] = {}
     for lease_id in closed:
         labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1

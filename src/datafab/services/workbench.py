@@ -72,12 +72,12 @@ def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
     with foundry.db.read() as conn:
         eligible_now = eligible(conn, contributor)
         ids = [p.id for p in eligible_now]
-        open_counts = dict(conn.execute(
+        open_counts: dict[int, int] = dict(conn.execute(
             select(items.c.project_id, func.count())
             .where(items.c.project_id.in_(ids), items.c.status == "open", items.c.slots > 0)
             .group_by(items.c.project_id)
         ).all()) if ids else {}
-        held = dict(conn.execute(
+        held: dict[int, int] = dict(conn.execute(
             select(leases.c.project_id, func.count())
             .where(leases.c.contributor_id == contributor.id, leases.c.status == "active",
                    leases.c.expires_at > foundry.now(), leases.c.project_id.in_(ids))
@@ -218,7 +218,7 @@ def gold_record(foundry: Foundry, contributor: Contributor) -> list[GoldRecord]:
             .where(contributor_skills.c.contributor_id == contributor.id)
             .order_by(projects.c.name)
         ).all()
-        answered = dict(conn.execute(
+        answered: dict[str, int] = dict(conn.execute(
             select(projects.c.name, func.count())
             .join(projects, projects.c.id == submissions.c.project_id)
             .where(submissions.c.contributor_id == contributor.id)

@@ -25,6 +25,7 @@ from sqlalchemy import Connection, bindparam, select, text, update
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
+from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, billing, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
@@ -192,9 +193,10 @@ def policy_of(foundry: Foundry, conn: Connection, project_id: int) -> WorkforceP
     row = conn.execute(select(workforce_policies.c.policy, workforce_policies.c.currency,
                               workforce_policies.c.budget_minor)
                        .where(workforce_policies.c.project_id == project_id)).first()
-    policy = (WorkforcePolicy.model_validate({**row.policy, "currency": row.currency,
-                                              "budget_minor": row.budget_minor})
-              if row else False)
+    policy: WorkforcePolicy | Literal[False] = (
+        WorkforcePolicy.model_validate({**row.policy, "currency": row.currency,
+                                        "budget_minor": row.budget_minor})
+        if row else False)
     foundry.cache.put(key, policy)
     return policy or None
 
@@ -273,6 +275,7 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
             return Gate("missing_skills", f"the project needs {word}{', '.join(lacking)}",
                         policy=policy)
     if not qualified:
+        assert policy.qualification is not None  # no qualification: everyone is qualified
         if row.qualification == "failed" and row.qual_version >= project.guideline_version:
             return Gate("qualification_failed", "you did not pass this project's "
                         "qualification", policy=policy)
@@ -328,7 +331,8 @@ def reserve(conn: Connection, project: Project, got: Gate, price: int) -> Gate:
         return got
     if fits > 0:
         return replace(got, real=fits)
-    if billing.reached(found.budget_minor, found.spent_minor, price):
+    if found.budget_minor is not None and billing.reached(found.budget_minor, found.spent_minor,
+                                                          price):
         return _spent(found.budget_minor, got.policy)
     return Gate("budget_reserved", "the rest of the project's budget is held by leases out "
                 "now; ask again later (it comes back as they end unanswered)",
@@ -362,6 +366,7 @@ class _Member:
 def _qualified(policy: WorkforcePolicy, project: Project, row) -> bool:
     if row.qualification != "passed":
         return False
+    assert policy.qualification is not None  # called only for a project that has one
     again = policy.qualification.requalify_on_new_guidelines
     return not again or row.qual_version >= project.guideline_version
 
@@ -448,6 +453,7 @@ def _score_qualification(conn: Connection, policy: WorkforcePolicy, project: Pro
                          contributor: Contributor, correct: bool, now: float) -> None:
     row = conn.execute(_QUAL_ANSWER, {"project": project.id, "contributor": contributor.id,
                                       "right": int(correct), "now": now}).first()
+    assert policy.qualification is not None  # called only for a project that has one
     if row is None or row.qual_seen < policy.qualification.items:
         return
     passed = row.qual_correct >= policy.qualification.pass_mark * row.qual_seen - 1e-9
@@ -477,19 +483,6 @@ def _verify(conn: Connection, policy: WorkforcePolicy, project: Project,
 
 
 # -- performance: probation and removal -------------------------------------------------------
-
-
-def wilson(correct: int, seen: int, confidence: float = 0.95) -> tuple[float, float]:
-    """The Wilson score interval for a proportion: (low, high)."""
-    if seen == 0:
-        return 0.0, 1.0
-    from scipy.stats import norm
-
-    z = float(norm.ppf(0.5 + confidence / 2))
-    p = correct / seen
-    centre = (p + z * z / (2 * seen)) / (1 + z * z / seen)
-    half = z * math.sqrt(p * (1 - p) / seen + z * z / (4 * seen * seen)) / (1 + z * z / seen)
-    return max(0.0, centre - half), min(1.0, centre + half)
 
 
 @dataclass(frozen=True)
@@ -554,7 +547,8 @@ def standings(foundry: Foundry, organization: int, project_id: int) -> list[Stan
             cid, names.get(cid, ""), m.standing if m else "active",
             m.qualification if m else "none", len(recent), right,
             right / len(recent) if recent else None,
-            wilson(right, len(recent), perf.confidence) if recent else None,
+            wilson_interval(right, len(recent), two_sided_z(perf.confidence)) if recent
+            else None,
             _engine_accuracy(engine.get(cid)), m.n_taken if m else 0))
     return out
 
@@ -585,12 +579,12 @@ def review(foundry: Foundry, organization: int, project_id: int) -> list[dict[st
             standing = m.standing if m else "active"
             if standing == "removed":
                 continue
-            since = (m.probation_gold or 0) if standing == PROBATION else 0
+            since = (m.probation_gold or 0) if m and standing == PROBATION else 0
             judged = answers[since:][-perf.window:]
             if len(judged) < perf.min_gold:
                 continue
             right = sum(judged)
-            low, high = wilson(right, len(judged), perf.confidence)
+            low, high = wilson_interval(right, len(judged), two_sided_z(perf.confidence))
             accuracy = right / len(judged)
             if high < perf.min_accuracy:
                 if standing == PROBATION:

@@ -8,6 +8,7 @@ PostgreSQL runs write transactions concurrently; leasing uses ``FOR UPDATE SKIP 
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DataError
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from datafab.errors import InvalidInput
 
@@ -81,7 +83,7 @@ def _make_engine(url: str, dialect: str, pool_size: int) -> Engine:
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
 
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: ConnectionPoolEntry) -> None:
         dbapi_conn.isolation_level = None  # let Datafab emit BEGIN itself
         cursor = dbapi_conn.cursor()
         for pragma in SQLITE_PRAGMAS:

@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Connection,
+    Row,
+    Select,
     String,
+    Table,
     bindparam,
     cast,
     delete,
@@ -58,7 +63,7 @@ from datafab.store.tables import (
 )
 
 
-def _lock(conn: Connection, query) -> None:
+def _lock(conn: Connection, query: Select[Any]) -> None:
     if conn.dialect.name == "postgresql":  # on SQLite the single writer already holds it
         conn.execute(query.with_for_update()).all()
 
@@ -76,7 +81,7 @@ def erase_project(conn: Connection, organization: int, project: int) -> dict[str
             webhook_events.c.subject.in_(item_subjects)))
     gone: dict[str, int] = {}
 
-    def drop(table, *where) -> None:
+    def drop(table: Table, *where: ColumnElement[bool]) -> None:
         gone[table.name] = gone.get(table.name, 0) + conn.execute(
             delete(table).where(*where)).rowcount
 
@@ -153,7 +158,7 @@ _COUNTS = text(
 ).bindparams(bindparam("items", expanding=True))
 
 
-def recount(conn: Connection, item_ids: list[int]) -> list[Any]:
+def recount(conn: Connection, item_ids: list[int]) -> Sequence[Row[*tuple[Any, ...]]]:
     """Each item's labels and live leases, counted from the rows (after a deletion)."""
     return conn.execute(_COUNTS, {"items": item_ids}).all() if item_ids else []
 

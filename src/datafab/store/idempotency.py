@@ -20,7 +20,8 @@ def claim(conn: Connection, *, scope: str, key: str, fingerprint: str, now: floa
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        # SQLite's INSERT has PostgreSQL's on_conflict_do_nothing, but no common typed base.
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     stmt = (dialect_insert(keys).values(**values)
             .on_conflict_do_nothing(index_elements=["scope", "key"]).returning(keys.c.id))
     return conn.execute(stmt).scalar_one_or_none()

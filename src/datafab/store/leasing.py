@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Row, TextualSelect, bindparam, text
 
 from datafab.store.tables import Json
 
@@ -57,7 +57,7 @@ _HARD = ("AND EXISTS (SELECT 1 FROM records r WHERE r.item_id = i.id "
          "AND r.confidence < :hard_below)")
 
 
-def _claim_postgres(hard: str):
+def _claim_postgres(hard: str) -> TextualSelect:
     return text(
         f"""
     WITH picked AS MATERIALIZED ({_CANDIDATES.format(hard=hard)} FOR UPDATE SKIP LOCKED),
@@ -111,8 +111,8 @@ def claim(
     ids = conn.execute(_PICK_SQLITE[hard], params).scalars().all()
     if not ids:
         return []
-    taken = conn.execute(_TAKE_SQLITE, {"ids": ids}).all()
-    taken.sort(key=lambda r: (-r.priority, r.id))
+    taken = sorted(conn.execute(_TAKE_SQLITE, {"ids": ids}).all(),
+                   key=lambda r: (-r.priority, r.id))
     claims = []
     for row in taken:
         lease_id = conn.execute(_GRANT[conn.dialect.name], {**params, "item": row.id}).scalar_one()
@@ -165,7 +165,9 @@ _CLOSE = {
 }
 
 
-def close(conn: Connection, *, lease: int, contributor: int, now: float):
+def close(
+    conn: Connection, *, lease: int, contributor: int, now: float
+) -> Row[*tuple[Any, ...]] | None:
     """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
     params = {"lease": lease, "contributor": contributor, "now": now}
     return conn.execute(_CLOSE[conn.dialect.name], params).first()

@@ -4,9 +4,10 @@ shown as suggestions."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Row, bindparam, text
 
 from datafab.store.tables import Json
 
@@ -50,7 +51,9 @@ def add_gold_result(conn: Connection, *, project: int, contributor: int, bin: in
     conn.execute(_ADD_BIN, {**key, "correct": int(correct), "confidence": confidence})
 
 
-def calibration_bins(conn: Connection, *, project: int, contributor: int) -> list:
+def calibration_bins(
+    conn: Connection, *, project: int, contributor: int
+) -> Sequence[Row[*tuple[Any, ...]]]:
     """(bin, seen, correct, confidence_sum) rows of one model in one project."""
     return conn.execute(_BINS, {"project": project, "contributor": contributor}).all()
 

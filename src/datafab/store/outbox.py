@@ -23,7 +23,9 @@ deliverers ever take the same delivery. On SQLite the caller holds the single wr
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, select, text
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, text
 
 from datafab.store.tables import Json, webhook_secrets
 
@@ -95,7 +97,7 @@ _CLAIMED = text(
 
 
 def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
-                     per_org: int) -> list:
+                     per_org: int) -> list[Row[Any]]:
     """Take up to ``n`` due deliveries (held until ``lock_until``), at most ``per_org`` in
     flight per organization; each with its event, and its organization's signing secret."""
     if conn.dialect.name == "postgresql":
@@ -104,7 +106,7 @@ def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
         "now": now, "lock": lock_until, "n": n, "per_org": per_org}).all()]
     if not ids:
         return []
-    return conn.execute(_CLAIMED, {"ids": ids}).all()
+    return list(conn.execute(_CLAIMED, {"ids": ids}).all())
 
 
 def secret_of(conn: Connection, organization: int, *, new_secret: str, now: float) -> str:
@@ -113,9 +115,10 @@ def secret_of(conn: Connection, organization: int, *, new_secret: str, now: floa
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
     else:
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        # SQLite's INSERT has PostgreSQL's on_conflict_do_nothing, but no common typed base.
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert  # type: ignore[assignment]
     conn.execute(dialect_insert(webhook_secrets).values(
         organization_id=organization, secret=new_secret, created_at=now,
     ).on_conflict_do_nothing(index_elements=["organization_id"]))
-    return conn.execute(select(webhook_secrets.c.secret).where(
-        webhook_secrets.c.organization_id == organization)).scalar_one()
+    return str(conn.execute(select(webhook_secrets.c.secret).where(
+        webhook_secrets.c.organization_id == organization)).scalar_one())

@@ -5,9 +5,10 @@ Counting and reading only; the mapping itself is the caller's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, or_, select, text
+from sqlalchemy import Connection, Row, bindparam, exists, or_, select, text
 
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
@@ -21,7 +22,7 @@ def has_answers(conn: Connection, project: int) -> bool:
     return bool(conn.execute(answered).scalar()) or bool(conn.execute(keyed).scalar())
 
 
-def submission_answers(conn: Connection, project: int) -> list[Any]:
+def submission_answers(conn: Connection, project: int) -> Sequence[Row[*tuple[Any, ...]]]:
     return conn.execute(
         select(submissions.c.id, submissions.c.answer, submissions.c.draft)
         .where(submissions.c.project_id == project).order_by(submissions.c.id)).all()
@@ -37,7 +38,7 @@ def set_submission_answers(conn: Connection, rows: list[dict[str, Any]]) -> None
         conn.execute(_SET_SUBMISSION, rows)
 
 
-def item_answers(conn: Connection, project: int) -> list[Any]:
+def item_answers(conn: Connection, project: int) -> Sequence[Row[*tuple[Any, ...]]]:
     """Items with a gold or prior answer, locked in id order (the order a submit takes)."""
     query = (select(items.c.id, items.c.data, items.c.meta, items.c.content_hash,
                     items.c.gold_answer, items.c.prior_answer)
@@ -60,7 +61,7 @@ def set_item_answers(conn: Connection, rows: list[dict[str, Any]]) -> None:
         conn.execute(_SET_ITEM, rows)
 
 
-def skill_counts(conn: Connection, project: int) -> list[Any]:
+def skill_counts(conn: Connection, project: int) -> Sequence[Row[*tuple[Any, ...]]]:
     return conn.execute(
         select(contributor_skills.c.contributor_id, contributor_skills.c.counts)
         .where(contributor_skills.c.project_id == project)).all()

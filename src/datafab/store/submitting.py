@@ -3,9 +3,10 @@ and settle its counters. Prepared once as text statements: this is the hot path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, Row, bindparam, text
 
 from datafab.store.tables import Json
 
@@ -51,10 +52,11 @@ def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
 
 
 def insert_submission(conn: Connection, **values: Any) -> int:
-    return conn.execute(_INSERT_SUBMISSION, values).scalar_one()
+    submission: int = conn.execute(_INSERT_SUBMISSION, values).scalar_one()
+    return submission
 
 
-def votes(conn: Connection, item: int) -> list:
+def votes(conn: Connection, item: int) -> Sequence[Row[*tuple[Any, ...]]]:
     """(contributor_id, answer) of every counted submission on the item, oldest first."""
     return conn.execute(_VOTES, {"item": item}).all()
 
@@ -92,7 +94,7 @@ _COUNTED_AFTER = text(
 ).columns(answer=Json, gold_answer=Json, details=Json)
 
 
-def counted_after(conn: Connection, project: int, after: int) -> list:
+def counted_after(conn: Connection, project: int, after: int) -> Sequence[Row[*tuple[Any, ...]]]:
     """Counted submissions of the project stored after submission ``after``, with their
     item's status, gold answer and record details (a refit adds what it did not see)."""
     return conn.execute(_COUNTED_AFTER, {"project": project, "after": after}).all()
@@ -119,7 +121,7 @@ def open_labelled(conn: Connection, project: int, contributor: int, limit: int) 
     return list(conn.execute(_OPEN_LABELLED, params).scalars())
 
 
-def votes_of(conn: Connection, item_ids: list[int]) -> list:
+def votes_of(conn: Connection, item_ids: list[int]) -> Sequence[Row[*tuple[Any, ...]]]:
     """(item_id, contributor_id, answer) of every counted submission on the items."""
     return conn.execute(_VOTES_OF, {"items": item_ids}).all()
 

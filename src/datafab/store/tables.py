@@ -7,6 +7,8 @@ answers 404, so they leak nothing.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -40,11 +42,11 @@ Json = JSON().with_variant(JSONB(), "postgresql")
 Money = BigInteger().with_variant(Integer(), "sqlite")  # integer minor units, never floats
 
 
-def _id() -> Column:
+def _id() -> Column[Any]:
     return Column("id", Id, primary_key=True, autoincrement=True)
 
 
-def _ref(name: str, target: str, **kw) -> Column:
+def _ref(name: str, target: str, **kw: Any) -> Column[Any]:
     return Column(name, Id, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=False, **kw)
 
 

@@ -149,7 +149,9 @@ def operator_login(request: Request, form: Posted, foundry: PageFoundry) -> Resp
         status = {InvalidInput: 422, Unauthorized: 401}.get(type(exc), 429)
         return page(request, "accounts/operator_login.html", status, title="Operator log in",
                     errors=errors, next=target, configured=configured)
-    proof = sessions.seal(request, logins.operator_digest(foundry))
+    token_digest = logins.operator_digest(foundry)
+    assert token_digest is not None  # the token matched, so one is configured
+    proof = sessions.seal(request, token_digest)
     sessions.start(request, sessions.fresh(foundry.now(), "operator", 0, proof, name="operator"))
     return redirect(request, target)
 
@@ -178,7 +180,7 @@ def _profile_page(request, shown, languages, domains, errors, status=200, saved=
 @router.post("/work/profile")
 def save_profile(request: Request, form: Posted, who: ContributorSession,
                  foundry: PageFoundry) -> Response:
-    rows = {"languages": [], "domains": []}
+    rows: dict[str, list[dict[str, str]]] = {"languages": [], "domains": []}
     for kind in rows:
         names, levels = form.getlist(f"{kind}_name"), form.getlist(f"{kind}_level")
         for name, level in zip(names, levels, strict=False):

@@ -85,7 +85,8 @@ def redaction_review(form: FormData, item: dict, settings: dict) -> dict[str, An
     """Ticked replacements are wrong; each line ``TYPE: text`` of ``missed`` is personal data
     still in the text (its first occurrence)."""
     try:
-        wrong = sorted({int(v) for v in form.getlist("wrong")})
+        # an uploaded file in place of a number is refused like any other non-number
+        wrong = sorted({int(v if isinstance(v, str) else "") for v in form.getlist("wrong")})
     except ValueError:
         raise InvalidInput("answer.wrong: tick replacements from the list",
                            field="answer.wrong") from None

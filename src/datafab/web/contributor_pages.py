@@ -28,6 +28,7 @@ def standing_page(request: Request, who: ContributorSession, foundry: PageFoundr
 
 def _strip(row: my_projects.ProjectStanding):
     acc = row.accuracy
+    assert acc.interval is not None  # only for rows with answers
     low, high = acc.interval
     words = (f"{acc.accuracy:.0%} right in your latest {acc.answered} check answers, "
              f"{acc.confidence:.0%} interval {low:.0%} to {high:.0%}")

@@ -9,7 +9,7 @@ import datetime as dt
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
@@ -101,6 +101,7 @@ def records_page(request: Request, project_id: int, org: RequesterSession,
     values = {k: q.get(k, "") for k in ("min_confidence", "max_confidence", "status",
                                          "disagreement")}
     row = dashboard.project_row(foundry, org, project_id)
+    page_rows: list[Any]
     errors, page_rows, next_cursor = {}, [], None
     try:
         chosen = dashboard.RecordFilter(
@@ -152,6 +153,7 @@ def export(request: Request, project_id: int, org: RequesterSession, foundry: Pa
                             background=BackgroundTask(shutil.rmtree, folder, True))
     out = exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
                                  include_open=include_open)
+    assert out.lines is not None  # without a path the export streams
     name = f"project-{project_id}-{format}.jsonl"
     return StreamingResponse(
         out.lines, media_type="application/x-ndjson",

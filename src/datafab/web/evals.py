@@ -6,7 +6,7 @@ agreement with people."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from markupsafe import Markup, escape
@@ -83,6 +83,7 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
                      foundry: PageFoundry,
                      method: Literal["mean", "bradley_terry"] = "mean") -> Response:
     eval_set = evals.get_set(foundry, org, set_id)
+    empty: str | None
     try:
         board = evals.leaderboard(foundry, org, set_id, method=method)
     except InvalidInput as exc:
@@ -91,7 +92,7 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
         empty = None
     chart = None
     if board is not None:
-        scale = {} if method == "bradley_terry" else {"lo": 0.0, "hi": 1.0}
+        scale: dict[str, Any] = {} if method == "bradley_terry" else {"lo": 0.0, "hi": 1.0}
         chart = interval_chart(
             board["models"], title=f"Leaderboard of {eval_set['name']}",
             x_label="Elo rating (95% interval)" if method == "bradley_terry"

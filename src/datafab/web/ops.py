@@ -82,7 +82,7 @@ def _json(raw: str, name: str):
             '{"label": "cat"}' if name == "answer" else '{"text": "…"}'), field=name)
     try:
         return json.loads(raw)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise InvalidInput(f"{name}: not valid JSON ({exc.msg} at character {exc.pos})",
                            field=name) from None
 

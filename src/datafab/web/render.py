@@ -56,7 +56,7 @@ def money(amount_minor: int, currency: str) -> str:
 
 def _web_url(value: object) -> str | None:
     """The value if it is an http(s) URL, else nothing: a page never links anything else."""
-    return value if is_web_url(value) else None
+    return str(value) if is_web_url(value) else None  # a web URL is a str
 
 
 templates.env.filters.update(when=_when, day=_day, pct=_pct, num=_num, money=money,
@@ -72,8 +72,8 @@ def describe_answer(answer) -> str:
     if "labels" in answer:
         return ", ".join(answer["labels"]) or "no label"
     if "choice" in answer:
-        choice = {"a": "Response 1", "b": "Response 2", "tie": "about the same"}.get(
-            answer["choice"], answer["choice"])
+        choice = str({"a": "Response 1", "b": "Response 2", "tie": "about the same"}.get(
+            answer["choice"], answer["choice"]))
         return f"{choice} ({answer['strength']})" if answer.get("strength") else choice
     if "order" in answer:
         return " > ".join(f"Response {i + 1}" for i in answer["order"] if isinstance(i, int))

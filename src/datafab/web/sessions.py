@@ -110,9 +110,12 @@ def current(request: Request) -> Session:
     now = request.app.state.foundry.now()
     raw = request.cookies.get(COOKIE)
     session = decode(_key(request), raw, now) if raw else None
-    if session is not None and session.role is not None and not browser_sessions.is_live(
-            request.app.state.foundry, session.sid, session.role, session.subject):
-        session = None  # logged out, or ended on the server
+    if session is not None and session.role is not None:
+        # decode() admits a signed-in session only with its server id and subject
+        assert session.sid is not None and session.subject is not None
+        if not browser_sessions.is_live(
+                request.app.state.foundry, session.sid, session.role, session.subject):
+            session = None  # logged out, or ended on the server
     if session is None:
         session = fresh(now)
         request.state.session_changed = True
@@ -124,6 +127,7 @@ def start(request: Request, session: Session) -> None:
     """Make ``session`` this request's session (a signed-in one is recorded on the server);
     the response will carry its cookie."""
     if session.role is not None:
+        assert session.sid is not None and session.subject is not None  # fresh(role, subject)
         browser_sessions.open_session(request.app.state.foundry, session.sid, session.role,
                                       session.subject, session.expires)
     request.state.session = session
@@ -153,7 +157,9 @@ def csrf_token(request: Request) -> str:
 
 
 def csrf_valid(request: Request, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(token, csrf_token(request))
+    if not token:
+        return False
+    return hmac.compare_digest(token, csrf_token(request))
 
 
 def attach(request: Request, response: Response) -> Response:

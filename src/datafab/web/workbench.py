@@ -9,6 +9,7 @@ gold item) and the task after that. Without JavaScript the same forms post and r
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -114,7 +115,7 @@ def submit(request: Request, lease_id: int, form: Posted, who: ContributorSessio
     project = held.project
     try:
         answer = answer_from(project.primitive_name, form, held.data, project.settings_raw)
-        body = {"answer": answer}
+        body: dict[str, Any] = {"answer": answer}
         seconds = _seconds(form.get("seconds_spent"))
         if seconds is not None:
             body["seconds_spent"] = seconds
