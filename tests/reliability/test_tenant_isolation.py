@@ -57,10 +57,11 @@ QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
            b'{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: a", '
            b'"rejected": "\\n\\nHuman: hi\\n\\nAssistant: b"}\n'}
-# The pool is shared by every contributor (they work for all organizations): any
-# contributor may lease from a project and read what it needs to work on it.
+# The project's pool is open (the default): any contributor may see it, lease from it and
+# read what they need to work on it (a private pool: tests/test_confidentiality.py).
 CONTRIBUTOR_POOL = {("post", "/v1/projects/{project_id}/leases"),
-                    ("get", "/v1/projects/{project_id}/instructions")}
+                    ("get", "/v1/projects/{project_id}/instructions"),
+                    ("get", "/v1/me/projects")}
 
 
 def _state(foundry):
