@@ -112,6 +112,9 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
         webhooks.emit(conn, acme.id, "record.finished", "item:1", {"note": "acme-item-secret"},
                       foundry.now())
     delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
+    admitted = api.post("/v1/workforce/members", headers=acme.headers,
+                        json={"contributor_id": holder.id})
+    assert admitted.status_code == 200, admitted.text
     ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
            "contributor_id": holder.id, **_acme_eval(api, acme),
@@ -162,6 +165,10 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
     assert dict(after["leases"])[lease_id] == "active"
     assert after["submissions"] == before["submissions"]
     assert dict(after["keys"])[key_id] is None
+    # Acme's pool is Acme's alone: Globex neither saw nor dismissed its member.
+    pool = api.get("/v1/workforce/members", headers=acme.headers).json()["members"]
+    assert [m["contributor_id"] for m in pool] == [holder.id]
+    assert api.get("/v1/workforce/members", headers=globex.headers).json() == {"members": []}
     acme_items = api.get(f"/v1/projects/{project['id']}/items", headers=acme.headers).json()
     assert len(acme_items["data"]) == 3
 
