@@ -181,9 +181,16 @@ def test_a_dismissed_member_loses_the_private_project_at_once(api, foundry, make
                  headers=org.headers)
     assert r.status_code == 200 and r.json()["contributor_id"] == worker.id
     assert api.get(url, headers=worker.headers).status_code == 200
-    assert api.delete(f"/v1/workforce/members/{worker.id}",
-                      headers=org.headers).status_code == 200
+    held = api.post(f"/v1/projects/{project.id}/leases", json={"n": 2},
+                    headers=worker.headers).json()["leases"]
+    assert len(held) == 2
+    out = api.delete(f"/v1/workforce/members/{worker.id}", headers=org.headers)
+    assert out.status_code == 200 and out.json()["released"] == 2
     assert api.get(url, headers=worker.headers).status_code == 404
+    # what they held went back to the pool: their answer to it is refused
+    late = api.post(f"/v1/leases/{held[0]['id']}/submit", json={"answer": {"label": "bird"}},
+                    headers=worker.headers)
+    assert late.status_code in (404, 409), late.text
     assert api.delete(f"/v1/workforce/members/{worker.id}",
                       headers=org.headers).json()["error"]["field"] == "contributor_id"
 

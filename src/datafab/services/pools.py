@@ -16,8 +16,9 @@ from sqlalchemy import Connection, select
 
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
-from datafab.services import audit
+from datafab.services import audit, workforce
 from datafab.services.secrets import digest, new_secret, shown_prefix
+from datafab.store import leasing
 from datafab.store import pools as pools_sql
 from datafab.store.tables import contributors
 
@@ -80,7 +81,8 @@ def admit(foundry: Foundry, organization: int, contributor_id: Any, *,
 def dismiss(foundry: Foundry, organization: int, contributor_id: int, *,
             actor: str = "requester") -> dict[str, Any]:
     """Take a contributor out of the pool: the organization's private projects are gone for
-    them from the next request on (their live leases there run out or are released)."""
+    them from the next request on, and their live leases there go back to the pool (so no
+    item of a project they may no longer see stays in their hands)."""
     cid = _contributor_id(contributor_id)
     now = foundry.now()
     with foundry.db.write() as conn:
@@ -88,9 +90,15 @@ def dismiss(foundry: Foundry, organization: int, contributor_id: int, *,
         if not pools_sql.dismiss(conn, organization, cid):
             raise NotFound(f"contributor_id: contributor {cid} is not in the pool",
                            field="contributor_id")
+        released = 0
+        for lease in pools_sql.live_leases(conn, organization, cid):
+            policy = workforce.policy_of(foundry, conn, lease.project_id)
+            if policy is not None and policy.pool == "private":
+                released += leasing.release(conn, lease=lease.id, contributor=cid, now=now)
         audit.record(conn, now, organization=organization, actor=actor,
-                     action="pool.dismissed", target=f"contributor:{cid}")
-    return {"contributor_id": cid, "member": False}
+                     action="pool.dismissed", target=f"contributor:{cid}",
+                     details={"released": released})
+    return {"contributor_id": cid, "member": False, "released": released}
 
 
 def members(foundry: Foundry, organization: int) -> list[dict[str, Any]]:

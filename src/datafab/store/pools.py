@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Row, delete, select, text, update
 
 from datafab.store.tables import (
     contributors,
+    leases,
     organizations,
     projects,
     workforce_invitations,
@@ -84,3 +85,13 @@ def active_projects(conn: Connection) -> list[int]:
 def organization_name(conn: Connection, organization: int) -> str | None:
     return conn.execute(select(organizations.c.name)
                         .where(organizations.c.id == organization)).scalar()
+
+
+def live_leases(conn: Connection, organization: int, contributor: int) -> list[Row]:
+    """The contributor's live leases in the organization's projects: (id, project_id)."""
+    return list(conn.execute(
+        select(leases.c.id, leases.c.project_id)
+        .join(projects, projects.c.id == leases.c.project_id)
+        .where(projects.c.organization_id == organization,
+               leases.c.contributor_id == contributor, leases.c.status == "active")
+        .order_by(leases.c.id)).all())
