@@ -53,9 +53,12 @@ def test_ledger_totals_statements_and_days(foundry, make_org, make_worker, clock
     assert [e.id for e in seen.entries] == sorted((e.id for e in seen.entries), reverse=True)
     back = [e for e in seen.entries if e.kind == "reversal"]
     assert len(back) == 2 and all(e.amount_minor == -40 and e.pending for e in back)
-    assert all(e.project_name == "undone" and e.item.startswith("undone-") for e in back)
-    reversed_tasks = {e.item for e in seen.entries if e.reversed}
-    assert reversed_tasks == {e.item for e in back}
+    # removed from "undone": the amounts stay, the project's name and items are not shown
+    assert all(e.project_name == my_earnings.NOT_SHOWN and e.item is None for e in back)
+    assert "undone" not in {e.project_name for e in seen.entries}
+    taken_back = [e for e in seen.entries if e.reversed]
+    assert len(taken_back) == 2 and all(e.project_name == my_earnings.NOT_SHOWN
+                                        for e in taken_back)
     on_statement = [e for e in seen.entries if e.payout_id is not None]
     assert [(e.item, e.payout_id) for e in on_statement] == [
         ("eur-1", paid["id"]), ("eur-0", paid["id"])]

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from datafab.errors import InvalidInput
+from datafab.errors import InvalidInput, NotFound
 from datafab.services import items, pay, profiles, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
 from datafab.store.tables import audit_log, earnings, leases, payouts, records, submissions
@@ -49,10 +49,9 @@ def test_only_contributors_with_the_required_skills_get_items(foundry, make_org,
     profiles.update_skills(foundry, expert.id, {
         "languages": [{"name": "fr", "level": "native"}],
         "domains": [{"name": "Medicine/Cardiology", "level": "professional"}]})
-    for unfit in (nobody, basic):
-        got = work.lease_batch(foundry, _who(foundry, unfit), project.id, 10)
-        assert got.leases == [] and got.state == "missing_skills"
-        assert "fr (fluent)" in got.reason
+    for unfit in (nobody, basic):  # the project does not exist for them
+        with pytest.raises(NotFound):
+            work.lease_batch(foundry, _who(foundry, unfit), project.id, 10)
     got = work.lease_batch(foundry, _who(foundry, expert), project.id, 10)
     assert len(got.leases) == 10 and got.state == "open"
     with foundry.db.read() as conn:
@@ -69,8 +68,8 @@ def test_project_required_skill_names_gate_leasing_too(foundry, make_org, make_w
     outsider, coder = make_worker("o"), make_worker("c")
     profiles.update_skills(foundry, coder.id, {"domains": [{"name": "code/python",
                                                             "level": "expert"}]})
-    assert work.lease_batch(foundry, _who(foundry, outsider), project.id).state == (
-        "missing_skills")
+    with pytest.raises(NotFound):
+        work.lease_batch(foundry, _who(foundry, outsider), project.id)
     assert len(work.lease_items(foundry, _who(foundry, coder), project.id)) == 1
 
 
@@ -114,8 +113,8 @@ def test_qualification_gates_leasing_and_verifies_skills(foundry, make_org, make
     trial = work.lease_batch(foundry, _who(foundry, bad), project.id, 10)
     assert trial.state == "qualifying"
     _answer_all(foundry, _who(foundry, bad), trial, gold_label="no")
-    refused = work.lease_batch(foundry, _who(foundry, bad), project.id, 10)
-    assert refused.leases == [] and refused.state == "qualification_failed"
+    with pytest.raises(NotFound):  # failed: the project is gone for them
+        work.lease_batch(foundry, _who(foundry, bad), project.id, 10)
     with foundry.db.read() as conn:
         taken = conn.execute(select(leases.c.item_id).where(
             leases.c.contributor_id == bad.id)).scalars().all()
@@ -202,7 +201,8 @@ def test_probation_then_removal_recomputes_records_and_reverses_pay(
     assert removal and removal[0]["contributor_id"] == bad.id
     assert removal[0]["released"] == live_before
     assert removal[0]["uncounted"] == len(open_votes)
-    assert work.lease_batch(foundry, bad, project.id, 5).state == "removed"
+    with pytest.raises(NotFound):  # removed: the project is gone for them
+        work.lease_batch(foundry, bad, project.id, 5)
     with foundry.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(leases).where(
             leases.c.contributor_id == bad.id, leases.c.status == "active")).scalar_one() == 0
@@ -289,9 +289,9 @@ def test_proven_contributors_get_hard_items_first(foundry, make_org, make_worker
 
 def test_a_contributor_sets_their_own_skill_levels_through_the_api(api, foundry, make_org,
                                                                    make_worker):
-    """``PUT /v1/me/skills`` with a contributor token: a requirement with a level that said
-    "needs fr (fluent)" lets them in once they declare it; bad input is a 422 naming the
-    field and changes nothing."""
+    """``PUT /v1/me/skills`` with a contributor token: a project whose requirement they did
+    not meet (not found for them) lets them in once they declare the level; bad input is a
+    422 naming the field and changes nothing."""
     org, worker = make_org(), make_worker("Ines", skills=["fr"])
     project = projects.create_project(foundry, org.id, {
         "name": "p", "primitive": "classify", "settings": {"labels": ["a", "b"]}})
@@ -300,8 +300,8 @@ def test_a_contributor_sets_their_own_skill_levels_through_the_api(api, foundry,
     workforce.set_policy(foundry, org.id, project.id, {"requirements": [
         {"kind": "language", "name": "fr", "level": "fluent"}]})
     url = f"/v1/projects/{project.id}/leases"
-    first = api.post(url, json={"n": 1}, headers=worker.headers).json()
-    assert first["state"] == "missing_skills" and "fr (fluent)" in first["reason"]
+    first = api.post(url, json={"n": 1}, headers=worker.headers)
+    assert first.status_code == 404  # not for them until they declare the level
 
     bad = api.put("/v1/me/skills", headers=worker.headers,
                   json={"languages": [{"name": "fr", "level": "fluid"}]})

@@ -147,6 +147,75 @@ def contributors_flags(project_id: int, api_key: ApiKey) -> None:
     _emit(_run(lambda f, org: workforce.flags(f, org, project_id), api_key))
 
 
+# -- an organization's own pool ---------------------------------------------------------------
+
+PoolKey = Annotated[str | None, typer.Option(
+    "--api-key", envvar="DATAFAB_API_KEY", show_default=False,
+    help="The organization's API key (or, as an operator, --organization).")]
+PoolOrg = Annotated[int | None, typer.Option(
+    help="The organization's id, for an operator acting without its API key.")]
+
+
+def _pool_run(action, api_key: str | None, organization: int | None) -> Any:
+    """``action(foundry, organization)`` for the organization of the API key, or the one an
+    operator names; exactly one of the two."""
+    if (api_key is None) == (organization is None):
+        _cli().console.print("[red]error:[/red] give the organization's --api-key, or "
+                             "--organization as an operator (not both)")
+        raise typer.Exit(code=2)
+    if api_key is not None:
+        return _run(action, api_key)
+    return _run(lambda f, _org: action(f, organization))
+
+
+@contributors_app.command("admit")
+def contributors_admit(contributor_id: int, api_key: PoolKey = None,
+                       organization: PoolOrg = None) -> None:
+    """Admit a contributor to the organization's own pool: its projects with
+    "pool": "private" are open to members only."""
+    from datafab.services import pools
+
+    by = "cli (operator)" if api_key is None else "cli"
+    _emit(_pool_run(lambda f, org: pools.admit(f, org, contributor_id, actor=by),
+                    api_key, organization))
+
+
+@contributors_app.command("dismiss")
+def contributors_dismiss(contributor_id: int, api_key: PoolKey = None,
+                         organization: PoolOrg = None) -> None:
+    """Take a contributor out of the organization's pool; its private projects are gone
+    for them."""
+    from datafab.services import pools
+
+    by = "cli (operator)" if api_key is None else "cli"
+    _emit(_pool_run(lambda f, org: pools.dismiss(f, org, contributor_id, actor=by),
+                    api_key, organization))
+
+
+@contributors_app.command("pool")
+def contributors_pool(api_key: PoolKey = None, organization: PoolOrg = None) -> None:
+    """The organization's pool, oldest admission first."""
+    from datafab.services import pools
+
+    _emit(_pool_run(lambda f, org: pools.members(f, org), api_key, organization))
+
+
+@contributors_app.command("invite")
+def contributors_invite(
+    api_key: PoolKey = None, organization: PoolOrg = None,
+    uses: Annotated[int, typer.Option(help="How many sign-ups the code admits.")] = 1,
+    days: Annotated[float, typer.Option(help="Days the code stays good.")] = 14,
+) -> None:
+    """An invitation code into the pool, printed alone on the last line (shown once): whoever
+    signs up at /signup?invite=CODE joins the pool."""
+    from datafab.services import pools
+
+    made = _pool_run(lambda f, org: pools.invite(
+        f, org, {"uses": uses, "expires_in_days": days}), api_key, organization)
+    _cli().console.print(f"invitation {made.id}: {made.uses} use(s), shown once:")
+    print(made.code)
+
+
 # -- payouts -------------------------------------------------------------------------------------
 
 

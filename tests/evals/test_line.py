@@ -166,7 +166,7 @@ def test_the_measurement_loop(foundry, served, models, tmp_path):
     assert compared["items"] == 25
 
     # the contamination guard: a contributor who writes training data for math gets no
-    # eval grading; one who does not, does
+    # eval grading (the grading projects do not exist for them); one who does not, does
     writer, writer_token = create_contributor(foundry, {"name": "writer"})
     profiles.update_skills(foundry, writer.id, {"domains": [{"name": "math",
                                                              "level": "expert"}]})
@@ -176,8 +176,10 @@ def test_the_measurement_loop(foundry, served, models, tmp_path):
     with Client(served, writer_token) as writer:
         lease = writer.lease(training["id"])[0]
         writer.submit(lease["id"], {"final": "You carry the ten."})
-        assert writer.lease(graded["project_id"], 5) == []
-        assert writer.lease(compared["project_id"], 5) == []
+        for barred in (graded["project_id"], compared["project_id"]):
+            with pytest.raises(ApiError) as err:
+                writer.lease(barred, 5)
+            assert err.value.status == 404
     _, grader_token = create_contributor(foundry, {"name": "grader"})
     with Client(served, grader_token) as grader:
         n = _people_work(grader, graded["project_id"], lambda data: {"scores": {

@@ -57,10 +57,11 @@ QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
            b'{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: a", '
            b'"rejected": "\\n\\nHuman: hi\\n\\nAssistant: b"}\n'}
-# The pool is shared by every contributor (they work for all organizations): any
-# contributor may lease from a project and read what it needs to work on it.
+# The project's pool is open (the default): any contributor may see it, lease from it and
+# read what they need to work on it (a private pool: tests/test_confidentiality.py).
 CONTRIBUTOR_POOL = {("post", "/v1/projects/{project_id}/leases"),
-                    ("get", "/v1/projects/{project_id}/instructions")}
+                    ("get", "/v1/projects/{project_id}/instructions"),
+                    ("get", "/v1/me/projects")}
 
 
 def _state(foundry):
@@ -111,6 +112,9 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
         webhooks.emit(conn, acme.id, "record.finished", "item:1", {"note": "acme-item-secret"},
                       foundry.now())
     delivery_id = api.get("/v1/webhooks/deliveries", headers=acme.headers).json()["data"][0]["id"]
+    admitted = api.post("/v1/workforce/members", headers=acme.headers,
+                        json={"contributor_id": holder.id})
+    assert admitted.status_code == 200, admitted.text
     ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
            "contributor_id": holder.id, **_acme_eval(api, acme),
@@ -161,6 +165,10 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
     assert dict(after["leases"])[lease_id] == "active"
     assert after["submissions"] == before["submissions"]
     assert dict(after["keys"])[key_id] is None
+    # Acme's pool is Acme's alone: Globex neither saw nor dismissed its member.
+    pool = api.get("/v1/workforce/members", headers=acme.headers).json()["members"]
+    assert [m["contributor_id"] for m in pool] == [holder.id]
+    assert api.get("/v1/workforce/members", headers=globex.headers).json() == {"members": []}
     acme_items = api.get(f"/v1/projects/{project['id']}/items", headers=acme.headers).json()
     assert len(acme_items["data"]) == 3
 

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep
 from datafab.api.bodies import CheckedRoute
-from datafab.services import projects, work
+from datafab.services import work
 from datafab.services.work import (
     MAX_LEASES_PER_CALL,
     BatchSubmissionIn,
@@ -76,14 +76,15 @@ def me(who: ContributorDep) -> dict[str, Any]:
             "status": who.status}
 
 
+@router.get("/me/projects")
+def my_projects(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    """The projects the contributor may work on now (a project they may not see is not
+    listed); the organization behind one is named only if it lets contributors know."""
+    return {"projects": work.visible_projects(foundry, who)}
+
+
 @router.get("/projects/{project_id}/instructions")
 def instructions(project_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
-    """What a contributor needs to work on a project: its primitive, settings and guidelines."""
-    project = projects.get_project(foundry, None, project_id)
-    return {
-        "project_id": project.id,
-        "primitive": project.primitive_name,
-        "settings": project.settings_raw,
-        "guideline_version": project.guideline_version,
-        "guidelines": projects.guideline_text(foundry, None, project_id),
-    }
+    """What a contributor needs to work on a project: its primitive, settings and guidelines.
+    A project they may not see now is not found."""
+    return work.instructions(foundry, who, project_id)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
 from datafab.api.bodies import CheckedRoute
 from datafab.errors import Unauthorized
-from datafab.services import billing, logins, pay, profiles, workforce
+from datafab.services import billing, logins, pay, pools, profiles, workforce
 from datafab.services.moments import LAST_SECOND, parse_moment
 
 router = APIRouter(prefix="/v1", tags=["workforce"], route_class=CheckedRoute)
@@ -89,6 +89,34 @@ def project_flags(project_id: int, org: Requester, foundry: FoundryDep) -> dict[
 @router.get("/projects/{project_id}/budget")
 def budget(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     return billing.budget(foundry, org, project_id)
+
+
+@router.post("/workforce/members")
+def admit_member(body: dict[str, Any], org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """Admit a contributor (``{"contributor_id": N}``) to the organization's own pool:
+    projects whose workforce policy says ``"pool": "private"`` are open to its members
+    only."""
+    return pools.admit(foundry, org, body.get("contributor_id"))
+
+
+@router.get("/workforce/members")
+def list_members(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """The organization's pool, oldest admission first."""
+    return {"members": pools.members(foundry, org)}
+
+
+@router.delete("/workforce/members/{contributor_id}")
+def dismiss_member(contributor_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
+    """Take a contributor out of the pool (404 if they are not in it)."""
+    return pools.dismiss(foundry, org, contributor_id)
+
+
+@router.post("/workforce/invitations", status_code=201)
+def create_invitation(org: Requester, foundry: FoundryDep,
+                      body: dict[str, Any] | None = None) -> dict[str, Any]:
+    """An invitation code into the pool (``uses``, ``expires_in_days``), shown once: whoever
+    signs up in the workbench with it (``/signup?invite=CODE``) joins the pool."""
+    return pools.invite(foundry, org, body).to_dict()
 
 
 @router.get("/price-sheet")

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from datafab.errors import Conflict, InvalidInput, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
 from datafab.names import clean_name
+from datafab.services import pools
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
 from datafab.store.tables import contributors, organizations
@@ -73,7 +74,13 @@ def sign_up_problems(raw: dict[str, Any]) -> dict[str, str]:
 
 
 def sign_up(foundry: Foundry, raw: dict[str, Any]) -> Contributor:
-    """A new human contributor who signs in with email and password."""
+    """A new human contributor who signs in with email and password. With an ``invite``
+    code, they join its organization's pool in the same transaction (a code that is not
+    good refuses the sign-up, naming ``invite``, and writes nothing)."""
+    raw = dict(raw)
+    invite = raw.pop("invite", None) or None
+    if invite is not None and not isinstance(invite, str):
+        raise InvalidInput("invite: expected an invitation code", field="invite")
     try:
         spec = SignUp.model_validate(raw)
     except ValidationError as exc:
@@ -90,6 +97,8 @@ def sign_up(foundry: Foundry, raw: dict[str, Any]) -> Contributor:
                         password_hash=password_hash, skill_levels={})
                 .returning(contributors.c.id)
             ).scalar_one()
+            if invite is not None:
+                pools.redeem(conn, invite, cid, foundry.now())
     except IntegrityError as exc:
         raise Conflict("email: an account with this email exists; log in instead",
                        field="email") from exc

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
 
 from datafab.foundry import Foundry
-from datafab.services import pay
+from datafab.services import confidentiality, pay
 from datafab.services.accounts import Contributor
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.services.projects import load_project
 from datafab.store.tables import earnings, items, projects, submissions
 
 DAY = 86_400
 DAYS = 30  # the chart's span
 PAGE = 100  # ledger entries per page
 ERASED = "(erased project)"  # an entry whose project was erased keeps its amount
+NOT_SHOWN = "(a project no longer open to you)"  # need to know: amount kept, name not shown
 
 
 @dataclass(frozen=True)
@@ -95,6 +97,7 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
     query = (
         select(earnings.c.id, earnings.c.created_at, earnings.c.kind, earnings.c.amount_minor,
                earnings.c.currency, earnings.c.payout_id, earnings.c.submission_id,
+               earnings.c.project_id,
                func.coalesce(projects.c.name, ERASED).label("name"), items.c.external_id)
         .outerjoin(projects, projects.c.id == earnings.c.project_id)
         .outerjoin(submissions, submissions.c.id == earnings.c.submission_id)
@@ -105,6 +108,7 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
         query = query.where(earnings.c.id < after)
     with foundry.db.read() as conn:
         rows = conn.execute(query).all()
+        shown = _shown(foundry, conn, contributor, {r.project_id for r in rows[:limit]})
         tasks = [r.submission_id for r in rows[:limit] if r.kind == "task" and r.submission_id]
         taken_back = set(conn.execute(
             select(earnings.c.submission_id).where(
@@ -114,8 +118,10 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
             select(earnings.c.created_at, earnings.c.amount_minor, earnings.c.currency)
             .where(earnings.c.contributor_id == contributor.id,
                    earnings.c.created_at >= first_day)).all()
-    entries = [Entry(r.id, r.created_at, r.name, r.kind, r.external_id, int(r.amount_minor),
-                     r.currency, r.payout_id,
+    entries = [Entry(r.id, r.created_at,
+                     r.name if r.project_id is None or r.project_id in shown else NOT_SHOWN,
+                     r.kind, r.external_id if r.project_id in shown else None,
+                     int(r.amount_minor), r.currency, r.payout_id,
                      r.kind == "task" and r.submission_id in taken_back)
                for r in rows[:limit]]
     older = encode_cursor(entries[-1].id) if len(rows) > limit else None
@@ -125,6 +131,18 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
                             p["amount_minor"], p["n_entries"], p["created_at"])
                   for p in reversed(pay.list_payouts(foundry, contributor.id))]
     return Earnings(entries, older, totals, statements, _per_day(recent, first_day, days))
+
+
+def _shown(foundry: Foundry, conn: Connection, contributor: Contributor,
+           project_ids: set[int | None]) -> set[int]:
+    """Those of the projects the contributor may still see (``confidentiality``): the others
+    keep their amounts, not their name or items."""
+    out = set()
+    for project_id in sorted(p for p in project_ids if p is not None):
+        project = load_project(conn, None, project_id)
+        if confidentiality.may_see(foundry, conn, project, contributor):
+            out.add(project_id)
+    return out
 
 
 def _per_day(rows, first_day: float, days: int) -> list[Daily]:

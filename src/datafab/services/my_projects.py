@@ -3,10 +3,12 @@ they are active, on probation or removed (why, and since when), their rolling ac
 gold with its Wilson interval against the project's bar, and what the lease gate would say
 to them now.
 
-Only ever about one contributor, and only about projects they may know of: the ones open to
-them (what "Start working" offers), the ones they are a member of (qualifying, on probation,
-removed …) and the ones they have answered in. The figures are the ones the workforce
-services act on (``workforce.gate``, ``workforce.review``), read for this contributor alone.
+Only ever about one contributor, and only about projects they may see now
+(``confidentiality``): what "Start working" offers, qualifying, on probation or waiting for
+budget included; a project they were removed from, failed the qualification of, or that
+was paused or made private to a pool they are not in, is not shown at all. The figures
+are the ones the workforce services act on (``workforce.gate``, ``workforce.review``), read
+for this contributor alone.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from datafab.foundry import Foundry
 from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, quality, work, workbench, workforce
 from datafab.services.accounts import Contributor
-from datafab.services.projects import Project, load_project
+from datafab.services.projects import Project
 from datafab.store.tables import items, project_members, submissions
 
 # The gate's reasons are the lease API's; one says more about the customer than a
@@ -92,7 +94,7 @@ class ProjectStanding:
 
 
 def my_projects(foundry: Foundry, contributor: Contributor) -> list[ProjectStanding]:
-    """The contributor's standing in every project they may know of: the ones they are in
+    """The contributor's standing in every project they may see now: the ones they are in
     (a member, or have answered in) first, those with work open to them before the others,
     then by name."""
     with foundry.db.read() as conn:
@@ -101,10 +103,8 @@ def my_projects(foundry: Foundry, contributor: Contributor) -> list[ProjectStand
         worked = set(conn.execute(select(submissions.c.project_id).distinct()
                                   .where(submissions.c.contributor_id == contributor.id))
                      .scalars())
-        known = {p.id: p for p in workbench.eligible(conn, contributor)}
+        known = {p.id: p for p in workbench.eligible(conn, foundry, contributor)}
         offered = set(known)
-        for project_id in sorted((set(members) | worked) - set(known)):
-            known[project_id] = load_project(conn, None, project_id)
         answers = _gold_answers(conn, contributor.id, known)
         changes = audit.about(conn, f"contributor:{contributor.id}",
                               organizations=sorted({p.organization_id for p in known.values()}),

@@ -280,13 +280,17 @@ def get_project(foundry: Foundry, organization: int | None, project_id: int) -> 
 
 def guideline_text(foundry: Foundry, organization: int | None, project_id: int) -> str:
     with foundry.db.read() as conn:
-        project = load_project(conn, organization, project_id)
-        return conn.execute(
-            select(guidelines.c.text).where(
-                guidelines.c.project_id == project.id,
-                guidelines.c.version == project.guideline_version,
-            )
-        ).scalar_one()
+        return guidelines_of(conn, load_project(conn, organization, project_id))
+
+
+def guidelines_of(conn: Connection, project: Project) -> str:
+    """The text of the project's current guidelines."""
+    return conn.execute(
+        select(guidelines.c.text).where(
+            guidelines.c.project_id == project.id,
+            guidelines.c.version == project.guideline_version,
+        )
+    ).scalar_one()
 
 
 def list_projects(

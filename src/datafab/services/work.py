@@ -18,7 +18,15 @@ from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
-from datafab.services import eval_guard, hybrid, quality, webhooks, workforce
+from datafab.services import (
+    confidentiality,
+    eval_guard,
+    hybrid,
+    projects,
+    quality,
+    webhooks,
+    workforce,
+)
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
@@ -107,10 +115,11 @@ class ReleaseIn(BaseModel):
 class LeaseBatch:
     """Leases granted by one call, and the state of the contributor's access to the project:
     ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
-    why nothing will come (``budget_reached``, ``budget_reserved`` — the rest of the budget
-    is held by leases out, ask again later —, ``removed``, ``missing_skills``,
-    ``qualification_failed``, ``share_reached``, ``paused``, ``barred`` — an eval set's
-    grading, barred to people who write training data for its slices). On a budgeted
+    why nothing will come for now (``budget_reached``, ``budget_reserved`` — the rest of the
+    budget is held by leases out, ask again later —, ``share_reached``). A project the
+    contributor may not see (paused, skills they lack, a private pool they are not in,
+    removed, a failed qualification, an eval set's grading barred to them) is not found at
+    all (``confidentiality``). On a budgeted
     project a batch may be shorter than asked: each lease reserves the price of its task,
     and only what the budget left pays for is granted."""
 
@@ -121,6 +130,36 @@ class LeaseBatch:
     def to_dict(self) -> dict[str, Any]:
         return {"leases": [lease.to_dict() for lease in self.leases], "state": self.state,
                 "reason": self.reason}
+
+
+def instructions(foundry: Foundry, contributor: Contributor, project_id: int) -> dict[str, Any]:
+    """What a contributor needs to work on a project they may see: its primitive, settings
+    and guidelines (``NotFound`` for any other)."""
+    with foundry.db.read() as conn:
+        project = confidentiality.load_visible(foundry, conn, contributor, project_id)
+        out = {"project_id": project.id, "name": project.name,
+               "primitive": project.primitive_name, "settings": project.settings_raw,
+               "guideline_version": project.guideline_version,
+               "guidelines": projects.guidelines_of(conn, project)}
+        shown = confidentiality.customer(foundry, conn, project)
+    if shown is not None:
+        out["customer"] = shown
+    return out
+
+
+def visible_projects(foundry: Foundry, contributor: Contributor) -> list[dict[str, Any]]:
+    """The projects the contributor may see now, oldest first."""
+    with foundry.db.read() as conn:
+        out = []
+        for project in confidentiality.visible_projects(foundry, conn, contributor):
+            row = {"project_id": project.id, "name": project.name,
+                   "primitive": project.primitive_name,
+                   "guideline_version": project.guideline_version}
+            shown = confidentiality.customer(foundry, conn, project)
+            if shown is not None:
+                row["customer"] = shown
+            out.append(row)
+    return out
 
 
 def lease_items(
@@ -161,6 +200,8 @@ def lease_batch(
     with foundry.db.write() as conn:
         project = working_project(foundry, conn, project_id)
         gate = admit(foundry, conn, project, contributor, n)
+        if confidentiality.hides(gate):  # the project does not exist for them
+            raise confidentiality.hidden(project_id)
         if gate.stopped:
             return LeaseBatch([], gate.state, gate.reason)
         price = workforce.hold_budget(foundry, conn, project, gate)  # before any row lock

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
-from datafab.services import item_flags, work
+from datafab.services import confidentiality, item_flags, work
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
@@ -39,6 +39,7 @@ class Offer:
     project: Project
     open_items: int
     held: int
+    customer: str | None = None  # the organization, only if it lets contributors know
 
 
 @dataclass(frozen=True)
@@ -53,24 +54,15 @@ class Task:
     expires_at: float
 
 
-def open_to(project: Project, contributor: Contributor) -> bool:
-    """Whether the contributor may work on the project: it is active and they have every
-    skill it requires."""
-    return project.status == "active" and set(project.required_skills) <= set(
-        contributor.skills or [])
-
-
-def eligible(conn: Connection, contributor: Contributor) -> list[Project]:
-    """The active projects open to the contributor, oldest first."""
-    rows = conn.execute(select(projects.c.id).where(projects.c.status == "active")
-                        .order_by(projects.c.id)).scalars().all()
-    return [p for p in (load_project(conn, None, pid) for pid in rows) if open_to(p, contributor)]
+def eligible(conn: Connection, foundry: Foundry, contributor: Contributor) -> list[Project]:
+    """The projects the contributor may see now (``confidentiality``), oldest first."""
+    return confidentiality.visible_projects(foundry, conn, contributor)
 
 
 def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
     """Every project this contributor may work on, the ones with work first."""
     with foundry.db.read() as conn:
-        eligible_now = eligible(conn, contributor)
+        eligible_now = eligible(conn, foundry, contributor)
         ids = [p.id for p in eligible_now]
         open_counts: dict[int, int] = dict(conn.execute(
             select(items.c.project_id, func.count())
@@ -83,18 +75,15 @@ def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
                    leases.c.expires_at > foundry.now(), leases.c.project_id.in_(ids))
             .group_by(leases.c.project_id)
         ).all()) if ids else {}
-    found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0)))
-             for p in eligible_now]
+        found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0)),
+                       confidentiality.customer(foundry, conn, p)) for p in eligible_now]
     return sorted(found, key=lambda o: (o.open_items + o.held == 0, o.project.id))
 
 
 def project_for(foundry: Foundry, contributor: Contributor, project_id: int) -> Project:
-    """The project, if this contributor may work on it; anyone else is told it does not exist."""
-    with foundry.db.read() as conn:
-        project = load_project(conn, None, project_id)
-    if not open_to(project, contributor):
-        raise NotFound(f"project {project_id} not found", field="project_id")
-    return project
+    """The project, if this contributor may see it now; anyone else is told it does not
+    exist."""
+    return confidentiality.project_for(foundry, contributor, project_id)
 
 
 def queue(foundry: Foundry, contributor: Contributor, project_id: int,
@@ -166,7 +155,8 @@ class Answered:
 
 
 def history(foundry: Foundry, contributor: Contributor, limit: int = 50) -> list[Answered]:
-    """The contributor's latest answers, newest first, with the verdict on gold items."""
+    """The contributor's latest answers, newest first, with the verdict on gold items, in
+    the projects they may still see."""
     with foundry.db.read() as conn:
         rows = conn.execute(
             select(submissions.c.project_id, submissions.c.answer, submissions.c.created_at,
@@ -178,8 +168,12 @@ def history(foundry: Foundry, contributor: Contributor, limit: int = 50) -> list
             .limit(limit)
         ).all()
         found = {pid: load_project(conn, None, pid) for pid in {r.project_id for r in rows}}
+        seen = {pid for pid, p in found.items()
+                if confidentiality.may_see(foundry, conn, p, contributor)}
     out = []
     for r in rows:
+        if r.project_id not in seen:  # a project they may no longer see is not named
+            continue
         project = found[r.project_id]
         correct = None
         if r.status == "gold" and r.gold_answer is not None:
@@ -209,19 +203,22 @@ class GoldRecord:
 
 
 def gold_record(foundry: Foundry, contributor: Contributor) -> list[GoldRecord]:
-    """Per project: labels given and the contributor's results on gold items."""
+    """Per project they may still see: labels given and their results on gold items."""
     with foundry.db.read() as conn:
+        visible = [p.id for p in eligible(conn, foundry, contributor)]
         rows = conn.execute(
             select(projects.c.name, contributor_skills.c.n_labels,
                    contributor_skills.c.gold_seen, contributor_skills.c.gold_correct)
             .join(projects, and_(projects.c.id == contributor_skills.c.project_id))
-            .where(contributor_skills.c.contributor_id == contributor.id)
+            .where(contributor_skills.c.contributor_id == contributor.id,
+                   projects.c.id.in_(visible))
             .order_by(projects.c.name)
         ).all()
         answered: dict[str, int] = dict(conn.execute(
             select(projects.c.name, func.count())
             .join(projects, projects.c.id == submissions.c.project_id)
-            .where(submissions.c.contributor_id == contributor.id)
+            .where(submissions.c.contributor_id == contributor.id,
+                   submissions.c.project_id.in_(visible))
             .group_by(projects.c.name)
         ).all())
     seen = {r.name: GoldRecord(r.name, max(r.n_labels, answered.get(r.name, 0)), r.gold_seen,

@@ -31,7 +31,7 @@ from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
 from datafab.services.records import store_record
 from datafab.store import budget as budget_sql
-from datafab.store import leasing, submitting
+from datafab.store import leasing, pools, submitting
 from datafab.store.tables import (
     contributor_flags,
     contributor_skills,
@@ -135,6 +135,11 @@ class WorkforcePolicy(BaseModel):
                                          "confidence) first to contributors of proven skill.")
     pay: PayRates = Field(default_factory=PayRates)
     currency: str = Field("USD", description="Currency of pay rates (ISO 4217).")
+    pool: Literal["open", "private"] = Field("open", description="Who may work on the "
+                                             "project: any contributor (open) or only the "
+                                             "organization's own pool (private).")
+    show_customer: bool = Field(False, description="Tell contributors the organization's "
+                                "name (by default they never learn whose project it is).")
     budget_minor: int | None = Field(None, ge=0, le=10**15, description="A ceiling on the "
                                      "metered cost (price-sheet currency): each lease out "
                                      "reserves its task's price, and leasing stops once what "
@@ -255,10 +260,12 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
     row = _Member(found.budget_minor, found.spent_minor, found.standing or "active",
                   found.qualification or "none", found.qual_version or 0,
                   found.qual_seen or 0, found.n_taken or 0)
-    if row.budget_minor is not None and billing.reached(
-            row.budget_minor, row.spent_minor,
-            billing.task_price(foundry, conn, project.organization_id)):
-        return _spent(row.budget_minor, policy)
+    # Who the contributor is comes first (pool, removal, skills, a failed qualification):
+    # these hide the project from them (services.confidentiality); the budget does not.
+    if policy.pool == "private" and not pools.is_member(conn, project.organization_id,
+                                                        contributor.id):
+        return Gate("not_in_pool", "the project is open to its organization's own pool",
+                    policy=policy)
     if row.standing == "removed":
         return Gate("removed", "you were removed from this project", policy=policy)
     qualified = policy.qualification is None or _qualified(policy, project, row)
@@ -274,11 +281,16 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
             word = "verified " if verified else ""
             return Gate("missing_skills", f"the project needs {word}{', '.join(lacking)}",
                         policy=policy)
+    if (not qualified and row.qualification == "failed"
+            and row.qual_version >= project.guideline_version):
+        return Gate("qualification_failed", "you did not pass this project's "
+                    "qualification", policy=policy)
+    if row.budget_minor is not None and billing.reached(
+            row.budget_minor, row.spent_minor,
+            billing.task_price(foundry, conn, project.organization_id)):
+        return _spent(row.budget_minor, policy)
     if not qualified:
         assert policy.qualification is not None  # no qualification: everyone is qualified
-        if row.qualification == "failed" and row.qual_version >= project.guideline_version:
-            return Gate("qualification_failed", "you did not pass this project's "
-                        "qualification", policy=policy)
         seen = row.qual_seen if row.qual_version >= project.guideline_version else 0
         held = conn.execute(_HELD_GOLD, {"project": project.id, "contributor": contributor.id,
                                          "now": foundry.now()}).scalar_one()

@@ -97,7 +97,7 @@ _CLAIMED = text(
 
 
 def claim_deliveries(conn: Connection, *, now: float, lock_until: float, n: int,
-                     per_org: int) -> list[Row[Any]]:
+                     per_org: int) -> list[Row[*tuple[Any, ...]]]:
     """Take up to ``n`` due deliveries (held until ``lock_until``), at most ``per_org`` in
     flight per organization; each with its event, and its organization's signing secret."""
     if conn.dialect.name == "postgresql":

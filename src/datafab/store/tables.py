@@ -544,6 +544,32 @@ project_members = Table(
     Column("updated_at", Double, nullable=False),
 )
 
+# An organization's own pool of contributors: a project whose workforce policy says
+# ``"pool": "private"`` is open to these members only.
+workforce_members = Table(
+    "workforce_members",
+    metadata,
+    Column("organization_id", Id, ForeignKey("organizations.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"),
+           primary_key=True, index=True),
+    Column("admitted_at", Double, nullable=False),
+    Column("admitted_by", String(200), nullable=False),
+)
+
+# Invitation codes into an organization's pool; only the code's hash is kept.
+workforce_invitations = Table(
+    "workforce_invitations",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations", index=True),
+    Column("code_hash", String(64), nullable=False, unique=True),
+    Column("prefix", String(32), nullable=False),
+    Column("uses_left", Integer, nullable=False),
+    Column("expires_at", Double, nullable=False),
+    Column("created_at", Double, nullable=False),
+)
+
 # Signals of bad work for operators: too fast, straight-lining, copy-pasted text.
 contributor_flags = Table(
     "contributor_flags",

@@ -32,15 +32,18 @@ def home(request: Request) -> Response:
 
 
 @router.get("/signup")
-def signup_form(request: Request) -> Response:
-    return page(request, "accounts/signup.html", title="Sign up", values={}, errors={})
+def signup_form(request: Request, invite: str = "") -> Response:
+    """The sign-up form; ``?invite=CODE`` (an organization's invitation) rides along."""
+    return page(request, "accounts/signup.html", title="Sign up",
+                values={"invite": invite[:200]}, errors={})
 
 
 @router.post("/signup")
 async def signup(request: Request, form: Posted, foundry: PageFoundry) -> Response:
-    values = {k: _text(form, k) for k in ("name", "email")}
+    values = {k: _text(form, k) for k in ("name", "email", "invite")}
     password, again = _text(form, "password"), _text(form, "password_again")
-    errors = logins.sign_up_problems({**values, "password": password})
+    errors = logins.sign_up_problems({"name": values["name"], "email": values["email"],
+                                      "password": password})
     if password != again:
         errors.setdefault("password_again", "The two passwords differ")
     if not errors:
