@@ -116,12 +116,72 @@ class Fingerprint:
 
 
 def fingerprint(text: str, *, near: bool = True) -> Fingerprint:
+    """One chunk's fingerprint (the reference: :func:`fingerprints` gives the same, faster)."""
     norm = normalised(text)
     digest = hashlib.blake2b(norm.encode(), digest_size=16).digest()
     words = norm.split()
     if not near or len(words) < SHINGLE:
         return Fingerprint(digest, None)
     return Fingerprint(digest, minhash(words))
+
+
+SHINGLES_PER_STEP = 16_384  # shingles hashed at once: 8 MB of intermediate values
+
+
+def fingerprints(texts: list[str], *, near: bool = True) -> list[Fingerprint]:
+    """The fingerprints of many chunks at once, equal to :func:`fingerprint` of each: every
+    word of every chunk hashed in one pass, the shingles of all chunks combined in one array,
+    and the minimum per chunk taken over contiguous slices (``minimum.reduceat``) — no
+    per-chunk NumPy calls. Duplicate shingles are not removed first: they do not change a
+    minimum."""
+    words = [_WORD.findall(t.lower()) for t in texts]
+    digests = [hashlib.blake2b(" ".join(w).encode(), digest_size=16).digest() for w in words]
+    if not near:
+        return [Fingerprint(d, None) for d in digests]
+    sigs = minhashes(words)
+    return [Fingerprint(d, s) for d, s in zip(digests, sigs, strict=True)]
+
+
+def minhashes(word_lists: list[list[str]]) -> list[np.ndarray | None]:
+    """:func:`minhash` of each list of words (``None`` for fewer than ``SHINGLE`` words)."""
+    out: list[np.ndarray | None] = [None] * len(word_lists)
+    flat = [w for ws in word_lists for w in ws]
+    if not flat:
+        return out
+    w = np.fromiter(map(zlib.crc32, map(str.encode, flat)), dtype=np.uint64, count=len(flat))
+    n = len(flat) - SHINGLE + 1
+    if n <= 0:
+        return out
+    h = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE):  # the same polynomial hash as minhash(), over all words at once
+        h = h * np.uint64(1_000_003) + w[k:k + n]
+    # each long enough chunk's shingles: a contiguous slice of h (those that cross into the
+    # next chunk are skipped)
+    which, starts, stops, pos = [], [], [], 0
+    for i, ws in enumerate(word_lists):
+        if len(ws) >= SHINGLE:
+            which.append(i)
+            starts.append(pos)
+            stops.append(pos + len(ws) - SHINGLE + 1)
+        pos += len(ws)
+    a, b = _PERMUTATIONS
+    step: list[int] = []
+    for j in range(len(which) + 1):  # groups of chunks of a bounded number of shingles
+        if j < len(which) and (not step or stops[j] - starts[step[0]] <= SHINGLES_PER_STEP):
+            step.append(j)
+            continue
+        if step:
+            idx = np.concatenate([np.arange(starts[k], stops[k]) for k in step])
+            lengths = np.array([stops[k] - starts[k] for k in step])
+            bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            values = np.outer(a, h[idx])  # one row per hash function: contiguous minima
+            values += b[:, None]
+            values >>= np.uint64(32)
+            mins = np.minimum.reduceat(values, bounds, axis=1).T.astype(np.uint32)
+            for k, row in zip(step, mins, strict=True):
+                out[which[k]] = row
+        step = [j] if j < len(which) else []
+    return out
 
 
 def minhash(words: list[str]) -> np.ndarray:
