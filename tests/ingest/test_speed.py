@@ -1,0 +1,122 @@
+"""The fast paths of ingest give exactly what the reference paths give: MinHash fingerprints
+computed for many chunks at once, the personal-data patterns as they run (first character
+class in front), and the batched single-process line."""
+
+from __future__ import annotations
+
+import random
+import re
+
+import numpy as np
+
+from datafab.ingest import pii
+from datafab.ingest.chunking import ChunkSpec
+from datafab.ingest.dedupe import Deduper, fingerprint, fingerprints
+from datafab.ingest.pipeline import (
+    FileEnd,
+    FileStart,
+    InputFile,
+    Redaction,
+    _read,
+    process_chunk,
+    process_files,
+)
+
+from .samples import CARD, DNI, EMAIL, IBAN, IP, PHONE, PII_TEXT
+
+WORDS = ("refund delivery contract invoice password warranty price account goods the a of to "
+         "and was by Ana Ruiz Okafor Chloé Ivanova Dr. Mr Haddad Straße naïve ½ ٣ 42 2026-03-01"
+         ).split()
+VALUES = [CARD, IBAN, DNI, EMAIL, PHONE, IP, "4111-1111-1111-1111", "378282246310005",
+          "GB82WEST12345698765432", "X1234567L", "1 85 05 78 006 084 91", "123-45-6789",
+          "(415) 555-2671", "+33 6 12 34 56 78", "020 7946 0958", "2001:db8::1",
+          "version 1.2.3.4", "10.0.0.256", "born on 12/03/1985", "Order 1234567812345678",
+          "DE89370400440532013001", "INV-2026-12345"]
+
+
+def _mixed(rng: random.Random, n: int) -> list[str]:
+    """Prose of every length, with personal data, look-alikes and repeats."""
+    out = [PII_TEXT, "", "a b c d", "a b c d e", "x\u1680y z w v u", "٣٤ ½ ①②③ ⅷ"]
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.choice([1, 3, 8, 30, 120, 300])):
+            parts.append(rng.choice(VALUES) if rng.random() < 0.15 else rng.choice(WORDS))
+            parts.append(rng.choice([" ", " ", " ", ", ", ". ", "\n", "-", "/", "+"]))
+        out.append("".join(parts))
+    out += out[10:20]  # exact repeats
+    out += [t + " one more sentence here." for t in out[20:30]]  # near repeats
+    return out
+
+
+def _same(a, b) -> bool:
+    return a.digest == b.digest and (
+        (a.signature is None and b.signature is None)
+        or (a.signature is not None and b.signature is not None
+            and np.array_equal(a.signature, b.signature)
+            and a.signature.dtype == b.signature.dtype))
+
+
+def test_batched_minhash_equals_one_by_one():
+    texts = _mixed(random.Random(1), 400)
+    for near in (True, False):
+        batched = fingerprints(texts, near=near)
+        assert len(batched) == len(texts)
+        assert all(_same(fingerprint(t, near=near), f)
+                   for t, f in zip(texts, batched, strict=True))
+    # many small batches and one batch larger than a step give the same
+    assert all(_same(a, b) for a, b in zip(
+        fingerprints(texts), [f for i in range(0, len(texts), 7)
+                              for f in fingerprints(texts[i:i + 7])], strict=True))
+    assert fingerprints([]) == []
+
+
+def _matches(rx: re.Pattern, text: str) -> list:
+    return [(m.span(), m.groups()) for m in rx.finditer(text)]
+
+
+def test_patterns_as_they_run_find_what_the_readable_ones_find():
+    rng = random.Random(2)
+    sample = "\n".join(_mixed(rng, 300))
+    # near misses: runs of the characters the patterns care about, in every order
+    alphabet = "0123456789 -.+()/XYZxyzABDEFGLNRé_:٣\n"
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 50)))
+            for _ in range(20_000)]
+    assert set(pii._FAST) == set(pii._READABLE)
+    for name, readable in pii._READABLE.items():
+        slow, fast = re.compile(readable), re.compile(pii._FAST[name])
+        found = _matches(slow, sample)
+        assert found, name  # the sample exercises every pattern
+        assert _matches(fast, sample) == found, name
+        for text in fuzz:
+            assert _matches(fast, text) == _matches(slow, text), (name, text)
+
+
+def test_detect_finds_the_planted_values():
+    found = {f.value for f in pii.detect(PII_TEXT)}
+    assert {CARD, IBAN, DNI, EMAIL, PHONE, IP, "1985-03-12"} <= found
+
+
+def test_batched_line_gives_what_chunk_by_chunk_gives(tmp_path):
+    texts = _mixed(random.Random(3), 700)
+    files = []
+    for i in range(3):
+        path = tmp_path / f"f{i}.txt"
+        path.write_text("\n\n".join(texts[i::3]), encoding="utf-8")
+        files.append(InputFile(path, path.name))
+    files.append(InputFile(tmp_path / "missing.txt", "missing.txt"))
+    spec = ChunkSpec(size=300)
+    redaction = Redaction(replacement="pseudonym", key=b"k" * 32)
+    reference, deduper = [], Deduper(threshold=0.8)
+    for item in _read(files, spec, None):
+        if isinstance(item, tuple):
+            reference.append(process_chunk(item[1], item[0], redaction, deduper))
+        else:
+            reference.append(item)
+    fast = list(process_files(files, spec, redaction, Deduper(threshold=0.8)))
+    assert fast == reference
+    kinds = {type(e).__name__ for e in fast}
+    assert {"Kept", "Dropped", "FileStart", "FileEnd"} <= kinds
+    assert {e.reason for e in fast if type(e).__name__ == "Dropped"} == {"exact", "near"}
+    assert any(isinstance(e, FileEnd) and e.failed for e in fast)
+    assert sum(isinstance(e, FileStart) for e in fast) == 4
+    assert any(e.redactions for e in fast if type(e).__name__ == "Kept")
