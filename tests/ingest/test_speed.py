@@ -25,7 +25,9 @@ from datafab.ingest.pipeline import (
 from .samples import CARD, DNI, EMAIL, IBAN, IP, PHONE, PII_TEXT
 
 WORDS = ("refund delivery contract invoice password warranty price account goods the a of to "
-         "and was by Ana Ruiz Okafor Chloé Ivanova Dr. Mr Haddad Straße naïve ½ ٣ 42 2026-03-01"
+         "and was by Ana Ruiz Okafor Chloé Ivanova Dr. Mr Haddad Straße naïve ½ ٣ 42 2026-03-01 "
+         "born Born birthday BIRTH D.O.B. dob date of birth née Née geboren nacida reborn "
+         "newborn unborn ébirth ábornb"
          ).split()
 VALUES = [CARD, IBAN, DNI, EMAIL, PHONE, IP, "4111-1111-1111-1111", "378282246310005",
           "GB82WEST12345698765432", "X1234567L", "1 85 05 78 006 084 91", "123-45-6789",
@@ -78,7 +80,7 @@ def test_patterns_as_they_run_find_what_the_readable_ones_find():
     rng = random.Random(2)
     sample = "\n".join(_mixed(rng, 300))
     # near misses: runs of the characters the patterns care about, in every order
-    alphabet = "0123456789 -.+()/XYZxyzABDEFGLNRé_:٣\n"
+    alphabet = "0123456789 -.+()/XYZxyzABDEFGLNRé_:٣\nbornithdaeglcBOD"
     fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 50)))
             for _ in range(20_000)]
     assert set(pii._FAST) == set(pii._READABLE)
@@ -89,6 +91,11 @@ def test_patterns_as_they_run_find_what_the_readable_ones_find():
         assert _matches(fast, sample) == found, name
         for text in fuzz:
             assert _matches(fast, text) == _matches(slow, text), (name, text)
+
+
+def test_no_other_letter_folds_to_a_birth_word_s_first():
+    folds = re.compile("(?i)[bdng]")
+    assert {chr(c) for c in range(0x110000) if folds.match(chr(c))} == set("bBdDnNgG")
 
 
 def test_detect_finds_the_planted_values():

@@ -173,6 +173,8 @@ _READABLE = {
     "ipv4": r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)",
     "phone": r"(?<![\w+/-])(?:\+\d{1,3}[ .-]?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})"
              r"(?:[ .-]?\d{2,4}){1,5}(?![\w-])",
+    "dob_context": r"(?i)\b(?:born|birth|birthday|d\.?o\.?b\.?|date of birth|né|née|geboren|"
+                   r"nacido|nacida)\b",
 }
 _FAST = {
     "card": r"\d(?<![\w-]\d)[ -]?(?:\d[ -]?){11,17}\d(?![\w-])",
@@ -185,6 +187,10 @@ _FAST = {
     "ipv4": r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)",
     "phone": r"[+(\d](?<![\w+/-][+(\d])(?:(?<=\+)\d{1,3}[ .-]?\d{1,4}|(?<=\()\d{1,4}\)[ .-]?"
              r"\d{2,4}|(?<=\d)\d{1,3})(?:[ .-]?\d{2,4}){1,5}(?![\w-])",
+    # no character other than these folds to b, d, n or g, so the first letter needs no flag
+    "dob_context": r"[bBdDnNgG](?<!\w[bBdDnNgG])(?i:(?<=b)(?:orn|irth|irthday)"
+                   r"|(?<=d)(?:\.?o\.?b\.?|ate of birth)|(?<=n)(?:é|ée|acido|acida)|(?<=g)eboren)"
+                   r"\b",
 }
 _CARD, _IBAN, _DNI, _NIR, _SSN, _IPV4, _PHONE = (
     re.compile(_FAST[k]) for k in ("card", "iban", "dni", "nir", "ssn", "ipv4", "phone"))
@@ -204,10 +210,7 @@ _DATE = re.compile(
     rf"|(?P<dm>(?P<d4>\d{{1,2}}) (?P<mon2>{_MONTHS})\.?,? (?P<y4>\d{{4}}))",
     re.IGNORECASE,
 )
-_DOB_CONTEXT = re.compile(
-    r"\b(?:born|birth|birthday|d\.?o\.?b\.?|date of birth|né|née|geboren|nacido|nacida)\b",
-    re.IGNORECASE,
-)
+_DOB_CONTEXT = re.compile(_FAST["dob_context"])
 _MONTH_NUMBER = {name: i % 12 + 1 for i, name in enumerate(
     "january february march april may june july august september october november december"
     .split())}
