@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from datafab.ingest import pii
+from datafab.ingest import names, pii
 from datafab.ingest.chunking import ChunkSpec
 from datafab.ingest.dedupe import Deduper, fingerprint, fingerprints
 from datafab.ingest.pipeline import (
@@ -91,6 +91,24 @@ def test_patterns_as_they_run_find_what_the_readable_ones_find():
         assert _matches(fast, sample) == found, name
         for text in fuzz:
             assert _matches(fast, text) == _matches(slow, text), (name, text)
+
+
+def test_name_runs_as_they_run_are_the_readable_ones():
+    rng = random.Random(4)
+    sample = "\n".join(_mixed(rng, 300)) + (
+        " Dear Mr. O'Brien, Dr. Haddad and Mrs Ana-María de la Cruz met Ms Ivanova’s team; "
+        "Señora López, Sr. Núñez, Prof. Zoë d'Arc, Mme. Lefèvre, MacDonald McKay, Herr Groß, "
+        "Μαρία Παπαδοπούλου, Олег Иваненко, Ǆemal, anna@Example.com, x/Ana, -Bob.")
+    alphabet = "AaBbMmrsDdPfO'’-. \t\n@/\\éÉŁłΜαОлǅxZ"
+    fuzz = ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 40)))
+            for _ in range(20_000)]
+    slow = re.compile(names._RUN_READABLE)
+    found = [m.span() for m in slow.finditer(sample)]
+    assert len(found) > 100
+    assert [m.span() for m in names._RUN.finditer(sample)] == found
+    for text in fuzz:
+        assert ([m.span() for m in names._RUN.finditer(text)]
+                == [m.span() for m in slow.finditer(text)]), text
 
 
 def test_no_other_letter_folds_to_a_birth_word_s_first():
