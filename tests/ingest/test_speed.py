@@ -145,3 +145,41 @@ def test_batched_line_gives_what_chunk_by_chunk_gives(tmp_path):
     assert any(isinstance(e, FileEnd) and e.failed for e in fast)
     assert sum(isinstance(e, FileStart) for e in fast) == 4
     assert any(e.redactions for e in fast if type(e).__name__ == "Kept")
+
+
+def test_batched_item_writes_store_what_the_portable_insert_stores(foundry, make_org):
+    from sqlalchemy import insert, select, text
+
+    from datafab.services import projects
+    from datafab.store.ingest_writes import insert_items
+    from datafab.store.tables import items
+
+    org = make_org()
+    pid = projects.create_project(foundry, org.id, {
+        "name": "mined", "primitive": "classify", "settings": {"labels": ["a", "b"]},
+        "policy": {"max_labels": 1}}).id
+
+    def rows(prefix: str) -> list[dict]:
+        return [dict(project_id=pid, external_id=f"{prefix}{i}",
+                     data={"text": f"Chloé's note {i}: \"quoted\"\ttab\nline ½ ٣ \\ end"},
+                     content_hash="h" * 64, priority=i % 3, status="staged:1", slots=1,
+                     n_labels=0, n_live=0, gold_answer=None,
+                     meta={"source": {"file": "a.csv", "line": i, "start": 0, "end": 9},
+                           "redactions": [{"type": "EMAIL", "start": 1, "end": 8}]},
+                     created_at=1_800_000_000.25 + i)
+                for i in range(1200)]
+
+    with foundry.db.write() as conn:
+        conn.execute(insert(items), rows("portable-"))
+        insert_items(conn, rows("batched-"))
+        insert_items(conn, [])
+    columns = [c for c in items.c if c.name not in ("id", "external_id")]
+    with foundry.db.read() as conn:
+        got = {}
+        for prefix in ("portable-", "batched-"):
+            got[prefix] = [tuple(r) for r in conn.execute(
+                select(*columns, text("gold_answer IS NULL"), text("meta IS NULL"))
+                .where(items.c.external_id.like(prefix + "%"))
+                .order_by(items.c.id))]
+    assert len(got["batched-"]) == 1200
+    assert got["batched-"] == got["portable-"]
