@@ -452,7 +452,8 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
                "bytes": report["bytes"], "chunks": report["chunks"],
                "created": report["created"], "duplicates": {
                    k: report["duplicates"][k] for k in ("exact", "near")},
-               "errors": len(report["errors"]), "pii": report["pii"]})
+               "errors": len(report["errors"]), "pii": report["pii"],
+               "code": str(Path(sys.modules["datafab"].__file__).parent)})
 
 
 def run_ingest(folder: Path, work: Path, workers: int | None = None,
@@ -705,7 +706,7 @@ def main() -> None:
                   f"{r['chunks'] / r['seconds']:.0f} chunks/s; {r['workers']} worker(s); peak "
                   f"RSS {r['peak_mb']:.0f} MB (run {r['own_mb']:.0f} MB after start-up "
                   f"{r['base_mb']:.0f} MB, + up to {r['worker_mb']:.0f} MB per worker; "
-                  f"largest sampled total {r['tree_sampled_mb']:.0f} MB)")
+                  f"largest sampled total {r['tree_sampled_mb']:.0f} MB; code {r['code']})")
         mb_s = full["bytes"] / MB / full["seconds"]
         print(f"ingest vs raw read: {mb_s / (raw_bytes / MB / raw_s):.4f}x")
         print(json.dumps({**runs, "pii": quality, "names": names}, default=str),
