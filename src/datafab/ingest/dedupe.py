@@ -125,7 +125,7 @@ def fingerprint(text: str, *, near: bool = True) -> Fingerprint:
     return Fingerprint(digest, minhash(words))
 
 
-SHINGLES_PER_STEP = 16_384  # shingles hashed at once: 8 MB of intermediate values
+SHINGLES_PER_STEP = 4_096  # shingles hashed at once: 2 MB of intermediate values
 
 
 def fingerprints(texts: list[str], *, near: bool = True) -> list[Fingerprint]:
@@ -148,7 +148,10 @@ def minhashes(word_lists: list[list[str]]) -> list[np.ndarray | None]:
     flat = [w for ws in word_lists for w in ws]
     if not flat:
         return out
-    w = np.fromiter(map(zlib.crc32, map(str.encode, flat)), dtype=np.uint64, count=len(flat))
+    table: dict[str, int | None] = dict.fromkeys(flat)  # each distinct word hashed once
+    for word in table:
+        table[word] = zlib.crc32(word.encode())
+    w = np.fromiter(map(table.__getitem__, flat), dtype=np.uint64, count=len(flat))
     n = len(flat) - SHINGLE + 1
     if n <= 0:
         return out
