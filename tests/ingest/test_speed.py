@@ -183,3 +183,15 @@ def test_batched_item_writes_store_what_the_portable_insert_stores(foundry, make
                 .order_by(items.c.id))]
     assert len(got["batched-"]) == 1200
     assert got["batched-"] == got["portable-"]
+
+
+def test_band_keys_hash_each_band_of_the_signature():
+    from datafab.ingest.dedupe import _Bands
+
+    bands = _Bands(0.85)
+    for f in fingerprints(_mixed(random.Random(5), 50)):
+        if f.signature is None:
+            continue
+        r = bands.rows
+        assert bands.keys(f.signature) == [hash(f.signature[i * r:(i + 1) * r].tobytes())
+                                           for i in range(bands.bands)]

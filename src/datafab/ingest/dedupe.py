@@ -68,20 +68,21 @@ class _Bands:
         self.bands, self.rows = band_shape(threshold)
         self._tables: list[dict[int, str | list[str]]] = [{} for _ in range(self.bands)]
 
-    def _keys(self, signature: np.ndarray) -> list[int]:
-        r = self.rows
-        return [hash(signature[i * r:(i + 1) * r].tobytes()) for i in range(self.bands)]
+    def keys(self, signature: np.ndarray) -> list[int]:
+        """Each band's hash: of the band's bytes, sliced from the signature's bytes."""
+        raw, width = signature.tobytes(), self.rows * signature.itemsize
+        return [hash(raw[i * width:(i + 1) * width]) for i in range(self.bands)]
 
-    def candidates(self, signature: np.ndarray) -> set[str]:
+    def candidates(self, signature: np.ndarray, keys: list[int] | None = None) -> set[str]:
         found: set[str] = set()
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+        for table, h in zip(self._tables, keys or self.keys(signature), strict=True):
             there = table.get(h)
             if there is not None:
                 found.update([there] if isinstance(there, str) else there)
         return found
 
-    def insert(self, key: str, signature: np.ndarray) -> None:
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+    def insert(self, key: str, signature: np.ndarray, keys: list[int] | None = None) -> None:
+        for table, h in zip(self._tables, keys or self.keys(signature), strict=True):
             there = table.get(h)
             if there is None:
                 table[h] = key
@@ -91,7 +92,7 @@ class _Bands:
                 there.append(key)
 
     def remove(self, key: str, signature: np.ndarray) -> None:
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+        for table, h in zip(self._tables, self.keys(signature), strict=True):
             there = table.get(h)
             if there == key:
                 del table[h]
@@ -230,14 +231,15 @@ class Deduper:
             self._remember(key, print_.digest)
             return Verdict(None)
         best, best_sim = None, 0.0
-        for other in self._index.candidates(sig):
+        keys = self._index.keys(sig)  # once, for the look-up and the insert
+        for other in self._index.candidates(sig, keys):
             sim = float(np.mean(np.frombuffer(self._sigs[other], np.uint32) == sig))
             if sim >= self._threshold and (sim > best_sim or (sim == best_sim
                                                              and other < best)):
                 best, best_sim = other, sim
         if best is not None:
             return Verdict("near", best, round(best_sim, 3))
-        self._index.insert(key, sig)
+        self._index.insert(key, sig, keys)
         self._sigs[key] = sig.tobytes()
         self._remember(key, print_.digest)
         return Verdict(None)
