@@ -643,7 +643,8 @@ def main() -> None:
                         "older version's src folder, e.g. from git worktree), back to back, "
                         "and report the speed-up")
     parser.add_argument("--serial", action="store_true",
-                        help="also ingest the quarter-size corpus in one process, to compare")
+                        help="also ingest the quarter-size corpus in one process, to compare (with "
+                        "--baseline: with both versions, back to back)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="datafab-bench-ingest-"))
@@ -694,6 +695,9 @@ def main() -> None:
         print(f"anchor: raw read {raw_bytes / MB / raw_s:.0f} MB/s")
         runs = {"quarter": run_ingest(small, work, args.workers)}
         if args.serial:
+            if args.baseline:
+                runs["quarter, one process, baseline"] = run_ingest(small, work, 0,
+                                                                    args.baseline)
             runs["quarter, one process"] = run_ingest(small, work, 0)
         if args.baseline:
             runs["full, baseline"] = run_ingest(folder, work, args.workers, args.baseline)
@@ -721,6 +725,12 @@ def main() -> None:
                   f"{'yes' if same else 'NO'}")
             extra = (f" baseline_mb_per_s={base_mb_s:.2f} speedup={mb_s / base_mb_s:.2f} "
                      f"same_as_baseline={int(same)}")
+            if args.serial:
+                one, one_base = runs["quarter, one process"], runs[
+                    "quarter, one process, baseline"]
+                ratio = one_base["seconds"] / one["seconds"]
+                print(f"one process, quarter: this version {ratio:.2f}x the baseline")
+                extra += f" serial_speedup={ratio:.2f}"
         print(f"RESULT mb_per_s={mb_s:.2f} chunks_per_s={full['chunks'] / full['seconds']:.0f} "
               f"peak_mb={full['peak_mb']:.0f} pii_recall_checksum="
               f"{quality['recall_checksum']:.4f} pii_precision={quality['precision']:.4f} "
