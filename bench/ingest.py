@@ -22,10 +22,13 @@
    name found, with no named-entity model.
 
 Ends with ``RESULT mb_per_s=… chunks_per_s=… peak_mb=… pii_recall_checksum=… pii_precision=…
-name_recall=… name_precision=…``.
+name_recall=… name_precision=… quarter_peak_mb=… load=…`` (with ``--baseline``, also
+``baseline_mb_per_s=… speedup=… same_as_baseline=…``).
 
-    .venv/bin/python bench/ingest.py --size 1024        # the issue's 1 GB
-    .venv/bin/python bench/ingest.py --size 100         # a quicker run
+    .venv/bin/python bench/ingest.py                    # 64 MB (and 16 MB)
+    .venv/bin/python bench/ingest.py --size 1024        # the issue's 1 GB (long)
+    git worktree add /tmp/old <commit> && \
+    .venv/bin/python bench/ingest.py --baseline /tmp/old/src   # before/after, back to back
     .venv/bin/python bench/ingest.py --size 0           # only the PII and name measurements
 """
 
@@ -36,6 +39,7 @@ import csv
 import gzip
 import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import shutil
@@ -411,7 +415,12 @@ class TreeMemory:
         self._thread.join()
 
 
-def _ingest_child(folder: str, db: str, workers: int | None, queue) -> None:
+def _ingest_child(folder: str, db: str, workers: int | None, queue,
+                  code: str | None = None) -> None:
+    if code:  # another version's sources (``--baseline``): forget the ones imported so far
+        for name in [m for m in sys.modules if m == "datafab" or m.startswith("datafab.")]:
+            del sys.modules[name]
+        sys.path.insert(0, code)
     from datafab.foundry import Foundry
     from datafab.services import ingest, projects
     from datafab.services.accounts import create_organization
@@ -443,14 +452,17 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue) -> None:
                "bytes": report["bytes"], "chunks": report["chunks"],
                "created": report["created"], "duplicates": {
                    k: report["duplicates"][k] for k in ("exact", "near")},
-               "errors": len(report["errors"]), "pii": report["pii"]})
+               "errors": len(report["errors"]), "pii": report["pii"],
+               "code": str(Path(sys.modules["datafab"].__file__).parent)})
 
 
-def run_ingest(folder: Path, work: Path, workers: int | None = None) -> dict:
+def run_ingest(folder: Path, work: Path, workers: int | None = None,
+               code: Path | None = None) -> dict:
     ctx = mp.get_context("spawn")  # a fresh process: its peak memory is the ingest's
     queue = ctx.Queue()
     db = work / f"bench-{time.time_ns()}.db"
-    child = ctx.Process(target=_ingest_child, args=(str(folder), str(db), workers, queue))
+    child = ctx.Process(target=_ingest_child, args=(str(folder), str(db), workers, queue,
+                                                    str(code) if code else None))
     child.start()
     result = queue.get()
     child.join()
@@ -618,7 +630,7 @@ def name_quality(n_docs: int, seed: int = 13) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--size", type=float, default=1024, help="corpus size in MB")
+    parser.add_argument("--size", type=float, default=64, help="corpus size in MB")
     parser.add_argument("--pii-docs", type=int, default=20_000,
                         help="documents in the labelled PII corpus")
     parser.add_argument("--name-docs", type=int, default=10_000,
@@ -626,8 +638,13 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, help="generate the corpus here and keep it")
     parser.add_argument("--workers", type=int,
                         help="worker processes (default: one per core; 0: none)")
+    parser.add_argument("--baseline", type=Path, metavar="SRC",
+                        help="also ingest the full corpus with the datafab sources in SRC (an "
+                        "older version's src folder, e.g. from git worktree), back to back, "
+                        "and report the speed-up")
     parser.add_argument("--serial", action="store_true",
-                        help="also ingest the quarter-size corpus in one process, to compare")
+                        help="also ingest the quarter-size corpus in one process, to compare (with "
+                        "--baseline: with both versions, back to back)")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="datafab-bench-ingest-"))
@@ -678,7 +695,12 @@ def main() -> None:
         print(f"anchor: raw read {raw_bytes / MB / raw_s:.0f} MB/s")
         runs = {"quarter": run_ingest(small, work, args.workers)}
         if args.serial:
+            if args.baseline:
+                runs["quarter, one process, baseline"] = run_ingest(small, work, 0,
+                                                                    args.baseline)
             runs["quarter, one process"] = run_ingest(small, work, 0)
+        if args.baseline:
+            runs["full, baseline"] = run_ingest(folder, work, args.workers, args.baseline)
         runs["full"] = full = run_ingest(folder, work, args.workers)
         for name, r in runs.items():
             print(f"ingest {name}: {r['bytes'] / MB:.0f} MB, {r['chunks']} chunks "
@@ -688,15 +710,33 @@ def main() -> None:
                   f"{r['chunks'] / r['seconds']:.0f} chunks/s; {r['workers']} worker(s); peak "
                   f"RSS {r['peak_mb']:.0f} MB (run {r['own_mb']:.0f} MB after start-up "
                   f"{r['base_mb']:.0f} MB, + up to {r['worker_mb']:.0f} MB per worker; "
-                  f"largest sampled total {r['tree_sampled_mb']:.0f} MB)")
+                  f"largest sampled total {r['tree_sampled_mb']:.0f} MB; code {r['code']})")
         mb_s = full["bytes"] / MB / full["seconds"]
         print(f"ingest vs raw read: {mb_s / (raw_bytes / MB / raw_s):.4f}x")
         print(json.dumps({**runs, "pii": quality, "names": names}, default=str),
               file=sys.stderr)
+        extra = ""
+        if args.baseline:
+            base = runs["full, baseline"]
+            same = all(base[k] == full[k] for k in ("chunks", "created", "duplicates", "pii"))
+            base_mb_s = base["bytes"] / MB / base["seconds"]
+            print(f"baseline: {base_mb_s:.2f} MB/s; this version {mb_s / base_mb_s:.2f}x; the "
+                  f"same chunks, items, duplicates and redaction counts: "
+                  f"{'yes' if same else 'NO'}")
+            extra = (f" baseline_mb_per_s={base_mb_s:.2f} speedup={mb_s / base_mb_s:.2f} "
+                     f"same_as_baseline={int(same)}")
+            if args.serial:
+                one, one_base = runs["quarter, one process"], runs[
+                    "quarter, one process, baseline"]
+                ratio = one_base["seconds"] / one["seconds"]
+                print(f"one process, quarter: this version {ratio:.2f}x the baseline")
+                extra += f" serial_speedup={ratio:.2f}"
         print(f"RESULT mb_per_s={mb_s:.2f} chunks_per_s={full['chunks'] / full['seconds']:.0f} "
               f"peak_mb={full['peak_mb']:.0f} pii_recall_checksum="
               f"{quality['recall_checksum']:.4f} pii_precision={quality['precision']:.4f} "
-              f"name_recall={names['recall']:.4f} name_precision={names['precision']:.4f}")
+              f"name_recall={names['recall']:.4f} name_precision={names['precision']:.4f}"
+              f"{extra} quarter_peak_mb={runs['quarter']['peak_mb']:.0f} "
+              f"load={' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

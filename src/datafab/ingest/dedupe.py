@@ -69,20 +69,21 @@ class _Bands:
         self.bands, self.rows = band_shape(threshold)
         self._tables: list[dict[int, str | list[str]]] = [{} for _ in range(self.bands)]
 
-    def _keys(self, signature: np.ndarray) -> list[int]:
-        r = self.rows
-        return [hash(signature[i * r:(i + 1) * r].tobytes()) for i in range(self.bands)]
+    def keys(self, signature: np.ndarray) -> list[int]:
+        """Each band's hash: of the band's bytes, sliced from the signature's bytes."""
+        raw, width = signature.tobytes(), self.rows * signature.itemsize
+        return [hash(raw[i * width:(i + 1) * width]) for i in range(self.bands)]
 
-    def candidates(self, signature: np.ndarray) -> set[str]:
+    def candidates(self, signature: np.ndarray, keys: list[int] | None = None) -> set[str]:
         found: set[str] = set()
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+        for table, h in zip(self._tables, keys or self.keys(signature), strict=True):
             there = table.get(h)
             if there is not None:
                 found.update([there] if isinstance(there, str) else there)
         return found
 
-    def insert(self, key: str, signature: np.ndarray) -> None:
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+    def insert(self, key: str, signature: np.ndarray, keys: list[int] | None = None) -> None:
+        for table, h in zip(self._tables, keys or self.keys(signature), strict=True):
             there = table.get(h)
             if there is None:
                 table[h] = key
@@ -92,7 +93,7 @@ class _Bands:
                 there.append(key)
 
     def remove(self, key: str, signature: np.ndarray) -> None:
-        for table, h in zip(self._tables, self._keys(signature), strict=True):
+        for table, h in zip(self._tables, self.keys(signature), strict=True):
             there = table.get(h)
             if there == key:
                 del table[h]
@@ -117,12 +118,75 @@ class Fingerprint:
 
 
 def fingerprint(text: str, *, near: bool = True) -> Fingerprint:
+    """One chunk's fingerprint (the reference: :func:`fingerprints` gives the same, faster)."""
     norm = normalised(text)
     digest = hashlib.blake2b(norm.encode(), digest_size=16).digest()
     words = norm.split()
     if not near or len(words) < SHINGLE:
         return Fingerprint(digest, None)
     return Fingerprint(digest, minhash(words))
+
+
+SHINGLES_PER_STEP = 4_096  # shingles hashed at once: 2 MB of intermediate values
+
+
+def fingerprints(texts: list[str], *, near: bool = True) -> list[Fingerprint]:
+    """The fingerprints of many chunks at once, equal to :func:`fingerprint` of each: every
+    word of every chunk hashed in one pass, the shingles of all chunks combined in one array,
+    and the minimum per chunk taken over contiguous slices (``minimum.reduceat``) — no
+    per-chunk NumPy calls. Duplicate shingles are not removed first: they do not change a
+    minimum."""
+    words = [_WORD.findall(t.lower()) for t in texts]
+    digests = [hashlib.blake2b(" ".join(w).encode(), digest_size=16).digest() for w in words]
+    if not near:
+        return [Fingerprint(d, None) for d in digests]
+    sigs = minhashes(words)
+    return [Fingerprint(d, s) for d, s in zip(digests, sigs, strict=True)]
+
+
+def minhashes(word_lists: list[list[str]]) -> list[np.ndarray | None]:
+    """:func:`minhash` of each list of words (``None`` for fewer than ``SHINGLE`` words)."""
+    out: list[np.ndarray | None] = [None] * len(word_lists)
+    flat = [w for ws in word_lists for w in ws]
+    if not flat:
+        return out
+    table: dict[str, int | None] = dict.fromkeys(flat)  # each distinct word hashed once
+    for word in table:
+        table[word] = zlib.crc32(word.encode())
+    w = np.fromiter(map(table.__getitem__, flat), dtype=np.uint64, count=len(flat))
+    n = len(flat) - SHINGLE + 1
+    if n <= 0:
+        return out
+    h = np.zeros(n, dtype=np.uint64)
+    for k in range(SHINGLE):  # the same polynomial hash as minhash(), over all words at once
+        h = h * np.uint64(1_000_003) + w[k:k + n]
+    # each long enough chunk's shingles: a contiguous slice of h (those that cross into the
+    # next chunk are skipped)
+    which, starts, stops, pos = [], [], [], 0
+    for i, ws in enumerate(word_lists):
+        if len(ws) >= SHINGLE:
+            which.append(i)
+            starts.append(pos)
+            stops.append(pos + len(ws) - SHINGLE + 1)
+        pos += len(ws)
+    a, b = _PERMUTATIONS
+    step: list[int] = []
+    for j in range(len(which) + 1):  # groups of chunks of a bounded number of shingles
+        if j < len(which) and (not step or stops[j] - starts[step[0]] <= SHINGLES_PER_STEP):
+            step.append(j)
+            continue
+        if step:
+            idx = np.concatenate([np.arange(starts[k], stops[k]) for k in step])
+            lengths = np.array([stops[k] - starts[k] for k in step])
+            bounds = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+            values = np.outer(a, h[idx])  # one row per hash function: contiguous minima
+            values += b[:, None]
+            values >>= np.uint64(32)
+            mins = np.minimum.reduceat(values, bounds, axis=1).T.astype(np.uint32)
+            for k, row in zip(step, mins, strict=True):
+                out[which[k]] = row
+        step = [j] if j < len(which) else []
+    return out
 
 
 def minhash(words: list[str]) -> np.ndarray:
@@ -168,7 +232,8 @@ class Deduper:
             self._remember(key, print_.digest)
             return Verdict(None)
         best, best_sim = None, 0.0
-        for other in self._index.candidates(sig):
+        keys = self._index.keys(sig)  # once, for the look-up and the insert
+        for other in self._index.candidates(sig, keys):
             sim = float(np.mean(np.frombuffer(self._sigs[other], np.uint32) == sig))
             if sim >= self._threshold and (sim > best_sim or (sim == best_sim
                                                              and best is not None
@@ -176,7 +241,7 @@ class Deduper:
                 best, best_sim = other, sim
         if best is not None:
             return Verdict("near", best, round(best_sim, 3))
-        self._index.insert(key, sig)
+        self._index.insert(key, sig, keys)
         self._sigs[key] = sig.tobytes()
         self._remember(key, print_.digest)
         return Verdict(None)

@@ -157,14 +157,43 @@ _EMAIL = re.compile(
     r"(?<![\w.+-])[A-Za-z0-9][A-Za-z0-9._%+-]{0,63}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}"
     r"[A-Za-z0-9])?\.)+[A-Za-z]{2,24}(?![\w-])"
 )
-_CARD = re.compile(r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])")
-_IBAN = re.compile(r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])")
-_DNI = re.compile(r"(?<![A-Za-z0-9])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![A-Za-z0-9])")
-_NIR = re.compile(
-    r"(?<![\w])[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} ?\d{2}(?!\w)"
-)
-_SSN = re.compile(r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])")
-_IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+# Each pattern is written twice: as it reads (``_READABLE``), and as it runs — the same
+# pattern with its first character class moved in front of the look-behind, so that the
+# regular-expression engine skips ahead to the next possible first character instead of
+# trying a match at every position (two to three times faster on prose; the look-behind then
+# checks the character before it, and the first repetition is unrolled). Both find exactly
+# the same matches, with the same groups (tests/ingest/test_speed.py compares them).
+_READABLE = {
+    "card": r"(?<![\w-])(?:\d[ -]?){12,18}\d(?![\w-])",
+    "iban": r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])",
+    "dni": r"(?<![A-Za-z0-9])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![A-Za-z0-9])",
+    "nir": r"(?<![\w])[12] ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} "
+           r"?\d{2}(?!\w)",
+    "ssn": r"(?<![\w-])(\d{3})-(\d{2})-(\d{4})(?![\w-])",
+    "ipv4": r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)",
+    "phone": r"(?<![\w+/-])(?:\+\d{1,3}[ .-]?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})"
+             r"(?:[ .-]?\d{2,4}){1,5}(?![\w-])",
+    "dob_context": r"(?i)\b(?:born|birth|birthday|d\.?o\.?b\.?|date of birth|né|née|geboren|"
+                   r"nacido|nacida)\b",
+}
+_FAST = {
+    "card": r"\d(?<![\w-]\d)[ -]?(?:\d[ -]?){11,17}\d(?![\w-])",
+    "iban": r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])",
+    # (a DNI may start with x, y or z: moving them in front gains nothing)
+    "dni": r"(?<![A-Za-z0-9])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![A-Za-z0-9])",
+    "nir": r"[12](?<!\w[12]) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} "
+           r"?\d{2}(?!\w)",
+    "ssn": r"(\d(?<![\w-]\d)\d{2})-(\d{2})-(\d{4})(?![\w-])",
+    "ipv4": r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)",
+    "phone": r"[+(\d](?<![\w+/-][+(\d])(?:(?<=\+)\d{1,3}[ .-]?\d{1,4}|(?<=\()\d{1,4}\)[ .-]?"
+             r"\d{2,4}|(?<=\d)\d{1,3})(?:[ .-]?\d{2,4}){1,5}(?![\w-])",
+    # no character other than these folds to b, d, n or g, so the first letter needs no flag
+    "dob_context": r"[bBdDnNgG](?<!\w[bBdDnNgG])(?i:(?<=b)(?:orn|irth|irthday)"
+                   r"|(?<=d)(?:\.?o\.?b\.?|ate of birth)|(?<=n)(?:é|ée|acido|acida)|(?<=g)eboren)"
+                   r"\b",
+}
+_CARD, _IBAN, _DNI, _NIR, _SSN, _IPV4, _PHONE = (
+    re.compile(_FAST[k]) for k in ("card", "iban", "dni", "nir", "ssn", "ipv4", "phone"))
 # a dotted number after one of these words is a version, not an address
 _VERSION_BEFORE = re.compile(
     r"\b(?:version|versions|ver|v|firmware|fw|release|build|rev|revision|patch|update|"
@@ -172,10 +201,6 @@ _VERSION_BEFORE = re.compile(
     r"(?:version[ \t]+|v\.?[ \t]*)?$", re.IGNORECASE)
 VERSION_LOOK_BEHIND = 32
 _IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
-_PHONE = re.compile(
-    r"(?<![\w+/-])(?:\+\d{1,3}[ .-]?\d{1,4}|(?:\(\d{1,4}\)[ .-]?)?\d{2,4})"
-    r"(?:[ .-]?\d{2,4}){1,5}(?![\w-])"
-)
 _MONTHS = ("january|february|march|april|may|june|july|august|september|october|november|"
            "december|jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec")
 _DATE = re.compile(
@@ -185,10 +210,7 @@ _DATE = re.compile(
     rf"|(?P<dm>(?P<d4>\d{{1,2}}) (?P<mon2>{_MONTHS})\.?,? (?P<y4>\d{{4}}))",
     re.IGNORECASE,
 )
-_DOB_CONTEXT = re.compile(
-    r"\b(?:born|birth|birthday|d\.?o\.?b\.?|date of birth|né|née|geboren|nacido|nacida)\b",
-    re.IGNORECASE,
-)
+_DOB_CONTEXT = re.compile(_FAST["dob_context"])
 _MONTH_NUMBER = {name: i % 12 + 1 for i, name in enumerate(
     "january february march april may june july august september october november december"
     .split())}

@@ -10,13 +10,14 @@ import hashlib
 import hmac
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from datafab import json_limits
 from datafab.ingest import pii
 from datafab.ingest.chunking import Chunk, ChunkSpec, chunk
-from datafab.ingest.dedupe import Deduper, Fingerprint, Verdict, fingerprint
+from datafab.ingest.dedupe import Deduper, Fingerprint, Verdict, fingerprints
 from datafab.ingest.readers import ReadError, Segment, reader_for
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ class FileEnd:
 
 Event = FileStart | FileEnd | Kept | Dropped
 _Item = FileStart | FileEnd | tuple[str, Chunk]  # what the reader sends out, in order
+BATCH = 256  # chunks fingerprinted at once in one process
 
 
 def process_files(files: Sequence[InputFile], spec: ChunkSpec, redaction: Redaction,
@@ -115,12 +117,17 @@ def process_files(files: Sequence[InputFile], spec: ChunkSpec, redaction: Redact
     input order)."""
     items = _read(files, spec, text_field)
     if pool is None:
-        for item in items:
-            if isinstance(item, tuple):
-                display, c = item
-                yield process_chunk(c, display, redaction, deduper)
-            else:
-                yield item
+        # in batches: fingerprints are computed for many chunks at once (the same values as
+        # one by one); verdicts and redaction still go chunk by chunk, in order
+        while batch := list(islice(items, BATCH)):
+            chunks = [item for item in batch if isinstance(item, tuple)]
+            prints = iter(fingerprints([c.text for _, c in chunks], near=deduper.near))
+            for item in batch:
+                if isinstance(item, tuple):
+                    display, c = item
+                    yield judged(c, display, next(prints), redaction, deduper)
+                else:
+                    yield item
         return
     for done in pool.map(items, redaction, deduper.near):
         yield settle(done, deduper) if isinstance(done, Prepared) else done
@@ -156,6 +163,14 @@ def process_chunk(c: Chunk, display: str, redaction: Redaction,
     """One chunk, in this process: a duplicate is dropped before any redaction is spent."""
     ext, provenance = _identify(c, display, redaction.key)
     verdict = deduper.check(ext, c.text)
+    return _dropped(ext, verdict, provenance) or redacted(ext, c.text, provenance, redaction)
+
+
+def judged(c: Chunk, display: str, print_: Fingerprint, redaction: Redaction,
+           deduper: Deduper) -> Kept | Dropped:
+    """:func:`process_chunk` with the chunk's fingerprint already computed."""
+    ext, provenance = _identify(c, display, redaction.key)
+    verdict = deduper.judge(ext, print_)
     return _dropped(ext, verdict, provenance) or redacted(ext, c.text, provenance, redaction)
 
 
@@ -196,14 +211,15 @@ def prepare(items: list[_Item], redaction: Redaction, near: bool) -> list[Prepar
     yet, so they are redacted too — the price of judging them in one place, in order);
     file markers pass through where they stand."""
     out: list[Prepared | FileStart | FileEnd] = []
+    prints = iter(fingerprints([item[1].text for item in items if isinstance(item, tuple)],
+                               near=near))
     for item in items:
         if not isinstance(item, tuple):
             out.append(item)
             continue
         display, c = item
         ext, provenance = _identify(c, display, redaction.key)
-        out.append(Prepared(redacted(ext, c.text, provenance, redaction),
-                            fingerprint(c.text, near=near)))
+        out.append(Prepared(redacted(ext, c.text, provenance, redaction), next(prints)))
     return out
 
 

@@ -51,6 +51,7 @@ from datafab.services import site_keys as kept_keys
 from datafab.services.hybrid import initial_status
 from datafab.services.items import _hash
 from datafab.services.projects import Project, load_project
+from datafab.store.ingest_writes import insert_items
 from datafab.store.tables import (
     ingest_policies,
     ingest_runs,
@@ -453,8 +454,7 @@ class _Run:
                 items.c.project_id == project.id,
                 items.c.external_id.in_([r["external_id"] for r in rows]))).scalars())
             fresh = [r for r in rows if r["external_id"] not in there]
-            if fresh:
-                conn.execute(insert(items), fresh)
+            insert_items(conn, fresh)  # one executemany (SQLite) or COPY (PostgreSQL)
             if originals:
                 ids = dict(conn.execute(select(items.c.external_id, items.c.id).where(
                     items.c.project_id == project.id, items.c.status == self.staged,
