@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from datafab.api import scale_compat
 from datafab.api.auth import authenticate, kind_of
 from datafab.errors import DatafabError, RateLimited
-from datafab.services import idempotency
+from datafab.services import access_log, idempotency
 from datafab.services.idempotency import KeyInFlight, Stored
 
 log = logging.getLogger("datafab.api.idempotency")
@@ -128,6 +128,7 @@ class Idempotency:
         if now >= self._next_purge:
             self._next_purge = now + idempotency.PURGE_EVERY
             await run_in_threadpool(idempotency.purge, self.foundry)
+            await run_in_threadpool(access_log.purge, self.foundry)
 
 
 def _bearer(value: str) -> str | None:
