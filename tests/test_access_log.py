@@ -109,8 +109,10 @@ def test_the_api_pages_and_filters_under_pseudonyms(api, foundry, make_org, make
     assert by_item and {e["item_id"] for e in by_item} == {item}
     nobody = api.get(url, params={"contributor": "c_000000000000"}, headers=org.headers)
     assert nobody.json()["data"] == []
-    bad = api.get(url, params={"cursor": "nonsense!"}, headers=org.headers)
-    assert bad.status_code in (400, 422) and "cursor" in bad.text
+    for params, field in (({"cursor": "nonsense!"}, "cursor"), ({"limit": 0}, "limit"),
+                          ({"item": "abc"}, "item"), ({"contributor": "c" * 65}, "contributor")):
+        bad = api.get(url, params=params, headers=org.headers)
+        assert bad.status_code in (400, 422) and field in bad.text, (params, bad.text)
 
 
 def test_another_organizations_project_is_not_found(api, foundry, make_org, make_worker):
