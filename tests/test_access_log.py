@@ -139,3 +139,21 @@ def test_retention_deletes_only_old_rows(foundry, make_org, make_worker, clock):
     foundry.settings.access_log_days = 0  # keep forever
     clock.advance(1000 * 86400)
     assert access_log.purge(foundry) == 0 and len(_rows(foundry)) == 1
+
+
+def test_the_server_sweeps_old_rows_on_its_own(foundry, make_org, clock):
+    from fastapi.testclient import TestClient
+
+    from datafab.api.app import create_app
+    from datafab.store import access_log as store
+
+    org = make_org()
+    project = _project(foundry, org.id)
+    with foundry.db.write() as conn:
+        store.record(conn, project=project.id, event="lease", items=[1], contributor=None,
+                     at=clock() - 400 * 86400, address="10.0.0.1")
+        store.record(conn, project=project.id, event="lease", items=[2], contributor=None,
+                     at=clock() - 10 * 86400, address="10.0.0.2")
+    with TestClient(create_app(foundry)) as client:
+        assert client.get("/v1/me/projects").status_code == 401  # any request will do
+    assert [r.address for r in _rows(foundry)] == ["10.0.0.2"]

@@ -36,8 +36,11 @@ class Idempotency:
         self.app = app
         self.foundry = foundry
         self._next_purge = 0.0
+        self._next_access_sweep = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self._maybe_sweep_access_log()
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -128,7 +131,17 @@ class Idempotency:
         if now >= self._next_purge:
             self._next_purge = now + idempotency.PURGE_EVERY
             await run_in_threadpool(idempotency.purge, self.foundry)
-            await run_in_threadpool(access_log.purge, self.foundry)
+
+    async def _maybe_sweep_access_log(self) -> None:
+        """Every ``PURGE_EVERY`` seconds, on whichever request comes, delete access-log rows
+        past ``DATAFAB_ACCESS_LOG_DAYS``."""
+        now = time.monotonic()
+        if now >= self._next_access_sweep:
+            self._next_access_sweep = now + idempotency.PURGE_EVERY
+            try:
+                await run_in_threadpool(access_log.purge, self.foundry)
+            except Exception:  # the database is busy or away: the next sweep catches up
+                log.warning("could not sweep the access log", exc_info=True)
 
 
 def _bearer(value: str) -> str | None:
