@@ -157,3 +157,18 @@ def test_the_server_sweeps_old_rows_on_its_own(foundry, make_org, clock):
     with TestClient(create_app(foundry)) as client:
         assert client.get("/v1/me/projects").status_code == 401  # any request will do
     assert [r.address for r in _rows(foundry)] == ["10.0.0.2"]
+
+
+def test_erasing_a_contributor_forgets_their_addresses(foundry, make_org, make_worker):
+    from datafab.services import erasure
+
+    org = make_org()
+    project = _project(foundry, org.id)
+    ada = accounts.authenticate_contributor(foundry, make_worker("ada").token)
+    bob = accounts.authenticate_contributor(foundry, make_worker("bob").token)
+    work.lease_items(foundry, ada, project.id, 2, "10.0.0.1")
+    work.lease_items(foundry, bob, project.id, 1, "10.0.0.2")
+    erasure.erase_contributor(foundry, ada.id, actor="operator")
+    rows = _rows(foundry)
+    assert sorted((r.contributor_id, r.address) for r in rows) == sorted(
+        [(ada.id, "erased"), (ada.id, "erased"), (bob.id, "10.0.0.2")])

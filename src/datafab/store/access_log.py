@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, delete, insert, select, update
 
 from datafab.store.tables import access_log as log
 
@@ -33,6 +33,13 @@ def page(conn: Connection, *, project: int, before: int, limit: int,
     if item is not None:
         query = query.where(log.c.item_id == item)
     return list(conn.execute(query.order_by(log.c.id.desc()).limit(limit)))
+
+
+def forget_addresses(conn: Connection, *, contributor: int) -> int:
+    """Blank the addresses of an erased contributor's rows (the rows stay: which items the
+    pseudonymous id was shown); how many."""
+    return conn.execute(update(log).where(log.c.contributor_id == contributor)
+                        .values(address="erased")).rowcount
 
 
 def purge(conn: Connection, *, before: float) -> int:
