@@ -63,6 +63,26 @@ def test_a_rolled_back_lease_logs_nothing(foundry, make_org, make_worker, monkey
         assert conn.execute(select(func.count()).select_from(leases)).scalar() == 0
 
 
+def test_a_lease_failing_after_its_claim_logs_nothing(foundry, make_org, make_worker,
+                                                     monkeypatch):
+    from datafab.services import workforce
+
+    org = make_org()
+    project = _project(foundry, org.id)
+    worker = accounts.authenticate_contributor(foundry, make_worker("w").token)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(workforce, "after_claim", broken)
+    with pytest.raises(RuntimeError):
+        work.lease_items(foundry, worker, project.id, 2, "10.0.0.7")
+    assert _rows(foundry) == []
+    monkeypatch.undo()
+    assert len(work.lease_items(foundry, worker, project.id, 2, "10.0.0.7")) == 2
+    assert len(_rows(foundry)) == 2
+
+
 def test_an_export_logs_one_row_for_the_requester(api, foundry, make_org, make_worker):
     org = make_org()
     project = _project(foundry, org.id)
