@@ -55,6 +55,16 @@ class Settings(BaseSettings):
         "they are unset are kept (mode 0600); default: beside the SQLite database "
         "(datafab.db.keys), or datafab.keys in the working directory for PostgreSQL.",
     )
+    access_log_days: float = Field(
+        365.0, ge=0,
+        description="How many days the access log keeps who was shown which items; older "
+        "entries are deleted by the periodic sweep (0 keeps them forever).",
+    )
+    access_log: bool = Field(
+        True,
+        description="Record each item shown to a contributor or exported (the access log); "
+        "turn off only to measure its cost.",
+    )
     idempotency_lock_seconds: float = Field(
         10.0, gt=0, le=3600,
         description="How long a request keeps its Idempotency-Key busy after its last "

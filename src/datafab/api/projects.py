@@ -13,10 +13,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from datafab.api.auth import Actor, FoundryDep, Requester
+from datafab.api.auth import Actor, FoundryDep, Requester, client_address
 from datafab.api.bodies import CheckedRoute
 from datafab.errors import InvalidInput
 from datafab.services import (
+    access_log,
     candidates,
     effort,
     erasure,
@@ -189,9 +190,27 @@ def list_records(
     return {"data": page, "next_cursor": next_cursor}
 
 
+@router.get("/{project_id}/access")
+def access(
+    project_id: int,
+    org: Requester,
+    foundry: FoundryDep,
+    cursor: str | None = None,
+    limit: int = Query(100, ge=1, le=1000),
+    contributor: str | None = Query(None, max_length=64,
+                                    description="A contributor's pseudonym in this project."),
+    item: int | None = Query(None, ge=1, description="An item's id."),
+) -> dict[str, Any]:
+    """Who was shown the project's items, newest first: leases, workbench pages, exports."""
+    page, next_cursor = access_log.entries(foundry, org, project_id, cursor=cursor, limit=limit,
+                                           contributor=contributor, item=item)
+    return {"data": page, "next_cursor": next_cursor}
+
+
 @router.get("/{project_id}/export", response_class=StreamingResponse)
 def export(
     project_id: int,
+    request: Request,
     org: Requester,
     who: Actor,
     foundry: FoundryDep,
@@ -206,7 +225,8 @@ def export(
         path = Path(folder) / f"project-{project_id}-{format}.parquet"
         try:
             exports.audited_export(foundry, org, project_id, format, actor=who, path=path,
-                                   min_confidence=min_confidence, include_open=include_open)
+                                   min_confidence=min_confidence, include_open=include_open,
+                                   address=client_address(request.scope))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -214,7 +234,8 @@ def export(
                             filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, True))
     out = exports.audited_export(foundry, org, project_id, format, actor=who,
-                                 min_confidence=min_confidence, include_open=include_open)
+                                 min_confidence=min_confidence, include_open=include_open,
+                                 address=client_address(request.scope))
     assert out.lines is not None  # without a path the export streams
     return StreamingResponse(out.lines, media_type="application/x-ndjson")
 

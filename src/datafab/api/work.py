@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.api.auth import ContributorDep, FoundryDep
+from datafab.api.auth import ContributorDep, FoundryDep, client_address
 from datafab.api.bodies import CheckedRoute
 from datafab.services import work
 from datafab.services.work import (
@@ -28,10 +28,12 @@ class LeaseRequest(BaseModel):
 
 @router.post("/projects/{project_id}/leases")
 def lease(
-    project_id: int, who: ContributorDep, foundry: FoundryDep, body: LeaseRequest | None = None
+    project_id: int, request: Request, who: ContributorDep, foundry: FoundryDep,
+    body: LeaseRequest | None = None,
 ) -> dict[str, Any]:
     n = body.n if body else 1
-    return work.lease_batch(foundry, who, project_id, n).to_dict()
+    address = client_address(request.scope)
+    return work.lease_batch(foundry, who, project_id, n, address).to_dict()
 
 
 @router.post("/leases/{lease_id}/submit")

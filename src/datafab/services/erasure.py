@@ -18,7 +18,7 @@ from datafab.foundry import Foundry
 from datafab.services import audit, relabel
 from datafab.services.projects import load_project
 from datafab.services.records import recompute, stored_outcome
-from datafab.store import erasure, leasing, submitting
+from datafab.store import access_log, erasure, leasing, submitting
 
 
 def erase_project(foundry: Foundry, organization: int, project_id: int,
@@ -52,6 +52,7 @@ def erase_contributor(foundry: Foundry, contributor_id: int, *, answers: bool = 
         if not erasure.scrub_contributor(conn, contributor_id):
             raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
         notes = erasure.drop_contributor_notes(conn, contributor_id)
+        access_log.forget_addresses(conn, contributor=contributor_id)  # personal data
         deleted = erasure.drop_answers(conn, contributor_id) if answers else 0
         by_project: dict[int, list[int]] = {}
         for item, project in touched:

@@ -232,6 +232,7 @@ def audited_export(
     min_confidence: float = 0.0,
     include_open: bool = False,
     on_row: Callable[[], None] | None = None,
+    address: str | None = None,
 ) -> Exported:
     """An export as it leaves Datafab, whoever asks (API, CLI or dashboard): validated,
     metered, and written to the audit log (``project.exported``: who, the format, the file
@@ -239,8 +240,9 @@ def audited_export(
 
     With ``path`` the rows are written there (JSON Lines or Parquet by its suffix) and the
     entry follows the file; without it the entry is written once the request is valid, and
-    ``lines`` streams the JSON Lines."""
-    from datafab.services import audit
+    ``lines`` streams the JSON Lines. The access log gets a row in the same transaction as
+    the audit entry (who, from ``address``)."""
+    from datafab.services import access_log, audit
 
     details: dict[str, Any] = {"format": fmt, "file": file_kind(path) if path else "jsonl",
                                "min_confidence": min_confidence,
@@ -255,7 +257,11 @@ def audited_export(
         out = Exported(lines=jsonl_lines(export_rows(
             foundry, organization, project_id, fmt, min_confidence=min_confidence,
             include_open=include_open)))
-    audit.record_now(foundry, organization=organization, actor=actor,
+    with foundry.db.write() as conn:
+        now = foundry.now()
+        audit.record(conn, now, organization=organization, actor=actor,
                      action="project.exported", target=f"project:{project_id}",
                      details=details)
+        access_log.record_export(foundry, conn, project=project_id, actor=actor,
+                                 address=address, now=now)
     return out

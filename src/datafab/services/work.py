@@ -19,6 +19,7 @@ from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
 from datafab.services import (
+    access_log,
     confidentiality,
     eval_guard,
     hybrid,
@@ -163,12 +164,13 @@ def visible_projects(foundry: Foundry, contributor: Contributor) -> list[dict[st
 
 
 def lease_items(
-    foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
+    foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1,
+    address: str | None = None, event: str = access_log.LEASE,
 ) -> list[Lease]:
     """Up to ``n`` items of the project that still need labels and that this contributor has
     never held, highest priority first, with gold items mixed in unannounced at the project's
     gold rate. Fewer (or none) when the pool runs dry."""
-    return lease_batch(foundry, contributor, project_id, n).leases
+    return lease_batch(foundry, contributor, project_id, n, address, event).leases
 
 
 def admit(foundry: Foundry, conn: Connection, project: Project, contributor: Contributor,
@@ -188,12 +190,15 @@ def admit(foundry: Foundry, conn: Connection, project: Project, contributor: Con
 
 
 def lease_batch(
-    foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1
+    foundry: Foundry, contributor: Contributor, project_id: int, n: int = 1,
+    address: str | None = None, event: str = access_log.LEASE,
 ) -> LeaseBatch:
     """``lease_items`` with the reason behind an empty or short batch (see ``LeaseBatch``);
     the project's workforce policy (skills, qualification, fair spread, probation, budget)
     is decided in the same transaction, before the claim, and each lease on a budgeted
-    project reserves the price of its task there (``workforce.reserve``)."""
+    project reserves the price of its task there (``workforce.reserve``). The items handed
+    out are written to the access log in the same transaction, with the client's
+    ``address``."""
     if not 1 <= n <= MAX_LEASES_PER_CALL:
         raise InvalidInput(f"n: must be between 1 and {MAX_LEASES_PER_CALL}", field="n")
     now = foundry.now()
@@ -236,6 +241,9 @@ def lease_batch(
         workforce.after_claim(conn, project, contributor, gate, len(claims), now)
         shown = hybrid.suggestions(conn, project, contributor,
                                    [c.item_id for c in claims + gold])
+        access_log.record_items(foundry, conn, project=project.id, event=event,
+                                items=[c.item_id for c in claims + gold],
+                                contributor=contributor.id, address=address, now=now)
     for claim in gold:  # unannounced: anywhere in the batch
         claims.insert(_RANDOM.randint(0, len(claims)), claim)
     return LeaseBatch([

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
-from datafab.services import confidentiality, item_flags, work
+from datafab.services import access_log, confidentiality, item_flags, work
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
@@ -87,13 +87,15 @@ def project_for(foundry: Foundry, contributor: Contributor, project_id: int) -> 
 
 
 def queue(foundry: Foundry, contributor: Contributor, project_id: int,
-          depth: int = QUEUE_DEPTH) -> list[Task]:
+          depth: int = QUEUE_DEPTH, address: str | None = None) -> list[Task]:
     """The contributor's live tasks on the project, oldest first, topped up to ``depth`` with
-    fresh leases. Empty when the project has no work left for them."""
+    fresh leases. Empty when the project has no work left for them. The fresh leases are
+    written to the access log (event ``page``, from ``address``) as they are taken."""
     project = project_for(foundry, contributor, project_id)
     held = _held(foundry, contributor, project)
     if len(held) < depth:
-        for lease in work.lease_items(foundry, contributor, project.id, depth - len(held)):
+        for lease in work.lease_items(foundry, contributor, project.id, depth - len(held),
+                                     address, access_log.PAGE):
             held.append(Task(lease.id, project, lease.item_id, lease.external_id, lease.data,
                              lease.expires_at))
     return held[:depth]

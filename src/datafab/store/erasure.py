@@ -35,6 +35,7 @@ from sqlalchemy import (
 )
 
 from datafab.store.tables import (
+    access_log,
     contributor_flags,
     contributor_skills,
     contributors,
@@ -96,7 +97,8 @@ def erase_project(conn: Connection, organization: int, project: int) -> dict[str
                  .values(project_id=None, submission_id=None))
     conn.execute(update(usage_events).where(usage_events.c.project_id == project)
                  .values(project_id=None))
-    for table in (item_flags, model_usage, records, submissions, leases, contributor_skills,
+    for table in (access_log, item_flags, model_usage, records, submissions, leases,
+                  contributor_skills,
                   model_calibration, project_fits, project_members, contributor_flags,
                   workforce_policies, ingest_policies, ingest_runs, eval_projects, guidelines,
                   items):

@@ -374,6 +374,26 @@ audit_log = Table(
 )
 
 
+# Who was shown which items: one row per (event, item) for leases and workbench pages, one
+# row per export (item_id empty: the project's records). Written in the transaction that
+# hands the items out; read per project newest first, by contributor or item; swept by age.
+access_log = Table(
+    "access_log",
+    metadata,
+    _id(),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("item_id", Id),
+    Column("contributor_id", Id),
+    Column("actor", String(200)),
+    Column("address", String(64), nullable=False),
+    Column("at", Double, nullable=False),
+    Index("ix_access_log_project_id_id", "project_id", "id"),
+    Index("ix_access_log_project_id_contributor_id_id", "project_id", "contributor_id", "id"),
+    Index("ix_access_log_project_id_item_id_id", "project_id", "item_id", "id"),
+    Index("ix_access_log_at", "at"),
+)
+
 # Webhooks. An organization registers endpoints (URLs); every event is written to the outbox
 # (webhook_events) in the same transaction as the change that caused it, with one delivery
 # row per target (a registered endpoint, or a one-off URL such as a task's callback). The

@@ -17,7 +17,14 @@ from starlette.background import BackgroundTask
 from starlette.responses import FileResponse, Response, StreamingResponse
 
 from datafab.errors import InvalidInput
-from datafab.services import billing, contributor_value, dashboard, exports, quality
+from datafab.services import (
+    access_log,
+    billing,
+    contributor_value,
+    dashboard,
+    exports,
+    quality,
+)
 from datafab.web import svg
 from datafab.web.guards import PageFoundry, RequesterSession
 from datafab.web.render import PageRoute, field_errors, page
@@ -131,6 +138,17 @@ def record_page(request: Request, project_id: int, record_id: int, org: Requeste
                 record=record)
 
 
+@router.get("/projects/{project_id}/access")
+def access_page(request: Request, project_id: int, org: RequesterSession,
+                foundry: PageFoundry) -> Response:
+    """Who was shown the project's items, newest first, a page at a time."""
+    row = dashboard.project_row(foundry, org, project_id)
+    entries, next_cursor = access_log.entries(foundry, org, project_id,
+                                              cursor=request.query_params.get("cursor") or None)
+    return page(request, "dashboard/access.html", title=f"Access: {row.project.name}", row=row,
+                entries=entries, next_cursor=next_cursor)
+
+
 PAGE_ACTOR = "dashboard session"  # how the audit log names a download from these pages
 
 
@@ -144,7 +162,8 @@ def export(request: Request, project_id: int, org: RequesterSession, foundry: Pa
         path = Path(folder) / f"project-{project_id}-{format}.parquet"
         try:
             exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
-                                   path=path, include_open=include_open)
+                                   path=path, include_open=include_open,
+                                   address=_address(request))
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -152,9 +171,13 @@ def export(request: Request, project_id: int, org: RequesterSession, foundry: Pa
                             filename=path.name,
                             background=BackgroundTask(shutil.rmtree, folder, True))
     out = exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
-                                 include_open=include_open)
+                                 include_open=include_open, address=_address(request))
     assert out.lines is not None  # without a path the export streams
     name = f"project-{project_id}-{format}.jsonl"
     return StreamingResponse(
         out.lines, media_type="application/x-ndjson",
         headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"

@@ -71,10 +71,15 @@ def my_work(request: Request, who: ContributorSession, foundry: PageFoundry) -> 
                 gold=workbench.gold_record(foundry, who))
 
 
+def _address(request: Request) -> str:
+    """The connection's address (a forwarded one only from ``DATAFAB_TRUSTED_PROXIES``)."""
+    return request.client.host if request.client else "unknown"
+
+
 @router.get("/{project_id}")
 def workbench_page(request: Request, project_id: int, who: ContributorSession,
                    foundry: PageFoundry) -> Response:
-    tasks = workbench.queue(foundry, who, project_id)
+    tasks = workbench.queue(foundry, who, project_id, address=_address(request))
     project = workbench.project_for(foundry, who, project_id)
     return _bench(request, foundry, project, tasks, feedback=None, errors={})
 
@@ -97,10 +102,11 @@ def _turn(request, foundry, who, project_id: int, feedback, errors=None, retry: 
           status: int = 200) -> Response:
     """The reply to an answer or a skip: feedback, then the task now on screen and the next."""
     if retry is not None:
-        tasks = [retry] + [t for t in workbench.queue(foundry, who, project_id)
+        queued = workbench.queue(foundry, who, project_id, address=_address(request))
+        tasks = [retry] + [t for t in queued
                            if t.lease_id != retry.lease_id][:1]
     else:
-        tasks = workbench.queue(foundry, who, project_id)
+        tasks = workbench.queue(foundry, who, project_id, address=_address(request))
     project = workbench.project_for(foundry, who, project_id)
     if not _is_turn(request):
         return _bench(request, foundry, project, tasks, feedback, errors or {}, status)
