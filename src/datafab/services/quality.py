@@ -406,7 +406,13 @@ def after_submissions(foundry: Foundry, project_ids: dict[int, int],
     for project_id, n in project_ids.items():
         if contributor is not None:
             rescore_open(foundry, project_id, contributor)
-        foundry.refits.note(foundry, project_id, n)
+        refits(foundry).note(foundry, project_id, n)
+
+
+def refits(foundry: Foundry) -> Refits:
+    """The process's refit scheduler, kept by the Foundry and stopped when it closes."""
+    return foundry.worker(
+        "refits", lambda: Refits(background=foundry.settings.refit_in_background))
 
 
 def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
