@@ -42,3 +42,14 @@ def test_background_workers_are_made_once_and_stopped_on_close(tmp_path):
     assert foundry.worker("work", Work) is first
     foundry.close()
     assert stopped == [first]
+
+
+def test_no_command_module_borrows_another_ones_private_helpers():
+    borrowed = []
+    for path in sorted(SRC.glob("cli*.py")):
+        for module, names in _imports(path):
+            if module.startswith("datafab.cli"):
+                borrowed += [(path.name, module, n) for n in names if n.startswith("_")]
+            if module == "datafab" and "cli" in names:
+                borrowed.append((path.name, module, "cli"))
+    assert borrowed == []
