@@ -53,3 +53,10 @@ def test_no_command_module_borrows_another_ones_private_helpers():
             if module == "datafab" and "cli" in names:
                 borrowed.append((path.name, module, "cli"))
     assert borrowed == []
+
+
+def test_the_outbox_names_no_integration():
+    source = (SRC / "services" / "webhooks.py").read_text()
+    modules = [module for module, _ in _imports(SRC / "services" / "webhooks.py")]
+    assert "importlib" not in modules
+    assert "scale_compat" not in source

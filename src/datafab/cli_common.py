@@ -10,6 +10,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from datafab import integrations
 from datafab.errors import DatafabError
 from datafab.foundry import Foundry
 from datafab.settings import Settings
@@ -18,7 +19,9 @@ console = Console(stderr=True, soft_wrap=True)
 
 
 def open_foundry(migrate: bool = True) -> Foundry:
-    """The Foundry for one command, its database schema brought up to date first."""
+    """The Foundry for one command, its database schema brought up to date first and the
+    integrations installed (the events it emits reach their subscribers)."""
+    integrations.install()
     settings = Settings()
     if migrate:
         from datafab.store.migrate import upgrade
