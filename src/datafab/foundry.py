@@ -80,6 +80,7 @@ class Foundry:
         with self._workers_guard:
             if name not in self._workers:
                 self._workers[name] = make()
+            # a name is one service's: what is stored under it is what its ``make`` made
             return self._workers[name]  # type: ignore[return-value]
 
     def close(self) -> None:
