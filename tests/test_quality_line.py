@@ -387,3 +387,25 @@ def test_quality_summary_of_a_multi_label_project(api, make_org, make_worker):
     assert len(by_labels) == 3 and all(c["labels"] == 3 for c in summary["contributors"])
     # against the consensus {red}, {red}, {green}: two agree fully, {red, blue} by 1/2 · 2/3
     assert by_labels == pytest.approx([(1 / 3 + 1 / 3 + 1) / 3, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("method", ["one_coin", "one_coin_dawid_skene"])
+def test_one_estimator_registry_and_the_old_name_still_accepted(foundry, make_org,
+                                                                make_worker, method):
+    """A project's policy names its estimator by its key in ``quality.ESTIMATORS``; the
+    quality package's old name for the one-coin model is accepted and stored as that key."""
+    from datafab import quality as maths
+    from datafab.services.records import list_records
+
+    assert set(maths.SKILL_ESTIMATORS) <= set(maths.ESTIMATORS)
+    assert maths.get_estimator(method) is maths.OneCoinDawidSkene
+    org = make_org()
+    project = _project(foundry, org, method=method, min_labels=2, max_labels=2)
+    assert projects.get_project(foundry, org.id, project.id).policy.method == "one_coin"
+    _upload(foundry, org, project, 3)
+    for i in range(2):
+        _work(foundry, authenticate_contributor(foundry, make_worker(f"w{i}").token),
+              project, lambda e: "yes")
+    assert quality.refit(foundry, project.id) == 6
+    page, _ = list_records(foundry, org.id, project.id)
+    assert {r["method"] for r in page} == {"one_coin"}

@@ -24,6 +24,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from datafab.cli_common import authenticated_organization, fail, open_foundry
 from datafab.cli_options import (
     ApiKey,
     BaseUrl,
@@ -37,7 +38,6 @@ from datafab.cli_options import (
 )
 from datafab.cli_workforce import contributors_app, invoices_app, payouts_app
 from datafab.errors import DatafabError
-from datafab.foundry import Foundry
 from datafab.settings import Settings
 
 app = typer.Typer(help="Datafab: a self-hosted data foundry.", no_args_is_help=True)
@@ -60,26 +60,6 @@ register_value(app)
 
 console = Console(stderr=True, soft_wrap=True)
 
-
-
-def _foundry(migrate: bool = True) -> Foundry:
-    settings = Settings()
-    if migrate:
-        from datafab.store.migrate import upgrade
-
-        upgrade(settings.database_url)
-    return Foundry(settings)
-
-
-def _fail(exc: DatafabError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc.message}")
-    return typer.Exit(code=2)
-
-
-def _organization(foundry: Foundry, api_key: str) -> int:
-    from datafab.services.accounts import authenticate_requester
-
-    return authenticate_requester(foundry, api_key)
 
 
 @app.command()
@@ -146,7 +126,7 @@ def demo(
     """Seed a demo organization, a classify project and three contributors."""
     from datafab.services import demo as demo_service
 
-    foundry = _foundry()
+    foundry = open_foundry()
     seeded = demo_service.seed(foundry, items)
     port = Settings().port
     what = "Created" if seeded.created else "Demo data already present; fresh credentials for"
@@ -171,9 +151,9 @@ def org_create(name: str) -> None:
     from datafab.services.accounts import create_organization
 
     try:
-        org, key = create_organization(_foundry(), name)
+        org, key = create_organization(open_foundry(), name)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"organization {org} created; its API key (shown once):")
     print(key)
 
@@ -192,9 +172,9 @@ def org_key_create(
     from datafab.services.accounts import create_api_key
 
     try:
-        described, key = create_api_key(_foundry(), organization, name, actor="cli (operator)")
+        described, key = create_api_key(open_foundry(), organization, name, actor="cli (operator)")
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"API key {described['id']} ({described['prefix']}…) created for "
                   f"organization {organization}; shown once:")
     print(key)
@@ -213,9 +193,9 @@ def contributor_create(
     from datafab.services.profiles import create_with_skills
 
     try:
-        who, token = create_with_skills(_foundry(), name, kind, skills)
+        who, token = create_with_skills(open_foundry(), name, kind, skills)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"contributor {who.id} created; their token (shown once):")
     print(token)
 
@@ -232,9 +212,9 @@ def contributor_erase(
     from datafab.services.erasure import erase_contributor
 
     try:
-        done = erase_contributor(_foundry(), contributor_id, answers=answers, actor="cli")
+        done = erase_contributor(open_foundry(), contributor_id, answers=answers, actor="cli")
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"contributor {contributor_id} erased: {done['submissions_deleted']} "
                   f"answers deleted, {done['items_recomputed']} items recomputed")
     print(contributor_id)
@@ -265,10 +245,10 @@ def project_create(
             raise typer.Exit(code=2)
         body.update(extra)
     try:
-        foundry = _foundry()
-        project = create_project(foundry, _organization(foundry, api_key), body)
+        foundry = open_foundry()
+        project = create_project(foundry, authenticated_organization(foundry, api_key), body)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"project {project.name!r} created ({project.primitive_name})")
     print(project.id)
 
@@ -290,8 +270,8 @@ def export(
     from datafab.services.secrets import shown_prefix
 
     try:
-        foundry = _foundry()
-        org = _organization(foundry, api_key)
+        foundry = open_foundry()
+        org = authenticated_organization(foundry, api_key)
         counts = projects.progress(foundry, org, project)
         total = counts["items"] if include_open else counts["done"]
         with _progress() as bar:
@@ -302,7 +282,7 @@ def export(
                 on_row=lambda: bar.advance(task),
             ).rows
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"{written} rows written to {output}")
 
 
@@ -322,8 +302,8 @@ def import_(
     from datafab.services import imports
 
     try:
-        foundry = _foundry()
-        org = _organization(foundry, api_key)
+        foundry = open_foundry()
+        org = authenticated_organization(foundry, api_key)
         with _progress() as bar:
             task = bar.add_task("importing", total=None)
             result = imports.import_file(
@@ -331,7 +311,7 @@ def import_(
                 on_batch=lambda n: bar.advance(task, n), strict=strict,
             )
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(
         f"{result.created} items created, {result.unchanged} already there, "
         f"{result.prior_answers} prior answers recorded, {result.skipped_total} lines skipped"
@@ -380,8 +360,8 @@ def ingest(
                "text_field": text_field, "near_duplicates": near_duplicates,
                "threshold": threshold, "workers": workers}
     try:
-        foundry = _foundry()
-        org = _organization(foundry, api_key)
+        foundry = open_foundry()
+        org = authenticated_organization(foundry, api_key)
         total = sum(s.path.stat().st_size for s in sources if s.path.is_file())
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       DownloadColumn(), TransferSpeedColumn(), TimeElapsedColumn(),
@@ -390,7 +370,7 @@ def ingest(
             result = ingesting.ingest_files(foundry, org, project, sources, options,
                                             on_progress=lambda n: bar.advance(task, n))
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for error in result["errors"]:
         where = f", line {error['line']}" if error["line"] is not None else ""
         console.print(f"[red]skipped[/red] {error['file']}{where}: {error['message']}")
@@ -436,11 +416,12 @@ def project_ingest_policy(
     from datafab.services import ingest as ingesting
 
     try:
-        foundry = _foundry()
-        policy = ingesting.set_policy(foundry, _organization(foundry, api_key), project,
+        foundry = open_foundry()
+        org = authenticated_organization(foundry, api_key)
+        policy = ingesting.set_policy(foundry, org, project,
                                       {"redact": redact, "replacement": replacement})
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"project {project}: redact={policy.redact}, replacement={policy.replacement}")
 
 
@@ -454,10 +435,10 @@ def org_keep_originals(
     from datafab.services import ingest as ingesting
 
     try:
-        foundry = _foundry()
-        ingesting.set_keep_originals(foundry, _organization(foundry, api_key), keep)
+        foundry = open_foundry()
+        ingesting.set_keep_originals(foundry, authenticated_organization(foundry, api_key), keep)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"originals are {'kept, encrypted' if keep else 'not kept'}")
 
 
@@ -503,7 +484,7 @@ def worker(
                          timeout=timeout, max_retries=max_retries, concurrency=concurrency,
                          price_prompt=price_prompt, price_completion=price_completion)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     with Client(server, token) as client:
         stats = ModelWorker(client, engine, project, batch=batch,
                             concurrency=concurrency).run(forever=forever)
@@ -549,7 +530,7 @@ def candidates(
             result = sample_candidates(client, project, rows, names, sampling,
                                        base_url=base_url, api_key=model_api_key)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"{result['created']} items created, {result['unchanged']} unchanged, "
                   f"{result['skipped']} prompts skipped (a model failed)")
     print(result["created"])
@@ -570,7 +551,7 @@ def backup(
             pages = backups.backup(url, file, lambda done, total: bar.update(
                 task, completed=done, total=total))
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"{_safe(url)} backed up to {file} ({pages} pages)")
     print(file)
 
@@ -592,7 +573,7 @@ def restore(
             backups.restore(file, url, replace=replace, on_progress=lambda done, total:
                             bar.update(task, completed=done, total=total))
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     upgrade(url)
     console.print(f"{file} restored into {_safe(url)}")
 
@@ -609,7 +590,7 @@ def webhooks_deliver(
     DATAFAB_WEBHOOK_DELIVERER is off); prints how many were delivered with --once."""
     from datafab.services.webhooks import Deliverer
 
-    deliverer = Deliverer(_foundry())
+    deliverer = Deliverer(open_foundry())
     if once:
         delivered = deliverer.drain()
         deliverer.stop()

@@ -12,6 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from datafab.cli_common import fail
 from datafab.cli_options import (
     ApiKey,
     BaseUrl,
@@ -35,11 +36,6 @@ def _client(server: str, api_key: str):
     from datafab.sdk import Client
 
     return Client(server, api_key)
-
-
-def _fail(exc: DatafabError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc.message}")
-    return typer.Exit(code=2)
 
 
 def _jsonl(path: Path) -> list[dict[str, Any]]:
@@ -91,7 +87,7 @@ def create(
         with _client(server, api_key) as client:
             made = client.create_eval_set(name, rows, description=description)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"eval set {made['id']}: {made['items']} items, slices {made['slices']}")
     print(made["id"])
 
@@ -134,7 +130,7 @@ def run(
                                on_progress=tick).run()
         backend.close()
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(json.dumps(stats.to_dict()))
     print(started["id"])
 
@@ -163,7 +159,7 @@ def judge(
                           on_progress=lambda n: bar.update(task, completed=n)).run()
         backend.close()
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     print(json.dumps(stats.to_dict()))
 
 
@@ -189,7 +185,7 @@ def grading(
         if isinstance(exc, ValueError):
             console.print(f"[red]error:[/red] runs: {exc}")
             raise typer.Exit(code=2) from exc
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"project {made['project_id']} ({made['primitive']}): {made['items']} items")
     print(made["project_id"])
 
@@ -207,7 +203,7 @@ def leaderboard(
         with _client(server, api_key) as client:
             board = client.leaderboard(eval_set, method=method, rounds=rounds)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for row in board["models"]:
         lo, hi = row["ci"]
         ungraded = f"  ungraded={row['ungraded']}" if row.get("ungraded") else ""
@@ -231,7 +227,7 @@ def gaps(
         with _client(server, api_key) as client:
             report = client.gap_report(run_id, low=low)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     for gap in report["gaps"]:
         console.print(f"{gap['slice']:<30} {gap['score']:.3f} [{gap['ci'][0]:.3f}, "
                       f"{gap['ci'][1]:.3f}]  best {gap['best_model']} {gap['best_score']:.3f}")
@@ -255,7 +251,7 @@ def order(
         with _client(server, api_key) as client:
             made = client.order_data(run_id, slice_, items=items)
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"project {made['project_id']}: {made['items']} writing tasks, skills "
                   f"{made['required_skills']}")
     print(made["project_id"])

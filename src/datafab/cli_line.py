@@ -20,10 +20,9 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from datafab.cli_common import fail, open_foundry
 from datafab.cli_options import ApiKey, Server
 from datafab.errors import DatafabError
-from datafab.foundry import Foundry
-from datafab.settings import Settings
 
 items_app = typer.Typer(help="A project's items.", no_args_is_help=True)
 console = Console(stderr=True, soft_wrap=True)
@@ -31,19 +30,6 @@ console = Console(stderr=True, soft_wrap=True)
 Token = Annotated[str, typer.Option(envvar="DATAFAB_TOKEN", show_default=False,
                                     help="The contributor's token.")]
 RECORDS_PAGE = 1000
-
-
-def _foundry() -> Foundry:
-    from datafab.store.migrate import upgrade
-
-    settings = Settings()
-    upgrade(settings.database_url)
-    return Foundry(settings)
-
-
-def _fail(exc: DatafabError) -> typer.Exit:
-    console.print(f"[red]error:[/red] {exc.message}", markup=True, highlight=False)
-    return typer.Exit(code=2)
 
 
 @items_app.command("upload")
@@ -63,7 +49,7 @@ def items_upload(
     from datafab.services.accounts import authenticate_requester
 
     try:
-        foundry = _foundry()
+        foundry = open_foundry()
         org = authenticate_requester(foundry, api_key)
         total = item_files.count_items(file)
         with Progress(TextColumn("{task.description}"), BarColumn(),
@@ -73,7 +59,7 @@ def items_upload(
             result = item_files.upload_file(foundry, org, project, file, batch_size=batch_size,
                                             on_batch=lambda n: bar.advance(task, n))
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"{result.created} items created, {result.unchanged} already there")
     print(json.dumps(result.to_dict()))
 
@@ -93,7 +79,7 @@ def records(
     from datafab.services.accounts import authenticate_requester
 
     try:
-        foundry = _foundry()
+        foundry = open_foundry()
         org = authenticate_requester(foundry, api_key)
         pages = _record_pages(records_service, foundry, org, project, min_confidence, final)
         first = next(pages)  # a bad request fails before the output file is opened
@@ -108,7 +94,7 @@ def records(
             if output:
                 out.close()
     except DatafabError as exc:
-        raise _fail(exc) from exc
+        raise fail(exc) from exc
     console.print(f"{written} records" + (f" written to {output}" if output else ""))
 
 

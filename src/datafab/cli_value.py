@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from datafab.cli_common import authenticated_organization, open_foundry
 from datafab.cli_options import ApiKey
 from datafab.errors import DatafabError
 
@@ -22,13 +23,12 @@ def value(
     """How many fewer records would be right without each contributor's labels
     (leave-one-contributor-out), per hour of their time and per unit of their pay; highest
     first. Contributors appear by their pseudonyms in the project."""
-    from datafab.cli import _foundry, _organization
     from datafab.services import contributor_value
 
     try:
-        foundry = _foundry()
-        result = contributor_value.project_value(foundry, _organization(foundry, api_key),
-                                                 project)
+        foundry = open_foundry()
+        result = contributor_value.project_value(
+            foundry, authenticated_organization(foundry, api_key), project)
     except DatafabError as exc:
         errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
         raise typer.Exit(code=2) from exc

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from datafab import cli_common
 from datafab.cli_options import ApiKey
 
 contributors_app = typer.Typer(help="A project's contributors: policy, standing, review, "
@@ -22,26 +23,20 @@ invoices_app = typer.Typer(help="Organization billing: price sheet, usage and in
 When = Annotated[str, typer.Option(help="A date (2026-12-01), an ISO time, or UNIX seconds.")]
 
 
-def _cli():
-    from datafab import cli
-
-    return cli
-
-
 def _run(action, api_key: str | None = None) -> Any:
     """Call ``action(foundry, organization)``; errors become a message and exit code 2."""
     from datafab.errors import DatafabError
 
-    cli = _cli()
     try:
-        foundry = cli._foundry()
+        foundry = cli_common.open_foundry()
         try:
-            org = cli._organization(foundry, api_key) if api_key is not None else None
+            org = (cli_common.authenticated_organization(foundry, api_key)
+                   if api_key is not None else None)
             return action(foundry, org)
         finally:
             foundry.close()
     except DatafabError as exc:
-        raise cli._fail(exc) from exc
+        raise cli_common.fail(exc) from exc
 
 
 def _emit(value: Any) -> None:
@@ -55,7 +50,7 @@ def _when(value: str, field: str) -> float:
     try:
         return parse_moment(value, field)
     except DatafabError as exc:
-        _cli().console.print(f"[red]error:[/red] {exc.message}")
+        cli_common.console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(code=2) from exc
 
 
@@ -63,10 +58,10 @@ def _json_file(path: Path) -> dict[str, Any]:
     try:
         body = json.loads(path.read_text())
     except (OSError, ValueError) as exc:
-        _cli().console.print(f"[red]error:[/red] {path}: {exc}")
+        cli_common.console.print(f"[red]error:[/red] {path}: {exc}")
         raise typer.Exit(code=2) from exc
     if not isinstance(body, dict):
-        _cli().console.print(f"[red]error:[/red] {path}: expected a JSON object")
+        cli_common.console.print(f"[red]error:[/red] {path}: expected a JSON object")
         raise typer.Exit(code=2)
     return body
 
@@ -106,7 +101,7 @@ def contributors_list(project_id: int, api_key: ApiKey) -> None:
                       f"{s.gold_correct}/{s.gold_seen}", _pct(s.accuracy),
                       f"{_pct(s.interval[0])}–{_pct(s.interval[1])}" if s.interval else "",
                       _pct(s.engine_accuracy))
-    _cli().console.print(table)
+    cli_common.console.print(table)
     _emit([s.to_dict() for s in shown])
 
 
@@ -120,7 +115,7 @@ def contributors_review(project_id: int, api_key: ApiKey) -> None:
     from datafab.services import workforce
 
     actions = _run(lambda f, org: workforce.review(f, org, project_id), api_key)
-    _cli().console.print(f"{len(actions)} actions")
+    cli_common.console.print(f"{len(actions)} actions")
     _emit(actions)
 
 
@@ -160,8 +155,8 @@ def _pool_run(action, api_key: str | None, organization: int | None) -> Any:
     """``action(foundry, organization)`` for the organization of the API key, or the one an
     operator names; exactly one of the two."""
     if (api_key is None) == (organization is None):
-        _cli().console.print("[red]error:[/red] give the organization's --api-key, or "
-                             "--organization as an operator (not both)")
+        cli_common.console.print("[red]error:[/red] give the organization's --api-key, or "
+                                 "--organization as an operator (not both)")
         raise typer.Exit(code=2)
     if api_key is not None:
         return _run(action, api_key)
@@ -212,7 +207,7 @@ def contributors_invite(
 
     made = _pool_run(lambda f, org: pools.invite(
         f, org, {"uses": uses, "expires_in_days": days}), api_key, organization)
-    _cli().console.print(f"invitation {made.id}: {made.uses} use(s), shown once:")
+    cli_common.console.print(f"invitation {made.id}: {made.uses} use(s), shown once:")
     print(made.code)
 
 
@@ -226,7 +221,7 @@ def payouts_run(start: When, end: When) -> None:
 
     t0, t1 = _when(start, "start"), _when(end, "end")
     made = _run(lambda f, _org: pay.run_payouts(f, t0, t1))
-    _cli().console.print(f"{len(made)} payout statements")
+    cli_common.console.print(f"{len(made)} payout statements")
     _emit(made)
 
 
@@ -284,8 +279,8 @@ def invoices_create(api_key: ApiKey, start: When, end: When) -> None:
 
     t0, t1 = _when(start, "start"), _when(end, "end")
     invoice = _run(lambda f, org: billing.create_invoice(f, org, t0, t1), api_key)
-    _cli().console.print(f"invoice {invoice['id']}: {invoice['total_minor']} "
-                         f"{invoice['currency']} (minor units)")
+    cli_common.console.print(f"invoice {invoice['id']}: {invoice['total_minor']} "
+                             f"{invoice['currency']} (minor units)")
     _emit(invoice)
     print(invoice["total_minor"])
 

@@ -6,14 +6,25 @@ Tests build one per database and move its clock by hand.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Hashable
+from typing import Protocol, TypeVar
 
 from datafab.settings import Settings
 from datafab.store import Database
 
 EXPIRY_INTERVAL = 1.0  # seconds between sweeps for expired leases
 CACHE_SECONDS = 2.0  # how stale another process's change may look here
+
+
+class Worker(Protocol):
+    """Background work a service keeps for this process (the refits, say): stopped on close."""
+
+    def stop(self) -> None: ...
+
+
+W = TypeVar("W", bound=Worker)
 
 
 class MomentCache:
@@ -49,9 +60,8 @@ class Foundry:
         self.clock = clock
         self._next_expiry = 0.0
         self.cache = MomentCache()
-        from datafab.services.quality import Refits  # the root wires services together
-
-        self.refits = Refits(background=self.settings.refit_in_background)
+        self._workers: dict[str, Worker] = {}
+        self._workers_guard = threading.Lock()
 
     def expiry_due(self, now: float) -> bool:
         """Whether leasing should first return expired leases (at most once a second)."""
@@ -63,6 +73,19 @@ class Foundry:
     def now(self) -> float:
         return self.clock()
 
+    def worker(self, name: str, make: Callable[[], W]) -> W:
+        """This process's background worker ``name``, made by ``make`` on first use and
+        stopped by ``close``. The service that owns the work supplies ``make``, so the
+        Foundry holds background work without knowing any service."""
+        with self._workers_guard:
+            if name not in self._workers:
+                self._workers[name] = make()
+            # a name is one service's: what is stored under it is what its ``make`` made
+            return self._workers[name]  # type: ignore[return-value]
+
     def close(self) -> None:
-        self.refits.stop()
+        with self._workers_guard:
+            workers, self._workers = list(self._workers.values()), {}
+        for worker in workers:
+            worker.stop()
         self.db.dispose()

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 
-from datafab import __version__
+from datafab import __version__, integrations
 from datafab.api import (
     contributor_value,
     errors,
@@ -31,6 +31,7 @@ from datafab.foundry import Foundry
 
 def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     """``deliver_webhooks``: also run the webhook deliverer while the app is up."""
+    integrations.install()
     app = FastAPI(
         title="Datafab",
         lifespan=_webhook_lifespan if deliver_webhooks else None,

@@ -13,6 +13,7 @@ Conventions shared by every categorical estimator (``fit(...)`` returns ``self``
   numbered (no random restarts keyed on worker order).
 """
 
+from ._base import CategoricalAggregator
 from .agreement import (
     category_counts,
     cohen_kappa,
@@ -42,17 +43,36 @@ from .stopping import (
 )
 from .weighted_majority_vote import WeightedMajorityVote
 
-ESTIMATORS = {
+#: Every estimator by its one name — the name a project's quality policy gives as its
+#: ``method`` (stored with the project), so these keys do not change.
+ESTIMATORS: dict[str, type[CategoricalAggregator]] = {
     "majority_vote": MajorityVote,
     "weighted_majority_vote": WeightedMajorityVote,
     "dawid_skene": DawidSkene,
-    "one_coin_dawid_skene": OneCoinDawidSkene,
+    "one_coin": OneCoinDawidSkene,
     "glad": GLAD,
     "mace": MACE,
 }
+#: Names estimators were also known by, still accepted: old name -> its name in ESTIMATORS.
+ESTIMATOR_ALIASES = {"one_coin_dawid_skene": "one_coin"}
+#: The estimators that learn each contributor's skill from all the labels (the ones a
+#: project's policy may choose; a per-item vote is its primitive's own rule).
+SKILL_ESTIMATORS = ("dawid_skene", "one_coin", "glad", "mace")
+
+
+def estimator_name(name: str) -> str:
+    """``name``'s key in ``ESTIMATORS`` (an alias becomes the name it stands for)."""
+    return ESTIMATOR_ALIASES.get(name, name)
+
+
+def get_estimator(name: str) -> type[CategoricalAggregator]:
+    """The estimator called ``name`` or one of its aliases; ``KeyError`` if there is none."""
+    return ESTIMATORS[estimator_name(name)]
 
 __all__ = [
     "ESTIMATORS",
+    "ESTIMATOR_ALIASES",
+    "SKILL_ESTIMATORS",
     "GLAD",
     "MACE",
     "BradleyTerry",
@@ -63,6 +83,8 @@ __all__ = [
     "WeightedMajorityVote",
     "category_counts",
     "cohen_kappa",
+    "estimator_name",
+    "get_estimator",
     "fleiss_kappa",
     "gold_accuracy",
     "item_posterior",

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from datafab import quality
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.names import CleanName
@@ -18,7 +19,9 @@ from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.store.tables import guidelines, items, projects
 
-AGGREGATION_METHODS = ("auto", "majority", "dawid_skene", "one_coin", "glad", "mace")
+#: A policy's ``method``: the primitive's default, its per-item vote, or a skill estimator
+#: by its name in ``quality.ESTIMATORS`` (or an alias, stored as the name it stands for).
+AGGREGATION_METHODS = ("auto", "majority", *quality.SKILL_ESTIMATORS)
 
 
 class ModelPolicy(BaseModel):
@@ -115,8 +118,10 @@ class QualityPolicy(BaseModel):
     def _bounds(self) -> QualityPolicy:
         if self.max_labels < self.min_labels:
             raise ValueError("max_labels must be at least min_labels")
-        if self.method not in AGGREGATION_METHODS:
+        method = quality.estimator_name(self.method)
+        if method not in AGGREGATION_METHODS:
             raise ValueError(f"method must be one of {', '.join(AGGREGATION_METHODS)}")
+        self.method = method  # an alias is stored as the name it stands for
         return self
 
     def is_done(self, n_labels: int, confidence: float) -> bool:

@@ -36,12 +36,6 @@ from datafab.services.records import store_record
 from datafab.store import submitting
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
-ESTIMATORS = {
-    "dawid_skene": quality.DawidSkene,
-    "one_coin": quality.OneCoinDawidSkene,
-    "glad": quality.GLAD,
-    "mace": quality.MACE,
-}
 log = logging.getLogger("datafab.quality")
 REFIT_MIN_LABELS = 50  # refit after this many new labels …
 REFIT_GROWTH = 0.10  # … or this share of the labels the last fit saw, whichever is larger
@@ -60,7 +54,7 @@ def method_of(project: Project) -> str:
 
 
 def is_model_based(project: Project) -> bool:
-    return method_of(project) in ESTIMATORS
+    return method_of(project) in quality.SKILL_ESTIMATORS
 
 
 # -- per item, in the submit transaction ------------------------------------------------------
@@ -406,7 +400,13 @@ def after_submissions(foundry: Foundry, project_ids: dict[int, int],
     for project_id, n in project_ids.items():
         if contributor is not None:
             rescore_open(foundry, project_id, contributor)
-        foundry.refits.note(foundry, project_id, n)
+        refits(foundry).note(foundry, project_id, n)
+
+
+def refits(foundry: Foundry) -> Refits:
+    """The process's refit scheduler, kept by the Foundry and stopped when it closes."""
+    return foundry.worker(
+        "refits", lambda: Refits(background=foundry.settings.refit_in_background))
 
 
 def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
@@ -499,7 +499,7 @@ def fit_project(foundry: Foundry, project_id: int) -> Fit | int | None:
         ).all()
     if data is None or len(data.label) == 0:
         return 0
-    estimator = ESTIMATORS[method_of(project)]().fit(
+    estimator = quality.get_estimator(method_of(project))().fit(
         data.item, data.worker, data.label, n_items=len(data.item_ids),
         n_workers=len(data.contributor_ids), n_classes=data.n_classes, gold=data.gold or None,
     )

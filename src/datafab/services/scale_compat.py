@@ -7,7 +7,8 @@ come from the project's params or the first task). A *task* is one Datafab item 
 ``response`` are read from the item and its record. A *batch* is a name with a status.
 Only what Datafab has no place for is kept in ``scale_projects``, ``scale_batches`` and
 ``scale_tasks``. A task's callback is a delivery of the ``record.finished`` event, added in
-the submit transaction by ``task_callbacks`` (see ``webhooks.SUBSCRIBERS``).
+the submit transaction by ``task_callbacks``, which subscribes to that event when this module
+is imported (``webhooks.subscribe``; ``datafab.integrations`` imports it).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datafab.services import items as items_service
 from datafab.services import projects as projects_service
 from datafab.services.pagination import decode_cursor, encode_cursor
 from datafab.services.projects import Project
-from datafab.services.webhooks import allowed, check_url
+from datafab.services.webhooks import allowed, check_url, subscribe
 from datafab.store.tables import (
     items,
     projects,
@@ -655,3 +656,6 @@ def task_callbacks(conn: Connection, organization: int, kind: str, subject: str,
                                       data["record"]["answer"])
     body = {"task": task, "response": task["response"], "task_id": row.task_id}
     return [(row.callback_url, json.dumps(body, separators=(",", ":"), sort_keys=True))]
+
+
+subscribe("record.finished", task_callbacks)

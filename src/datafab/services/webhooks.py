@@ -4,8 +4,9 @@ least once, in order per subject, signed with the organization's secret.
 - ``emit(conn, …)`` is called inside a write transaction (the submit that finished a record,
   say): it stores the event and one delivery row per target — every active endpoint of the
   organization that wants the event type, plus any one-off URL a subscriber adds (a task's
-  callback). If the transaction rolls back, no event exists; if it commits, the event will be
-  delivered, however often the deliverer is restarted.
+  callback; integrations ``subscribe`` to the event types they act on). If the transaction
+  rolls back, no event exists; if it commits, the event will be delivered, however often the
+  deliverer is restarted.
 - The ``Deliverer`` claims due deliveries in one statement (``FOR UPDATE SKIP LOCKED`` on
   PostgreSQL, see ``store.outbox``), only the oldest pending delivery of each (target,
   subject) chain, so a receiver sees the events about one item in the order they happened;
@@ -28,7 +29,6 @@ from __future__ import annotations
 import contextvars
 import hashlib
 import hmac
-import importlib
 import json
 import logging
 import secrets
@@ -68,12 +68,30 @@ LOCK_SECONDS = 60.0  # a claimed delivery is someone's for this long (then it is
 LIMITS = httpx.Limits(max_connections=100, max_keepalive_connections=20,
                       keepalive_expiry=5.0)  # httpx's own defaults, for the deliverer's pool
 
-#: Who else receives an event: event type -> "module:function" entries, each called inside
-#: the emitting transaction as ``fn(conn, organization, type, subject, data, now)`` and
-#: returning one-off targets ``[(url, body_text), …]`` (a task's callback, say).
-SUBSCRIBERS: dict[str, tuple[str, ...]] = {
-    "record.finished": ("datafab.services.scale_compat:task_callbacks",),
-}
+#: A subscriber is called inside the emitting transaction as
+#: ``fn(conn, organization, type, subject, data, now)`` and returns one-off targets
+#: ``[(url, body_text), …]`` (a task's callback, say).
+Subscriber = Callable[[Connection, int, str, str, dict[str, Any], float], list[tuple[str, str]]]
+
+#: Who else receives an event: event type -> subscribers by their qualified name (so an
+#: integration imported twice is still one subscriber). See ``subscribe``.
+_SUBSCRIBERS: dict[str, dict[str, Subscriber]] = {}
+
+
+def subscribe(kind: str, fn: Subscriber) -> Subscriber:
+    """Have ``fn`` add targets to every ``kind`` event from now on, in this process.
+
+    An integration subscribes when it is imported (the Scale adapter's task callbacks);
+    the composition roots import the integrations (``datafab.integrations.install``)."""
+    if kind not in EVENT_TYPES:
+        raise ValueError(f"unknown event type {kind!r}")
+    _SUBSCRIBERS.setdefault(kind, {})[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def subscribers(kind: str) -> list[Subscriber]:
+    """The subscribers to ``kind`` events, in the order they subscribed."""
+    return list(_SUBSCRIBERS.get(kind, {}).values())
 
 
 # -- signing ------------------------------------------------------------------------------------
@@ -270,8 +288,8 @@ def emit(conn: Connection, organization: int, kind: str, subject: str, data: dic
             rows.append({"endpoint_id": ep.id, "url": ep.url, "target": f"endpoint:{ep.id}",
                          "body": None})
     extra = list(targets)
-    for entry in SUBSCRIBERS.get(kind, ()):
-        extra += _load(entry)(conn, organization, kind, subject, data, now)
+    for subscriber in subscribers(kind):
+        extra += subscriber(conn, organization, kind, subject, data, now)
     for url, body in extra:
         rows.append({"endpoint_id": None, "url": url, "target": url, "body": body})
     if rows:
@@ -281,16 +299,6 @@ def emit(conn: Connection, organization: int, kind: str, subject: str, data: dic
             for row in rows
         ])
     return event_id
-
-
-_LOADED: dict[str, Callable] = {}
-
-
-def _load(entry: str) -> Callable:
-    if entry not in _LOADED:
-        module, attr = entry.split(":")
-        _LOADED[entry] = getattr(importlib.import_module(module), attr)
-    return _LOADED[entry]
 
 
 # -- the delivery log ---------------------------------------------------------------------------

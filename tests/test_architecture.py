@@ -1,0 +1,62 @@
+"""The import graph has no circles through the composition root: the Foundry knows no
+service, no CLI module borrows another's private helpers, and the outbox names no
+integration — integrations subscribe to it."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import datafab
+from datafab.foundry import Foundry
+from datafab.settings import Settings
+
+SRC = Path(datafab.__file__).parent
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, names) for every import in ``path``, at any depth (inside functions too)."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.append((node.module, [alias.name for alias in node.names]))
+    return found
+
+
+def test_the_foundry_imports_no_service():
+    modules = [module for module, _ in _imports(SRC / "foundry.py")]
+    assert not [m for m in modules if m.startswith(("datafab.services", "datafab.api"))]
+
+
+def test_background_workers_are_made_once_and_stopped_on_close(tmp_path):
+    foundry = Foundry(Settings(database_url=f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    stopped = []
+
+    class Work:
+        def stop(self):
+            stopped.append(self)
+
+    first = foundry.worker("work", Work)
+    assert foundry.worker("work", Work) is first
+    foundry.close()
+    assert stopped == [first]
+
+
+def test_no_command_module_borrows_another_ones_private_helpers():
+    borrowed = []
+    for path in sorted(SRC.glob("cli*.py")):
+        for module, names in _imports(path):
+            if module.startswith("datafab.cli"):
+                borrowed += [(path.name, module, n) for n in names if n.startswith("_")]
+            if module == "datafab" and "cli" in names:
+                borrowed.append((path.name, module, "cli"))
+    assert borrowed == []
+
+
+def test_the_outbox_names_no_integration():
+    source = (SRC / "services" / "webhooks.py").read_text()
+    modules = [module for module, _ in _imports(SRC / "services" / "webhooks.py")]
+    assert "importlib" not in modules
+    assert "scale_compat" not in source
