@@ -168,7 +168,9 @@ def test_a_slow_endpoint_delays_another_organizations_delivery_by_little(
         finally:
             deliverer.stop()
         assert len(fast.received) == 3, latencies
-        assert max(latencies) < 1.5, latencies
+        # a few seconds at most (a loaded machine adds some); one by one behind the dribbler's
+        # twelve 2-second deadlines it would be 10 s or more
+        assert max(latencies) < 3.0, latencies
         assert 2 <= slow.most_at_once <= deliverer.per_org  # several in flight, never all
         assert deliverer.per_org < deliverer.workers
     d = webhook_deliveries
