@@ -208,3 +208,37 @@ def test_restricted_workbench_pages_are_not_cached(foundry, make_org):
             assert page.status_code == 200 and page.headers["cache-control"] == "no-store"
     finally:
         client.__exit__(None, None, None)
+
+
+# -- the model worker and DATAFAB_MODEL_ALLOWED_NETWORKS (a real server, a real endpoint) -----
+
+
+@pytest.mark.parametrize("allowed", ["", "10.0.0.0/8", "127.0.0.0/8"])
+def test_the_worker_keeps_restricted_items_inside_the_allowed_networks(live_server, allowed,
+                                                                       monkeypatch):
+    from hybrid.chat_server import ScriptedModel, serve
+
+    from datafab.services.accounts import create_contributor, create_organization
+    from datafab.store.tables import leases
+
+    url, live = live_server
+    org_id, _ = create_organization(live, "Acme")
+    project = _project(live, org_id)
+    workforce.set_policy(live, org_id, project.id, {"sensitivity": "restricted"})
+    model, token = create_contributor(live, {"name": "model", "kind": "model"})
+    clearances.grant(live, model.id, "restricted", None, actor="test")
+    monkeypatch.setenv("DATAFAB_MODEL_ALLOWED_NETWORKS", allowed)
+    with serve(ScriptedModel(labels=["bird", "sky"])) as endpoint:
+        r = CliRunner().invoke(cli_app, [
+            "worker", "--model", "m", "--project", str(project.id), "--token", token,
+            "--server", url, "--base-url", endpoint.url, "--max-retries", "0"])
+        calls = endpoint.model.calls
+    with live.db.read() as conn:
+        leased = conn.execute(select(func.count()).select_from(leases)).scalar()
+    if allowed == "127.0.0.0/8":
+        assert r.exit_code == 0, r.output
+        assert leased > 0 and calls > 0
+    else:
+        assert r.exit_code == 2, r.output
+        assert "DATAFAB_MODEL_ALLOWED_NETWORKS" in r.output and "restricted" in r.output
+        assert leased == 0 and calls == 0
