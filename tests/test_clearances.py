@@ -216,10 +216,9 @@ def test_restricted_workbench_pages_are_not_cached(foundry, make_org):
 @pytest.mark.parametrize("allowed", ["", "10.0.0.0/8", "127.0.0.0/8"])
 def test_the_worker_keeps_restricted_items_inside_the_allowed_networks(live_server, allowed,
                                                                        monkeypatch):
-    from hybrid.chat_server import ScriptedModel, serve
-
     from datafab.services.accounts import create_contributor, create_organization
     from datafab.store.tables import leases
+    from hybrid.chat_server import ScriptedModel, serve
 
     url, live = live_server
     org_id, _ = create_organization(live, "Acme")
