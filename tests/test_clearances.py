@@ -130,6 +130,22 @@ def test_the_operator_api_grants_with_an_audit_row(api, foundry, clock, make_wor
     assert api.get(url, headers=OPERATOR).json()["level"] == "standard"
 
 
+def test_each_expiry_is_in_the_audit_log_once(api, foundry, clock, make_worker):
+    ada, bob = make_worker("ada"), make_worker("bob")
+    clearances.grant(foundry, ada.id, "restricted", clock.now + 60, actor="test")
+    clearances.grant(foundry, bob.id, "confidential", None, actor="test")
+    assert clearances.expire(foundry) == 0
+    clock.advance(60)
+    assert clearances.expire(foundry) == 1 and clearances.expire(foundry) == 0
+    with foundry.db.read() as conn:
+        rows = conn.execute(select(audit_log).where(audit_log.c.action == "clearance.expired")
+                            ).all()
+        assert clearances.level_of(conn, bob.id, foundry.now()) == "confidential"
+    assert [(r.target, r.actor, r.details) for r in rows] == [
+        (f"contributor:{ada.id}", "datafab", {"level": "restricted", "until": clock.now})]
+    assert _count(foundry) == 1
+
+
 @pytest.mark.parametrize(("body", "field", "status"), [
     ({"level": "secret"}, "level", 422),
     ({"level": "restricted", "until": "yesterday-ish"}, "until", 422),

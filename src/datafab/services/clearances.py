@@ -8,7 +8,8 @@ project's level (an expired one counts as none) does not see the project at all:
 gate says ``not_cleared`` and ``services.confidentiality`` hides it from every route.
 
 Every grant lands in the audit log with its level and expiry, in the transaction that
-makes it.
+makes it. A clearance stops counting at its expiry whatever else happens; the periodic sweep
+of each API process (``expire``) then deletes it and records the expiry in the audit log.
 """
 
 from __future__ import annotations
@@ -67,6 +68,21 @@ def grant(foundry: Foundry, contributor: int, level: str, until: Any = None, *,
                      details={"level": level, "until": moment})
     return {"contributor_id": contributor, "level": level, "until": moment,
             "granted_at": now}
+
+
+def expire(foundry: Foundry) -> int:
+    """Delete clearances past their expiry, each with a ``clearance.expired`` audit entry;
+    how many."""
+    n = 0
+    with foundry.db.write() as conn:
+        for row in clearances_sql.expired(conn, foundry.now()):
+            if clearances_sql.drop(conn, row.contributor_id, row.until):
+                audit.record(conn, foundry.now(), organization=None, actor="datafab",
+                             action="clearance.expired",
+                             target=f"contributor:{row.contributor_id}",
+                             details={"level": row.level, "until": row.until})
+                n += 1
+    return n
 
 
 def get_clearance(foundry: Foundry, contributor: int) -> dict[str, Any]:

@@ -26,3 +26,15 @@ def put(conn: Connection, contributor: int, level: str, until: float | None, now
 def contributor_exists(conn: Connection, contributor: int) -> bool:
     return conn.execute(select(contributors.c.id).where(
         contributors.c.id == contributor)).first() is not None
+
+
+def expired(conn: Connection, now: float) -> list[Row[Any]]:
+    return list(conn.execute(select(contributor_clearances).where(
+        contributor_clearances.c.until.is_not(None), contributor_clearances.c.until <= now)))
+
+
+def drop(conn: Connection, contributor: int, until: float) -> bool:
+    """Delete this expired grant, unless another sweep or a new grant got there first."""
+    return conn.execute(delete(contributor_clearances).where(
+        contributor_clearances.c.contributor_id == contributor,
+        contributor_clearances.c.until == until)).rowcount == 1
