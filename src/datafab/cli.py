@@ -200,6 +200,28 @@ def contributor_create(
     print(token)
 
 
+@contributor_app.command("clear")
+def contributor_clear(
+    contributor_id: int,
+    level: Annotated[str, typer.Option(help="confidential or restricted (restricted covers "
+                                       "confidential).")],
+    until: Annotated[str | None, typer.Option(help="When it expires: a date (2026-12-01), an "
+                                              "ISO time or UNIX seconds; none: until "
+                                              "changed.")] = None,
+) -> None:
+    """Clear a contributor (person or model) to see confidential or restricted projects;
+    recorded in the audit log. Replaces their previous clearance."""
+    from datafab.services.clearances import grant
+
+    try:
+        done = grant(open_foundry(), contributor_id, level, until, actor="cli (operator)")
+    except DatafabError as exc:
+        raise fail(exc) from exc
+    console.print(f"contributor {contributor_id} cleared: {level}"
+                  + (f" until {until}" if until else ""))
+    print(json.dumps(done))
+
+
 @contributor_app.command("erase")
 def contributor_erase(
     contributor_id: int,
@@ -486,10 +508,42 @@ def worker(
     except DatafabError as exc:
         raise fail(exc) from exc
     with Client(server, token) as client:
+        if backend != "learner":
+            _check_restricted(client, project, base_url)
         stats = ModelWorker(client, engine, project, batch=batch,
                             concurrency=concurrency).run(forever=forever)
     engine.close()
     print(json.dumps(stats.to_dict()))  # one line a script can read
+
+
+def _check_restricted(client, project: int, base_url: str) -> None:
+    """A restricted project's items go to no model endpoint outside
+    DATAFAB_MODEL_ALLOWED_NETWORKS: refuse before leasing anything."""
+    from urllib.parse import urlsplit
+
+    from datafab import netguard
+    from datafab.sdk import ApiError
+    from datafab.settings import Settings
+
+    try:
+        sensitivity = client.instructions(project).get("sensitivity", "standard")
+    except ApiError:
+        return  # not visible to this model: the lease answers why
+    if sensitivity != "restricted":
+        return
+    try:
+        spec = Settings().model_allowed_networks
+        parts = urlsplit(base_url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from exc
+    why = netguard.model_refusal(parts.hostname or "", port, spec)
+    if why is not None:
+        console.print(f"[red]error:[/red] project {project} is restricted and --base-url "
+                      f"{base_url} may not receive its items: {why} "
+                      f"({netguard.MODEL_SETTING})", highlight=False)
+        raise typer.Exit(code=2)
 
 
 @app.command()

@@ -169,3 +169,37 @@ def _kind(address: IPAddress) -> str:
 
 def _normal(host: str) -> str:
     return host.strip().lower().rstrip(".")
+
+
+MODEL_SETTING = "DATAFAB_MODEL_ALLOWED_NETWORKS"
+
+
+def networks(spec: str) -> tuple[IPNetwork, ...]:
+    """Comma-separated networks (CIDR) or single addresses; ``ValueError`` on anything else."""
+    out: list[IPNetwork] = []
+    for raw in spec.split(","):
+        entry = raw.strip()
+        if entry:
+            try:
+                out.append(ipaddress.ip_network(entry.strip("[]"), strict=False))
+            except ValueError as exc:
+                raise ValueError(f"{entry!r} is not a network (10.0.0.0/8) or an "
+                                 "address") from exc
+    return tuple(out)
+
+
+def model_refusal(host: str, port: int, spec: str) -> str | None:
+    """Why a model endpoint at ``host`` may not work restricted projects (every address it
+    resolves to must lie inside one of the networks of ``spec``); None if it may."""
+    allowed = networks(spec)
+    if not allowed:
+        return f"no model may work restricted projects while {MODEL_SETTING} is empty"
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as exc:
+        return f"{host} does not resolve ({exc})"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if not any(form in net for form in {address, embedded(address)} for net in allowed):
+            return f"{host} ({address}) is outside {MODEL_SETTING}"
+    return None

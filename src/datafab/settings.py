@@ -117,6 +117,13 @@ class Settings(BaseSettings):
         "comma-separated list of networks (10.1.0.0/16), addresses (127.0.0.1, ::1) and host "
         "names (hooks.internal); empty: public addresses only.",
     )
+    model_allowed_networks: str = Field(
+        "",
+        description="Where a model endpoint must be to work restricted projects: a "
+        "comma-separated list of networks (10.1.0.0/16) and addresses; `datafab worker` "
+        "refuses a restricted project when its --base-url resolves outside. Empty: no model "
+        "works restricted projects.",
+    )
     trusted_proxies: str = Field(
         "",
         description="Reverse proxies whose X-Forwarded-For and X-Forwarded-Proto headers "
@@ -143,6 +150,12 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an address or network") from exc
         return ",".join(e.strip() for e in value.split(",") if e.strip())
+
+    @field_validator("model_allowed_networks")
+    @classmethod
+    def _model_networks_parse(cls, value: str) -> str:
+        netguard.networks(value)
+        return value
 
     @field_validator("webhook_allowed_networks")
     @classmethod

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
 from datafab.api.bodies import CheckedRoute
 from datafab.errors import Unauthorized
-from datafab.services import billing, logins, pay, pools, profiles, workforce
+from datafab.services import billing, clearances, logins, pay, pools, profiles, workforce
 from datafab.services.moments import LAST_SECOND, parse_moment
 
 router = APIRouter(prefix="/v1", tags=["workforce"], route_class=CheckedRoute)
@@ -187,3 +187,23 @@ def run_payouts(body: Period, _: Operator, foundry: FoundryDep) -> dict[str, Any
 def list_payouts(_: Operator, foundry: FoundryDep,
                  contributor_id: int | None = None) -> dict[str, Any]:
     return {"payouts": pay.list_payouts(foundry, contributor_id)}
+
+
+class Clearance(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    level: str = Field(description="confidential or restricted (restricted covers both).")
+    until: str | float | None = Field(None, description="When it expires: a date, an ISO "
+                                      "time or UNIX seconds; none: until changed.")
+
+
+@router.put("/contributors/{contributor_id}/clearance")
+def set_clearance(contributor_id: int, body: Clearance, _: Operator,
+                  foundry: FoundryDep) -> dict[str, Any]:
+    """Clear a contributor (person or model) to see confidential or restricted projects."""
+    return clearances.grant(foundry, contributor_id, body.level, body.until, actor="operator")
+
+
+@router.get("/contributors/{contributor_id}/clearance")
+def get_clearance(contributor_id: int, _: Operator, foundry: FoundryDep) -> dict[str, Any]:
+    return clearances.get_clearance(foundry, contributor_id)

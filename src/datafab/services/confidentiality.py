@@ -2,8 +2,9 @@
 
 A contributor sees a project — in the workbench, in its instructions and guidelines, in
 lease answers and in lists of their projects — only while they may work on it now: it is
-active, they have its skills (or may still take its qualification), its pool admits them
-and they were not removed from it. To anyone else it does not exist: every contributor
+active, they hold a clearance reaching its sensitivity (``services.clearances``), they have
+its skills (or may still take its qualification), its pool admits them and they were not
+removed from it. To anyone else it does not exist: every contributor
 route answers 404, as for a project id never made, and leaves it out of every list.
 
 The rule is the lease gate's own answer (``work.admit``: the project's status, then
@@ -29,6 +30,7 @@ from datafab.store import pools as pools_sql
 # Gate states under which the project does not exist for the contributor.
 HIDDEN = frozenset({
     "paused",  # not active (paused, or not yet opened)
+    "not_cleared",  # a confidential or restricted project, and no clearance reaching it
     "missing_skills",  # nor may they qualify: a skill they have not even declared
     "not_in_pool",  # a private pool they are not a member of
     "removed",  # removed from the project
@@ -82,3 +84,9 @@ def customer(foundry: Foundry, conn: Connection, project: Project) -> str | None
     if policy is None or not policy.show_customer:
         return None
     return pools_sql.organization_name(conn, project.organization_id)
+
+
+def sensitivity(foundry: Foundry, conn: Connection, project: Project) -> str:
+    """The project's sensitivity: standard, confidential or restricted."""
+    policy = workforce.policy_of(foundry, conn, project.id)
+    return "standard" if policy is None else policy.sensitivity

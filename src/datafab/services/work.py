@@ -141,7 +141,8 @@ def instructions(foundry: Foundry, contributor: Contributor, project_id: int) ->
         out = {"project_id": project.id, "name": project.name,
                "primitive": project.primitive_name, "settings": project.settings_raw,
                "guideline_version": project.guideline_version,
-               "guidelines": projects.guidelines_of(conn, project)}
+               "guidelines": projects.guidelines_of(conn, project),
+               "sensitivity": confidentiality.sensitivity(foundry, conn, project)}
         shown = confidentiality.customer(foundry, conn, project)
     if shown is not None:
         out["customer"] = shown

@@ -86,6 +86,12 @@ def project_for(foundry: Foundry, contributor: Contributor, project_id: int) -> 
     return confidentiality.project_for(foundry, contributor, project_id)
 
 
+def sensitivity(foundry: Foundry, project: Project) -> str:
+    """standard, confidential or restricted: restricted pages are not kept by browsers."""
+    with foundry.db.read() as conn:
+        return confidentiality.sensitivity(foundry, conn, project)
+
+
 def queue(foundry: Foundry, contributor: Contributor, project_id: int,
           depth: int = QUEUE_DEPTH, address: str | None = None) -> list[Task]:
     """The contributor's live tasks on the project, oldest first, topped up to ``depth`` with

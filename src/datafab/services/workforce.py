@@ -26,7 +26,7 @@ from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import Vote
 from datafab.quality import two_sided_z, wilson_interval
-from datafab.services import audit, billing, pay, quality, taxonomy
+from datafab.services import audit, billing, clearances, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
 from datafab.services.records import store_record
@@ -138,6 +138,11 @@ class WorkforcePolicy(BaseModel):
     pool: Literal["open", "private"] = Field("open", description="Who may work on the "
                                              "project: any contributor (open) or only the "
                                              "organization's own pool (private).")
+    sensitivity: Literal["standard", "confidential", "restricted"] = Field(
+        "standard", description="Who may see the project: anyone the rest of the policy "
+        "admits (standard), or only contributors an operator cleared at this level or above "
+        "(confidential, restricted); restricted projects are also kept from models outside "
+        "DATAFAB_MODEL_ALLOWED_NETWORKS.")
     show_customer: bool = Field(False, description="Tell contributors the organization's "
                                 "name (by default they never learn whose project it is).")
     budget_minor: int | None = Field(None, ge=0, le=10**15, description="A ceiling on the "
@@ -260,8 +265,13 @@ def gate(foundry: Foundry, conn: Connection, project: Project, contributor: Cont
     row = _Member(found.budget_minor, found.spent_minor, found.standing or "active",
                   found.qualification or "none", found.qual_version or 0,
                   found.qual_seen or 0, found.n_taken or 0)
-    # Who the contributor is comes first (pool, removal, skills, a failed qualification):
-    # these hide the project from them (services.confidentiality); the budget does not.
+    # Who the contributor is comes first (clearance, pool, removal, skills, a failed
+    # qualification): these hide the project from them (services.confidentiality); the
+    # budget does not.
+    if policy.sensitivity != "standard" and not clearances.covers(
+            conn, contributor.id, policy.sensitivity, foundry.now()):
+        return Gate("not_cleared", f"the project needs a {policy.sensitivity} clearance",
+                    policy=policy)
     if policy.pool == "private" and not pools.is_member(conn, project.organization_id,
                                                         contributor.id):
         return Gate("not_in_pool", "the project is open to its organization's own pool",

@@ -377,6 +377,17 @@ audit_log = Table(
 # Who was shown which items: one row per (event, item) for leases and workbench pages, one
 # row per export (item_id empty: the project's records). Written in the transaction that
 # hands the items out; read per project newest first, by contributor or item; swept by age.
+contributor_clearances = Table(
+    "contributor_clearances",
+    metadata,
+    Column("contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("level", String(16), nullable=False),
+    Column("until", Double),
+    Column("granted_at", Double, nullable=False),
+    Column("granted_by", String(200), nullable=False),
+)
+
 access_log = Table(
     "access_log",
     metadata,

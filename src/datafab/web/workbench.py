@@ -88,14 +88,23 @@ def workbench_page(request: Request, project_id: int, who: ContributorSession,
 def guidelines_page(request: Request, project_id: int, who: ContributorSession,
                     foundry: PageFoundry) -> Response:
     project = workbench.project_for(foundry, who, project_id)
-    return page(request, "work/guidelines.html", title=f"Guidelines: {project.name}",
-                project=project, guidelines=projects.guideline_text(foundry, None, project.id))
+    return _sealed(foundry, project, page(
+        request, "work/guidelines.html", title=f"Guidelines: {project.name}",
+        project=project, guidelines=projects.guideline_text(foundry, None, project.id)))
+
+
+def _sealed(foundry, project, response: Response) -> Response:
+    """A restricted project's pages (its items, its guidelines) stay out of every cache."""
+    if workbench.sensitivity(foundry, project) == "restricted":
+        response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _bench(request, foundry, project, tasks: list[Task], feedback, errors, status=200):
-    return page(request, "work/bench.html", status, title=f"Working: {project.name}",
-                project=project, tasks=tasks, feedback=feedback, errors=errors,
-                guidelines=projects.guideline_text(foundry, None, project.id))
+    return _sealed(foundry, project, page(
+        request, "work/bench.html", status, title=f"Working: {project.name}",
+        project=project, tasks=tasks, feedback=feedback, errors=errors,
+        guidelines=projects.guideline_text(foundry, None, project.id)))
 
 
 def _turn(request, foundry, who, project_id: int, feedback, errors=None, retry: Task | None = None,
@@ -110,8 +119,8 @@ def _turn(request, foundry, who, project_id: int, feedback, errors=None, retry: 
     project = workbench.project_for(foundry, who, project_id)
     if not _is_turn(request):
         return _bench(request, foundry, project, tasks, feedback, errors or {}, status)
-    return page(request, "work/turn.html", status, project=project, tasks=tasks,
-                feedback=feedback, errors=errors or {})
+    return _sealed(foundry, project, page(request, "work/turn.html", status, project=project,
+                                          tasks=tasks, feedback=feedback, errors=errors or {}))
 
 
 @router.post("/leases/{lease_id}/submit")
