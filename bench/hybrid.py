@@ -27,7 +27,7 @@ The model's mistakes are independent of which items people find hard (a simplifi
 Human labels are counted on the items: people meet gold at the same rate per lease in every
 row, so counting it would scale every row alike and leave the shares unchanged.
 
-    DATAFAB_DATASETS=/work/shared/datasets/crowd .venv/bin/python bench/hybrid.py
+    DATAFAB_DATASETS=path/to/crowd .venv/bin/python bench/hybrid.py
     .venv/bin/python bench/hybrid.py --datasets d_product,d_possent --seeds 5
 
 Ends with ``RESULT human_label_share=… accuracy_delta=…``: model-first against people-only,
