@@ -1,0 +1,104 @@
+"""Runs of a model over an eval set: starting (or resuming) one, the items it has yet to
+answer, and its responses, graded at once where the reference is checkable."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row
+
+from datafab.errors import Conflict, InvalidInput
+from datafab.evals import graders
+from datafab.foundry import Foundry
+from datafab.services.evals.shapes import (
+    ResponsesIn,
+    RunIn,
+    check_limit,
+    load_run,
+    load_set,
+    parse,
+)
+from datafab.store import evals as store
+
+
+def _run_json(row: Row[Any], done: int, total: int) -> dict[str, Any]:
+    return {"id": row.id, "eval_set_id": row.eval_set_id, "name": row.name, "model": row.model,
+            "backend": row.backend, "params": row.params, "responses": done, "items": total,
+            "created_at": row.created_at}
+
+
+def start_run(foundry: Foundry, organization: int, set_id: int, raw: Any) -> dict[str, Any]:
+    """A new run, or the existing run of that name (to resume it)."""
+    spec = parse(RunIn, raw)
+    name = spec.name or spec.model
+    with foundry.db.write() as conn:
+        load_set(conn, organization, set_id)
+        row = store.run_by_name(conn, set_id, name)
+        if row is not None and row.model != spec.model:
+            raise Conflict(f"name: run {name!r} exists for model {row.model!r}", field="name")
+        if row is None:
+            run_id = store.insert_run(conn, set_id, name=name, model=spec.model,
+                                      backend=spec.backend, params=spec.params,
+                                      now=foundry.now())
+        else:
+            run_id = row.id
+    return get_run(foundry, organization, run_id)
+
+
+def get_run(foundry: Foundry, organization: int, run_id: int) -> dict[str, Any]:
+    with foundry.db.read() as conn:
+        row = load_run(conn, organization, run_id)
+        done = store.count_responses(conn, run_id)
+        total = store.count_items(conn, row.eval_set_id)
+    return _run_json(row, done, total)
+
+
+def pending(foundry: Foundry, organization: int, run_id: int, *, after: int = 0,
+            limit: int = 100) -> dict[str, Any]:
+    """Items of the run's set without a response yet (after item id ``after``)."""
+    check_limit(limit)
+    with foundry.db.read() as conn:
+        run = load_run(conn, organization, run_id)
+        rows = store.unanswered_items(conn, run.eval_set_id, run_id, after=after, limit=limit)
+        remaining = store.count_unanswered(conn, run.eval_set_id, run_id)
+    return {"run": run_id, "remaining": remaining,
+            "items": [{"item_id": r.id, "external_id": r.external_id, "prompt": r.prompt}
+                      for r in rows]}
+
+
+def record_responses(foundry: Foundry, organization: int, run_id: int, raw: Any
+                     ) -> dict[str, int]:
+    """Store a run's responses (a response already stored for an item is kept, not replaced)
+    and grade the checkable ones at once."""
+    body = parse(ResponsesIn, raw)
+    with foundry.db.read() as conn:
+        run = load_run(conn, organization, run_id)
+        refs = store.references(conn, run.eval_set_id, [r.item_id for r in body.responses])
+    for k, response in enumerate(body.responses):
+        if response.item_id not in refs:
+            field = f"responses.{k}.item_id"
+            raise InvalidInput(f"{field}: item {response.item_id} is not in this eval set",
+                               field=field)
+    verdicts = {}  # graded before the transaction: code tests take seconds
+    for response in body.responses:
+        verdict = graders.grade(graders.Reference.model_validate(refs[response.item_id]),
+                                response.text)
+        if verdict is not None:
+            verdicts[response.item_id] = verdict
+    now = foundry.now()
+    stored = graded = 0
+    with foundry.db.write() as conn:
+        have = store.answered_among(conn, run_id, refs)
+        for response in body.responses:
+            if response.item_id in have:
+                continue
+            have.add(response.item_id)
+            rid = store.insert_response(conn, run_id, response.model_dump(), now)
+            stored += 1
+            verdict = verdicts.get(response.item_id)
+            if verdict is not None:
+                store.insert_grades(conn, [dict(
+                    response_id=rid, source="auto", score=verdict.score,
+                    details=verdict.details, created_at=now)])
+                graded += 1
+    return {"stored": stored, "unchanged": len(body.responses) - stored, "graded": graded}
