@@ -56,6 +56,23 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return rows
 
 
+def _project_ids(raw: str | None, option: str) -> list[int]:
+    """``"3,5"`` as project ids, or exit 2 naming the option and the bad entry."""
+    out = []
+    for part in (raw or "").split(","):
+        if not part.strip():
+            continue
+        try:
+            out.append(int(part))
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {option}: {part.strip()!r} is not a project id")
+            raise typer.Exit(code=2) from exc
+        if out[-1] < 1:
+            console.print(f"[red]error:[/red] {option}: {out[-1]} is not a project id")
+            raise typer.Exit(code=2)
+    return out
+
+
 def _progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(),
                     TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
@@ -110,16 +127,24 @@ def run(
     concurrency: Concurrency = 4,
     price_prompt: PricePrompt = 0.0,
     price_completion: PriceCompletion = 0.0,
+    trained_on: Annotated[str | None, typer.Option(
+        help="Comma-separated ids of the data projects the model was trained on (the "
+        "dataset-value table credits them).")] = None,
+    family: Annotated[str | None, typer.Option(
+        help="The model family this model is a version of (default: the model's "
+        "name).")] = None,
 ) -> None:
     """Run a model over an eval set (resumable); prints the run id alone on the last line."""
     from datafab.models.evaluator import EvalRunner
 
+    data = _project_ids(trained_on, "trained-on")
     params = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
     try:
         backend = _backend(model, base_url, model_api_key, timeout, max_retries, concurrency,
                            price_prompt, price_completion)
         with _client(server, api_key) as client, _progress() as bar:
-            started = client.start_eval_run(eval_set, model, name=name, params=params)
+            started = client.start_eval_run(eval_set, model, name=name, params=params,
+                                            family=family, trained_on=data)
             task = bar.add_task(f"{started['name']}", total=None)
 
             def tick(done: int, total: int) -> None:
@@ -255,3 +280,24 @@ def order(
     console.print(f"project {made['project_id']}: {made['items']} writing tasks, skills "
                   f"{made['required_skills']}")
     print(made["project_id"])
+
+
+@eval_app.command("value")
+def value(
+    eval_set: Annotated[int, typer.Option("--set", help="Eval set id.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    rounds: Annotated[int, typer.Option(help="Bootstrap rounds.")] = 1000,
+) -> None:
+    """Which data bought the most capability per hour, as JSON (a table on stderr)."""
+    try:
+        with _client(server, api_key) as client:
+            table = client.data_value(eval_set, rounds=rounds)
+    except DatafabError as exc:
+        raise fail(exc) from exc
+    for row in table["rows"]:
+        per_hour = row["gain_per_hour"]
+        console.print(f"{row['name']:<24} {row['slice']:<24} gain {row['gain']:+.3f} over "
+                      f"{row['previous']['name']}  {row['hours']:.2f} h  "
+                      f"{'–' if per_hour is None else f'{per_hour:+.3f}/h'}  data {row['data']}")
+    print(json.dumps(table))

@@ -54,8 +54,8 @@ def add_items(set_id: int, org: Requester, foundry: FoundryDep,
              response_model_exclude_unset=True)
 def start_run(set_id: int, org: Requester, foundry: FoundryDep,
               body: dict[str, Any] = JsonBody) -> dict[str, Any]:
-    """A run of a model over the set: {model, name?, backend?, params?}. Starting a run of
-    an existing name returns it, to resume."""
+    """A run of a model over the set: {model, name?, backend?, params?, family?,
+    trained_on?}. Starting a run of an existing name returns it, to resume."""
     return evals.start_run(foundry, org, set_id, body)
 
 
@@ -119,6 +119,18 @@ async def leaderboard(set_id: int, org: Requester, foundry: FoundryDep,
     the judgments behind each figure and each judge's agreement with people."""
     return await run_in_threadpool(evals.leaderboard, foundry, org, set_id, method=method,
                                    rounds=rounds, seed=seed)
+
+
+@router.get("/sets/{set_id}/data-value", response_model=out.DataValueOut,
+            response_model_exclude_unset=True)
+async def data_value(set_id: int, org: Requester, foundry: FoundryDep,
+                     rounds: int = Query(1000, ge=10, le=10_000),
+                     seed: int = Query(0, ge=0)) -> dict[str, Any]:
+    """Which data bought the most capability per hour: per run naming its training data
+    (``trained_on``), the gain per slice over the previous run of its family, per human
+    hour and per unit of pay of the data new since then."""
+    return await run_in_threadpool(evals.data_value, foundry, org, set_id, rounds=rounds,
+                                   seed=seed)
 
 
 @router.get("/runs/{run_id}/gaps", response_model=out.GapReportOut,

@@ -29,12 +29,18 @@ class EvalMethods:
         return self._call("POST", f"/v1/evals/sets/{set_id}/items", json={"items": list(items)})
 
     def start_eval_run(self, set_id: int, model: str, *, name: str | None = None,
-                       backend: str = "openai", params: dict[str, Any] | None = None
+                       backend: str = "openai", params: dict[str, Any] | None = None,
+                       family: str | None = None, trained_on: Iterable[int] = ()
                        ) -> dict[str, Any]:
-        """A run (or the run of that name, to resume it)."""
+        """A run (or the run of that name, to resume it); ``trained_on`` names the data
+        projects the model was trained on, ``family`` the model family it is a version of."""
         body: dict[str, Any] = {"model": model, "backend": backend, "params": params or {}}
         if name is not None:
             body["name"] = name
+        if family is not None:
+            body["family"] = family
+        if trained_on:
+            body["trained_on"] = list(trained_on)
         return self._call("POST", f"/v1/evals/sets/{set_id}/runs", json=body)
 
     def eval_run(self, run_id: int) -> dict[str, Any]:
@@ -75,6 +81,12 @@ class EvalMethods:
                     seed: int = 0) -> dict[str, Any]:
         return self._call("GET", f"/v1/evals/sets/{set_id}/leaderboard",
                           params={"method": method, "rounds": rounds, "seed": seed})
+
+    def data_value(self, set_id: int, *, rounds: int = 1000, seed: int = 0
+                   ) -> dict[str, Any]:
+        """What each dataset bought: gain per slice per human hour (see docs/evals.md)."""
+        return self._call("GET", f"/v1/evals/sets/{set_id}/data-value",
+                          params={"rounds": rounds, "seed": seed})
 
     def gap_report(self, run_id: int, *, low: float = 0.6) -> dict[str, Any]:
         return self._call("GET", f"/v1/evals/runs/{run_id}/gaps", params={"low": low})

@@ -18,6 +18,7 @@ from datafab.store.tables import (
     eval_items,
     eval_projects,
     eval_responses,
+    eval_run_data,
     eval_runs,
     eval_sets,
     items,
@@ -97,11 +98,35 @@ def run_by_name(conn: Connection, set_id: int, name: str) -> Row[Any] | None:
 
 
 def insert_run(conn: Connection, set_id: int, *, name: str, model: str, backend: str,
-               params: dict[str, Any], now: float) -> int:
+               params: dict[str, Any], now: float, family: str | None = None) -> int:
     run_id: int = conn.execute(insert(eval_runs).values(
         eval_set_id=set_id, name=name, model=model, backend=backend, params=params,
-        created_at=now).returning(eval_runs.c.id)).scalar_one()
+        family=family, created_at=now).returning(eval_runs.c.id)).scalar_one()
     return run_id
+
+
+def link_training_data(conn: Connection, run_id: int, project_ids: Iterable[int]) -> None:
+    """Name the data projects the run's model was trained on."""
+    rows = [{"run_id": run_id, "project_id": p} for p in project_ids]
+    if rows:
+        conn.execute(insert(eval_run_data), rows)
+
+
+def training_data(conn: Connection, run_ids: Iterable[int]) -> dict[int, list[int]]:
+    """Run id -> the project ids it was trained on (ascending); runs naming none: absent."""
+    out: dict[int, list[int]] = {}
+    for row in conn.execute(select(eval_run_data.c.run_id, eval_run_data.c.project_id)
+                            .where(eval_run_data.c.run_id.in_(list(run_ids)))
+                            .order_by(eval_run_data.c.run_id, eval_run_data.c.project_id)):
+        out.setdefault(row.run_id, []).append(row.project_id)
+    return out
+
+
+def projects_of(conn: Connection, organization: int, project_ids: Iterable[int]) -> set[int]:
+    """Which of these projects belong to the organization."""
+    return set(conn.execute(select(projects.c.id).where(
+        projects.c.organization_id == organization,
+        projects.c.id.in_(list(project_ids)))).scalars())
 
 
 def runs_of_set(conn: Connection, set_id: int) -> list[Row[Any]]:

@@ -727,7 +727,18 @@ eval_runs = Table(
     Column("backend", String(64), nullable=False),
     Column("params", Json, nullable=False),
     Column("created_at", Double, nullable=False),
+    # Runs of one family are versions of one model; NULL: the family is the model's name.
+    Column("family", String(200)),
     UniqueConstraint("eval_set_id", "name"),
+)
+
+# The data projects a run's model was trained on (what the dataset-value table credits).
+eval_run_data = Table(
+    "eval_run_data",
+    metadata,
+    Column("run_id", Id, ForeignKey("eval_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True,
+           index=True),
 )
 
 # One response per (run, item): a crashed run resumes with the items that have none.

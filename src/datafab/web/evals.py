@@ -1,7 +1,7 @@
 """The leaderboard pages of the requester dashboard: the organization's eval sets, and an
 eval set's leaderboard — a chart of every run's score with its 95% interval, the table with
-tied ranks and the judgments behind each figure, per-slice tables and the judges'
-agreement with people."""
+tied ranks and the judgments behind each figure, what each dataset bought (gain per slice
+per human hour), per-slice tables and the judges' agreement with people."""
 
 from __future__ import annotations
 
@@ -90,7 +90,10 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
         board, empty = None, exc.message
     else:
         empty = None
-    chart = None
+    chart = value = None
+    if board is not None and method == "mean":
+        value = evals.data_value(foundry, org, set_id)
+        value["names"] = {d["project_id"]: d["name"] for d in value["data"]}
     if board is not None:
         scale: dict[str, Any] = {} if method == "bradley_terry" else {"lo": 0.0, "hi": 1.0}
         chart = interval_chart(
@@ -99,4 +102,4 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
             else "mean score (95% interval)", **scale)
     return page(request, "dashboard/leaderboard.html", title=f"Leaderboard: "
                 f"{eval_set['name']}", eval_set=eval_set, board=board, chart=chart,
-                method=method, empty=empty, fmt=_fmt, svg=svg)
+                method=method, empty=empty, fmt=_fmt, svg=svg, value=value)

@@ -44,6 +44,8 @@ class RunOut(BaseModel):
     responses: int
     items: int = Field(description="Items in the run's eval set.")
     created_at: float
+    family: str = Field(description="The model family (default: the model's name).")
+    trained_on: list[int] = Field(description="The data projects the model was trained on.")
 
 
 class PendingItem(BaseModel):
@@ -185,3 +187,44 @@ class OrderOut(BaseModel):
     items: int
     slice: str
     guidelines: str
+
+
+class PreviousRun(BaseModel):
+    run_id: int
+    name: str
+    score: float | None
+
+
+class DataValueRow(BaseModel):
+    run_id: int
+    name: str
+    model: str
+    family: str
+    previous: PreviousRun = Field(description="The family's previous run on this slice.")
+    slice: str = Field(description="A slice (domain=math), or 'all' for the whole set.")
+    score: float | None
+    gain: float = Field(description="This run's score minus the previous run's.")
+    improved: bool = Field(description="This run's interval lies wholly above the other's.")
+    data: list[int] = Field(description="The data projects new since the previous run.")
+    hours: float = Field(description="People's hours spent on that data.")
+    pay_minor: dict[str, int] = Field(description="Pay for that data, per currency.")
+    model_cost: float
+    gain_per_hour: float | None
+    gain_per_pay: float | None = Field(
+        description="Gain per unit of the pay currency (one currency only).")
+
+
+class DataCost(BaseModel):
+    project_id: int
+    name: str
+    labels: int
+    hours: float
+    pay_minor: dict[str, int]
+    model_cost: float
+
+
+class DataValueOut(BaseModel):
+    eval_set_id: int
+    name: str
+    rows: list[DataValueRow]
+    data: list[DataCost]

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row
+from sqlalchemy import Connection, Row
 
-from datafab.errors import Conflict, InvalidInput
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.evals import graders
 from datafab.foundry import Foundry
 from datafab.services.evals.shapes import (
@@ -21,28 +21,59 @@ from datafab.services.evals.shapes import (
 from datafab.store import evals as store
 
 
-def _run_json(row: Row[Any], done: int, total: int) -> dict[str, Any]:
+def _run_json(row: Row[Any], done: int, total: int, trained_on: list[int]
+              ) -> dict[str, Any]:
     return {"id": row.id, "eval_set_id": row.eval_set_id, "name": row.name, "model": row.model,
             "backend": row.backend, "params": row.params, "responses": done, "items": total,
-            "created_at": row.created_at}
+            "created_at": row.created_at, "family": row.family or row.model,
+            "trained_on": trained_on}
 
 
 def start_run(foundry: Foundry, organization: int, set_id: int, raw: Any) -> dict[str, Any]:
-    """A new run, or the existing run of that name (to resume it)."""
+    """A new run, or the existing run of that name (to resume it). The data projects it
+    names as its model's training data must be the organization's."""
     spec = parse(RunIn, raw)
     name = spec.name or spec.model
     with foundry.db.write() as conn:
         load_set(conn, organization, set_id)
+        _check_training_data(conn, organization, spec.trained_on)
         row = store.run_by_name(conn, set_id, name)
-        if row is not None and row.model != spec.model:
-            raise Conflict(f"name: run {name!r} exists for model {row.model!r}", field="name")
         if row is None:
             run_id = store.insert_run(conn, set_id, name=name, model=spec.model,
                                       backend=spec.backend, params=spec.params,
-                                      now=foundry.now())
+                                      now=foundry.now(), family=spec.family)
+            store.link_training_data(conn, run_id, spec.trained_on)
         else:
+            _check_resumed(conn, row, spec, name)
             run_id = row.id
     return get_run(foundry, organization, run_id)
+
+
+def _check_training_data(conn: Connection, organization: int, project_ids: list[int]
+                         ) -> None:
+    known = store.projects_of(conn, organization, project_ids)
+    seen: set[int] = set()
+    for k, project in enumerate(project_ids):
+        if project not in known:
+            raise NotFound(f"trained_on.{k}: project {project} not found",
+                           field=f"trained_on.{k}")
+        if project in seen:
+            raise InvalidInput(f"trained_on.{k}: project {project} is listed twice",
+                               field=f"trained_on.{k}")
+        seen.add(project)
+
+
+def _check_resumed(conn: Connection, row: Row[Any], spec: RunIn, name: str) -> None:
+    """Resuming a run: the same model, and no other family or training data."""
+    if row.model != spec.model:
+        raise Conflict(f"name: run {name!r} exists for model {row.model!r}", field="name")
+    if spec.family is not None and spec.family != (row.family or row.model):
+        raise Conflict(f"family: run {name!r} is of family {row.family or row.model!r}",
+                       field="family")
+    stored = store.training_data(conn, [row.id]).get(row.id, [])
+    if spec.trained_on and sorted(spec.trained_on) != stored:
+        raise Conflict(f"trained_on: run {name!r} was trained on projects {stored}",
+                       field="trained_on")
 
 
 def get_run(foundry: Foundry, organization: int, run_id: int) -> dict[str, Any]:
@@ -50,7 +81,8 @@ def get_run(foundry: Foundry, organization: int, run_id: int) -> dict[str, Any]:
         row = load_run(conn, organization, run_id)
         done = store.count_responses(conn, run_id)
         total = store.count_items(conn, row.eval_set_id)
-    return _run_json(row, done, total)
+        trained_on = store.training_data(conn, [run_id]).get(run_id, [])
+    return _run_json(row, done, total, trained_on)
 
 
 def pending(foundry: Foundry, organization: int, run_id: int, *, after: int = 0,

@@ -46,6 +46,13 @@ class RunIn(BaseModel):
                              "a run of the same name again resumes it.")
     backend: str = Field("openai", max_length=64)
     params: dict[str, Any] = Field(default_factory=dict, description="Sampling parameters.")
+    family: str | None = Field(None, min_length=1, max_length=200,
+                               description="The model family the run's model is a version "
+                               "of (default: the model's name); the dataset-value table "
+                               "compares a run with the family's previous run.")
+    trained_on: list[int] = Field(default_factory=list, max_length=100,
+                                  description="The data projects (ids) the model was "
+                                  "trained on.")
 
 
 class ResponseIn(BaseModel):
