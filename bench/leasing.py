@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
@@ -52,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_SERVER = os.environ.get(
     "DATAFAB_BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-console = Console()
+console = Console(width=200)
 
 # -- the raw SQL anchor: the statements the service issues, through the bare driver ---------
 CLAIM_PG = """
@@ -118,8 +119,9 @@ def raw_client_pg(dsn, project, contributor, batch, seconds, out):
 
     conn = psycopg.connect(dsn)
     answer = json.dumps({"label": "a"})
-    done, deadline = 0, time.monotonic() + seconds
+    done, deadline, lat = 0, time.monotonic() + seconds, []
     while time.monotonic() < deadline:
+        t0 = time.perf_counter()
         now = time.time()
         with conn.transaction():
             rows = conn.execute(CLAIM_PG, {"p": project, "c": contributor, "now": now,
@@ -144,8 +146,9 @@ def raw_client_pg(dsn, project, contributor, batch, seconds, out):
             conn.execute(_pg_marks(ADD_SKILLS), {"p": project, "c": contributor, "now": now,
                                                  "counts": COUNTS, "n": len(rows)})
         done += len(rows)
+        lat.append(time.perf_counter() - t0)
     conn.close()
-    out.put(done)
+    out.put((done, lat))
 
 
 def raw_client_sqlite(path, project, contributor, batch, seconds, out):
@@ -157,8 +160,9 @@ def raw_client_sqlite(path, project, contributor, batch, seconds, out):
     pick = ("SELECT i.id FROM items i WHERE i.project_id = :p AND i.status = 'open' "
             "AND i.slots > 0 AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.item_id = i.id "
             "AND l.contributor_id = :c) ORDER BY i.priority DESC, i.id LIMIT :n")
-    done, deadline = 0, time.monotonic() + seconds
+    done, deadline, lat = 0, time.monotonic() + seconds, []
     while time.monotonic() < deadline:
+        t0 = time.perf_counter()
         now = time.time()
         conn.execute("BEGIN IMMEDIATE")
         picked = [r[0] for r in conn.execute(pick, {"p": project, "c": contributor, "n": batch})]
@@ -192,8 +196,9 @@ def raw_client_sqlite(path, project, contributor, batch, seconds, out):
                                                "counts": COUNTS, "n": len(granted)})
         conn.execute("COMMIT")
         done += len(granted)
+        lat.append(time.perf_counter() - t0)
     conn.close()
-    out.put(done)
+    out.put((done, lat))
 
 
 # -- the HTTP API ---------------------------------------------------------------------------
@@ -202,8 +207,9 @@ def api_client(port, project, token, batch, seconds, out):
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
     lease_body = json.dumps({"n": batch})
     answer = {"label": "a"}
-    done, deadline = 0, time.monotonic() + seconds
+    done, deadline, lat = 0, time.monotonic() + seconds, []
     while time.monotonic() < deadline:
+        t0 = time.perf_counter()
         conn.request("POST", f"/v1/projects/{project}/leases", lease_body, headers)
         leases = json.loads(conn.getresponse().read())["leases"]
         if not leases:
@@ -219,22 +225,44 @@ def api_client(port, project, token, batch, seconds, out):
         if response.status != 200:
             raise RuntimeError(f"submit answered {response.status}")
         done += len(leases)
+        lat.append(time.perf_counter() - t0)
     conn.close()
-    out.put(done)
+    out.put((done, lat))
 
 
-def _run_clients(target, args_per_client, seconds) -> float:
+def _run_clients(target, args_per_client, seconds) -> Run:
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     procs = [ctx.Process(target=target, args=(*args, seconds, out)) for args in args_per_client]
     start = time.monotonic()
     for p in procs:
         p.start()
-    total = sum(out.get(timeout=seconds + 120) for _ in procs)
+    results = [out.get(timeout=seconds + 120) for _ in procs]
     elapsed = time.monotonic() - start
     for p in procs:
         p.join()
-    return total / elapsed
+    latencies = sorted(x for _, lat in results for x in lat)
+    return Run(sum(done for done, _ in results) / elapsed, _quantile(latencies, 0.5),
+               _quantile(latencies, 0.99))
+
+
+@dataclass
+class Run:
+    """Items leased and answered per second; a lease-then-submit cycle's p50/p99 in ms."""
+
+    rate: float
+    p50_ms: float
+    p99_ms: float
+    double: int = 0
+
+    def latency(self) -> str:
+        return f"{self.p50_ms:.1f} / {self.p99_ms:.1f}"
+
+
+def _quantile(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    return 1000 * values[min(len(values) - 1, int(q * len(values)))]
 
 
 # -- set-up ---------------------------------------------------------------------------------
@@ -282,23 +310,26 @@ class Bench:
         engine.dispose()
         return int(twice) + int(extra)
 
-    def raw(self, clients: int, batch: int, seconds: float, n_items: int) -> tuple[float, int]:
+    def raw(self, clients: int, batch: int, seconds: float, n_items: int) -> Run:
         project = self.project(n_items)
         if self.kind == "postgres":
             dsn = make_url(self.url).set(drivername="postgresql").render_as_string(False)
             args = [(dsn, project, self.contributors[i], batch) for i in range(clients)]
-            rate = _run_clients(raw_client_pg, args, seconds)
+            run = _run_clients(raw_client_pg, args, seconds)
         else:
             path = make_url(self.url).database
             args = [(path, project, self.contributors[i], batch) for i in range(clients)]
-            rate = _run_clients(raw_client_sqlite, args, seconds)
-        return rate, self.double_leases(project)
+            run = _run_clients(raw_client_sqlite, args, seconds)
+        run.double = self.double_leases(project)
+        return run
 
     def api(self, clients: int, batch: int, seconds: float, n_items: int,
-            port: int, with_workforce: bool = False) -> tuple[float, int]:
+            port: int, with_workforce: bool = False) -> Run:
         project = self.project(n_items, with_workforce)
         args = [(port, project, self.tokens[i], batch) for i in range(clients)]
-        return _run_clients(api_client, args, seconds), self.double_leases(project)
+        run = _run_clients(api_client, args, seconds)
+        run.double = self.double_leases(project)
+        return run
 
 
 def _free_port() -> int:
@@ -360,59 +391,83 @@ def main() -> None:
     parser.add_argument("--databases", nargs="+", default=["postgres", "sqlite"])
     parser.add_argument("--batch", type=int, nargs="+", default=[1, 10],
                         help="items leased per lease call and answered per submit call")
-    parser.add_argument("--workers", type=int, default=2, help="API processes on PostgreSQL")
+    parser.add_argument("--workers", type=int, nargs="+", default=[2],
+                        help="API processes on PostgreSQL (several: one server each, same run)")
     parser.add_argument("--workforce", action="store_true",
                         help="also run the API on a project with a workforce policy")
     args = parser.parse_args()
 
-    table = Table(title="lease-then-submit cycles per second")
-    columns = ["database", "clients", "batch", "raw SQL /s", "HTTP API /s", "API / SQL"]
+    table = Table(title="lease-then-submit: items per second, cycle p50 / p99 ms")
+    columns = ["database", "clients", "batch", "workers", "raw SQL /s", "raw p50/p99",
+               "HTTP API /s", "API p50/p99", "API / SQL"]
     if args.workforce:
         columns += ["API, workforce /s", "workforce / SQL"]
     for column in columns + ["double leases"]:
         table.add_column(column, justify="right")
-    result, gated = {}, {}
+    result: dict[tuple[str, int, int, int], tuple[Run, Run]] = {}
+    gated: dict[tuple[str, int, int, int], Run] = {}
+    doubles = 0  # items leased twice at once, or answered twice, over every run
     for kind in args.databases:
         if kind == "postgres":
             url, cleanup = pg_database()
-            workers = args.workers
+            worker_counts = args.workers
         else:
             tmp = tempfile.mkdtemp()
             url, cleanup = f"sqlite:///{tmp}/bench.db", lambda t=tmp: shutil.rmtree(t)
-            workers = 1
+            worker_counts = [1]
         try:
             bench = Bench(url, kind)
-            proc, port = start_server(url, workers)
+            servers = [(workers, *start_server(url, workers)) for workers in worker_counts]
             try:
                 for clients in args.clients:
                     for batch in args.batch:
                         n_items = int(clients * 400 * args.seconds * max(1, batch / 2)) + 5_000
                         console.print(f"[dim]{kind}, {clients} clients, batch {batch} …[/dim]")
-                        raw, raw_double = bench.raw(clients, batch, args.seconds, n_items)
-                        api, api_double = bench.api(clients, batch, args.seconds, n_items, port)
-                        row = [kind, str(clients), str(batch), f"{raw:,.0f}", f"{api:,.0f}",
-                               f"{api / raw:.0%}"]
-                        if args.workforce:
-                            wf, wf_double = bench.api(clients, batch, args.seconds, n_items,
-                                                      port, with_workforce=True)
-                            api_double += wf_double
-                            gated[(kind, clients, batch)] = wf
-                            row += [f"{wf:,.0f}", f"{wf / raw:.0%}"]
-                        table.add_row(*row, str(raw_double + api_double))
-                        result[(kind, clients, batch)] = (raw, api, raw_double + api_double)
+                        raw = bench.raw(clients, batch, args.seconds, n_items)
+                        for workers, _, port in servers:
+                            api = bench.api(clients, batch, args.seconds, n_items, port)
+                            row = [kind, str(clients), str(batch), str(workers),
+                                   f"{raw.rate:,.0f}", raw.latency(), f"{api.rate:,.0f}",
+                                   api.latency(), f"{api.rate / raw.rate:.0%}"]
+                            double = raw.double + api.double
+                            key = (kind, clients, batch, workers)
+                            if args.workforce:
+                                wf = bench.api(clients, batch, args.seconds, n_items, port,
+                                               with_workforce=True)
+                                double += wf.double
+                                gated[key] = wf
+                                row += [f"{wf.rate:,.0f}", f"{wf.rate / raw.rate:.0%}"]
+                            table.add_row(*row, str(double))
+                            doubles += double - raw.double
+                            result[key] = (raw, api)
+                        doubles += raw.double
             finally:
-                stop_server(proc)
+                for _, proc, _ in servers:
+                    stop_server(proc)
                 bench.foundry.close()
         finally:
             cleanup()
     console.print(table)
-    key = max(result, key=lambda k: (k[0] == "postgres", k[1], k[2]))
-    raw, api, double = result[key]
-    doubles = sum(r[2] for r in result.values())
-    console.print(f"RESULT line: {key[0]}, {key[1]} clients, batch {key[2]}")
-    extra = f" workforce_vs_sql_ratio={gated[key] / raw:.2f}" if key in gated else ""
-    print(f"RESULT api_vs_sql_ratio={api / raw:.2f} leases_per_s={api:.0f} "
-          f"double_leases={doubles}{extra}")
+    print_result(result, gated, doubles)
+
+
+def print_result(result: dict[tuple[str, int, int, int], tuple[Run, Run]],
+                 gated: dict[tuple[str, int, int, int], Run], doubles: int) -> None:
+    """One RESULT line: the busiest PostgreSQL configuration (most clients, largest batch,
+    most workers), the worker speed-up and SQLite's ratio at the same clients and batch."""
+    key = max(result, key=lambda k: (k[0] == "postgres", k[1], k[2], k[3]))
+    raw, api = result[key]
+    console.print(f"RESULT line: {key[0]}, {key[1]} clients, batch {key[2]}, "
+                  f"{key[3]} workers")
+    extra = f" workforce_vs_sql_ratio={gated[key].rate / raw.rate:.2f}" if key in gated else ""
+    one = (key[0], key[1], key[2], 1)
+    if key[3] > 1 and one in result:
+        extra += f" workers_speedup={api.rate / result[one][1].rate:.2f}"
+    lite = ("sqlite", key[1], key[2], 1)
+    if lite in result:
+        extra += f" sqlite_api_vs_sql_ratio={result[lite][1].rate / result[lite][0].rate:.2f}"
+    print(f"RESULT api_vs_sql_ratio={api.rate / raw.rate:.2f} leases_per_s={api.rate:.0f} "
+          f"p50_ms={api.p50_ms:.1f} p99_ms={api.p99_ms:.1f} double_leases={doubles}{extra}")
 
 
 if __name__ == "__main__":

@@ -18,14 +18,26 @@ def credit(conn: Connection, rates, currency: str, project_id: int, contributor_
            submission_id: int, seconds: float | None, now: float) -> int:
     """Credit one submission at the project's rates (per task, plus per measured minute,
     rounded down to a whole minor unit); nothing when both rates are zero."""
-    amount = rates.per_task_minor
-    if rates.per_minute_minor and seconds:
-        amount += rates.per_minute_minor * math.ceil(seconds) // 60
-    if amount:
-        conn.execute(earnings.insert().values(
-            contributor_id=contributor_id, project_id=project_id, submission_id=submission_id,
-            kind="task", amount_minor=amount, currency=currency, created_at=now))
-    return amount
+    return credit_many(conn, rates, currency, project_id, contributor_id,
+                       [(submission_id, seconds)], now)
+
+
+def credit_many(conn: Connection, rates, currency: str, project_id: int, contributor_id: int,
+                answers: list[tuple[int, float | None]], now: float) -> int:
+    """``credit`` for several (submission id, seconds) of one contributor in one project,
+    in one insert; the total credited."""
+    rows = []
+    for submission_id, seconds in answers:
+        amount = rates.per_task_minor
+        if rates.per_minute_minor and seconds:
+            amount += rates.per_minute_minor * math.ceil(seconds) // 60
+        if amount:
+            rows.append({"contributor_id": contributor_id, "project_id": project_id,
+                         "submission_id": submission_id, "kind": "task",
+                         "amount_minor": amount, "currency": currency, "created_at": now})
+    if rows:
+        conn.execute(earnings.insert(), rows)
+    return sum(row["amount_minor"] for row in rows)
 
 
 _REVERSE = text(

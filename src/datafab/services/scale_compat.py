@@ -28,7 +28,8 @@ from datafab.services import items as items_service
 from datafab.services import projects as projects_service
 from datafab.services.pagination import decode_cursor, encode_cursor
 from datafab.services.projects import Project
-from datafab.services.webhooks import allowed, check_url, subscribe
+from datafab.services.webhooks import allowed, check_url, forget_audience, subscribe
+from datafab.store import scale as scale_store
 from datafab.store.tables import (
     items,
     projects,
@@ -520,6 +521,8 @@ def create_task(foundry: Foundry, organization: int, kind: str, raw: Any) -> dic
         with foundry.db.read() as conn:
             dup = _duplicate(conn, organization, unique_id) if unique_id else None
         raise (dup or Conflict("task: created concurrently; retry")) from exc
+    if callback_url is not None:
+        forget_audience(foundry, organization)  # the outbox now has a subscriber to ask
     return get_task(foundry, organization, task_id)
 
 
@@ -658,4 +661,10 @@ def task_callbacks(conn: Connection, organization: int, kind: str, subject: str,
     return [(row.callback_url, json.dumps(body, separators=(",", ":"), sort_keys=True))]
 
 
-subscribe("record.finished", task_callbacks)
+def has_callbacks(conn: Connection, organization: int) -> bool:
+    """Whether the organization has any Scale task with a callback (else ``task_callbacks``
+    has nothing for it, and the outbox never asks)."""
+    return scale_store.has_callbacks(conn, organization)
+
+
+subscribe("record.finished", task_callbacks, present=has_callbacks)

@@ -49,6 +49,7 @@ from datafab import netguard
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.store import outbox
 from datafab.store.outbox import claim_deliveries, secret_of
 from datafab.store.tables import (
     Json,
@@ -76,16 +77,27 @@ Subscriber = Callable[[Connection, int, str, str, dict[str, Any], float], list[t
 #: Who else receives an event: event type -> subscribers by their qualified name (so an
 #: integration imported twice is still one subscriber). See ``subscribe``.
 _SUBSCRIBERS: dict[str, dict[str, Subscriber]] = {}
+#: Whether a subscriber has anything for an organization at all: ``present(conn, org)``.
+Presence = Callable[[Connection, int], bool]
+_PRESENT: dict[str, Presence] = {}
 
 
-def subscribe(kind: str, fn: Subscriber) -> Subscriber:
+def subscribe(kind: str, fn: Subscriber, *, present: Presence | None = None) -> Subscriber:
     """Have ``fn`` add targets to every ``kind`` event from now on, in this process.
 
     An integration subscribes when it is imported (the Scale adapter's task callbacks);
-    the composition roots import the integrations (``datafab.integrations.install``)."""
+    the composition roots import the integrations (``datafab.integrations.install``).
+    ``present(conn, organization)`` says whether ``fn`` can have anything for the
+    organization at all (it has Scale tasks with a callback, say): where it says no, the
+    batch path (``emit_many``) never calls ``fn``. The answer is cached per organization
+    with the outbox's audience (see ``audience``); whatever makes it turn true must call
+    ``forget_audience``."""
     if kind not in EVENT_TYPES:
         raise ValueError(f"unknown event type {kind!r}")
-    _SUBSCRIBERS.setdefault(kind, {})[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    name = f"{fn.__module__}.{fn.__qualname__}"
+    _SUBSCRIBERS.setdefault(kind, {})[name] = fn
+    if present is not None:
+        _PRESENT[name] = present
     return fn
 
 
@@ -237,6 +249,7 @@ def create_endpoint(foundry: Foundry, organization: int, raw: Any) -> dict[str, 
             created_at=now).returning(webhook_endpoints.c.id)).scalar_one()
         row = conn.execute(select(webhook_endpoints).where(
             webhook_endpoints.c.id == new_id)).one()
+    forget_audience(foundry, organization)
     return _endpoint_dict(row)
 
 
@@ -259,6 +272,7 @@ def delete_endpoint(foundry: Foundry, organization: int, endpoint_id: int) -> No
         conn.execute(update(webhook_deliveries).where(
             webhook_deliveries.c.target == f"endpoint:{endpoint_id}",
             webhook_deliveries.c.status == "pending").values(status="dropped"))
+    forget_audience(foundry, organization)
 
 
 # -- the outbox ---------------------------------------------------------------------------------
@@ -299,6 +313,65 @@ def emit(conn: Connection, organization: int, kind: str, subject: str, data: dic
             for row in rows
         ])
     return event_id
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who can receive an organization's events: whether it has an active endpoint, and
+    which conditional subscribers (``subscribe(…, present=…)``) have something for it."""
+
+    endpoints: bool
+    present: frozenset[str]
+
+    def reaches(self, name: str) -> bool:
+        return name not in _PRESENT or name in self.present
+
+
+def audience(foundry: Foundry, conn: Connection, organization: int) -> Audience:
+    """The organization's audience, cached for a moment (``MomentCache``): cleared at once
+    by a change in this process (``forget_audience``), seen by the others within
+    ``CACHE_SECONDS``."""
+    key = ("outbox_audience", organization)
+    hit = foundry.cache.get(key)
+    if hit is None:
+        hit = Audience(outbox.has_endpoints(conn, organization),
+                       frozenset(name for name, present in _PRESENT.items()
+                                 if present(conn, organization)))
+        foundry.cache.put(key, hit)
+    return hit
+
+
+def forget_audience(foundry: Foundry, organization: int) -> None:
+    """An endpoint or a subscriber's object (a Scale task with a callback) came or went."""
+    foundry.cache.forget(("outbox_audience", organization))
+
+
+def emit_many(foundry: Foundry, conn: Connection, organization: int, kind: str,
+              events: list[tuple[str, dict[str, Any]]], now: float) -> list[int]:
+    """``emit`` for several events of one organization and type, each about a different
+    subject, set-based: one insert for
+    the events, one for their deliveries, and no query for endpoints or subscribers the
+    organization does not have (its cached ``audience``). Their ids, in order."""
+    ids = outbox.insert_events(conn, [
+        {"organization_id": organization, "type": kind, "subject": subject, "payload": data,
+         "created_at": now} for subject, data in events])
+    listeners = audience(foundry, conn, organization)
+    wanted = [ep for ep in (outbox.endpoints(conn, organization) if listeners.endpoints else [])
+              if ep.events is None or kind in ep.events]
+    called = [fn for name, fn in _SUBSCRIBERS.get(kind, {}).items() if listeners.reaches(name)]
+    rows = []
+    for event_id, (subject, data) in zip(ids, events, strict=True):
+        targets: list[tuple[int | None, str, str, str | None]] = [
+            (ep.id, ep.url, f"endpoint:{ep.id}", None) for ep in wanted]
+        for fn in called:
+            targets += [(None, url, url, body)
+                        for url, body in fn(conn, organization, kind, subject, data, now)]
+        rows += [{"endpoint_id": endpoint, "url": url, "target": target, "body": body,
+                  "event_id": event_id, "organization_id": organization, "subject": subject,
+                  "status": "pending", "attempts": 0, "next_attempt_at": now,
+                  "created_at": now} for endpoint, url, target, body in targets]
+    outbox.insert_deliveries(conn, rows)
+    return ids
 
 
 # -- the delivery log ---------------------------------------------------------------------------
@@ -671,6 +744,19 @@ def record_finished(conn: Connection, organization: int, project_id: int, item_i
 
 _PROJECT_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 PROJECT_LOCK_SPACE = 0x44460000  # keeps these advisory lock keys apart from others
+
+
+def records_finished(foundry: Foundry, conn: Connection, organization: int, project_id: int,
+                     item_ids: list[int], now: float) -> None:
+    """Items' records became final (inside the transaction that finished them):
+    ``record.finished`` for each, written in one go (``emit_many``)."""
+    found = outbox.finished_records(conn, item_ids)
+    emit_many(foundry, conn, organization, "record.finished", [
+        (f"item:{item_id}", {
+            "project_id": project_id, "item_id": item_id, "external_id": row.external_id,
+            "record": {"id": row.id, "answer": row.answer, "confidence": row.confidence,
+                       "method": row.method, "n_submissions": row.n_submissions}})
+        for item_id in item_ids if (row := found.get(item_id)) is not None], now)
 
 
 def projects_finished(conn: Connection, projects: Iterable[tuple[int, int]],

@@ -17,7 +17,6 @@ from sqlalchemy import Connection, select
 from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
-from datafab.primitives import Vote
 from datafab.services import (
     access_log,
     confidentiality,
@@ -25,12 +24,12 @@ from datafab.services import (
     hybrid,
     projects,
     quality,
-    webhooks,
     workforce,
 )
 from datafab.services.accounts import Contributor
+from datafab.services.line import submit as line
+from datafab.services.line.events import Answer
 from datafab.services.projects import Project, load_project, working_project
-from datafab.services.records import store_record
 from datafab.store import leasing, submitting
 from datafab.store.tables import items, leases, submissions
 
@@ -322,34 +321,28 @@ def _parse(model: type[M], raw: Any, prefix: str | None) -> M:
 def _submit_all(
     foundry: Foundry, contributor: Contributor, entries: list[tuple[int, SubmissionIn, str]]
 ) -> list[Receipt]:
-    """Close the leases (in lease order), lock their items (in item order, so concurrent
-    batches never deadlock), store each answer, then the contributor's new evidence."""
+    """Close the leases (one statement; a lease not live is refused, the first in lease
+    order), lock their items (in item order, so concurrent batches never deadlock), then run
+    the submit pipeline over the batch (``line.submit``)."""
     now = foundry.now()
-    evidence = quality.Evidence()
-    receipts: list[Receipt] = []
     with foundry.db.write() as conn:
-        closed = {}
+        closed = leasing.close_many(conn, leases=[e[0] for e in entries],
+                                    contributor=contributor.id, now=now)
         for lease_id, _, prefix in sorted(entries, key=lambda e: e[0]):
-            row = leasing.close(conn, lease=lease_id, contributor=contributor.id, now=now)
-            if row is None:
+            if lease_id not in closed:
                 raise _lease_refusal(conn, lease_id, contributor.id, now, prefix)
-            closed[lease_id] = row
         locked = submitting.lock_items(conn, [row.item_id for row in closed.values()])
-        for lease_id, body, prefix in entries:
-            row = closed[lease_id]
-            project = working_project(foundry, conn, row.project_id)
-            turn = _Turn(foundry, conn, project, contributor, lease_id, locked[row.item_id], now)
-            receipts.append(turn.store(body, prefix, evidence))
-        quality.write_evidence(conn, evidence, now)
-        webhooks.projects_finished(conn, {
-            (working_project(foundry, conn, closed[lease_id].project_id).organization_id,
-             closed[lease_id].project_id)
-            for (lease_id, _, _), r in zip(entries, receipts, strict=True) if r.item_done}, now)
+        answers = [Answer(lease_id, body, prefix,
+                          working_project(foundry, conn, closed[lease_id].project_id),
+                          locked[closed[lease_id].item_id], contributor.id)
+                   for lease_id, body, prefix in entries]
+        line.run(foundry, conn, contributor, answers, now)
     labelled: dict[int, int] = {}
-    for lease_id in closed:
-        labelled[closed[lease_id].project_id] = labelled.get(closed[lease_id].project_id, 0) + 1
+    for row in closed.values():
+        labelled[row.project_id] = labelled.get(row.project_id, 0) + 1
     quality.after_submissions(foundry, labelled, contributor.id)
-    return receipts
+    return [Receipt(a.submission_id, a.lease_id, a.item.id, a.done, a.feedback)
+            for a in answers]
 
 
 def record_answers(
@@ -360,110 +353,18 @@ def record_answers(
     if not answers:
         return 0
     now = foundry.now()
-    evidence = quality.Evidence()
-    stored = 0
     with foundry.db.write() as conn:
         locked = submitting.lock_items(conn, list(answers))
         done_before = submitting.answered_by(conn, contributor.id, list(answers))
-        for item_id in sorted(answers):
-            if item_id in done_before or item_id not in locked:
-                continue
-            turn = _Turn(foundry, conn, project, contributor, None, locked[item_id], now)
-            turn.store(SubmissionIn(answer=answers[item_id]), "", evidence)
-            stored += 1
-        quality.write_evidence(conn, evidence, now)
-    if stored:
-        quality.after_submissions(foundry, {project.id: stored}, contributor.id)
-    return stored
-
-
-class _Turn:
-    """One answer to one item (leased, or imported with no lease), inside the submit
-    transaction."""
-
-    def __init__(self, foundry: Foundry, conn, project: Project, contributor: Contributor,
-                 lease_id: int | None, item, now: float) -> None:
-        self.foundry, self.conn, self.project = foundry, conn, project
-        self.contributor, self.lease_id, self.item, self.now = contributor, lease_id, item, now
-
-    def store(self, body: SubmissionIn, prefix: str, evidence: quality.Evidence) -> Receipt:
-        project, item = self.project, self.item
-        answer = project.primitive.parse_answer(
-            project.settings, item.data, body.answer, f"{prefix}answer"
-        )
-        if body.usage is not None and self.contributor.kind != "model":
-            raise InvalidInput(f"{prefix}usage: only a model reports usage",
-                               field=f"{prefix}usage")
-        model_turn = hybrid.ModelTurn.of(self.foundry, self.conn, project, self.contributor,
-                                         item, body.confidence)
-        submission_id = submitting.insert_submission(
-            self.conn, lease=self.lease_id, project=project.id, item=item.id,
-            contributor=self.contributor.id, answer=answer, seconds=body.seconds_spent,
-            version=project.guideline_version,
-            draft=body.draft or hybrid.shown_draft(self.conn, project, self.contributor, item.id),
-            counted=model_turn.counted if model_turn else True, now=self.now,
-        )
-        hybrid.record_usage(self.conn, project.id, self.contributor, item.id, body.usage,
-                            "answered", self.now)
-        tokens = (body.usage.prompt_tokens + body.usage.completion_tokens) if body.usage else 0
-        if item.status == "gold":
-            feedback = self._score_gold(answer, evidence)
-            hybrid.note_gold(self.conn, project, self.contributor, submission_id,
-                             body.confidence, feedback["correct"], self.now)
-            self._account(submission_id, body, tokens, gold=True, correct=feedback["correct"])
-            return Receipt(submission_id, self.lease_id, item.id, False, feedback)
-        self._account(submission_id, body, tokens, gold=False, correct=None)
-        if model_turn is not None:
-            done = model_turn.settle(submission_id, answer, self.now, evidence)
-        else:
-            if body.confidence is not None:
-                hybrid.mark_confidence(self.conn, submission_id, body.confidence)
-            done = self._settle(answer, evidence)
-        if done and item.status != "done":
-            webhooks.record_finished(self.conn, project.organization_id, project.id, item.id,
-                                     self.now)
-        return Receipt(submission_id, self.lease_id, item.id, done)
-
-    def _account(self, submission_id: int, body: SubmissionIn, tokens: int, *, gold: bool,
-                 correct: bool | None) -> None:
-        """Qualification, pay and metering of a leased answer (imported answers have none)."""
-        if self.lease_id is not None:
-            workforce.after_submission(
-                self.foundry, self.conn, self.project, self.contributor, submission_id,
-                gold=gold, correct=correct, seconds=body.seconds_spent, tokens=tokens,
-                now=self.now)
-
-    def _score_gold(self, answer: dict, evidence: quality.Evidence) -> dict[str, Any]:
-        project, item = self.project, self.item
-        correct, gained = quality.gold_evidence(project, answer, item.gold_answer)
-        evidence.add_gold(project.id, self.contributor.id, correct)
-        if gained is not None:
-            evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
-        return {
-            "gold": True,
-            "correct": correct,
-            "expected": item.gold_answer,
-            "explanation": (item.meta or {}).get("gold_explanation"),
-        }
-
-    def _settle(self, answer: dict, evidence: quality.Evidence) -> bool:
-        """Recompute the item's record and decide whether it is done."""
-        project, item = self.project, self.item
-        votes = [Vote(contributor=r.contributor_id, answer=r.answer)
-                 for r in submitting.votes(self.conn, item.id)]
-        outcome = quality.item_outcome(self.foundry, self.conn, project, item.data, votes,
-                                       evidence)
-        store_record(self.conn, project.id, item.id, outcome, len(votes), self.now)
-        gained = quality.label_evidence(project, answer, outcome)
-        if gained is not None:
-            evidence.add(project.id, self.contributor.id, len(gained[1]), *gained)
-        n_labels = item.n_labels + 1
-        n_live = item.n_live - (1 if self.lease_id is not None else 0)
-        done = quality.is_done(self.foundry, self.conn, project, n_labels, outcome)
-        slots = 0 if done else max(0, project.policy.wanted(n_labels) - n_labels - n_live)
-        submitting.settle(self.conn, item=item.id, n_labels=n_labels, n_live=n_live,
-                          slots=slots, status="done" if done else "open")
-        return done
+        batch = [Answer(None, SubmissionIn(answer=answers[item_id]), "", project,
+                        locked[item_id], contributor.id)
+                 for item_id in sorted(answers)
+                 if item_id not in done_before and item_id in locked]
+        if batch:
+            line.run(foundry, conn, contributor, batch, now)
+    if batch:
+        quality.after_submissions(foundry, {project.id: len(batch)}, contributor.id)
+    return len(batch)
 
 
 class LeaseReleased(Conflict):

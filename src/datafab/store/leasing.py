@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Row, TextualSelect, bindparam, text
+from sqlalchemy import Connection, Row, bindparam, text
 
 from datafab.store.tables import Json
 
@@ -43,49 +43,82 @@ class Claim:
     expires_at: float
 
 
-_CANDIDATES = """
+@dataclass(frozen=True)
+class ClaimRule:
+    """What a claim may take and what taking it changes, as SQL fragments over ``items``:
+    ``leasable`` a condition (``{t}`` names the table), ``take`` the SET list, ``extra`` a
+    further condition on the candidates (alias ``i``)."""
+
+    leasable: str
+    take: str
+    extra: str = ""
+
+
+class ClaimStatement:
+    """The one claim builder: a ``ClaimRule`` as the statements that run it (one on
+    PostgreSQL, three under SQLite's single writer), shared by ordinary leasing and the
+    model stage (``store.model_stage``)."""
+
+    def __init__(self, rule: ClaimRule) -> None:
+        candidates = f"""
     SELECT i.id FROM items i
-    WHERE i.project_id = :project AND i.status = 'open' AND i.slots > 0
+    WHERE i.project_id = :project AND {rule.leasable.format(t="i")}
       AND NOT EXISTS (
         SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor)
-      {hard}
+      {rule.extra}
     ORDER BY i.priority DESC, i.id
     LIMIT :n
 """
-# Hard items: those whose record is still unsure (offered first to proven contributors).
-_HARD = ("AND EXISTS (SELECT 1 FROM records r WHERE r.item_id = i.id "
-         "AND r.confidence < :hard_below)")
-
-
-def _claim_postgres(hard: str) -> TextualSelect:
-    return text(
-        f"""
-    WITH picked AS MATERIALIZED ({_CANDIDATES.format(hard=hard)} FOR UPDATE SKIP LOCKED),
+        self.postgres = text(f"""
+    WITH picked AS MATERIALIZED ({candidates} FOR UPDATE SKIP LOCKED),
     taken AS (
-        UPDATE items SET slots = items.slots - 1, n_live = items.n_live + 1
-        FROM picked WHERE items.id = picked.id AND items.status = 'open' AND items.slots > 0
+        UPDATE items SET {rule.take}
+        FROM picked WHERE items.id = picked.id AND {rule.leasable.format(t="items")}
         RETURNING items.id, items.external_id, items.data, items.priority),
     granted AS (
         INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
                             reserved_minor)
         SELECT :project, taken.id, :contributor, 'active', :expires,
-               extract(epoch from clock_timestamp()), :reserve FROM taken
+               {DB_NOW["postgresql"]}, :reserve FROM taken
         ORDER BY taken.priority DESC, taken.id
         RETURNING id, item_id)
     SELECT granted.id, granted.item_id, taken.external_id, taken.data
     FROM granted JOIN taken ON taken.id = granted.item_id
     ORDER BY taken.priority DESC, taken.id
-    """
-    ).columns(data=Json)
+    """).columns(data=Json)
+        self.pick = text(candidates)
+        self.take = text(
+            f"UPDATE items SET {rule.take} WHERE id IN :ids "
+            f"AND {rule.leasable.format(t='items')} RETURNING id, external_id, data, priority"
+        ).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
+
+    def run(self, conn: Connection, params: dict[str, Any]) -> list[Claim]:
+        """Lease up to ``params["n"]`` items (params: project, contributor, n, expires,
+        reserve and what the rule's fragments name)."""
+        expires = params["expires"]
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(self.postgres, params).all()
+            return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
+        ids = conn.execute(self.pick, params).scalars().all()
+        if not ids:
+            return []
+        taken = sorted(conn.execute(self.take, {"ids": ids}).all(),
+                       key=lambda r: (-r.priority, r.id))
+        claims = []
+        for row in taken:
+            lease_id = conn.execute(_GRANT[conn.dialect.name],
+                                    {**params, "item": row.id}).scalar_one()
+            claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
+        return claims
 
 
-_CLAIM_POSTGRES = {False: _claim_postgres(""), True: _claim_postgres(_HARD)}
-_PICK_SQLITE = {False: text(_CANDIDATES.format(hard="")),
-                True: text(_CANDIDATES.format(hard=_HARD))}
-_TAKE_SQLITE = text(
-    "UPDATE items SET slots = slots - 1, n_live = n_live + 1 WHERE id IN :ids "
-    "RETURNING id, external_id, data, priority"
-).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
+_OPEN = "{t}.status = 'open' AND {t}.slots > 0"
+_TAKE_SLOT = "slots = items.slots - 1, n_live = items.n_live + 1"
+# Hard items: those whose record is still unsure (offered first to proven contributors).
+_HARD = ("AND EXISTS (SELECT 1 FROM records r WHERE r.item_id = i.id "
+         "AND r.confidence < :hard_below)")
+_CLAIM = {False: ClaimStatement(ClaimRule(_OPEN, _TAKE_SLOT)),
+          True: ClaimStatement(ClaimRule(_OPEN, _TAKE_SLOT, _HARD))}
 _GRANT = {  # on SQLite for every claim, on PostgreSQL for gold leases
     dialect: text(
         "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, "
@@ -104,20 +137,7 @@ def claim(
     ``reserve`` of the project's budget until it ends."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
               "expires": expires, "hard_below": hard_below, "reserve": reserve}
-    hard = hard_below is not None
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(_CLAIM_POSTGRES[hard], params).all()
-        return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
-    ids = conn.execute(_PICK_SQLITE[hard], params).scalars().all()
-    if not ids:
-        return []
-    taken = sorted(conn.execute(_TAKE_SQLITE, {"ids": ids}).all(),
-                   key=lambda r: (-r.priority, r.id))
-    claims = []
-    for row in taken:
-        lease_id = conn.execute(_GRANT[conn.dialect.name], {**params, "item": row.id}).scalar_one()
-        claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
-    return claims
+    return _CLAIM[hard_below is not None].run(conn, params)
 
 
 _WORK_LEFT = text(
@@ -171,6 +191,26 @@ def close(
     """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
     params = {"lease": lease, "contributor": contributor, "now": now}
     return conn.execute(_CLOSE[conn.dialect.name], params).first()
+
+
+_CLOSE_MANY = {
+    dialect: text(
+        f"UPDATE leases SET status = 'submitted', ended_at = {clock} "
+        "WHERE id IN :leases AND contributor_id = :contributor AND status = 'active' "
+        "AND expires_at > :now RETURNING id, item_id, project_id"
+    ).bindparams(bindparam("leases", expanding=True))
+    for dialect, clock in DB_NOW.items()
+}
+
+
+def close_many(
+    conn: Connection, *, leases: list[int], contributor: int, now: float
+) -> dict[int, Row[*tuple[Any, ...]]]:
+    """Mark the live leases among ``leases`` held by ``contributor`` as submitted, in one
+    statement; (id, item_id, project_id) of each closed, by lease id. A lease missing from
+    the answer was not live."""
+    params = {"leases": sorted(set(leases)), "contributor": contributor, "now": now}
+    return {row.id: row for row in conn.execute(_CLOSE_MANY[conn.dialect.name], params).all()}
 
 
 _RENEW = text(

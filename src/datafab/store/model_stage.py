@@ -2,54 +2,19 @@
 contributor answers them, then go on to people (status ``'open'``) or are done.
 
 While an item waits, its ``slots`` already hold what people will need, and at most one model
-holds it at a time (``n_live = 0`` to be claimed). Claiming is one statement on PostgreSQL
-(``FOR UPDATE SKIP LOCKED``, as in ``leasing``), three under SQLite's single writer.
+holds it at a time (``n_live = 0`` to be claimed). Claiming is ``leasing``'s one claim
+builder (``ClaimStatement``) with the model stage's rule.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, bindparam, text
+from sqlalchemy import Connection, text
 
-from datafab.store.leasing import DB_NOW, Claim
-from datafab.store.tables import Json
+from datafab.store.leasing import Claim, ClaimRule, ClaimStatement
 
-_CANDIDATES = """
-    SELECT i.id FROM items i
-    WHERE i.project_id = :project AND i.status = 'model' AND i.n_live = 0
-      AND NOT EXISTS (
-        SELECT 1 FROM leases l WHERE l.item_id = i.id AND l.contributor_id = :contributor)
-    ORDER BY i.priority DESC, i.id
-    LIMIT :n
-"""
-_CLAIM_POSTGRES = text(
-    f"""
-    WITH picked AS MATERIALIZED ({_CANDIDATES} FOR UPDATE SKIP LOCKED),
-    taken AS (
-        UPDATE items SET n_live = items.n_live + 1
-        FROM picked WHERE items.id = picked.id AND items.status = 'model' AND items.n_live = 0
-        RETURNING items.id, items.external_id, items.data, items.priority),
-    granted AS (
-        INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at,
-                            reserved_minor)
-        SELECT :project, taken.id, :contributor, 'active', :expires,
-               extract(epoch from clock_timestamp()), :reserve FROM taken
-        ORDER BY taken.priority DESC, taken.id
-        RETURNING id, item_id)
-    SELECT granted.id, granted.item_id, taken.external_id, taken.data
-    FROM granted JOIN taken ON taken.id = granted.item_id
-    ORDER BY taken.priority DESC, taken.id
-    """
-).columns(data=Json)
-_PICK_SQLITE = text(_CANDIDATES)
-_TAKE_SQLITE = text(
-    "UPDATE items SET n_live = n_live + 1 WHERE id IN :ids AND status = 'model' "
-    "RETURNING id, external_id, data, priority"
-).bindparams(bindparam("ids", expanding=True)).columns(data=Json)
-_GRANT = text(  # SQLite only: the database's clock, as in leasing
-    "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, created_at, "
-    f"reserved_minor) VALUES (:project, :item, :contributor, 'active', :expires, "
-    f"{DB_NOW['sqlite']}, :reserve) RETURNING id"
-)
+# waiting for a model, and no model holds it
+_CLAIM = ClaimStatement(ClaimRule("{t}.status = 'model' AND {t}.n_live = 0",
+                                  "n_live = items.n_live + 1"))
 
 
 def claim(
@@ -58,21 +23,8 @@ def claim(
 ) -> list[Claim]:
     """Lease up to ``n`` items waiting for a model that no model holds and ``contributor``
     never held; each lease holds ``reserve`` of the project's budget until it ends."""
-    params = {"project": project, "contributor": contributor, "n": n, "now": now,
-              "expires": expires, "reserve": reserve}
-    if conn.dialect.name == "postgresql":
-        rows = conn.execute(_CLAIM_POSTGRES, params).all()
-        return [Claim(r.id, r.item_id, r.external_id, r.data, expires) for r in rows]
-    ids = conn.execute(_PICK_SQLITE, params).scalars().all()
-    if not ids:
-        return []
-    taken = sorted(conn.execute(_TAKE_SQLITE, {"ids": ids}).all(),
-                   key=lambda r: (-r.priority, r.id))
-    claims = []
-    for row in taken:
-        lease_id = conn.execute(_GRANT, {**params, "item": row.id}).scalar_one()
-        claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
-    return claims
+    return _CLAIM.run(conn, {"project": project, "contributor": contributor, "n": n,
+                             "now": now, "expires": expires, "reserve": reserve})
 
 
 _TO_PEOPLE = text(

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, select, text
+from sqlalchemy import Connection, Row, bindparam, insert, select, text
 
-from datafab.store.tables import Json, webhook_secrets
+from datafab.store.tables import Json, webhook_deliveries, webhook_events, webhook_secrets
 
 CLAIM_LOCK_KEY = 0x4446_5748  # the advisory lock claims take turns on ("DFWH")
 _TURN = text("SELECT pg_advisory_xact_lock(:key)")
@@ -122,3 +122,51 @@ def secret_of(conn: Connection, organization: int, *, new_secret: str, now: floa
     ).on_conflict_do_nothing(index_elements=["organization_id"]))
     return str(conn.execute(select(webhook_secrets.c.secret).where(
         webhook_secrets.c.organization_id == organization)).scalar_one())
+
+
+# -- writing events ------------------------------------------------------------------------
+
+# one multi-row INSERT … RETURNING; ids matched to the rows by subject (see insert_events)
+_INSERT_EVENTS = insert(webhook_events).returning(webhook_events.c.id,
+                                                  webhook_events.c.subject)
+_HAS_ENDPOINTS = text(
+    "SELECT EXISTS (SELECT 1 FROM webhook_endpoints WHERE organization_id = :org AND active)")
+_ENDPOINTS = text(
+    "SELECT id, url, events FROM webhook_endpoints WHERE organization_id = :org AND active "
+    "ORDER BY id"
+).columns(events=Json)
+_RECORDS = text(
+    "SELECT r.item_id, r.id, r.answer, r.confidence, r.method, r.n_submissions, i.external_id "
+    "FROM records r JOIN items i ON i.id = r.item_id WHERE r.item_id IN :items"
+).bindparams(bindparam("items", expanding=True)).columns(answer=Json)
+
+
+def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Store events (organization_id, type, subject, payload, created_at), each about a
+    different subject, in one statement; their ids in the order of ``rows``."""
+    if not rows:
+        return []
+    ids = {subject: int(i) for i, subject in conn.execute(_INSERT_EVENTS, rows).all()}
+    return [ids[row["subject"]] for row in rows]
+
+
+def insert_deliveries(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        conn.execute(insert(webhook_deliveries), rows)
+
+
+def has_endpoints(conn: Connection, organization: int) -> bool:
+    """Whether the organization has an active endpoint."""
+    return bool(conn.execute(_HAS_ENDPOINTS, {"org": organization}).scalar())
+
+
+def endpoints(conn: Connection, organization: int) -> list[Row[*tuple[Any, ...]]]:
+    """(id, url, events) of the organization's active endpoints."""
+    return list(conn.execute(_ENDPOINTS, {"org": organization}).all())
+
+
+def finished_records(conn: Connection, item_ids: list[int]) -> dict[int, Row[*tuple[Any, ...]]]:
+    """The records of these items with their item's external id, by item id."""
+    if not item_ids:
+        return {}
+    return {r.item_id: r for r in conn.execute(_RECORDS, {"items": sorted(set(item_ids))})}

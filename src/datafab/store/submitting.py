@@ -1,14 +1,18 @@
-"""The submission SQL: lock an item, store an answer, read the item's votes, store its record
-and settle its counters. Prepared once as text statements: this is the hot path."""
+"""The submission SQL: lock items, store answers, read the items' votes, store their records
+and settle their counters. Prepared once as text statements: this is the hot path.
+
+A submit stores a whole batch with one statement per step (``insert_submissions``,
+``upsert_records``, ``settle_items``): one multi-row insert, and the others sent as one
+``executemany`` (a pipeline of the prepared statement on PostgreSQL, no round trip per row)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, text
+from sqlalchemy import Connection, Row, bindparam, insert, text
 
-from datafab.store.tables import Json
+from datafab.store.tables import Json, submissions
 
 _LOCK_ITEMS = (
     "SELECT id, data, status, n_labels, n_live, gold_answer, meta FROM items "
@@ -54,6 +58,34 @@ def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
 def insert_submission(conn: Connection, **values: Any) -> int:
     submission: int = conn.execute(_INSERT_SUBMISSION, values).scalar_one()
     return submission
+
+
+# one multi-row INSERT … RETURNING on both databases; the ids are matched to the rows by
+# item (a batch answers an item once), since neither database promises RETURNING's order
+_INSERT_SUBMISSIONS = insert(submissions).returning(submissions.c.id, submissions.c.item_id)
+
+
+def insert_submissions(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Store a batch's answers (each to a different item) in one statement; their ids, in
+    the order of ``rows``. A row names the ``submissions`` columns (lease_id, project_id,
+    item_id, contributor_id, answer, seconds_spent, guideline_version, draft, counted,
+    created_at)."""
+    if not rows:
+        return []
+    ids = {item: int(i) for i, item in conn.execute(_INSERT_SUBMISSIONS, rows).all()}
+    return [ids[row["item_id"]] for row in rows]
+
+
+def upsert_records(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or replace the records of several items (the parameters of ``upsert_record``)."""
+    if rows:
+        conn.execute(_UPSERT_RECORD, rows)
+
+
+def settle_items(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Set the counters and status of several items (the parameters of ``settle``)."""
+    if rows:
+        conn.execute(_SETTLE, rows)
 
 
 def votes(conn: Connection, item: int) -> Sequence[Row[*tuple[Any, ...]]]:
