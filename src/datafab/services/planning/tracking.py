@@ -18,7 +18,7 @@ from datafab.store import planning as store
 
 #: Above this many labels the page draws the frontier the last applied plan stored instead of
 #: replaying the labels on every view (``datafab plan`` replays any size).
-LIVE_LABELS = 20_000
+LIVE_LABELS = 5_000
 
 
 @dataclass(frozen=True)
