@@ -15,6 +15,7 @@ from datafab.api import (
     evals,
     ingest,
     keys,
+    planning,
     projects,
     scale_compat,
     webhooks,
@@ -56,6 +57,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
 
     app.include_router(projects.router)
     app.include_router(contributor_value.router)
+    app.include_router(planning.router)
     app.include_router(work.router)
     app.include_router(keys.router)
     app.include_router(webhooks.router)

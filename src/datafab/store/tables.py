@@ -831,3 +831,25 @@ item_originals = Table(
     Column("ciphertext", Text, nullable=False),
     Column("created_at", Double, nullable=False),
 )
+
+# An applied budget plan: the policy it set and what it predicted, so the dashboard can put
+# the accuracy the records reach next to the prediction.
+project_plans = Table(
+    "project_plans",
+    metadata,
+    _id(),
+    _ref("project_id", "projects", index=True),
+    Column("budget", Double, nullable=False),
+    Column("unit", String(16), nullable=False),
+    Column("policy", Json, nullable=False),
+    Column("predicted", Double, nullable=False),
+    Column("low", Double, nullable=False),
+    Column("high", Double, nullable=False),
+    Column("labels_per_record", Double, nullable=False),
+    Column("cost", Double, nullable=False),
+    Column("records", Integer, nullable=False),
+    Column("frontier", Json, nullable=False),
+    Column("labels_seen", Integer, nullable=False),
+    Column("actor", String(200), nullable=False),
+    Column("applied_at", Double, nullable=False),
+)

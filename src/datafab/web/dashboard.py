@@ -25,7 +25,7 @@ from datafab.services import (
     exports,
     quality,
 )
-from datafab.web import svg
+from datafab.web import plan_charts, svg
 from datafab.web.guards import PageFoundry, RequesterSession
 from datafab.web.render import PageRoute, field_errors, page
 
@@ -80,6 +80,7 @@ def project_page(request: Request, project_id: int, org: RequesterSession,
     return page(request, "dashboard/project.html", title=row.project.name, row=row,
                 summary=summary, charts=charts, curve=curve, matrix=matrix, budget=budget,
                 models=models, values=values,
+                plan=plan_charts.section(foundry, org, project_id),
                 heat=_heat(matrix[1]) if matrix else None)
 
 

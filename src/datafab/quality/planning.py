@@ -1,0 +1,253 @@
+"""The budget planner: which policy gives the most accurate records within a budget?
+
+From a project's recorded labels (:class:`~datafab.quality.replay.Evidence`) the planner
+enumerates candidate policies (:func:`candidates`: a fixed number of labels per item, the
+adaptive stopping rule with several bounds and thresholds, model-first or
+model-as-suggestion where a model answered, hard items routed to proven contributors; the
+project's gold rate is kept and paid for), replays the recorded labels under each with the
+line's own stopping, routing and estimator code (:mod:`datafab.quality.replay`), and
+predicts for each:
+
+* the expected record accuracy: per record, the probability its answer is right under the
+  *judge*, the posterior of the project's estimator fitted on **every** recorded label;
+  where at least ``MIN_GOLD`` gold items have labels, corrected by how far that posterior
+  errs on them (their records replayed like any other, scored by the known answer minus
+  the posterior's score); averaged over the items, with a bootstrap interval over items
+  (and over gold items for the correction);
+* the cost per record (the recorded price of the labels kept, plus the gold leases a gold
+  rate adds) and so the cost of the items the budget must cover.
+
+:func:`choose` then picks, among the candidates whose cost fits the budget, the most
+accurate, counted in steps of ``RESOLUTION`` (within a step, the cheaper). A bigger budget
+never plans worse: the feasible set only grows, so the best step does too. When no
+candidate covers every item, the cheapest is chosen and the number of records it pays for
+is said. Before enough labels exist (:func:`pilot_needed`) the planner asks for a pilot.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from . import get_estimator
+from .replay import Candidate, Evidence, Replayed, Skill, replay, skill
+from .stopping import posteriors
+
+#: A plan needs this many items with at least PILOT_LABELS recorded labels each.
+PILOT_ITEMS = 50
+PILOT_LABELS = 3
+#: What the planner asks for when it has less: items × labels per item.
+PILOT_ASK = (100, 5)
+TARGETS = (0.8, 0.9, 0.95, 0.99)
+BOOTSTRAP = 200
+#: Gold items with labels needed before gold corrects the posterior's estimate.
+MIN_GOLD = 10
+#: Accuracies closer than this are one step: the cheaper policy wins (half a point, well
+#: inside any interval the replay gives).
+RESOLUTION = 0.005
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A candidate's prediction (per record; :func:`choose` scales it to the items)."""
+
+    policy: Candidate
+    accuracy: float  # expected share of records right
+    low: float  # 90% bootstrap interval over items
+    high: float
+    labels_per_record: float  # human labels per record (gold leases not included)
+    cost_per_record: float  # labels' price plus the gold leases' price
+    model_share: float  # records the model's answer made alone
+
+
+@dataclass(frozen=True)
+class Plan:
+    best: Outcome
+    records: int  # records the budget pays for under the best policy
+    items: int  # items the budget is meant to cover
+    budget: float
+    cost: float  # the best policy's cost for those records
+    covers_all: bool
+    frontier: list[Outcome]  # cost ascending, accuracy rising: the best buy at each price
+
+
+@dataclass(frozen=True)
+class Pilot:
+    items: int
+    labels_per_item: int
+    reason: str
+
+
+def pilot_needed(ev: Evidence) -> Pilot | None:
+    """A pilot to run first (items × labels per item) when the labels are too few to plan."""
+    per_item = np.bincount(ev.item, minlength=ev.n_items)
+    ready = int((per_item >= PILOT_LABELS).sum())
+    if ready >= PILOT_ITEMS:
+        return None
+    items, labels = PILOT_ASK
+    return Pilot(items, labels, f"{ready} items have {PILOT_LABELS}+ labels; "
+                 f"{PILOT_ITEMS} are needed to plan")
+
+
+def candidates(ev: Evidence, *, current_gold_rate: float = 0.0, routing: bool = True,
+               sk: Skill | None = None) -> list[Candidate]:
+    """Every policy worth replaying on this evidence."""
+    per_item = np.bincount(ev.item, minlength=ev.n_items)
+    top = int(min(10, max(1, np.percentile(per_item[per_item > 0], 90)))) if ev.item.size else 1
+    out = [Candidate(k, k, 1.0) for k in range(1, top + 1)]
+    for low in (1, 2):
+        for high in sorted({3, 5, top}):
+            if high <= low or high > top:
+                continue
+            out += [Candidate(low, high, t) for t in TARGETS]
+    adaptive = [c for c in out if not c.fixed]
+    if routing and sk is not None and adaptive:
+        bar = float(np.floor(np.percentile(sk.accuracy, 75) * 20) / 20)
+        out += [replace(c, route_hard=True, hard_min_accuracy=bar, hard_below=c.target_confidence)
+                for c in adaptive]
+    if current_gold_rate:  # kept, and paid for: gold is what checks the prediction
+        out = [replace(c, gold_rate=current_gold_rate) for c in out]
+    if ev.model_label is not None and (ev.model_label >= 0).any():
+        people = list(out)
+        out += [replace(c, model="suggest") for c in people]
+        out += [replace(c, model="first", accept_confidence=a) for c in people if not c.fixed
+                for a in (0.8, 0.9, 0.95)]
+    return out
+
+
+@dataclass(frozen=True)
+class Judge:
+    """What a record's answer is worth: ``probs`` (n_items, K) the chance each class is
+    right (the estimator's posterior on every recorded label, gold clamped; or the truth),
+    and on gold items ``blind`` (the same posterior without the gold answer) against
+    ``known`` (the gold answer, one-hot), which measure how far the posterior errs."""
+
+    probs: np.ndarray
+    blind: np.ndarray
+    known: np.ndarray
+    gold: np.ndarray  # gold item codes with labels
+
+
+def judge(ev: Evidence, method: str) -> Judge:
+    """The full-label judge (see :class:`Judge`)."""
+    gold = {g: c for g, c in ev.gold.items()}
+    fit = get_estimator(method)().fit(ev.item, ev.worker, ev.label, n_items=ev.n_items,
+                                      n_workers=ev.n_workers, n_classes=ev.n_classes,
+                                      gold=gold or None)
+    probs: np.ndarray = np.array(fit.probas_, dtype=np.float64)
+    labelled = np.bincount(ev.item, minlength=ev.n_items) > 0
+    codes = np.array(sorted(g for g in gold if labelled[g]), dtype=np.int64)
+    blind = posteriors(ev.item, ev.worker, ev.label, fit.confusions_, fit.priors_,
+                       n_items=ev.n_items)[codes]
+    known = np.zeros((codes.size, ev.n_classes))
+    known[np.arange(codes.size), [gold[int(g)] for g in codes]] = 1.0
+    return Judge(probs, blind, known, codes)
+
+
+def truth_judge(truth: np.ndarray) -> Judge:
+    """A judge that knows every answer ((n_items, K) one-hot rows): for benchmarks."""
+    k = truth.shape[1]
+    return Judge(truth, np.zeros((0, k)), np.zeros((0, k)), np.zeros(0, dtype=np.int64))
+
+
+def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
+             sk: Skill | None = None, judged: Judge | None = None,
+             seed: int = 0) -> list[Outcome]:
+    """Replay every candidate and predict its outcome (judged by :func:`judge` unless
+    ``judged`` is given)."""
+    estimator = get_estimator(method)
+    sk = sk if sk is not None else fitted_skill(ev)
+    cands = cands if cands is not None else candidates(ev, sk=sk)
+    jd = judged if judged is not None else judge(ev, method)
+    records = _records(ev)
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, max(records.size, 1), size=(BOOTSTRAP, records.size))
+    gold_picks = rng.integers(0, max(jd.gold.size, 1), size=(BOOTSTRAP, jd.gold.size))
+    return [_outcome(c, replay(ev, c, sk, estimator), jd, records, (picks, gold_picks))
+            for c in cands]
+
+
+def fitted_skill(ev: Evidence) -> Skill:
+    """The contributors' confusions the line's stopping rule reads (one Dawid–Skene fit)."""
+    fit = get_estimator("dawid_skene")().fit(
+        ev.item, ev.worker, ev.label, n_items=ev.n_items, n_workers=ev.n_workers,
+        n_classes=ev.n_classes, gold=ev.gold or None)
+    return skill(fit.confusions_, fit.priors_)
+
+
+def _records(ev: Evidence) -> np.ndarray:
+    """The items a record is predicted for: labelled, not gold."""
+    labelled = np.bincount(ev.item, minlength=ev.n_items) > 0
+    labelled[list(ev.gold)] = False
+    return np.flatnonzero(labelled)
+
+
+def _right(probs: np.ndarray, record: np.ndarray) -> np.ndarray:
+    return np.where(record >= 0, probs[np.arange(record.size), np.maximum(record, 0)], 0.0)
+
+
+def _outcome(cand: Candidate, got: Replayed, jd: Judge, records: np.ndarray,
+             picks: tuple[np.ndarray, np.ndarray]) -> Outcome:
+    if records.size == 0:
+        return Outcome(cand, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+    right = _right(jd.probs[records], got.record[records])
+    means = right[picks[0]].mean(axis=1)
+    estimate = float(right.mean())
+    if jd.gold.size >= MIN_GOLD:
+        # the posterior's error on gold, where the answer is known, corrects the estimate
+        on_gold = got.record[jd.gold]
+        error = _right(jd.known, on_gold) - _right(jd.blind, on_gold)
+        estimate += float(error.mean())
+        means = means + error[picks[1]].mean(axis=1)
+    labels = float(got.used[records].mean())
+    cost = float(got.cost[records].mean())
+    gold_leases = cand.gold_rate / (1.0 - cand.gold_rate) if cand.gold_rate else 0.0
+    return Outcome(cand, _clip(estimate), _clip(float(np.percentile(means, 5))),
+                   _clip(float(np.percentile(means, 95))), labels, cost * (1.0 + gold_leases),
+                   float(got.accepted[records].mean()))
+
+
+def _step(accuracy: float) -> int:
+    """Accuracy in steps of ``RESOLUTION`` (rounded down): within one step the cheaper wins."""
+    return int(np.floor(accuracy / RESOLUTION + 1e-9))
+
+
+def _clip(x: float) -> float:
+    return min(1.0, max(0.0, x))
+
+
+def choose(outcomes: list[Outcome], budget: float, items: int) -> Plan:
+    """The most accurate outcome whose cost for ``items`` records fits ``budget``."""
+    if not outcomes:
+        raise ValueError("no candidate policies to choose from")
+    if not budget > 0:
+        raise ValueError(f"budget must be positive, got {budget!r}")
+    frontier = _frontier(outcomes)
+    fits = [o for o in outcomes if o.cost_per_record * items <= budget]
+    if fits:
+        best = min(fits, key=lambda o: (-_step(o.accuracy), o.cost_per_record, -o.accuracy))
+        return Plan(best, items, items, budget, best.cost_per_record * items, True, frontier)
+    best = min(outcomes, key=lambda o: (o.cost_per_record, -o.accuracy))
+    records = int(budget // best.cost_per_record) if best.cost_per_record > 0 else items
+    records = min(records, items)
+    return Plan(best, records, items, budget, best.cost_per_record * records, False, frontier)
+
+
+def _frontier(outcomes: list[Outcome]) -> list[Outcome]:
+    out: list[Outcome] = []
+    for o in sorted(outcomes, key=lambda o: (o.cost_per_record, -o.accuracy)):
+        if not out or o.accuracy > out[-1].accuracy:
+            out.append(o)
+    return out
+
+
+def plan(ev: Evidence, budget: float, items: int, method: str = "dawid_skene", *,
+         current_gold_rate: float = 0.0, routing: bool = True) -> Plan | Pilot:
+    """The best policy for ``budget`` over ``items`` records, or the pilot to run first."""
+    wanted = pilot_needed(ev)
+    if wanted is not None:
+        return wanted
+    sk = fitted_skill(ev)
+    cands = candidates(ev, current_gold_rate=current_gold_rate, routing=routing, sk=sk)
+    return choose(evaluate(ev, method, cands, sk=sk), budget, items)

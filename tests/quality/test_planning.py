@@ -1,0 +1,137 @@
+"""The budget planner: replay recorded labels under candidate policies, pick within budget."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from datafab.quality import planning
+from datafab.quality.replay import Candidate, Evidence, replay, skill
+
+
+def crowd(accuracy: tuple[float, float], *, seed: int = 5, n_items: int = 400,
+          n_workers: int = 30, per_item: int = 7, k: int = 2, gold: int = 0,
+          model: float | None = None) -> tuple[Evidence, np.ndarray]:
+    """Contributors right ``accuracy`` of the time (uniform range), ``per_item`` labels an
+    item in random order; ``gold`` items with their answer known; with ``model``, a model
+    answering every item, right with its stated confidence ``model`` or 0.55."""
+    rng = np.random.default_rng(seed)
+    truth = rng.integers(0, k, n_items)
+    acc = rng.uniform(*accuracy, n_workers)
+    item = np.repeat(np.arange(n_items), per_item)
+    worker = np.concatenate([rng.choice(n_workers, per_item, replace=False)
+                             for _ in range(n_items)])
+    right = rng.random(item.size) < acc[worker]
+    label = np.where(right, truth[item], (truth[item] + rng.integers(1, k, item.size)) % k)
+    order = rng.permutation(item.size)  # arrival order mixes the items
+    item, worker, label = item[order], worker[order], label[order]
+    golds = {int(i): int(truth[i]) for i in range(gold)}
+    model_label = model_conf = None
+    if model is not None:
+        model_conf = np.where(rng.random(n_items) < 0.7, model, 0.55)
+        hit = rng.random(n_items) < model_conf
+        model_label = np.where(hit, truth, (truth + 1) % k)
+    return Evidence(item, worker, label, n_items, n_workers, k, np.array(1.0), golds,
+                    model_label, model_conf, 0.9, 20, 0.0), truth
+
+
+@pytest.fixture(scope="module")
+def noisy():
+    ev, truth = crowd((0.6, 0.75))
+    return ev, truth, planning.evaluate(ev, "dawid_skene")
+
+
+def test_a_bigger_budget_never_plans_worse(noisy):
+    ev, _, outcomes = noisy
+    items = ev.n_items
+    plans = [planning.choose(outcomes, b * items, items)
+             for b in (0.3, 0.8, 1.0, 1.5, 2, 2.5, 3, 4, 5, 6, 7, 9)]
+    covering = [p for p in plans if p.covers_all]
+    assert covering and len(covering) < len(plans)  # the budgets span both regimes
+    for small, big in zip(plans, plans[1:], strict=False):
+        assert big.records >= small.records
+        if small.covers_all:
+            assert big.covers_all
+            assert planning._step(big.best.accuracy) >= planning._step(small.best.accuracy)
+            assert big.best.cost_per_record * items <= big.budget
+    assert plans[-1].best.accuracy > plans[len(plans) - len(covering)].best.accuracy
+
+
+def test_too_small_a_budget_says_how_many_records_it_pays_for(noisy):
+    ev, _, outcomes = noisy
+    plan = planning.choose(outcomes, 0.5 * ev.n_items, ev.n_items)
+    assert not plan.covers_all
+    assert plan.best.labels_per_record == 1.0
+    assert plan.records == ev.n_items // 2
+    with pytest.raises(ValueError, match="budget"):
+        planning.choose(outcomes, 0.0, ev.n_items)
+
+
+def test_the_planner_buys_more_labels_for_a_noisier_crowd(noisy):
+    ev, _, outcomes = noisy
+    clean, _ = crowd((0.93, 0.98))
+    budget = 4 * ev.n_items
+    careful = planning.choose(outcomes, budget, ev.n_items).best
+    relaxed = planning.choose(planning.evaluate(clean, "dawid_skene"), budget,
+                              clean.n_items).best
+    assert careful.labels_per_record > relaxed.labels_per_record + 1.0
+    assert careful.accuracy < relaxed.accuracy
+
+
+def test_prediction_with_gold_lands_near_the_truth():
+    ev, truth = crowd((0.6, 0.8), gold=60, n_items=600)
+    outcomes = planning.evaluate(ev, "dawid_skene")
+    plan = planning.choose(outcomes, 3 * ev.n_items, ev.n_items)
+    at = [o.policy for o in outcomes].index(plan.best.policy)
+    k = ev.n_classes
+    onehot = np.eye(k)[truth]
+    real = planning.evaluate(ev, "dawid_skene", [o.policy for o in outcomes],
+                             judged=planning.truth_judge(onehot))[at]
+    assert plan.best.low <= plan.best.accuracy <= plan.best.high
+    assert abs(plan.best.accuracy - real.accuracy) < 0.05
+    assert plan.best.labels_per_record <= 3.0
+
+
+def test_fixed_replay_keeps_exactly_k_labels_and_the_first_ones():
+    ev, _ = crowd((0.6, 0.8), n_items=50, per_item=5)
+    sk = planning.fitted_skill(ev)
+    got = replay(ev, Candidate(2, 2, 1.0), sk, planning.get_estimator("dawid_skene"))
+    assert (got.used == 2).all()
+    assert got.cost.sum() == 100.0
+
+
+def test_routing_puts_proven_contributors_first_on_hard_items():
+    ev, _ = crowd((0.55, 0.95), n_items=200, per_item=6)
+    sk = planning.fitted_skill(ev)
+    dummy = skill(np.exp(sk.log_conf), np.exp(sk.log_prior))
+    bar = float(np.percentile(dummy.accuracy, 75))
+    est = planning.get_estimator("dawid_skene")
+    plain = replay(ev, Candidate(1, 4, 0.99), sk, est)
+    routed = replay(ev, Candidate(1, 4, 0.99, route_hard=True, hard_min_accuracy=bar,
+                                  hard_below=0.99), sk, est)
+    assert routed.used.sum() < plain.used.sum()  # proven labels settle items sooner
+
+
+def test_model_first_saves_labels_and_model_candidates_exist():
+    ev, _ = crowd((0.6, 0.8), gold=80, model=0.97)
+    cands = planning.candidates(ev, sk=planning.fitted_skill(ev))
+    assert {c.model for c in cands} == {"none", "first", "suggest"}
+    outcomes = planning.evaluate(ev, "dawid_skene", cands)
+    first = [o for o in outcomes if o.policy.model == "first"]
+    assert max(o.model_share for o in first) > 0.5
+    people = {(o.policy.min_labels, o.policy.max_labels, o.policy.target_confidence,
+               o.policy.route_hard): o for o in outcomes if o.policy.model == "none"}
+    for o in first:
+        twin = people[(o.policy.min_labels, o.policy.max_labels, o.policy.target_confidence,
+                       o.policy.route_hard)]
+        if o.model_share > 0:
+            assert o.labels_per_record < twin.labels_per_record
+
+
+def test_a_pilot_is_asked_for_before_enough_labels():
+    ev, _ = crowd((0.6, 0.8), n_items=30, per_item=3)
+    asked = planning.plan(ev, 1000.0, 30)
+    assert isinstance(asked, planning.Pilot)
+    assert (asked.items, asked.labels_per_item) == planning.PILOT_ASK
+    ready, _ = crowd((0.6, 0.8), n_items=60, per_item=3)
+    assert isinstance(planning.plan(ready, 1000.0, 60), planning.Plan)
