@@ -163,3 +163,22 @@ def test_another_organization_sees_none_of_it(api, foundry, labelled, make_org):
     r = api.get(f"/v1/projects/{mine['id']}/audit/{run['id']}", headers=other.headers)
     assert r.status_code == 404
     assert api.post(f"/v1/projects/{pid}/audit").status_code == 401
+
+
+def test_several_labels_enter_through_the_projects_estimator(api, foundry, make_org,
+                                                            make_worker):
+    from datafab.services.curation import audit
+
+    org = make_org()
+    project, truth = make_project(api, org, name="crowd",
+                                  policy={"min_labels": 3, "max_labels": 3})
+    for name in ("c1", "c2", "c3"):
+        wrong = name != "c1"  # two of three agree on the planted mistake
+        label_all(api, project, make_worker(name),
+                  lambda ext, wrong=wrong: "cars" if wrong and ext == PLANTED else truth[ext])
+    report = audit.run_audit(audit.prepare(foundry, org.id, project["id"]))
+    assert report.crowd_items == 60
+    assert report.lines[0]["external_id"] == PLANTED
+    # two near-perfect people agreeing outweigh the model, but it is the one doubt left
+    assert report.lines[0]["label"] == "cars"
+    assert report.lines[0]["p_wrong"] > 10 * report.lines[1]["p_wrong"]

@@ -81,15 +81,15 @@ def out_of_fold_proba(features: Any, labels: np.ndarray, n_classes: int, *, fold
     from sklearn.model_selection import StratifiedKFold
 
     y = np.asarray(labels, dtype=np.int64)
-    if isinstance(features, list):
-        features = features_of(features)
-    if y.ndim != 1 or features.shape[0] != y.size:
-        raise ValueError("need one label per row of features")
     if y.size and (y.min() < 0 or y.max() >= n_classes):
         raise ValueError(f"labels must be codes in [0, {n_classes})")
     counts = np.bincount(y, minlength=n_classes)
     if np.count_nonzero(counts) < 2:
         raise ValueError("need labels of at least two classes")
+    if isinstance(features, list):
+        features = features_of(features)
+    if y.ndim != 1 or features.shape[0] != y.size:
+        raise ValueError("need one label per row of features")
     k = int(min(folds, counts[counts > 0].min()))
     if k < 2:
         k = 2  # a class with one item: its item is predicted by a model that lacks the class
@@ -203,7 +203,7 @@ def entropy(proba: np.ndarray) -> np.ndarray:
 
 
 def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None = None,
-           weak_bonus: float = 0.5, pool: int = 10) -> np.ndarray:
+           weak_bonus: float = 1.0, pool: int = 10) -> np.ndarray:
     """Indices of ``n`` rows to label next, in the order chosen.
 
     Score = uncertainty (entropy) + ``weak_bonus`` on rows ``weak`` marks; among the
