@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from datafab import __version__, integrations
 from datafab.api import (
     contributor_value,
+    curation,
     errors,
     evals,
     ingest,
@@ -67,6 +68,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(evals.router)
     app.include_router(ingest.router)
+    app.include_router(curation.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -74,6 +74,9 @@ class RecordView:
             "n_submissions": self.n_submissions,
             "guideline_version": self.guideline_version,
             "contributors": list(self.contributors),
+            # an audit's review that changed the record says so (services.curation.review)
+            **({"corrections": self.details["corrections"]}
+               if self.details.get("corrections") else {}),
         }
 
 

@@ -640,7 +640,8 @@ def _write_records(
 
 _REFIT_RECORD = text(
     "UPDATE records SET answer = :answer, confidence = :confidence, method = :method, "
-    "details = :details, updated_at = :now WHERE item_id = :item AND n_submissions = :n"
+    "details = :details, updated_at = :now WHERE item_id = :item AND n_submissions = :n "
+    "AND method != 'review'"  # an audit's reviewed correction stands (services.curation)
 ).bindparams(bindparam("answer", type_=Json), bindparam("details", type_=Json))
 # Only items nobody answered since the fit read them (n_labels unchanged) change state.
 _REFIT_STATE = text(

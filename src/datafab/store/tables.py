@@ -821,6 +821,22 @@ ingest_runs = Table(
     Column("created_at", Double, nullable=False),
 )
 
+# An audit or a selection of a project, run as a job: its progress and, once done, its result.
+curation_runs = Table(
+    "curation_runs",
+    metadata,
+    _id(),
+    _ref("project_id", "projects", index=True),
+    Column("kind", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("done", Integer, nullable=False, server_default="0"),
+    Column("total", Integer, nullable=False, server_default="0"),
+    Column("result", Json),
+    Column("error", Text),
+    Column("created_at", Double, nullable=False),
+    Column("updated_at", Double, nullable=False),
+)
+
 # The text of an item before redaction, encrypted with its organization's data key; only
 # written when the organization keeps originals.
 item_originals = Table(

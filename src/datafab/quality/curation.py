@@ -1,0 +1,298 @@
+"""Auditing labels and choosing what to label next: the maths, on plain arrays.
+
+**Out-of-fold probabilities.** A classifier (TF-IDF word and bigram weights, or given feature
+vectors such as embeddings, and a logistic regression) is trained ``folds`` times, each time
+without one fold, and predicts that fold: every item gets class probabilities from a model
+that never saw its own label (:func:`out_of_fold_proba`).
+
+**Per-class thresholds** (confident learning: Northcutt, Jiang, Chuang, "Confident Learning:
+Estimating Uncertainty in Dataset Labels", *JAIR* 70, 2021). A classifier trained on noisy
+labels is more or less sure of each class; the threshold of class *j* is its average
+probability for *j* over the items labelled *j* (:func:`class_thresholds`). Dividing each
+probability by its class's threshold and renormalising (:func:`adjusted`) removes that
+per-class bias, so "another class is more likely than the given one" means the same for
+every class.
+
+**Combining with the crowd.** Where several people labelled an item, the project's estimator
+gives a posterior over its true class. The model's adjusted probabilities are a second,
+independent piece of evidence: ``combined ∝ crowd × model / prior`` (:func:`combine`).
+
+**p_wrong** of the current label is ``1 - combined[current]`` (:func:`p_wrong`); an item is
+flagged when another class is the most probable (:func:`flagged`).
+
+**Error rate** of a dataset: from a random sample that people checked, the share found
+wrong with its Wilson interval (:func:`error_rate`).
+
+**Selection** (:func:`select`): the most uncertain unlabelled items (entropy of the model's
+probabilities), spread out greedily so no two chosen items are near duplicates (cosine
+similarity of their features), with items from weak slices given a bonus.
+
+Needs scikit-learn for the classifier (the ``learner`` extra); everything else is NumPy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .gold import wilson_interval
+
+FLOOR = 1e-3  # no probability or threshold below this: a zero would veto all other evidence
+
+
+class ClassifierMissing(ImportError):
+    """scikit-learn is not installed."""
+
+    def __init__(self) -> None:
+        super().__init__("the audit's classifier needs scikit-learn: "
+                         "pip install 'datafab[learner]'")
+
+
+def _sklearn() -> Any:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError as exc:  # pragma: no cover - the extra is installed in tests
+        raise ClassifierMissing() from exc
+    return sklearn
+
+
+def features_of(texts: Sequence[str]) -> Any:
+    """TF-IDF word and bigram weights of ``texts`` (a sparse matrix, rows of unit length)."""
+    _sklearn()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                           max_features=50_000).fit_transform(list(texts))
+
+
+def out_of_fold_proba(features: Any, labels: np.ndarray, n_classes: int, *, folds: int = 5,
+                      c: float = 4.0, seed: int = 0) -> np.ndarray:
+    """(n, n_classes) probabilities, each row from a model trained without that row's fold.
+
+    ``features``: a matrix (dense or sparse, one row per item) or a list of texts (then TF-IDF).
+    ``labels``: class codes in ``[0, n_classes)``. Needs at least two classes with two items
+    each (``ValueError`` otherwise). A class missing from a training fold gets probability 0
+    from that fold's model.
+    """
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    y = np.asarray(labels, dtype=np.int64)
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ValueError(f"labels must be codes in [0, {n_classes})")
+    counts = np.bincount(y, minlength=n_classes)
+    if np.count_nonzero(counts) < 2:
+        raise ValueError("need labels of at least two classes")
+    if isinstance(features, list):
+        features = features_of(features)
+    if y.ndim != 1 or features.shape[0] != y.size:
+        raise ValueError("need one label per row of features")
+    k = int(min(folds, counts[counts > 0].min()))
+    if k < 2:
+        k = 2  # a class with one item: its item is predicted by a model that lacks the class
+    splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    out = np.zeros((y.size, n_classes))
+    with _one_blas_thread():
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "the least populated class has only 1 member"
+            splits = list(splitter.split(np.zeros(y.size), y))
+        for train, test in splits:
+            present = np.unique(y[train])
+            if present.size < 2:
+                out[np.ix_(test, present)] = 1.0
+                continue
+            model = LogisticRegression(C=c, max_iter=1000).fit(features[train], y[train])
+            out[np.ix_(test, model.classes_)] = model.predict_proba(features[test])
+    return out
+
+
+def fit_predict_proba(features: Any, labels: np.ndarray, n_classes: int, predict: Any,
+                      *, c: float = 4.0) -> np.ndarray:
+    """Train on all ``features``/``labels`` and give probabilities of ``predict`` (rows)."""
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(labels, dtype=np.int64)
+    if np.unique(y).size < 2:
+        raise ValueError("need labels of at least two classes")
+    out = np.zeros((predict.shape[0], n_classes))
+    with _one_blas_thread():
+        model = LogisticRegression(C=c, max_iter=1000).fit(features, y)
+        out[:, model.classes_] = model.predict_proba(predict)
+    return out
+
+
+def _one_blas_thread() -> Any:
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
+
+
+def class_thresholds(proba: np.ndarray, given: np.ndarray) -> np.ndarray:
+    """Per class *j*: the mean of ``proba[:, j]`` over the items whose given label is *j*
+    (1/K for a class nobody was given), floored at ``FLOOR``."""
+    proba, given = np.asarray(proba, dtype=np.float64), np.asarray(given, dtype=np.int64)
+    k = proba.shape[1]
+    sums = np.bincount(given, weights=proba[np.arange(given.size), given], minlength=k)
+    counts = np.bincount(given, minlength=k)
+    t = np.where(counts > 0, sums / np.maximum(counts, 1), 1.0 / k)
+    return np.maximum(t, FLOOR)
+
+
+def adjusted(proba: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """Probabilities divided by their class's threshold, renormalised per row."""
+    scaled = np.maximum(np.asarray(proba, dtype=np.float64), FLOOR) / thresholds[None, :]
+    out: np.ndarray = scaled / scaled.sum(axis=1, keepdims=True)
+    return out
+
+
+def combine(model: np.ndarray, crowd: np.ndarray | None, prior: np.ndarray | None = None,
+            has_crowd: np.ndarray | None = None) -> np.ndarray:
+    """``model × crowd / prior`` renormalised per row, on the rows ``has_crowd`` marks (all
+    rows if it is ``None``); the other rows keep the model's probabilities. ``crowd`` may be
+    ``None`` (no crowd evidence anywhere)."""
+    model = np.maximum(np.asarray(model, dtype=np.float64), FLOOR)
+    if crowd is None:
+        alone: np.ndarray = model / model.sum(axis=1, keepdims=True)
+        return alone
+    k = model.shape[1]
+    prior = np.full(k, 1.0 / k) if prior is None else np.maximum(prior, FLOOR)
+    both = model * np.maximum(np.asarray(crowd, dtype=np.float64), FLOOR) / prior[None, :]
+    both /= both.sum(axis=1, keepdims=True)
+    mask = np.ones(model.shape[0], bool) if has_crowd is None else np.asarray(has_crowd, bool)
+    out: np.ndarray = model / model.sum(axis=1, keepdims=True)
+    out[mask] = both[mask]
+    return out
+
+
+def p_wrong(probs: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """The probability that each item's ``current`` label is not its true class."""
+    current = np.asarray(current, dtype=np.int64)
+    wrong: np.ndarray = 1.0 - np.asarray(probs)[np.arange(current.size), current]
+    return wrong
+
+
+def flagged(probs: np.ndarray, current: np.ndarray) -> np.ndarray:
+    """Items whose most probable class is not their current label (ties go to the label)."""
+    probs = np.asarray(probs)
+    current = np.asarray(current, dtype=np.int64)
+    out: np.ndarray = probs.max(axis=1) > probs[np.arange(current.size), current] + 1e-12
+    return out
+
+
+def error_rate(n_wrong: int, n_checked: int, z: float = 1.96) -> tuple[float, float, float]:
+    """The share of a random sample found wrong, with its Wilson interval (``(0, 0, 1)`` for
+    an empty sample)."""
+    if n_checked < 0 or not 0 <= n_wrong <= n_checked:
+        raise ValueError("need 0 <= n_wrong <= n_checked")
+    low, high = wilson_interval(n_wrong, n_checked, z)
+    rate = n_wrong / n_checked if n_checked else 0.0
+    return rate, float(low), float(high)
+
+
+def entropy(proba: np.ndarray) -> np.ndarray:
+    """Entropy of each row, in units of the maximum (0: certain, 1: uniform)."""
+    p = np.clip(np.asarray(proba, dtype=np.float64), 1e-12, 1.0)
+    k = p.shape[1]
+    return -(p * np.log(p)).sum(axis=1) / np.log(k) if k > 1 else np.zeros(p.shape[0])
+
+
+def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None = None,
+           weak_bonus: float = 1.0, pool: int = 10) -> np.ndarray:
+    """Indices of ``n`` rows to label next, in the order chosen.
+
+    Score = uncertainty (entropy) + ``weak_bonus`` on rows ``weak`` marks; among the
+    ``pool × n`` best-scoring rows, each next pick maximises score × (1 - its highest cosine
+    similarity to a row already picked), so the picks are uncertain and unlike each other.
+    ``features``: rows of unit length (TF-IDF rows are) — dense or sparse.
+    """
+    m = proba.shape[0]
+    n = min(n, m)
+    if n <= 0:
+        return np.zeros(0, dtype=np.int64)
+    score = entropy(proba)
+    if weak is not None:
+        score = score + weak_bonus * np.asarray(weak, dtype=np.float64)
+    candidates = np.argsort(-score, kind="stable")[: max(n, pool * n)]
+    x = features[candidates]
+    sims = x @ x.T
+    sims = np.asarray(sims.todense() if hasattr(sims, "todense") else sims)
+    near = np.zeros(candidates.size)
+    chosen: list[int] = []
+    taken = np.zeros(candidates.size, bool)
+    base = score[candidates] + 1e-9
+    for _ in range(n):
+        value = np.where(taken, -np.inf, base * (1.0 - np.clip(near, 0.0, 1.0) + 1e-6))
+        best = int(np.argmax(value))
+        chosen.append(best)
+        taken[best] = True
+        near = np.maximum(near, sims[best])
+    return candidates[np.array(chosen, dtype=np.int64)]
+
+
+def learning_curves(features: Any, labels: np.ndarray, n_classes: int, *, start: int = 20,
+                    batch: int = 20, steps: int = 10, test_share: float = 0.25,
+                    seed: int = 0) -> dict[str, list[float]]:
+    """Accuracy on a held-out share of the labelled rows against labels spent, for labels
+    taken in random order and in selected order (:func:`select` under the model trained on
+    the labels spent so far). Both orders start from the same ``start`` random rows.
+
+    Returns ``{"spent": [...], "random": [...], "selected": [...]}``.
+    """
+    y = np.asarray(labels, dtype=np.int64)
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(y.size)
+    n_test = max(n_classes, int(round(test_share * y.size)))
+    test, pool = order[:n_test], order[n_test:]
+    if pool.size < start + batch:
+        raise ValueError("too few labelled items for a learning curve")
+    x_test = features[test]
+
+    def accuracy(spent: np.ndarray) -> float:
+        if np.unique(y[spent]).size < 2:
+            return float(np.mean(y[test] == np.bincount(y[spent]).argmax()))
+        proba = fit_predict_proba(features[spent], y[spent], n_classes, x_test)
+        return float(np.mean(proba.argmax(axis=1) == y[test]))
+
+    chosen_random = pool[: start]
+    chosen = pool[: start].copy()
+    out: dict[str, list[float]] = {"spent": [], "random": [], "selected": []}
+    for step in range(steps + 1):
+        size = start + step * batch
+        if size > pool.size:
+            break
+        chosen_random = pool[:size]
+        out["spent"].append(float(size))
+        out["random"].append(accuracy(chosen_random))
+        out["selected"].append(accuracy(chosen))
+        rest = np.setdiff1d(pool, chosen, assume_unique=True)
+        take = min(batch, rest.size)
+        if take == 0:
+            break
+        if np.unique(y[chosen]).size < 2:
+            picks = rest[:take]
+        else:
+            proba = fit_predict_proba(features[chosen], y[chosen], n_classes, features[rest])
+            picks = rest[select(proba, features[rest], take)]
+        chosen = np.concatenate([chosen, picks])
+    return out
+
+
+def labels_to_reach(curves: dict[str, list[float]]) -> float | None:
+    """The share of random order's final spend that selected order needs to reach random
+    order's final accuracy (interpolated between steps; ``None``: it never does)."""
+    spent, rnd, sel = curves["spent"], curves["random"], curves["selected"]
+    target = rnd[-1]
+    for i, acc in enumerate(sel):
+        if acc >= target:
+            if i == 0:
+                return spent[0] / spent[-1]
+            lo, hi = sel[i - 1], acc
+            frac = (target - lo) / (hi - lo) if hi > lo else 1.0
+            return (spent[i - 1] + frac * (spent[i] - spent[i - 1])) / spent[-1]
+    return None

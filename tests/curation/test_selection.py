@@ -1,0 +1,86 @@
+"""Choosing what to label next: uncertain items and items of weak slices get the highest
+priority, so the next leases hand them out first; the learning curve compares orders."""
+
+from __future__ import annotations
+
+import random
+
+from typer.testing import CliRunner
+
+from datafab.cli import app
+
+from .conftest import TOPICS, label_all, make_project, topic_text
+
+
+def _pool(api, org, project):
+    rng = random.Random(5)
+    items = []
+    for i in range(30):
+        if i < 5:  # clear texts of a weak slice
+            data, meta = {"text": topic_text(rng, "sport")}, {"slices": {"domain": "rare"}}
+        elif i < 10:  # half fruit, half cars: the model cannot tell
+            words = rng.choices(TOPICS["fruit"], k=3) + rng.choices(TOPICS["cars"], k=3)
+            data, meta = {"text": " ".join(words)}, None
+        else:
+            data, meta = {"text": topic_text(rng, "fruit")}, None
+        items.append({"external_id": f"u-{i}", "data": data,
+                      **({"meta": meta} if meta else {})})
+    r = api.post(f"/v1/projects/{project['id']}/items", json={"items": items},
+                 headers=org.headers)
+    assert r.status_code in (200, 201), r.text
+
+
+def _next_leases(api, project, worker, n):
+    leases = api.post(f"/v1/projects/{project['id']}/leases", json={"n": n},
+                      headers=worker.headers).json()["leases"]
+    return [lease["item"]["external_id"] for lease in leases]
+
+
+def test_uncertain_items_are_chosen_and_leased_first(api, make_org, make_worker):
+    org = make_org()
+    project, truth = make_project(api, org)
+    assert label_all(api, project, make_worker("a"), lambda ext: truth[ext]) == 60
+    _pool(api, org, project)
+    r = api.post(f"/v1/projects/{project['id']}/select", json={"n": 5}, headers=org.headers)
+    assert r.status_code == 200, r.text
+    chosen = [s["external_id"] for s in r.json()["selected"]]
+    mixed = {f"u-{i}" for i in range(5, 10)}
+    assert chosen[0] in mixed and len(set(chosen) & mixed) >= 3, chosen
+    priorities = [s["priority"] for s in r.json()["selected"]]
+    assert priorities == sorted(priorities, reverse=True) and priorities[-1] > 0
+    assert _next_leases(api, project, make_worker("b"), 5) == chosen
+
+
+def test_weak_slices_come_first_through_the_cli(api, foundry, make_org, make_worker,
+                                                database_url, monkeypatch):
+    org = make_org()
+    project, truth = make_project(api, org)
+    label_all(api, project, make_worker("a"), lambda ext: truth[ext])
+    _pool(api, org, project)
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["select", "--project", str(project["id"]), "--n", "5",
+                                      "--weak-slice", "domain=rare", "--api-key", org.key])
+    assert result.exit_code == 0, result.output
+    assert sorted(_next_leases(api, project, make_worker("b"), 5)) == [
+        f"u-{i}" for i in range(5)]
+
+
+def test_selection_needs_unlabelled_items_and_a_positive_n(api, make_org, labelled):
+    org, project, _ = labelled
+    r = api.post(f"/v1/projects/{project['id']}/select", json={"n": 3}, headers=org.headers)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "n"
+    r = api.post(f"/v1/projects/{project['id']}/select", json={"n": 0}, headers=org.headers)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "n"
+
+
+def test_the_learning_curve_compares_selected_and_random_order(api, make_org, make_worker):
+    org = make_org()
+    project, truth = make_project(api, org, n=90)
+    label_all(api, project, make_worker(), lambda ext: truth[ext])
+    r = api.get(f"/v1/projects/{project['id']}/learning-curve", headers=org.headers)
+    assert r.status_code == 200, r.text
+    curve = r.json()
+    assert curve["available"] and curve["labelled"] == 90
+    assert len(curve["spent"]) == len(curve["random"]) == len(curve["selected"]) >= 3
+    assert curve["spent"] == sorted(curve["spent"])
+    assert curve["random"][-1] > 0.9  # three topics with words of their own are learnt

@@ -1,0 +1,78 @@
+"""The audit and selection maths on cases worked out by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from datafab.quality import curation as c
+
+
+def test_thresholds_are_the_mean_self_confidence_per_class():
+    proba = np.array([[0.9, 0.1], [0.7, 0.3], [0.4, 0.6], [0.2, 0.8]])
+    given = np.array([0, 0, 1, 1])
+    assert np.allclose(c.class_thresholds(proba, given), [0.8, 0.7])
+
+
+def test_adjusting_removes_a_class_bias():
+    # the model is shy of class 1 (threshold 0.4): 0.35 for class 1 is a lot
+    adjusted = c.adjusted(np.array([[0.65, 0.35]]), np.array([0.8, 0.4]))
+    assert adjusted[0, 1] > adjusted[0, 0]
+    assert np.allclose(adjusted.sum(axis=1), 1.0)
+
+
+def test_combining_multiplies_independent_evidence():
+    model = np.array([[0.8, 0.2], [0.8, 0.2]])
+    crowd = np.array([[0.2, 0.8], [0.5, 0.5]])
+    out = c.combine(model, crowd, np.array([0.5, 0.5]), np.array([True, False]))
+    assert np.allclose(out[0], [0.5, 0.5])  # 0.8·0.2 = 0.2·0.8
+    assert np.allclose(out[1], [0.8, 0.2])  # no crowd evidence on this row
+
+
+def test_p_wrong_and_flags():
+    probs = np.array([[0.7, 0.3], [0.5, 0.5], [0.1, 0.9]])
+    current = np.array([0, 1, 0])
+    assert np.allclose(c.p_wrong(probs, current), [0.3, 0.5, 0.9])
+    assert c.flagged(probs, current).tolist() == [False, False, True]  # a tie keeps the label
+
+
+def test_the_error_rate_has_a_wilson_interval():
+    rate, low, high = c.error_rate(2, 20)
+    assert rate == pytest.approx(0.1)
+    assert low == pytest.approx(0.0279, abs=1e-3) and high == pytest.approx(0.3010, abs=1e-3)
+    assert c.error_rate(0, 0) == (0.0, 0.0, 1.0)
+    with pytest.raises(ValueError):
+        c.error_rate(3, 2)
+
+
+def test_out_of_fold_probabilities_never_see_their_own_label():
+    # two identical texts with different labels: a model that saw the row would lean to it
+    texts = ["red red red"] * 10 + ["blue blue blue"] * 10
+    y = np.array([0] * 10 + [1] * 10)
+    y[0] = 1  # one "red" text labelled blue
+    proba = c.out_of_fold_proba(texts, y, 2, folds=5)
+    assert proba[0, 0] > 0.5  # the red texts it did see say red
+    assert np.allclose(proba.sum(axis=1), 1.0)
+
+
+def test_out_of_fold_needs_two_classes():
+    with pytest.raises(ValueError, match="two classes"):
+        c.out_of_fold_proba(["a", "b", "c"], np.array([0, 0, 0]), 2)
+
+
+def test_selection_prefers_uncertain_then_different_rows():
+    proba = np.array([[0.5, 0.5], [0.5, 0.5], [0.99, 0.01], [0.6, 0.4]])
+    features = np.array([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])
+    order = c.select(proba, features, 2)
+    assert order[0] in (0, 1)
+    assert set(order.tolist()) != {0, 1}  # the twin of the first pick is not the second
+    weak = np.array([False, False, True, False])
+    assert c.select(proba, features, 1, weak=weak).tolist() == [2]
+
+
+def test_labels_to_reach_interpolates():
+    curves = {"spent": [10.0, 20.0, 30.0, 40.0], "random": [0.5, 0.6, 0.7, 0.8],
+              "selected": [0.5, 0.7, 0.9, 0.95]}
+    # 0.8 is reached halfway between 20 (0.7) and 30 (0.9): 25 of 40 labels
+    assert c.labels_to_reach(curves) == pytest.approx(25 / 40)
+    assert c.labels_to_reach({**curves, "selected": [0.1, 0.2, 0.3, 0.4]}) is None
