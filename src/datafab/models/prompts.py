@@ -65,7 +65,7 @@ def answer_format(job: Job) -> str:
     primitive = get_primitive(job.primitive)
     settings = primitive.parse_settings(job.settings)
     names = primitive.class_names(settings)
-    schema = primitive.answer_model.model_json_schema()
+    schema = primitive.answer_json_schema(settings)
     lines = [
         'Reply with exactly one JSON object: {"answer": ANSWER, "confidence": P}, where P is '
         "the probability (0 to 1) that your answer is right.",
