@@ -34,12 +34,13 @@ class DeclarativePrimitive(Primitive[NoSettings, Free, Free]):
     answer_model = Free
     export_formats = ("records",)
 
-    def __init__(self, definition: Definition) -> None:
+    def __init__(self, definition: Definition, raw: dict[str, Any] | None = None) -> None:
         self.definition = definition
+        self.raw = raw  # the definition as its organization wrote it
 
     @classmethod
     def from_raw(cls, raw: Any) -> DeclarativePrimitive:
-        return cls(parse_definition(raw))
+        return cls(parse_definition(raw), raw)
 
     def parse_item(self, settings: NoSettings, raw: Any, prefix: str = "data") -> dict[str, Any]:
         return values.check_item(self.definition, raw, prefix)
