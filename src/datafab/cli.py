@@ -54,6 +54,7 @@ from datafab.cli_curation import register as register_curation  # noqa: E402
 from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
 from datafab.cli_plan import register as register_plan  # noqa: E402
+from datafab.cli_primitives import register as register_primitives  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
@@ -61,6 +62,7 @@ register_line(app)
 register_value(app)
 register_plan(app)
 register_curation(app)
+register_primitives(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

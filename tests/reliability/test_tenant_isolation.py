@@ -120,7 +120,14 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
     admitted = api.post("/v1/workforce/members", headers=acme.headers,
                         json={"contributor_id": holder.id})
     assert admitted.status_code == 200, admitted.text
-    ids = {"project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
+    defined = api.post("/v1/primitives", headers=acme.headers, json={
+        "name": "acme_form", "description": "acme-guideline-secret",
+        "item": {"fields": [{"name": "text", "type": "text"}]},
+        "answer": {"fields": [{"name": "ok", "type": "choice", "options": ["yes", "no"]}]},
+        "layout": [{"widget": "show_text", "field": "text"}, {"widget": "answer", "field": "ok"}]})
+    assert defined.status_code == 201, defined.text
+    ids = {"name": "acme_form", "version": 1,
+           "project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
            "contributor_id": holder.id, **_acme_eval(api, acme),
            "item_id": api.get(f"/v1/projects/{project['id']}/items",

@@ -17,6 +17,7 @@ from datafab.api import (
     ingest,
     keys,
     planning,
+    primitives,
     projects,
     scale_compat,
     webhooks,
@@ -69,6 +70,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(evals.router)
     app.include_router(ingest.router)
     app.include_router(curation.router)
+    app.include_router(primitives.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

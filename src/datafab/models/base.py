@@ -67,6 +67,7 @@ class Job:
     guidelines: str
     data: dict[str, Any]
     external_id: str = ""
+    definition: dict[str, Any] | None = None  # a customer primitive's, from the instructions
 
 
 @dataclass

@@ -19,7 +19,8 @@ from typing import Any
 
 from datafab.errors import InvalidInput
 from datafab.models.base import Job, MalformedAnswer
-from datafab.primitives import get_primitive
+from datafab.primitives import Primitive, get_primitive
+from datafab.primitives.declarative import DeclarativePrimitive
 
 SYSTEM = (
     "You are a careful expert contributor to a data foundry. Follow the project's guidelines "
@@ -54,18 +55,26 @@ def build_messages(job: Job) -> list[dict[str, str]]:
     if job.guidelines.strip():
         system += "\n\nProject guidelines:\n" + job.guidelines.strip()
     user = "\n\n".join([
-        INSTRUCTIONS.get(job.primitive, GENERIC),
+        INSTRUCTIONS.get(job.primitive, _described(job)),
         "Item:\n```json\n" + json.dumps(job.data, ensure_ascii=False, indent=1) + "\n```",
         answer_format(job),
     ])
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 
+def primitive_of(job: Job) -> Primitive:
+    """The job's primitive: a built-in one, or a customer's from the definition the project's
+    instructions carry."""
+    if job.definition is not None:
+        return DeclarativePrimitive.from_raw(job.definition)
+    return get_primitive(job.primitive)
+
+
 def answer_format(job: Job) -> str:
-    primitive = get_primitive(job.primitive)
+    primitive = primitive_of(job)
     settings = primitive.parse_settings(job.settings)
     names = primitive.class_names(settings)
-    schema = primitive.answer_model.model_json_schema()
+    schema = primitive.answer_json_schema(settings)
     lines = [
         'Reply with exactly one JSON object: {"answer": ANSWER, "confidence": P}, where P is '
         "the probability (0 to 1) that your answer is right.",
@@ -78,6 +87,12 @@ def answer_format(job: Job) -> str:
         lines.append('ANSWER is {"labels": [L, …]} with each L one of: '
                      + json.dumps(settings.labels))
     return "\n".join(lines)
+
+
+def _described(job: Job) -> str:
+    """A customer primitive's own description, else the generic instruction."""
+    described = (job.definition or {}).get("description")
+    return described.strip() if isinstance(described, str) and described.strip() else GENERIC
 
 
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
@@ -94,7 +109,7 @@ def parse_reply(job: Job, text: str) -> tuple[dict[str, Any], float | None]:
                 or not 0.0 <= confidence <= 1.0:
             raise MalformedAnswer(f"confidence {confidence!r} is not a probability")
         confidence = float(confidence)
-    primitive = get_primitive(job.primitive)
+    primitive = primitive_of(job)
     try:
         answer = primitive.parse_answer(primitive.parse_settings(job.settings), job.data,
                                         reply["answer"])

@@ -164,4 +164,5 @@ class ModelWorker:
     def _job(instructions: dict[str, Any], lease: dict[str, Any]) -> Job:
         return Job(primitive=instructions["primitive"], settings=instructions["settings"],
                    guidelines=instructions["guidelines"], data=lease["item"]["data"],
-                   external_id=lease["item"]["external_id"])
+                   external_id=lease["item"]["external_id"],
+                   definition=instructions.get("definition"))

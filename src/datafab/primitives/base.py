@@ -164,6 +164,15 @@ class Primitive(Generic[S, I, A]):
         if row is not None:
             yield row
 
+    def answer_json_schema(self, settings: S) -> dict[str, Any]:
+        """The JSON Schema of an answer, as a model is told to reply."""
+        return self.answer_model.model_json_schema()
+
+    def matches_gold(self, settings: S, answer: dict[str, Any], gold: dict[str, Any]) -> bool:
+        """Whether a non-categorical answer on a gold item is right (equal, unless the
+        primitive compares its own way)."""
+        return answer == gold
+
     # Categorical primitives (classify, compare) expose class codes to the quality engine.
     def class_names(self, settings: S) -> list[str] | None:
         """The classes an answer picks from, or ``None`` if the answers are not categorical."""

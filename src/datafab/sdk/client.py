@@ -94,6 +94,14 @@ class Client(EvalMethods):
             body["required_skills"] = required_skills
         return self._call("POST", "/v1/projects", json=body)
 
+    def define_primitive(self, definition: dict[str, Any]) -> dict[str, Any]:
+        """Store your organization's own primitive (a new version if the name is used); the
+        answer's ``pinned`` (``NAME@VERSION``) is what ``create_project`` takes."""
+        return self._call("POST", "/v1/primitives", json=definition)
+
+    def primitive_versions(self, name: str) -> dict[str, Any]:
+        return self._call("GET", f"/v1/primitives/{name}")
+
     def get_project(self, project_id: int) -> dict[str, Any]:
         return self._call("GET", f"/v1/projects/{project_id}")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -17,6 +17,7 @@ from datafab.names import CleanName
 from datafab.primitives import Primitive, get_primitive
 from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
+from datafab.services.primitive_catalog import resolve
 from datafab.store.tables import guidelines, items, projects
 
 #: A policy's ``method``: the primitive's default, its per-item vote, or a skill estimator
@@ -174,10 +175,16 @@ class Project:
     status: str
     created_at: float
     updated_at: float
+    custom: Primitive | None = field(default=None, compare=False, repr=False)
 
     @property
     def primitive(self) -> Primitive:
-        return get_primitive(self.primitive_name)
+        return self.custom or get_primitive(self.primitive_name)
+
+    @property
+    def form(self) -> str:
+        """The workbench form: the primitive's own, or the one built from a layout."""
+        return "declarative" if self.custom is not None else self.primitive_name
 
     @cached_property
     def settings(self) -> BaseModel:
@@ -194,7 +201,10 @@ def _validated(model: type[BaseModel], raw: Any) -> Any:
 
 
 def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> Project:
-    new = new_project(organization, raw, foundry.now())
+    with foundry.db.read() as conn:  # the organization's own primitive, pinned NAME@VERSION
+        custom = resolve.for_new_project(
+            conn, organization, raw.get("primitive") if isinstance(raw, dict) else None)
+    new = new_project(organization, raw, foundry.now(), custom)
     try:
         with foundry.db.write() as conn:
             pid = insert_project(conn, new)
@@ -215,16 +225,17 @@ class NewProject:
         return self.values["name"]
 
 
-def new_project(organization: int, raw: dict[str, Any], now: float) -> NewProject:
+def new_project(organization: int, raw: dict[str, Any], now: float,
+                custom: resolve.Pinned | None = None) -> NewProject:
     """Check a project spec (``InvalidInput`` naming the field); nothing is written."""
     spec: ProjectSpec = _validated(ProjectSpec, raw)
-    primitive = get_primitive(spec.primitive)
+    primitive = custom.primitive if custom else get_primitive(spec.primitive)
     settings = primitive.parse_settings(spec.settings)
     _check_models(spec.policy, primitive, settings)
     values = dict(
         organization_id=organization,
         name=spec.name,
-        primitive=spec.primitive,
+        primitive=custom.pinned if custom else spec.primitive,
         settings=settings.model_dump(mode="json"),
         policy=spec.policy.model_dump(mode="json"),
         required_skills=spec.required_skills,
@@ -265,7 +276,7 @@ def load_project(conn: Connection, organization: int | None, project_id: int) ->
     row = conn.execute(query).first()
     if row is None:
         raise NotFound(f"project {project_id} not found", field="project_id")
-    return _project(row)
+    return _project(row, conn)
 
 
 def working_project(foundry: Foundry, conn: Connection, project_id: int) -> Project:
@@ -309,7 +320,7 @@ def list_projects(
             .order_by(projects.c.id)
             .limit(limit + 1)
         ).all()
-    page = [_project(r) for r in rows[:limit]]
+        page = [_project(r, conn) for r in rows[:limit]]
     return page, encode_cursor(page[-1].id) if len(rows) > limit else None
 
 
@@ -390,7 +401,9 @@ def progress(foundry: Foundry, organization: int, project_id: int) -> dict[str, 
     return counts
 
 
-def _project(row) -> Project:
+def _project(row, conn: Connection) -> Project:
+    custom = (resolve.primitive_of(conn, row.organization_id, row.primitive)
+              if resolve.is_pinned(row.primitive) else None)
     return Project(
         id=row.id,
         organization_id=row.organization_id,
@@ -403,4 +416,5 @@ def _project(row) -> Project:
         status=row.status,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        custom=custom,
     )

@@ -194,7 +194,7 @@ def gold_evidence(
     """Whether an answer on a gold item is right, and the exact evidence it gives."""
     names = project.primitive.class_names(project.settings)
     if names is None:
-        return answer == gold, None
+        return project.primitive.matches_gold(project.settings, answer, gold), None
     label = project.primitive.encode(project.settings, answer)
     truth_code = project.primitive.encode(project.settings, gold)
     truth = np.zeros(len(names))

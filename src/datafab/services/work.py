@@ -29,6 +29,7 @@ from datafab.services import (
 from datafab.services.accounts import Contributor
 from datafab.services.line import submit as line
 from datafab.services.line.events import Answer
+from datafab.services.primitive_catalog import resolve
 from datafab.services.projects import Project, load_project, working_project
 from datafab.store import leasing, submitting
 from datafab.store.tables import items, leases, submissions
@@ -141,7 +142,8 @@ def instructions(foundry: Foundry, contributor: Contributor, project_id: int) ->
                "primitive": project.primitive_name, "settings": project.settings_raw,
                "guideline_version": project.guideline_version,
                "guidelines": projects.guidelines_of(conn, project),
-               "sensitivity": confidentiality.sensitivity(foundry, conn, project)}
+               "sensitivity": confidentiality.sensitivity(foundry, conn, project),
+               **resolve.instructions(project.custom)}
         shown = confidentiality.customer(foundry, conn, project)
     if shown is not None:
         out["customer"] = shown

@@ -869,3 +869,19 @@ project_plans = Table(
     Column("actor", String(200), nullable=False),
     Column("applied_at", Double, nullable=False),
 )
+
+# Customer primitives: an organization's own kinds of work, one row per version of a
+# definition (stored as checked, JSON). Never shared: every query names the organization.
+primitive_definitions = Table(
+    "primitive_definitions",
+    metadata,
+    _id(),
+    _ref("organization_id", "organizations"),
+    Column("name", String(24), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("definition", Json, nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("created_at", Double, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("organization_id", "name", "version"),
+)
