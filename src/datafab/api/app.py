@@ -13,6 +13,7 @@ from datafab.api import (
     contributor_value,
     errors,
     evals,
+    guidelines,
     ingest,
     keys,
     projects,
@@ -65,6 +66,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(evals.router)
     app.include_router(ingest.router)
+    app.include_router(guidelines.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
