@@ -132,4 +132,4 @@ def gold_items(conn: Connection, ids: list[int]) -> list[Row[Any]]:
         return []
     return list(conn.execute(select(items.c.id, items.c.data, items.c.gold_answer, items.c.meta)
                              .where(items.c.id.in_(ids), items.c.status == "gold")
-                             .order_by(items.c.id)).all())
+                             .order_by(items.c.id)))
