@@ -151,3 +151,31 @@ def test_another_organizations_project_is_not_found(api, make_org, make_worker):
     r = api.post(f"/v1/projects/{pid + 1000}/guidelines/acknowledge", json={},
                  headers=make_worker().headers)
     assert r.status_code == 404
+
+
+def test_the_cli_shows_the_changelog_and_who_acknowledged(api, foundry, database_url,
+                                                          monkeypatch, make_org, make_worker):
+    import json
+
+    from typer.testing import CliRunner
+
+    from datafab.cli import app
+
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    org = make_org()
+    pid = _setup(api, org)
+    worker = make_worker()
+    _work_one(api, pid, worker)
+    assert _change(api, org, pid).status_code == 200
+    runner = CliRunner()
+    shown = runner.invoke(app, ["guidelines", "changes", str(pid)],
+                          env={"DATAFAB_API_KEY": org.key})
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)[0]["changelog"] == "dogs count as yes now"
+    roster = runner.invoke(app, ["guidelines", "acknowledgements", str(pid)],
+                           env={"DATAFAB_API_KEY": org.key})
+    assert roster.exit_code == 0 and "0 of 1 acknowledged" in roster.stderr
+    other = make_org("b")
+    refused = runner.invoke(app, ["guidelines", "changes", str(pid)],
+                            env={"DATAFAB_API_KEY": other.key})
+    assert refused.exit_code == 2 and "not found" in refused.stderr

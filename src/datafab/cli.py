@@ -51,12 +51,14 @@ app.add_typer(contributors_app, name="contributors")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
 from datafab.cli_evals import eval_app  # noqa: E402
+from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
 register_line(app)
 register_value(app)
+register_guidelines(app)
 
 console = Console(stderr=True, soft_wrap=True)
 
