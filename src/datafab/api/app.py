@@ -11,11 +11,13 @@ from fastapi.responses import JSONResponse
 from datafab import __version__, integrations
 from datafab.api import (
     contributor_value,
+    disputes,
     errors,
     evals,
     guidelines,
     ingest,
     keys,
+    messages,
     projects,
     scale_compat,
     webhooks,
@@ -67,6 +69,8 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(evals.router)
     app.include_router(ingest.router)
     app.include_router(guidelines.router)
+    app.include_router(disputes.router)
+    app.include_router(messages.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
