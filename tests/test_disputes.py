@@ -258,3 +258,37 @@ def test_bad_disputes_name_the_field_and_write_nothing(api, foundry, ops, gold_f
     assert gold == {"label": "yes"}
     messages = api.get("/v1/me/messages", headers=worker.headers).json()["messages"]
     assert "rejected" in messages[0]["subject"] and "yes stands" in messages[0]["body"]
+
+
+def test_operators_list_and_decide_disputes_from_the_cli(api, foundry, database_url,
+                                                         monkeypatch, gold_first, make_org,
+                                                         make_worker):
+    import json
+
+    from typer.testing import CliRunner
+
+    from datafab.cli import app
+
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    org = make_org()
+    project = _project(foundry, org)
+    worker = make_worker()
+    who = authenticate_contributor(foundry, worker.token)
+    disputed = _answer_gold(foundry, who, project, 5)
+    made = api.post(f"/v1/projects/{project.id}/disputes", headers=worker.headers,
+                    json={"submission_id": disputed, "reason": "says no"}).json()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["disputes", "list"])
+    assert listed.exit_code == 0, listed.output
+    assert [d["id"] for d in json.loads(listed.stdout)] == [made["id"]]
+    bad = runner.invoke(app, ["disputes", "resolve", str(made["id"]), "--decision", "upheld",
+                              "--reason", "x", "--answer", '{"label": "maybe"}'])
+    assert bad.exit_code == 2 and "corrected_answer" in bad.stderr
+    bad = runner.invoke(app, ["disputes", "list", "--status", "lost"])
+    assert bad.exit_code == 2 and "status" in bad.stderr
+    done = runner.invoke(app, ["disputes", "resolve", str(made["id"]), "--decision", "upheld",
+                               "--reason", "the gold was wrong", "--answer",
+                               '{"label": "no"}'])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.stdout)["changes"][0]["gold"] == {"before": [5, 4], "after": [5, 5]}
+    assert json.loads(runner.invoke(app, ["disputes", "list"]).stdout) == []

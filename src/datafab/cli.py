@@ -50,6 +50,7 @@ app.add_typer(project_app, name="project")
 app.add_typer(contributors_app, name="contributors")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
+from datafab.cli_disputes import register as register_disputes  # noqa: E402
 from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
@@ -59,6 +60,7 @@ app.add_typer(eval_app, name="eval")
 register_line(app)
 register_value(app)
 register_guidelines(app)
+register_disputes(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -16,7 +16,9 @@ from datafab.web import (
     dashboard,
     evals,
     guideline_pages,
+    inbox_pages,
     ops,
+    ops_disputes,
     workbench,
 )
 from datafab.web.headers import PageHeaders
@@ -29,7 +31,7 @@ def install(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
-    for module in (accounts, contributor_pages, guideline_pages, workbench, evals, dashboard,
-                   ops):
+    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, evals,
+                   dashboard, ops, ops_disputes):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)

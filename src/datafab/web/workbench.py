@@ -144,7 +144,8 @@ def submit(request: Request, lease_id: int, form: Posted, who: ContributorSessio
                      status=422)
     feedback = receipt.feedback
     if feedback is not None:
-        feedback = {**feedback, "item": held.data, "external_id": held.external_id}
+        feedback = {**feedback, "item": held.data, "external_id": held.external_id,
+                    "submission_id": receipt.submission_id, "project_id": project.id}
     return _turn(request, foundry, who, project.id, feedback)
 
 
