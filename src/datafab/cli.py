@@ -51,7 +51,9 @@ app.add_typer(contributors_app, name="contributors")
 app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
 from datafab.cli_curation import register as register_curation  # noqa: E402
+from datafab.cli_disputes import register as register_disputes  # noqa: E402
 from datafab.cli_evals import eval_app  # noqa: E402
+from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
 from datafab.cli_plan import register as register_plan  # noqa: E402
 from datafab.cli_primitives import register as register_primitives  # noqa: E402
@@ -63,6 +65,8 @@ register_value(app)
 register_plan(app)
 register_curation(app)
 register_primitives(app)
+register_guidelines(app)
+register_disputes(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -12,12 +12,15 @@ from datafab import __version__, integrations
 from datafab.api import (
     contributor_value,
     curation,
+    disputes,
     errors,
     evals,
+    guidelines,
     ingest,
     keys,
     planning,
     primitives,
+    messages,
     projects,
     scale_compat,
     webhooks,
@@ -71,6 +74,9 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(ingest.router)
     app.include_router(curation.router)
     app.include_router(primitives.router)
+    app.include_router(guidelines.router)
+    app.include_router(disputes.router)
+    app.include_router(messages.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

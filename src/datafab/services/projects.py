@@ -155,6 +155,13 @@ class ProjectPatch(BaseModel):
     policy: QualityPolicy | None = None
     required_skills: list[str] | None = Field(None, max_length=100)
     status: str | None = Field(None, pattern="^(active|paused)$")
+    changelog: str | None = Field(None, max_length=20_000, description="With new "
+                                  "guidelines: what changed, shown to contributors.")
+    requires_acknowledgement: bool | None = Field(
+        None, description="With new guidelines: contributors who worked under an earlier "
+        "version get no leases until they acknowledge this one.")
+    quiz_items: int | None = Field(None, ge=0, le=20, description="With "
+                                   "requires_acknowledgement: gold items to answer first.")
     label_map: dict[str, str] | None = Field(
         None, description="With new settings.labels on a project that has answers: where each "
         "dropped or renamed label's answers go ({\"old\": \"new\"}); they are rewritten and "
@@ -330,8 +337,10 @@ def update_project(
 ) -> Project:
     """Change settings; new guideline text becomes a new version that later work is made under."""
     from datafab.services import relabel
+    from datafab.services.guidelines import changes
 
     patch: ProjectPatch = _validated(ProjectPatch, raw)
+    changes.check(changes.ChangeFields.model_validate(patch.model_dump()))
     if patch.label_map and patch.settings is None:
         raise InvalidInput("label_map: only with new settings.labels", field="label_map")
     now = foundry.now()
@@ -362,6 +371,8 @@ def update_project(
                     )
                 )
                 values["guideline_version"] = version
+                changes.record(foundry, conn, project.id, version,
+                               changes.ChangeFields.model_validate(patch.model_dump()), now)
             conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
             audit.record(conn, now, organization=organization, actor=actor,
                          action="project.updated", target=f"project:{project.id}",

@@ -30,6 +30,7 @@ from datafab.services.accounts import Contributor
 from datafab.services.line import submit as line
 from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
+from datafab.services.guidelines import gate as guideline_gate
 from datafab.services.projects import Project, load_project, working_project
 from datafab.store import leasing, submitting
 from datafab.store.tables import items, leases, submissions
@@ -183,6 +184,7 @@ def admit(foundry: Foundry, conn: Connection, project: Project, contributor: Con
     if project.status != "active":
         return workforce.Gate("paused", "the project is paused")
     gate = workforce.gate(foundry, conn, project, contributor, n)
+    gate = guideline_gate.check(foundry, conn, project, contributor, gate)
     if gate.stopped:
         return gate
     if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):

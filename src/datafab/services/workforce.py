@@ -767,6 +767,9 @@ def _recompute(foundry: Foundry, conn: Connection, project: Project,
             conn.execute(update(items).where(items.c.id == item_id).values(n_labels=n_labels))
 
 
+recompute_items = _recompute  # also for answers that count again (a corrected gold item)
+
+
 # -- signals of bad work ----------------------------------------------------------------------
 
 

@@ -885,3 +885,82 @@ primitive_definitions = Table(
     Column("created_by", String(200), nullable=False),
     UniqueConstraint("organization_id", "name", "version"),
 )
+
+# A guideline version's changelog, and whether contributors who worked under an earlier
+# version must acknowledge it (optionally after a quiz of ``quiz_items`` gold items).
+guideline_changes = Table(
+    "guideline_changes",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("changelog", Text, nullable=False),
+    Column("requires_ack", Boolean, nullable=False, server_default=text("false")),
+    Column("quiz_items", Integer, nullable=False, server_default="0"),
+    Column("created_at", Double, nullable=False),
+)
+
+# A contributor's acknowledgement of a guideline version (with the quiz score, if any).
+guideline_acks = Table(
+    "guideline_acks",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("version", Integer, primary_key=True),
+    Column("quiz_seen", Integer, nullable=False, server_default="0"),
+    Column("quiz_correct", Integer, nullable=False, server_default="0"),
+    Column("acknowledged_at", Double, nullable=False),
+)
+
+# A contributor's dispute of a gold verdict on one of their own answers; an operator upholds
+# it (the gold answer was wrong and is corrected) or rejects it, with a reason.
+gold_disputes = Table(
+    "gold_disputes",
+    metadata,
+    _id(),
+    _ref("project_id", "projects", index=True),
+    _ref("item_id", "items"),
+    Column("submission_id", Id, ForeignKey("submissions.id", ondelete="CASCADE"),
+           nullable=False, unique=True),
+    _ref("contributor_id", "contributors", index=True),
+    Column("reason", Text, nullable=False),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("resolution", Text),
+    Column("corrected_answer", Json),
+    Column("resolved_by", String(200)),
+    Column("resolved_at", Double),
+    Column("created_at", Double, nullable=False),
+)
+
+# Messages between the foundry and contributors: announcements to a project's contributors,
+# a contributor's question on an item and its answer (which may join the guidelines' FAQ),
+# and notices to one contributor (a dispute's outcome).
+messages = Table(
+    "messages",
+    metadata,
+    _id(),
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), index=True),
+    Column("kind", String(16), nullable=False),
+    Column("sender", String(200), nullable=False),
+    Column("sender_contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE")),
+    Column("item_id", Id, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("parent_id", Id, ForeignKey("messages.id", ondelete="CASCADE")),
+    Column("subject", String(200), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("in_faq", Boolean, nullable=False, server_default=text("false")),
+    Column("created_at", Double, nullable=False),
+)
+
+# One message in one contributor's inbox; ``emailed_at`` once it went out by e-mail.
+inbox_entries = Table(
+    "inbox_entries",
+    metadata,
+    Column("message_id", Id, ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column(
+        "contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
+    ),
+    Column("read_at", Double),
+    Column("emailed_at", Double),
+    Index("ix_inbox_entries_contributor_id", "contributor_id"),
+)

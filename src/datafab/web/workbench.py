@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from datafab.errors import DatafabError, InvalidInput
 from datafab.services import item_flags, projects, work, workbench
+from datafab.services.guidelines import acknowledge
 from datafab.services.workbench import Task
 from datafab.web.answers import answer_from
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
@@ -79,6 +80,8 @@ def _address(request: Request) -> str:
 @router.get("/{project_id}")
 def workbench_page(request: Request, project_id: int, who: ContributorSession,
                    foundry: PageFoundry) -> Response:
+    if acknowledge.pending(foundry, who, project_id) is not None:  # read the change first
+        return redirect(request, f"/work/{project_id}/guidelines")
     tasks = workbench.queue(foundry, who, project_id, address=_address(request))
     project = workbench.project_for(foundry, who, project_id)
     return _bench(request, foundry, project, tasks, feedback=None, errors={})
@@ -90,7 +93,8 @@ def guidelines_page(request: Request, project_id: int, who: ContributorSession,
     project = workbench.project_for(foundry, who, project_id)
     return _sealed(foundry, project, page(
         request, "work/guidelines.html", title=f"Guidelines: {project.name}",
-        project=project, guidelines=projects.guideline_text(foundry, None, project.id)))
+        project=project, guidelines=projects.guideline_text(foundry, None, project.id),
+        owed=acknowledge.pending(foundry, who, project.id)))
 
 
 def _sealed(foundry, project, response: Response) -> Response:
@@ -140,7 +144,8 @@ def submit(request: Request, lease_id: int, form: Posted, who: ContributorSessio
                      status=422)
     feedback = receipt.feedback
     if feedback is not None:
-        feedback = {**feedback, "item": held.data, "external_id": held.external_id}
+        feedback = {**feedback, "item": held.data, "external_id": held.external_id,
+                    "submission_id": receipt.submission_id, "project_id": project.id}
     return _turn(request, foundry, who, project.id, feedback)
 
 
