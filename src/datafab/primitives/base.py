@@ -106,6 +106,8 @@ class Primitive(Generic[S, I, A]):
     #: What ``policy.method = "auto"`` means for this primitive: a model-based estimator
     #: (categorical answers only) or ``"majority"``, the primitive's own per-item rule.
     default_method: ClassVar[str] = "majority"
+    #: Whether the per-item rule weighs each vote by its contributor's gold accuracy.
+    skill_weighted: ClassVar[bool] = False
 
     def parse_settings(self, raw: dict[str, Any] | None) -> S:
         """Validate a project's settings when the project is created or updated."""
@@ -138,6 +140,11 @@ class Primitive(Generic[S, I, A]):
     ) -> Outcome:
         """Combine the answers to one item into a record's answer and confidence."""
         raise NotImplementedError
+
+    def gold_matches(self, settings: S, answer: dict[str, Any], gold: dict[str, Any]) -> bool:
+        """Whether an answer on a gold item is right: equal, unless the primitive allows a
+        tolerance (perception's IoU)."""
+        return answer == gold
 
     def aggregate_project(
         self, settings: S, votes_by_item: Mapping[Any, tuple[dict[str, Any], Sequence[Vote]]]

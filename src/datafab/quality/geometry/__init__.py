@@ -2,7 +2,7 @@
 across annotators, and fusing them with the annotators' measured skill."""
 
 from .fusion import Consensus, FusedBoxes, FusedPolygons, fuse_boxes, fuse_polygons, vote_classes
-from .matching import match_objects
+from .matching import count_matches, f1, match_objects
 from .outline import outline
 from .shapes import (
     bounding_box,
@@ -16,7 +16,8 @@ from .shapes import (
 )
 
 __all__ = [
-    "Consensus", "FusedBoxes", "FusedPolygons", "bounding_box", "box_iou", "fuse_boxes",
-    "fuse_polygons", "match_objects", "outline", "polygon_area", "polygon_iou", "polygon_ious",
-    "raster_grid", "rasterise", "self_intersection", "vote_classes",
+    "Consensus", "FusedBoxes", "FusedPolygons", "bounding_box", "box_iou", "count_matches",
+    "f1", "fuse_boxes", "fuse_polygons", "match_objects", "outline", "polygon_area",
+    "polygon_iou", "polygon_ious", "raster_grid", "rasterise", "self_intersection",
+    "vote_classes",
 ]

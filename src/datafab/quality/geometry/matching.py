@@ -59,3 +59,21 @@ def _renumber(cluster: np.ndarray) -> np.ndarray:
     for c in cluster.tolist():
         order.setdefault(c, len(order))
     return np.array([order[c] for c in cluster.tolist()], dtype=np.int64)
+
+
+def count_matches(iou: np.ndarray, same_label: np.ndarray, threshold: float) -> int:
+    """How many pairs of two sets of objects match one to one (Hungarian, most summed IoU)
+    with an IoU of at least ``threshold`` and the same label: ``iou`` and ``same_label`` are
+    (n, m)."""
+    iou = np.asarray(iou, dtype=np.float64)
+    if iou.size == 0:
+        return 0
+    score = np.where(np.asarray(same_label, dtype=bool) & (iou >= threshold), iou, 0.0)
+    rows, cols = linear_sum_assignment(score, maximize=True)
+    return int(np.count_nonzero(score[rows, cols] > 0))
+
+
+def f1(n_matched: int, n_found: int, n_true: int) -> float:
+    """F1 of ``n_matched`` objects of ``n_found`` against ``n_true`` (1.0 when both are
+    empty)."""
+    return 1.0 if n_found + n_true == 0 else 2.0 * n_matched / (n_found + n_true)

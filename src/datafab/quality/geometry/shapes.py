@@ -47,35 +47,41 @@ def bounding_box(rings: Sequence[np.ndarray]) -> np.ndarray:
     return np.array([lo[0], lo[1], hi[0] - lo[0], hi[1] - lo[1]])
 
 
-def _segments_cross(p1: np.ndarray, p2: np.ndarray, q1: np.ndarray, q2: np.ndarray) -> bool:
-    def orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
-        return float((b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]))
+def _orient(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    out: np.ndarray = ((b[..., 0] - a[..., 0]) * (c[..., 1] - a[..., 1])
+                       - (b[..., 1] - a[..., 1]) * (c[..., 0] - a[..., 0]))
+    return out
 
-    def on(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> bool:
-        return bool(min(a[0], b[0]) <= c[0] <= max(a[0], b[0])
-                    and min(a[1], b[1]) <= c[1] <= max(a[1], b[1]))
 
-    d1, d2 = orient(q1, q2, p1), orient(q1, q2, p2)
-    d3, d4 = orient(p1, p2, q1), orient(p1, p2, q2)
-    if ((d1 > 0) != (d2 > 0)) and ((d3 > 0) != (d4 > 0)) and d1 and d2 and d3 and d4:
-        return True
-    return ((d1 == 0 and on(q1, q2, p1)) or (d2 == 0 and on(q1, q2, p2))
-            or (d3 == 0 and on(p1, p2, q1)) or (d4 == 0 and on(p1, p2, q2)))
+def _within(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Whether ``c`` lies in the bounding box of segment ``a``–``b`` (for collinear points)."""
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    out: np.ndarray = np.all((lo <= c) & (c <= hi), axis=-1)
+    return out
 
 
 def self_intersection(points: np.ndarray) -> tuple[int, int] | None:
     """The first pair of edges ``(i, j)`` of a closed polygon that cross or touch (edge ``i``
     runs from vertex ``i`` to ``i + 1``), or ``None`` if the polygon is simple. Neighbouring
-    edges share their vertex and are not counted."""
+    edges share their vertex and are not compared; a repeated vertex makes the edges around
+    it touch. Only edges whose bounding boxes meet are tested, all at once."""
     p = np.asarray(points, dtype=np.float64)
     n = len(p)
-    for i in range(n):
-        for j in range(i + 2, n):
-            if i == 0 and j == n - 1:
-                continue  # the closing edge neighbours the first one
-            if _segments_cross(p[i], p[(i + 1) % n], p[j], p[(j + 1) % n]):
-                return i, j
-    return None
+    q = np.roll(p, -1, axis=0)
+    lo, hi = np.minimum(p, q), np.maximum(p, q)
+    near = np.all((lo[:, None, :] <= hi[None, :, :]) & (lo[None, :, :] <= hi[:, None, :]),
+                  axis=-1)  # edges whose bounding boxes meet: the only candidates
+    i, j = np.nonzero(np.triu(near, 2))
+    keep = ~((i == 0) & (j == n - 1))
+    i, j = i[keep], j[keep]
+    a, b, c, d = p[i], q[i], p[j], q[j]
+    d1, d2 = _orient(c, d, a), _orient(c, d, b)
+    d3, d4 = _orient(a, b, c), _orient(a, b, d)
+    proper = (np.sign(d1) * np.sign(d2) < 0) & (np.sign(d3) * np.sign(d4) < 0)
+    touch = (((d1 == 0) & _within(c, d, a)) | ((d2 == 0) & _within(c, d, b))
+             | ((d3 == 0) & _within(a, b, c)) | ((d4 == 0) & _within(a, b, d)))
+    hits = np.flatnonzero(proper | touch)
+    return (int(i[hits[0]]), int(j[hits[0]])) if len(hits) else None
 
 
 def raster_grid(box: np.ndarray, cells: int = RASTER_CELLS) -> tuple[np.ndarray, np.ndarray]:
