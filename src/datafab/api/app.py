@@ -15,6 +15,7 @@ from datafab.api import (
     evals,
     ingest,
     keys,
+    media,
     projects,
     scale_compat,
     webhooks,
@@ -65,6 +66,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(evals.router)
     app.include_router(ingest.router)
+    app.include_router(media.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from datafab.web import accounts, contributor_pages, dashboard, evals, ops, workbench
+from datafab.web import accounts, contributor_pages, dashboard, evals, media, ops, workbench
 from datafab.web.headers import PageHeaders
 from datafab.web.render import HERE
 from datafab.web.throttle import LoginThrottle
@@ -21,6 +21,6 @@ def install(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
-    for module in (accounts, contributor_pages, workbench, evals, dashboard, ops):
+    for module in (accounts, contributor_pages, workbench, media, evals, dashboard, ops):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
