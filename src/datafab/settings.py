@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(
         64 * 1024 * 1024, ge=1024, description="Largest request body the API accepts."
     )
+    media_dir: str | None = Field(
+        None,
+        description="Folder of image files: uploads are kept there by their SHA-256, and an "
+        "item's relative image path is read from there; default: beside the SQLite database "
+        "(datafab.db.media), or datafab-media in the working directory for PostgreSQL.",
+    )
+    max_media_bytes: int = Field(
+        20 * 1024 * 1024, ge=1024, description="Largest image file one media upload may carry."
+    )
     refit_in_background: bool = Field(
         True,
         description="Refit a project's aggregation in a background thread as labels arrive "

@@ -21,6 +21,7 @@ from datafab.api import (
     planning,
     primitives,
     messages,
+    media,
     projects,
     scale_compat,
     webhooks,
@@ -77,6 +78,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(guidelines.router)
     app.include_router(disputes.router)
     app.include_router(messages.router)
+    app.include_router(media.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -24,6 +24,8 @@ _REGISTRY: dict[str, str] = {
     "steps": "datafab.primitives.steps:STEPS",
     "trajectory": "datafab.primitives.trajectory:TRAJECTORY",
     "write": "datafab.primitives.write:WRITE",
+    "boxes": "datafab.primitives.boxes:BOXES",
+    "polygons": "datafab.primitives.polygons:POLYGONS",
 }
 _LOADED: dict[str, Primitive[Any, Any, Any]] = {}
 

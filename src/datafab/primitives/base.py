@@ -109,6 +109,8 @@ class Primitive(Generic[S, I, A]):
     #: What ``policy.method = "auto"`` means for this primitive: a model-based estimator
     #: (categorical answers only) or ``"majority"``, the primitive's own per-item rule.
     default_method: ClassVar[str] = "majority"
+    #: Whether the per-item rule weighs each vote by its contributor's gold accuracy.
+    skill_weighted: ClassVar[bool] = False
 
     def parse_settings(self, raw: dict[str, Any] | None) -> S:
         """Validate a project's settings when the project is created or updated."""

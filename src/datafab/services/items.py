@@ -16,6 +16,7 @@ from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, fr
 from datafab.foundry import Foundry
 from datafab.services import eval_guard
 from datafab.services.hybrid import initial_status
+from datafab.services.media import sizes as media_sizes
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
 from datafab.store.tables import items
@@ -71,7 +72,7 @@ def upload_items(
         )
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-    rows = _validate(project, raw_items, foundry.now())
+    rows = _validate(project, media_sizes.with_sizes(foundry, project, raw_items), foundry.now())
     try:
         with foundry.db.write() as conn:
             eval_guard.refuse_held_out(conn, project.organization_id, project.id,

@@ -16,7 +16,7 @@ import queue
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,7 @@ from datafab.services import webhooks
 from datafab.services.projects import Project, load_project
 from datafab.services.records import store_record
 from datafab.store import submitting
+from datafab.store.gold_tallies import gold_tallies
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
 log = logging.getLogger("datafab.quality")
@@ -97,6 +98,8 @@ def item_outcome(
     """The item's aggregated answer given its votes: the warm-started posterior for
     model-based methods, the primitive's own rule otherwise."""
     if not is_model_based(project):
+        if project.primitive.skill_weighted:
+            votes = skill_weighted(conn, project.id, votes)
         return project.primitive.aggregate(project.settings, data, votes)
     names = project.primitive.classes(project.settings)
     prior = _class_prior(foundry, conn, project.id, len(names))
@@ -110,6 +113,14 @@ def item_outcome(
         confusions, prior,
     )
     return _outcome(project, posterior, method_of(project))
+
+
+def skill_weighted(conn: Connection, project_id: int, votes: list[Vote]) -> list[Vote]:
+    """The votes weighed by their contributors' gold accuracy, smoothed towards one half
+    ((right + 1) / (seen + 2)): an unmeasured contributor weighs 0.5."""
+    tallies = gold_tallies(conn, project_id, sorted({v.contributor for v in votes}))
+    return [replace(v, weight=(tallies.get(v.contributor, (0, 0))[1] + 1.0)
+                    / (tallies.get(v.contributor, (0, 0))[0] + 2.0)) for v in votes]
 
 
 def is_done(

@@ -964,3 +964,16 @@ inbox_entries = Table(
     Column("emailed_at", Double),
     Index("ix_inbox_entries_contributor_id", "contributor_id"),
 )
+# Media: image files uploaded to a project, stored content-addressed on disk (by SHA-256)
+# under DATAFAB_MEDIA_DIR; a row per project says the project may show it, and its size.
+media = Table(
+    "media",
+    metadata,
+    Column("project_id", Id, ForeignKey("projects.id", ondelete="CASCADE"), primary_key=True),
+    Column("media_id", String(64), primary_key=True),
+    Column("content_type", String(64), nullable=False),
+    Column("width", Integer, nullable=False),
+    Column("height", Integer, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("created_at", Double, nullable=False),
+)

@@ -1,0 +1,73 @@
+"""Showing an image: to the requester who owns the project, and to a contributor only for an
+item they hold a live lease on, in a project they may see (need to know); each image shown
+to a contributor is written to the access log."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from datafab.errors import NotFound
+from datafab.foundry import Foundry
+from datafab.services import access_log, confidentiality
+from datafab.services.accounts import Contributor
+from datafab.services.media.files import relative_path, stored_path
+from datafab.services.projects import load_project
+from datafab.store import media as media_sql
+
+MEDIA = "media"  # the access log's event for an image shown
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    path: Path
+    content_type: str
+
+
+def requester_media(foundry: Foundry, organization: int, project_id: int,
+                    media_id: str) -> MediaFile:
+    """An uploaded file of the organization's project."""
+    with foundry.db.read() as conn:
+        load_project(conn, organization, project_id)
+        row = media_sql.of(conn, project_id, [media_id]).get(media_id)
+    if row is None:
+        raise NotFound(f"media {media_id} not found", field="media_id")
+    return MediaFile(stored_path(foundry.settings, media_id), row.content_type)
+
+
+def item_image(foundry: Foundry, contributor: Contributor, project_id: int, item_id: int,
+               address: str | None = None) -> MediaFile:
+    """The image of an item the contributor holds a live lease on; 404 for anything else."""
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        project = confidentiality.load_visible(foundry, conn, contributor, project_id)
+        data = dict(media_sql.live_items(conn, contributor.id, project.id, now)).get(item_id)
+        if not isinstance(data, dict):
+            raise NotFound(f"item {item_id} not found", field="item_id")
+        found = _file(foundry, conn, project.id, data)
+        if found is None:
+            raise NotFound(f"item {item_id} has no image here", field="item_id")
+        access_log.record_items(foundry, conn, project=project.id, event=MEDIA,
+                                items=[item_id], contributor=contributor.id, address=address,
+                                now=now)
+    return found
+
+
+def _file(foundry: Foundry, conn, project_id: int, data: dict) -> MediaFile | None:
+    media_id = data.get("media")
+    if isinstance(media_id, str):
+        row = media_sql.of(conn, project_id, [media_id]).get(media_id)
+        return None if row is None else MediaFile(stored_path(foundry.settings, media_id),
+                                                  row.content_type)
+    image = data.get("image")
+    if isinstance(image, str) and "://" not in image:
+        path = relative_path(foundry.settings, image)
+        if path is not None:
+            return MediaFile(path, _guess(path))
+    return None
+
+
+def _guess(path: Path) -> str:
+    return {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg",
+            ".gif": "image/gif", ".webp": "image/webp"}.get(path.suffix.lower(),
+                                                            "application/octet-stream")
