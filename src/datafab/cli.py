@@ -52,11 +52,13 @@ app.add_typer(payouts_app, name="payouts")
 app.add_typer(invoices_app, name="invoices")
 from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
+from datafab.cli_trace import register as register_trace  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
 register_line(app)
 register_value(app)
+register_trace(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -17,6 +17,7 @@ from datafab.api import (
     keys,
     projects,
     scale_compat,
+    tracing,
     webhooks,
     work,
     workforce,
@@ -65,6 +66,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(workforce.router)
     app.include_router(evals.router)
     app.include_router(ingest.router)
+    app.include_router(tracing.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -31,6 +31,7 @@ from datafab.services import (
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.records import store_record
+from datafab.services.tracing import marking
 from datafab.store import leasing, submitting
 from datafab.store.tables import items, leases, submissions
 
@@ -247,9 +248,10 @@ def lease_batch(
                                 contributor=contributor.id, address=address, now=now)
     for claim in gold:  # unannounced: anywhere in the batch
         claims.insert(_RANDOM.randint(0, len(claims)), claim)
+    marked = marking.marker(foundry, project, contributor)  # the text as this one receives it
     return LeaseBatch([
-        Lease(c.lease_id, project.id, c.item_id, c.external_id, c.data, c.expires_at,
-              project.guideline_version, shown.get(c.item_id))
+        Lease(c.lease_id, project.id, c.item_id, c.external_id, marked(c.item_id, c.data),
+              c.expires_at, project.guideline_version, shown.get(c.item_id))
         for c in claims
     ], gate.state, gate.reason)
 
@@ -389,7 +391,8 @@ class _Turn:
     def store(self, body: SubmissionIn, prefix: str, evidence: quality.Evidence) -> Receipt:
         project, item = self.project, self.item
         answer = project.primitive.parse_answer(
-            project.settings, item.data, body.answer, f"{prefix}answer"
+            project.settings, item.data,
+            marking.unmarked(self.foundry, self.conn, project, body.answer), f"{prefix}answer"
         )
         if body.usage is not None and self.contributor.kind != "model":
             raise InvalidInput(f"{prefix}usage: only a model reports usage",
