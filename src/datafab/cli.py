@@ -57,6 +57,7 @@ from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
 from datafab.cli_plan import register as register_plan  # noqa: E402
 from datafab.cli_primitives import register as register_primitives  # noqa: E402
+from datafab.cli_trace import register as register_trace  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
@@ -67,6 +68,7 @@ register_curation(app)
 register_primitives(app)
 register_guidelines(app)
 register_disputes(app)
+register_trace(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -23,6 +23,8 @@ def settings_overrides() -> dict:
 
 MARKERS = ("acme-guideline-secret", "acme-secret-project", "acme-item-secret")
 BODIES = {  # a valid body per route, so the handler itself (not validation) answers
+    ("post", "/v1/projects/{project_id}/trace"):
+        {"content": "a text found outside, quoted in a forum post"},
     ("patch", "/v1/projects/{project_id}"): {"name": "stolen", "guidelines": "stolen"},
     ("post", "/v1/projects/{project_id}/items"):
         {"items": [{"external_id": "x", "data": {"image_url": "https://example.org/x.jpg"}}]},

@@ -18,12 +18,13 @@ from datafab.api import (
     guidelines,
     ingest,
     keys,
+    media,
+    messages,
     planning,
     primitives,
-    messages,
-    media,
     projects,
     scale_compat,
+    tracing,
     webhooks,
     work,
     workforce,
@@ -79,6 +80,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(disputes.router)
     app.include_router(messages.router)
     app.include_router(media.router)
+    app.include_router(tracing.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

@@ -27,11 +27,12 @@ from datafab.services import (
     workforce,
 )
 from datafab.services.accounts import Contributor
+from datafab.services.guidelines import gate as guideline_gate
 from datafab.services.line import submit as line
 from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
-from datafab.services.guidelines import gate as guideline_gate
 from datafab.services.projects import Project, load_project, working_project
+from datafab.services.tracing import marking
 from datafab.store import leasing, submitting
 from datafab.store.tables import items, leases, submissions
 
@@ -250,9 +251,10 @@ def lease_batch(
                                 contributor=contributor.id, address=address, now=now)
     for claim in gold:  # unannounced: anywhere in the batch
         claims.insert(_RANDOM.randint(0, len(claims)), claim)
+    marked = marking.marker(foundry, project, contributor)  # the text as this one receives it
     return LeaseBatch([
-        Lease(c.lease_id, project.id, c.item_id, c.external_id, c.data, c.expires_at,
-              project.guideline_version, shown.get(c.item_id))
+        Lease(c.lease_id, project.id, c.item_id, c.external_id, marked(c.item_id, c.data),
+              c.expires_at, project.guideline_version, shown.get(c.item_id))
         for c in claims
     ], gate.state, gate.reason)
 

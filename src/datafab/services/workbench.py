@@ -19,6 +19,7 @@ from datafab.services import access_log, confidentiality, item_flags, work
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
+from datafab.services.tracing import marking
 from datafab.store.tables import contributor_skills, items, leases, projects, submissions
 
 QUEUE_DEPTH = 2  # the task on screen and the next one
@@ -120,7 +121,9 @@ def task(foundry: Foundry, contributor: Contributor, lease_id: int) -> Task:
         if row is None:
             raise NotFound(f"lease {lease_id} is not yours or no longer live", field="lease_id")
         project = load_project(conn, None, row.project_id)
-    return Task(row.id, project, row.item, row.external_id, row.data, row.expires_at)
+    marked = marking.marker(foundry, project, contributor)
+    return Task(row.id, project, row.item, row.external_id, marked(row.item, row.data),
+                row.expires_at)
 
 
 def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[Task]:
@@ -133,7 +136,9 @@ def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[
                    leases.c.status == "active", leases.c.expires_at > foundry.now())
             .order_by(leases.c.id)
         ).all()
-    return [Task(r.id, project, r.item, r.external_id, r.data, r.expires_at) for r in rows]
+    marked = marking.marker(foundry, project, contributor)
+    return [Task(r.id, project, r.item, r.external_id, marked(r.item, r.data), r.expires_at)
+            for r in rows]
 
 
 def skip(foundry: Foundry, contributor: Contributor, lease_id: int, reason: str,

@@ -30,6 +30,7 @@ from datafab.services import audit, billing, clearances, pay, quality, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, get_project, load_project
 from datafab.services.records import store_record
+from datafab.services.tracing import policy as tracing_policy
 from datafab.store import budget as budget_sql
 from datafab.store import leasing, pools, submitting
 from datafab.store.tables import (
@@ -145,6 +146,9 @@ class WorkforcePolicy(BaseModel):
         "DATAFAB_MODEL_ALLOWED_NETWORKS.")
     show_customer: bool = Field(False, description="Tell contributors the organization's "
                                 "name (by default they never learn whose project it is).")
+    watermark: bool = Field(False, description="Mark the text each contributor receives "
+                            "with an invisible per-contributor mark, so a leaked text can be "
+                            "traced to its source (docs/confidentiality.md).")
     budget_minor: int | None = Field(None, ge=0, le=10**15, description="A ceiling on the "
                                      "metered cost (price-sheet currency): each lease out "
                                      "reserves its task's price, and leasing stops once what "
@@ -165,6 +169,7 @@ def set_policy(foundry: Foundry, organization: int, project_id: int,
     if not isinstance(raw, dict):
         raise InvalidInput("body: expected a JSON object", field="body")
     policy = billing.validated(WorkforcePolicy, raw)
+    tracing_policy.check(project.primitive_name, policy.watermark)
     now = foundry.now()
     body = policy.model_dump(mode="json", exclude={"budget_minor", "currency"})
     with foundry.db.write() as conn:

@@ -32,7 +32,7 @@ def install(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
-    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, media, evals,
-                   dashboard, ops, ops_disputes):
+    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, media,
+                   evals, dashboard, ops, ops_disputes):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)

@@ -23,6 +23,7 @@ from datafab.services import hybrid, quality
 from datafab.services.accounts import Contributor
 from datafab.services.line import subscribers
 from datafab.services.line.events import Answer, Answered, Finished, by_project
+from datafab.services.tracing import marking
 from datafab.store import submitting
 
 
@@ -31,7 +32,7 @@ def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: l
     """Store the batch's answers and everything that follows from them; fills each
     ``Answer``'s ``submission_id``, ``feedback`` and ``done``."""
     evidence = quality.Evidence()
-    validate(contributor, answers)
+    validate(foundry, conn, contributor, answers)
     store(foundry, conn, contributor, answers, now)
     score_gold(answers, evidence)
     settle(conn, aggregate(foundry, conn, answers, evidence, now))
@@ -40,12 +41,14 @@ def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: l
     subscribers.publish_finished(foundry, conn, finished(answers, now))
 
 
-def validate(contributor: Contributor, answers: list[Answer]) -> None:
+def validate(foundry: Foundry, conn: Connection, contributor: Contributor,
+             answers: list[Answer]) -> None:
     """Every answer against its primitive, before anything is written (the error names the
     field)."""
     for a in answers:
         a.answer = a.project.primitive.parse_answer(
-            a.project.settings, a.item.data, a.body.answer, f"{a.prefix}answer")
+            a.project.settings, a.item.data,
+            marking.unmarked(foundry, conn, a.project, a.body.answer), f"{a.prefix}answer")
         if a.body.usage is not None and contributor.kind != "model":
             raise InvalidInput(f"{a.prefix}usage: only a model reports usage",
                                field=f"{a.prefix}usage")

@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0026_curation'
-down_revision = '0023_clearances'
+down_revision = '0025_plans'
 branch_labels = None
 depends_on = None
 

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0027_media'
-down_revision = '0023_clearances'
+down_revision = '0026_curation'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0028_primitive_definitions'
-down_revision = '0023_clearances'
+down_revision = '0027_media'
 branch_labels = None
 depends_on = None
 

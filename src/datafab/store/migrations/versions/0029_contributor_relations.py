@@ -10,7 +10,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = '0029_contributor_relations'
-down_revision = '0023_clearances'
+down_revision = '0028_primitive_definitions'
 branch_labels = None
 depends_on = None
 

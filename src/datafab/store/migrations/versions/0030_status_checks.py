@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0030_status_checks'
-down_revision = '0023_clearances'
+down_revision = '0029_contributor_relations'
 branch_labels = None
 depends_on = None
 
