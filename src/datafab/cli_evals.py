@@ -301,3 +301,58 @@ def value(
                       f"{row['previous']['name']}  {row['hours']:.2f} h  "
                       f"{'–' if per_hour is None else f'{per_hour:+.3f}/h'}  data {row['data']}")
     print(json.dumps(table))
+
+
+# A chart written to a file has no page stylesheet around it: it carries its own.
+_CHART_STYLE = ("<style>.line{fill:none;stroke:#1f5f8b;stroke-width:2}.dot{fill:#1f5f8b}"
+                ".grid,.axis{stroke:#ccc}text{font:11px sans-serif;fill:#333}</style>")
+
+
+@eval_app.command("curve")
+def curve(
+    project: Annotated[int, typer.Option(help="A single-label classify project.")],
+    api_key: ApiKey,
+    server: Server = "http://127.0.0.1:8000",
+    points: Annotated[int, typer.Option(help="Checkpoints on the curve (2-50).")] = 6,
+    holdout: Annotated[float, typer.Option(help="Share of records held out as the test "
+                                           "set (0.05-0.5).")] = 0.25,
+    svg: Annotated[Path | None, typer.Option(help="Also draw the curve into this SVG "
+                                             "file.")] = None,
+) -> None:
+    """The built-in learner trained on the project's records as they accumulated: held-out
+    accuracy against people's hours, as JSON (a table on stderr)."""
+    try:
+        from datafab.models.learning_curve import learning_curve
+    except ImportError as exc:
+        console.print("[red]error:[/red] the learner needs scikit-learn: "
+                      "pip install 'datafab[learner]'")
+        raise typer.Exit(code=2) from exc
+    try:
+        with _client(server, api_key) as client:
+            found = learning_curve(client, project, points=points, holdout=holdout)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    except DatafabError as exc:
+        raise fail(exc) from exc
+    for p in found["points"]:
+        console.print(f"{p['records']:>6} records  {p['hours']:8.2f} h  accuracy "
+                      f"{p['accuracy']:.3f}  gain {p['gain']:+.3f}  majority {p['majority']:.3f}")
+    if svg is not None:
+        svg.write_text(_curve_svg(found), encoding="utf-8")
+    print(json.dumps(found))
+
+
+def _curve_svg(found: dict[str, Any]) -> str:
+    from datafab.web.svg import line_chart
+
+    hours = [p["hours"] for p in found["points"]]
+    minutes = max(hours, default=0.0) < 5  # short projects: minutes read better
+    chart = line_chart([(h * 60 if minutes else h, p["accuracy"])
+                        for h, p in zip(hours, found["points"], strict=True)],
+                       title=f"Project {found['project_id']}: held-out accuracy of the "
+                       "learner against people's time",
+                       x_label="people's minutes" if minutes else "people's hours",
+                       y_label="held-out accuracy")
+    head, _, rest = str(chart).partition(">")
+    return f"{head}>{_CHART_STYLE}{rest}\n"

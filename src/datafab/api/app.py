@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
 from datafab import __version__, integrations
 from datafab.api import (
@@ -35,18 +36,22 @@ from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
 from datafab.api.openapi import document
 from datafab.foundry import Foundry
+from datafab.services.housekeeping import Housekeeping
 
 
 def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
-    """``deliver_webhooks``: also run the webhook deliverer while the app is up."""
+    """``deliver_webhooks``: also run the webhook deliverer while the app is up. The
+    housekeeping sweeps always run while it is up (see ``_lifespan``)."""
     integrations.install()
     app = FastAPI(
         title="Datafab",
-        lifespan=_webhook_lifespan if deliver_webhooks else None,
+        lifespan=_lifespan,
         version=__version__,
         description="A self-hosted data foundry: projects, items, leases, submissions, records.",
     )
     app.state.foundry = foundry
+    app.state.housekeeping = Housekeeping(foundry)
+    app.state.deliver_webhooks = deliver_webhooks
     app.state.auth_cache = _Cache()
     app.state.api_key_limits = RateLimits(foundry.settings.rate_limit_api_key, foundry.now)
     app.state.contributor_limits = RateLimits(foundry.settings.rate_limit_contributor,
@@ -95,12 +100,21 @@ def app_from_environment() -> FastAPI:
 
 
 @asynccontextmanager
-async def _webhook_lifespan(app: FastAPI) -> AsyncIterator[None]:
-    from datafab.services.webhooks import Deliverer
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """The app's background work: housekeeping (one round before the first request, then
+    every ten minutes) and, if asked, the webhook deliverer; both stopped on shutdown."""
+    housekeeping: Housekeeping = app.state.housekeeping
+    await run_in_threadpool(housekeeping.sweep)
+    housekeeping.start()
+    deliverer = None
+    if app.state.deliver_webhooks:
+        from datafab.services.webhooks import Deliverer
 
-    deliverer = Deliverer(app.state.foundry)
-    deliverer.start()
+        deliverer = Deliverer(app.state.foundry)
+        deliverer.start()
     try:
         yield
     finally:
-        deliverer.stop()
+        if deliverer is not None:
+            deliverer.stop()
+        housekeeping.stop()

@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from datafab.api import scale_compat
 from datafab.api.auth import authenticate, kind_of
 from datafab.errors import DatafabError, RateLimited
-from datafab.services import access_log, clearances, idempotency
+from datafab.services import idempotency
 from datafab.services.idempotency import KeyInFlight, Stored
 
 log = logging.getLogger("datafab.api.idempotency")
@@ -36,11 +36,8 @@ class Idempotency:
         self.app = app
         self.foundry = foundry
         self._next_purge = 0.0
-        self._next_access_sweep = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self._maybe_sweep_access_log()
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
@@ -131,21 +128,6 @@ class Idempotency:
         if now >= self._next_purge:
             self._next_purge = now + idempotency.PURGE_EVERY
             await run_in_threadpool(idempotency.purge, self.foundry)
-
-    async def _maybe_sweep_access_log(self) -> None:
-        """Every ``PURGE_EVERY`` seconds, on whichever request comes, delete access-log rows
-        past ``DATAFAB_ACCESS_LOG_DAYS`` and clearances past their expiry (audited)."""
-        now = time.monotonic()
-        if now >= self._next_access_sweep:
-            self._next_access_sweep = now + idempotency.PURGE_EVERY
-            try:
-                await run_in_threadpool(access_log.purge, self.foundry)
-            except Exception:  # the database is busy or away: the next sweep catches up
-                log.warning("could not sweep the access log", exc_info=True)
-            try:
-                await run_in_threadpool(clearances.expire, self.foundry)
-            except Exception:  # as above: the expired clearance already counts as none
-                log.warning("could not sweep expired clearances", exc_info=True)
 
 
 def _bearer(value: str) -> str | None:

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import Actor, FoundryDep, Requester
 from datafab.api.bodies import CheckedRoute
+from datafab.api.schemas import keys as out
 from datafab.services import accounts, audit
 
 router = APIRouter(prefix="/v1", tags=["keys"], route_class=CheckedRoute)
@@ -20,13 +21,14 @@ class KeySpec(BaseModel):
     name: str = Field(min_length=1, max_length=200, description="What the key is for.")
 
 
-@router.get("/keys")
+@router.get("/keys", response_model=out.KeyList, response_model_exclude_unset=True)
 def list_keys(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """The organization's keys: name, shown prefix, created, last used, revoked."""
     return {"data": accounts.list_api_keys(foundry, org)}
 
 
-@router.post("/keys", status_code=201)
+@router.post("/keys", status_code=201, response_model=out.NewKeyOut,
+             response_model_exclude_unset=True)
 def create_key(body: KeySpec, org: Requester, who: Actor, foundry: FoundryDep,
                response: Response) -> dict[str, Any]:
     """A new API key. The key is in this response only: Datafab keeps just its hash (a repeat
@@ -36,7 +38,8 @@ def create_key(body: KeySpec, org: Requester, who: Actor, foundry: FoundryDep,
     return {**described, "key": key}
 
 
-@router.post("/keys/{key_id}/revoke")
+@router.post("/keys/{key_id}/revoke", response_model=out.KeyOut,
+             response_model_exclude_unset=True)
 def revoke_key(key_id: int, request: Request, org: Requester, who: Actor,
                foundry: FoundryDep) -> dict[str, Any]:
     """Revoke a key: it stops working at once here, within seconds on other servers."""
@@ -45,7 +48,7 @@ def revoke_key(key_id: int, request: Request, org: Requester, who: Actor,
     return revoked
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=out.AuditPage, response_model_exclude_unset=True)
 def audit_log(
     org: Requester,
     foundry: FoundryDep,

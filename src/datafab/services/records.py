@@ -97,5 +97,6 @@ def record_dict(row) -> dict[str, Any]:
         "n_submissions": row.n_submissions,
         "final": row.item_status == "done",
         "details": row.details,
+        "created_at": row.created_at,
         "updated_at": row.updated_at,
     }
