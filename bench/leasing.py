@@ -8,8 +8,12 @@ For each database (PostgreSQL, SQLite) and 1, 4 and 16 concurrent clients on loo
       settle the item; then update the contributor's skill evidence once);
   (b) HTTP API — the real `datafab serve` (uvicorn, auth, validation, JSON), each client
       process on one keep-alive connection: POST …/leases, then POST /v1/leases/{id}/submit.
-It prints both rates and their ratio, checks that no item was ever leased twice at once, and
-ends with `RESULT api_vs_sql_ratio=… leases_per_s=… double_leases=…` (16 clients, PostgreSQL).
+It prints both rates, their ratio and each one's cycle latency (p50/p99 of one lease call plus
+its submit call), checks that no item was ever leased twice at once, and ends with
+`RESULT api_vs_sql_ratio=… leases_per_s=… p50_ms=… p99_ms=… double_leases=…` for the busiest
+PostgreSQL configuration. ``--workers 1 2`` runs one API server per worker count against the
+same raw anchor (the line adds ``workers_speedup``); with SQLite in the run the line adds
+``sqlite_api_vs_sql_ratio`` at the same clients and batch.
 With ``--workforce`` it also runs (c) the HTTP API on a project with a workforce policy (a
 required language the contributors hold, a fair-spread cap, pay per task, a budget that is
 never reached, tasks priced at 1): the lease gate with the budget's reservation (the
@@ -19,6 +23,7 @@ usage event and the spend on every cycle; the RESULT line then adds ``workforce_
     .venv/bin/python bench/leasing.py                 # both databases, 1/4/16 clients
     .venv/bin/python bench/leasing.py --seconds 3 --clients 16 --databases postgres
     .venv/bin/python bench/leasing.py --seconds 3 --clients 1 16 --batch 1 --workforce
+    .venv/bin/python bench/leasing.py --seconds 5 --clients 16 --batch 1 10 --workers 1 2
 """
 
 from __future__ import annotations
