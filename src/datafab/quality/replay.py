@@ -51,7 +51,8 @@ class Candidate:
         return self.min_labels == self.max_labels
 
     def describe(self) -> str:
-        rule = (f"{self.max_labels} labels per item" if self.fixed else
+        rule = (f"{self.max_labels} label{'s' if self.max_labels != 1 else ''} per item"
+                if self.fixed else
                 f"{self.min_labels}-{self.max_labels} labels, stop at "
                 f"{self.target_confidence:.2f}")
         extra = [f"gold {self.gold_rate:.0%}"] if self.gold_rate else []
