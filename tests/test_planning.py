@@ -176,3 +176,53 @@ def test_cli_plans_and_applies(foundry, database_url, crowd, monkeypatch):
     missing = runner.invoke(app, ["plan", "--project", "999999", "--budget", "10"], env=env)
     assert missing.exit_code == 2 and "project 999999 not found" in missing.output
     assert _plans(foundry, project.id) == 1
+
+
+def test_a_model_that_answers_well_is_planned_first_when_money_is_short(api, foundry,
+                                                                         make_org,
+                                                                         make_worker):
+    """A model answers every item first (confident and right, gold included); people then
+    label everything. At a budget below one person's label per item only model-first covers
+    every item, and applying it lets the model's answers stand alone."""
+    from datafab.services.accounts import create_contributor
+
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "hybrid", "primitive": "classify", "settings": {"labels": LABELS},
+        "policy": {"min_labels": 3, "max_labels": 3, "target_confidence": 0.9999,
+                   "gold_rate": 0.5,
+                   "models": {"first": True, "min_gold": 1, "target_accuracy": 0.5,
+                              "audit_rate": 0.0}}})
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": f"i{i}", "data": {"text": f"item {i}"}} for i in range(60)] + [
+        {"external_id": f"g{i}", "data": {"text": f"gold {i}"},
+         "gold_answer": {"label": LABELS[i % 2]}} for i in range(12)])
+    model, _ = create_contributor(foundry, {"name": "m", "kind": "model"})
+    while leases := work.lease_items(foundry, model, project.id, 20):
+        for lease in leases:
+            right = LABELS[int(lease.external_id[1:]) % 2]
+            work.submit(foundry, model, lease.id, {"answer": {"label": right},
+                                                   "confidence": 0.97})
+    rng = random.Random(5)
+    for n, skill in enumerate((0.8, 0.75, 0.7)):
+        who = authenticate_contributor(foundry, make_worker(f"p{n}").token)
+        while leases := work.lease_items(foundry, who, project.id, 20):
+            for lease in leases:
+                right = LABELS[int(lease.external_id[1:]) % 2]
+                said = right if rng.random() < skill else [x for x in LABELS if x != right][0]
+                work.submit(foundry, who, lease.id, {"answer": {"label": said}})
+    r = api.get(f"/v1/projects/{project.id}/plan", params={"budget": 0.5 * 60},
+                headers=org.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["unit"] == "labels" and body["items"] == 60
+    rec = body["recommended"]
+    assert rec["covers_all"] and rec["point"]["model_share"] > 0.5, rec
+    assert "model first" in rec["point"]["description"]
+    assert rec["policy"]["models"]["auto_accept"] and rec["policy"]["models"]["first"]
+    applied = api.post(f"/v1/projects/{project.id}/plan/apply", json={"budget": 30},
+                       headers=org.headers)
+    assert applied.status_code == 200, applied.text
+    policy = projects.get_project(foundry, org.id, project.id).policy
+    assert policy.models.auto_accept and policy.models.accept_confidence == \
+        rec["policy"]["models"]["accept_confidence"]

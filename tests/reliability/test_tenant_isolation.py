@@ -51,11 +51,13 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("post", "/v1/evals/runs/{run_id}/gaps/project"): {"slice": "domain=math"},
     ("put", "/v1/projects/{project_id}/ingest-policy"): {"redact": False},
     ("post", "/v1/projects/{project_id}/redaction-review/sample"): {"from_project": 1, "n": 5},
+    ("post", "/v1/projects/{project_id}/plan/apply"): {"budget": 100},
 }
 FILES = {("post", "/v1/projects/{project_id}/ingest"):
          {"files": ("notes.txt", b"stolen text\n", "text/plain")}}
 QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
-           ("get", "/v1/evals/sets/{set_id}/judge-tasks"): {"judge": "j"}}
+           ("get", "/v1/evals/sets/{set_id}/judge-tasks"): {"judge": "j"},
+           ("get", "/v1/projects/{project_id}/plan"): {"budget": "100"}}
 CONTENT = {("post", "/v1/projects/{project_id}/import"):
            b'{"chosen": "\\n\\nHuman: hi\\n\\nAssistant: a", '
            b'"rejected": "\\n\\nHuman: hi\\n\\nAssistant: b"}\n'}

@@ -10,10 +10,10 @@ predicts for each:
 
 * the expected record accuracy: per record, the probability its answer is right under the
   *judge*, the posterior of the project's estimator fitted on **every** recorded label;
-  where at least ``MIN_GOLD`` gold items have labels, corrected by how far that posterior
-  errs on them (their records replayed like any other, scored by the known answer minus
-  the posterior's score); averaged over the items, with a bootstrap interval over items
-  (and over gold items for the correction);
+  where the gold shows that posterior is off (:attr:`Judge.off`), corrected by how far it
+  errs on the gold items (their records replayed like any other, scored by the known answer
+  minus the posterior's score); averaged over the items, with a bootstrap interval over
+  items (and over gold items for the correction);
 * the cost per record (the recorded price of the labels kept, plus the gold leases a gold
   rate adds) and so the cost of the items the budget must cover.
 
@@ -43,6 +43,8 @@ TARGETS = (0.8, 0.9, 0.95, 0.99)
 BOOTSTRAP = 200
 #: Gold items with labels needed before gold corrects the posterior's estimate.
 MIN_GOLD = 10
+#: How many standard errors the posterior must be off on gold before gold corrects it.
+OFF_Z = 2.0
 #: Accuracies closer than this are one step: the cheaper policy wins (half a point, well
 #: inside any interval the replay gives).
 RESOLUTION = 0.005
@@ -128,6 +130,19 @@ class Judge:
     known: np.ndarray
     gold: np.ndarray  # gold item codes with labels
 
+    @property
+    def off(self) -> bool:
+        """Whether the gold shows the posterior errs beyond chance: on at least ``MIN_GOLD``
+        gold items, its own answers are right more or less often than it says by more than
+        ``OFF_Z`` standard errors."""
+        if self.gold.size < MIN_GOLD:
+            return False
+        said = self.blind.max(axis=1)
+        right = self.known[np.arange(self.gold.size), self.blind.argmax(axis=1)]
+        gap = right - said
+        se = max(float(gap.std(ddof=1)) / np.sqrt(gap.size), 1e-9)
+        return bool(abs(float(gap.mean())) > OFF_Z * se)
+
 
 def judge(ev: Evidence, method: str) -> Judge:
     """The full-label judge (see :class:`Judge`)."""
@@ -156,21 +171,21 @@ def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
              seed: int = 0) -> list[Outcome]:
     """Replay every candidate and predict its outcome (judged by :func:`judge` unless
     ``judged`` is given)."""
-    estimator = get_estimator(method)
-    sk = sk if sk is not None else fitted_skill(ev)
+    sk = sk if sk is not None else fitted_skill(ev, method)
     cands = cands if cands is not None else candidates(ev, sk=sk)
     jd = judged if judged is not None else judge(ev, method)
     records = _records(ev)
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, max(records.size, 1), size=(BOOTSTRAP, records.size))
     gold_picks = rng.integers(0, max(jd.gold.size, 1), size=(BOOTSTRAP, jd.gold.size))
-    return [_outcome(c, replay(ev, c, sk, estimator), jd, records, (picks, gold_picks))
+    return [_outcome(c, replay(ev, c, sk), jd, records, (picks, gold_picks))
             for c in cands]
 
 
-def fitted_skill(ev: Evidence) -> Skill:
-    """The contributors' confusions the line's stopping rule reads (one Dawid–Skene fit)."""
-    fit = get_estimator("dawid_skene")().fit(
+def fitted_skill(ev: Evidence, method: str = "dawid_skene") -> Skill:
+    """The contributors' confusions and class prior the line reads between refits: one fit
+    of the project's estimator on every recorded label (gold clamped)."""
+    fit = get_estimator(method)().fit(
         ev.item, ev.worker, ev.label, n_items=ev.n_items, n_workers=ev.n_workers,
         n_classes=ev.n_classes, gold=ev.gold or None)
     return skill(fit.confusions_, fit.priors_)
@@ -194,7 +209,7 @@ def _outcome(cand: Candidate, got: Replayed, jd: Judge, records: np.ndarray,
     right = _right(jd.probs[records], got.record[records])
     means = right[picks[0]].mean(axis=1)
     estimate = float(right.mean())
-    if jd.gold.size >= MIN_GOLD:
+    if jd.off:
         # the posterior's error on gold, where the answer is known, corrects the estimate
         on_gold = got.record[jd.gold]
         error = _right(jd.known, on_gold) - _right(jd.blind, on_gold)
@@ -248,6 +263,6 @@ def plan(ev: Evidence, budget: float, items: int, method: str = "dawid_skene", *
     wanted = pilot_needed(ev)
     if wanted is not None:
         return wanted
-    sk = fitted_skill(ev)
+    sk = fitted_skill(ev, method)
     cands = candidates(ev, current_gold_rate=current_gold_rate, routing=routing, sk=sk)
     return choose(evaluate(ev, method, cands, sk=sk), budget, items)

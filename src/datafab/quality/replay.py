@@ -3,14 +3,16 @@ asked for, and what the records would have been.
 
 The labels a project has recorded are its evidence of how its contributors answer. Under a
 candidate policy an item gets its recorded labels in the order they came (people who would
-have answered it), and the line's own stopping rule (:func:`~datafab.quality.stopping.needs_more`,
-with worker confusions from one full fit, as the line's periodic refit keeps them) says after
-each one whether it wants another; the records are then the project's estimator
-(``quality.ESTIMATORS``) fitted on the labels kept. With a model attached, the line's own
+have answered it), and the line's own stopping rule
+(:func:`~datafab.quality.stopping.needs_more`) says after each one whether it wants another.
+Between refits the line reads every item through the contributors' confusions and the class
+prior of the last full fit of the project's estimator (``quality.ESTIMATORS``;
+:func:`~datafab.quality.stopping.item_posterior`, the warm start), and so does the replay:
+the record is the item's posterior where it stopped. With a model attached, the line's own
 routing (:func:`~datafab.quality.routing.decide`) accepts a model's answer alone
-(model-first), or the model's answer counts as one more contributor's vote
-(model-as-suggestion). Routing hard items to proven contributors puts, on an item still
-unsure after its first labels, the recorded labels of proven contributors first.
+(model-first), or the model's answer counts as one more vote, read through its stated
+confidence (model-as-suggestion). Routing hard items to proven contributors puts, on an item
+still unsure after its first labels, the recorded labels of proven contributors first.
 
 Pure NumPy; every function takes plain arrays and returns plain numbers.
 """
@@ -49,7 +51,8 @@ class Candidate:
         return self.min_labels == self.max_labels
 
     def describe(self) -> str:
-        rule = (f"{self.max_labels} labels per item" if self.fixed else
+        rule = (f"{self.max_labels} label{'s' if self.max_labels != 1 else ''} per item"
+                if self.fixed else
                 f"{self.min_labels}-{self.max_labels} labels, stop at "
                 f"{self.target_confidence:.2f}")
         extra = [f"gold {self.gold_rate:.0%}"] if self.gold_rate else []
@@ -114,7 +117,7 @@ class Replayed:
     accepted: np.ndarray  # (n_items,) bool: the model's answer stood alone
 
 
-def replay(ev: Evidence, cand: Candidate, sk: Skill, estimator: type) -> Replayed:
+def replay(ev: Evidence, cand: Candidate, sk: Skill) -> Replayed:
     """The records and labels of ``cand`` on ``ev``'s recorded labels."""
     order = _order(ev, cand, sk)
     item, worker, label = ev.item[order], ev.worker[order], ev.label[order]
@@ -139,7 +142,9 @@ def replay(ev: Evidence, cand: Candidate, sk: Skill, estimator: type) -> Replaye
     accepted = _accepted(ev, cand)
     used[accepted] = 0
     keep = position <= used[item]
-    record = _records(ev, cand, estimator, item[keep], worker[keep], label[keep])
+    record = np.full(n, -1, dtype=np.int64)  # the posterior where the item stopped
+    last = keep & (position == used[item])
+    record[item[last]] = np.argmax(s[last], axis=1)
     if accepted.any():
         assert ev.model_label is not None
         record[accepted] = ev.model_label[accepted]
@@ -204,21 +209,3 @@ def _accepted(ev: Evidence, cand: Candidate) -> np.ndarray:
                           audit_rate=ev.audit_rate, draw=draw)
         out[i] = decision.accepted
     return out
-
-
-def _records(ev: Evidence, cand: Candidate, estimator: type, item: np.ndarray,
-             worker: np.ndarray, label: np.ndarray) -> np.ndarray:
-    """The project's estimator on the kept labels (a suggestion as one more contributor's
-    vote). Gold items are replayed as ordinary items, never clamped: their records are what
-    the planner checks its predictions against."""
-    n_workers = ev.n_workers
-    if cand.model == "suggest" and ev.model_label is not None:
-        has = np.flatnonzero(ev.model_label >= 0)
-        item = np.concatenate([item, has])
-        worker = np.concatenate([worker, np.full(has.size, n_workers)])
-        label = np.concatenate([label, ev.model_label[has]])
-        n_workers += 1
-    fit = estimator().fit(item, worker, label, n_items=ev.n_items, n_workers=n_workers,
-                          n_classes=ev.n_classes)
-    record: np.ndarray = np.array(fit.labels_, dtype=np.int64)
-    return record

@@ -147,6 +147,16 @@ class Client(EvalMethods):
         """People's labels and seconds per record, model calls and cost, over time."""
         return self._call("GET", f"/v1/projects/{project_id}/effort", params={"bucket": bucket})
 
+    def plan(self, project_id: int, budget: float) -> dict[str, Any]:
+        """The policy that gives the most accurate records within ``budget`` (or the pilot to
+        run first), predicted by replaying the project's recorded labels."""
+        return self._call("GET", f"/v1/projects/{project_id}/plan", params={"budget": budget})
+
+    def apply_plan(self, project_id: int, budget: float) -> dict[str, Any]:
+        """Plan for ``budget`` and set the project's policy to the plan."""
+        return self._call("POST", f"/v1/projects/{project_id}/plan/apply",
+                          json={"budget": budget})
+
     # -- requester: items, records, exports ----------------------------------------------
     def upload_items(
         self, project_id: int, items: Iterable[dict[str, Any]], *, batch_size: int = UPLOAD_BATCH

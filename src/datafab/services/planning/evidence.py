@@ -69,7 +69,9 @@ def gather(conn: Connection, project: Project) -> Gathered:
         model_confidence=model_conf if (model_label >= 0).any() else None,
         model_target_accuracy=models.target_accuracy, model_min_gold=models.min_gold,
         audit_rate=models.audit_rate)
-    labelled = int((np.bincount(evidence.item, minlength=evidence.n_items) > 0).sum())
-    return Gathered(evidence, max(store.work_items(conn, project.id), labelled), len(people),
+    labelled = np.bincount(evidence.item, minlength=evidence.n_items) > 0
+    labelled[list(evidence.gold)] = False
+    return Gathered(evidence, max(store.work_items(conn, project.id), int(labelled.sum())),
+                    len(people),
                     unit, price, evidence.model_label is not None,
                     None if workforce is None else workforce[0])
