@@ -49,8 +49,8 @@ def audit(
     review: Annotated[int | None, typer.Option(
         help="Make the top N suspects a review project (people re-label them).")] = None,
     sample: Annotated[int, typer.Option(
-        help="With --review: also this many other items drawn at random, to estimate the "
-        "dataset's error rate.")] = 0,
+        help="With --review: also this many items drawn at random from every labelled item, "
+        "to estimate the dataset's error rate.")] = 0,
     embeddings_url: EmbeddingsUrl = None,
     embeddings_model: EmbeddingsModel = "text-embedding-3-small",
     embeddings_key: EmbeddingsKey = None,
