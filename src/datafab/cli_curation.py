@@ -68,6 +68,8 @@ def audit(
         foundry = open_foundry()
         org = authenticated_organization(foundry, api_key)
         prepared = auditing.prepare(foundry, org, project)
+        if review is not None:  # before the work: a review larger than the project is refused
+            reviewing.check_review(len(set(prepared.units.item_ids)), review, sample)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("auditing", total=None)

@@ -37,16 +37,16 @@ from datafab.store.tables import items as items_table
 REVIEW_POLICY = {"min_labels": 2, "max_labels": 5, "target_confidence": 0.9}
 
 
-def check_review(report: AuditReport, n: int, sample: int) -> None:
+def check_review(labelled: int, n: int, sample: int) -> None:
     """``InvalidInput`` naming ``review`` (or ``sample``) when they ask for more items than
-    the audit ranked."""
+    the project has ``labelled``."""
     if n < 1:
         raise InvalidInput("review: must be at least 1", field="review")
-    if n > len(report.lines):
+    if n > labelled:
         raise InvalidInput(f"review: {n} suspects asked for, but the project has only "
-                           f"{len(report.lines)} labelled items", field="review")
-    if sample < 0 or sample > len(report.lines):
-        raise InvalidInput(f"sample: between 0 and {len(report.lines)} (the labelled items)",
+                           f"{labelled} labelled items", field="review")
+    if sample < 0 or sample > labelled:
+        raise InvalidInput(f"sample: between 0 and {labelled} (the labelled items)",
                            field="sample")
 
 
@@ -54,7 +54,7 @@ def create_review(foundry: Foundry, organization: int, report: AuditReport, n: i
                   sample: int = 0, seed: int | None = None) -> dict[str, Any]:
     """A review project of the top ``n`` suspects plus ``sample`` other items drawn at
     random; returns its id and size. One transaction: all of it or nothing."""
-    check_review(report, n, sample)
+    check_review(len(report.lines), n, sample)
     now = foundry.now()
     # the sample is drawn from every labelled item (suspects included): a random sample of
     # the dataset, so its share of wrong labels estimates the dataset's
