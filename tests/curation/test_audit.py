@@ -186,3 +186,20 @@ def test_several_labels_enter_through_the_projects_estimator(api, foundry, make_
     # two near-perfect people agreeing outweigh the model, but it is the one doubt left
     assert report.lines[0]["label"] == "cars"
     assert report.lines[0]["p_wrong"] > 10 * report.lines[1]["p_wrong"]
+
+
+def test_a_job_that_fails_says_why(api, foundry, labelled, monkeypatch):
+    from datafab.errors import InvalidInput
+    from datafab.services.curation import audit
+
+    def broken(prepared, **kwargs):
+        raise InvalidInput("features: the classifier needs scikit-learn", field="features")
+
+    monkeypatch.setattr(audit, "run_audit", broken)
+    org, project, _ = labelled
+    run = _finished_audit(api, foundry, org, project)
+    assert run["status"] == "failed" and run["result"] is None
+    assert "scikit-learn" in run["error"]
+    r = api.post(f"/v1/projects/{project['id']}/audit/{run['id']}/review", json={"n": 1},
+                 headers=org.headers)
+    assert r.status_code == 409 and r.json()["error"]["field"] == "run_id"
