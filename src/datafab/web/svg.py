@@ -134,13 +134,12 @@ def lines_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], *, 
     for n, (name, points) in enumerate(series):
         coords = [(PAD_LEFT + x / x_max * plot_w,
                    PAD_TOP + plot_h - min(y, y_max) / y_max * plot_h) for x, y in points]
-        dash = "" if n == 0 else ' stroke-dasharray="6 4" style="stroke:#b45309"'
+        alt = "" if n == 0 else " alt"  # the stylesheet dashes and colours the others
         if coords:
             path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
-            body.append(f'<polyline class="line" points="{path}"{dash}/>')
-        colour = ' style="fill:#b45309"' if n else ""
+            body.append(f'<polyline class="line{alt}" points="{path}"/>')
         mark = "—" if n == 0 else "- -"
-        body.append(f'<text x="{PAD_LEFT + 8}" y="{PAD_TOP + 12 + 14 * n}"{colour}>'
+        body.append(f'<text class="legend{alt}" x="{PAD_LEFT + 8}" y="{PAD_TOP + 12 + 14 * n}">'
                     f"{mark} {escape(name)}</text>")
     for tick in _ticks(x_max):
         cx = PAD_LEFT + tick / x_max * plot_w
