@@ -49,8 +49,8 @@ def audit(
     review: Annotated[int | None, typer.Option(
         help="Make the top N suspects a review project (people re-label them).")] = None,
     sample: Annotated[int, typer.Option(
-        help="With --review: also this many other items drawn at random, to estimate the "
-        "dataset's error rate.")] = 0,
+        help="With --review: also this many items drawn at random from every labelled item, "
+        "to estimate the dataset's error rate.")] = 0,
     embeddings_url: EmbeddingsUrl = None,
     embeddings_model: EmbeddingsModel = "text-embedding-3-small",
     embeddings_key: EmbeddingsKey = None,
@@ -68,6 +68,8 @@ def audit(
         foundry = open_foundry()
         org = authenticated_organization(foundry, api_key)
         prepared = auditing.prepare(foundry, org, project)
+        if review is not None:  # before the work: a review larger than the project is refused
+            reviewing.check_review(len(set(prepared.units.item_ids)), review, sample)
         with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console) as bar:
             task = bar.add_task("auditing", total=None)

@@ -84,3 +84,25 @@ def test_the_learning_curve_compares_selected_and_random_order(api, make_org, ma
     assert len(curve["spent"]) == len(curve["random"]) == len(curve["selected"]) >= 3
     assert curve["spent"] == sorted(curve["spent"])
     assert curve["random"][-1] > 0.9  # three topics with words of their own are learnt
+
+
+def test_the_dashboard_draws_the_learning_curve(api, make_org, make_worker):
+    import re
+
+    org = make_org()
+    project, truth = make_project(api, org, n=90)
+    label_all(api, project, make_worker(), lambda ext: truth[ext])
+    login = api.get("/dashboard/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', login.text).group(1)
+    api.post("/dashboard/login", data={"csrf": token, "api_key": org.key})
+    overview = api.get(f"/dashboard/projects/{project['id']}")
+    assert f'href="/dashboard/projects/{project["id"]}/curation"' in overview.text
+    page = api.get(f"/dashboard/projects/{project['id']}/curation")
+    assert page.status_code == 200, page.text
+    assert page.text.count("<polyline") == 2
+    assert "selected order" in page.text and "random order" in page.text
+    other = make_org("Rival")
+    api.cookies.clear()
+    token = re.search(r'name="csrf" value="([^"]+)"', api.get("/dashboard/login").text).group(1)
+    api.post("/dashboard/login", data={"csrf": token, "api_key": other.key})
+    assert api.get(f"/dashboard/projects/{project['id']}/curation").status_code == 404

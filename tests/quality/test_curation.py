@@ -76,3 +76,23 @@ def test_labels_to_reach_interpolates():
     # 0.8 is reached halfway between 20 (0.7) and 30 (0.9): 25 of 40 labels
     assert c.labels_to_reach(curves) == pytest.approx(25 / 40)
     assert c.labels_to_reach({**curves, "selected": [0.1, 0.2, 0.3, 0.4]}) is None
+
+
+def test_the_confident_joint_counts_given_against_confident_class():
+    proba = np.array([[0.9, 0.1], [0.8, 0.2], [0.3, 0.7], [0.2, 0.8], [0.1, 0.9]])
+    given = np.array([0, 0, 0, 1, 1])
+    thresholds = c.class_thresholds(proba, given)  # [(0.9+0.8+0.3)/3, (0.8+0.9)/2]
+    joint = c.confident_joint(proba, given, thresholds)
+    assert np.allclose(thresholds, [2.0 / 3.0, 0.85])
+    # rows: given 0 → items 0, 1 confidently 0, item 2 above no threshold; given 1 → item 4
+    # confidently 1, item 3 above none; each row rescaled to its label's count
+    assert np.allclose(joint, [[3.0, 0.0], [0.0, 2.0]])
+    flags = c.flag_by_count(proba, given, joint)
+    assert not flags.any()  # the joint expects no error
+
+
+def test_flags_are_the_widest_margins_of_each_expected_error():
+    proba = np.array([[0.9, 0.1], [0.6, 0.4], [0.1, 0.9], [0.2, 0.8], [0.1, 0.9]])
+    given = np.array([0, 0, 0, 1, 1])
+    joint = np.array([[2.0, 1.0], [0.0, 2.0]])  # one item given 0 is really 1
+    assert c.flag_by_count(proba, given, joint).tolist() == [False, False, True, False, False]

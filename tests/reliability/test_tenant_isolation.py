@@ -52,6 +52,8 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("put", "/v1/projects/{project_id}/ingest-policy"): {"redact": False},
     ("post", "/v1/projects/{project_id}/redaction-review/sample"): {"from_project": 1, "n": 5},
     ("post", "/v1/projects/{project_id}/plan/apply"): {"budget": 100},
+    ("post", "/v1/projects/{project_id}/audit/{run_id}/review"): {"n": 1},
+    ("post", "/v1/projects/{project_id}/select"): {"n": 1},
 }
 FILES = {("post", "/v1/projects/{project_id}/ingest"):
          {"files": ("notes.txt", b"stolen text\n", "text/plain")}}

@@ -54,14 +54,15 @@ class ReviewIn(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
     n: int = Field(ge=1, description="Top suspects to re-label.")
-    sample: int = Field(0, ge=0, description="Other items drawn at random, for the error "
-                        "rate.")
+    sample: int = Field(0, ge=0, description="Items drawn at random from every labelled item "
+                        "(suspects included), for the error rate.")
 
 
 class ReviewOut(BaseModel):
     project_id: int = Field(description="The review project.")
     suspects: int
     sample: int
+    items: int = Field(description="Items in the review (a sampled suspect counts once).")
 
 
 class Correction(BaseModel):

@@ -296,3 +296,43 @@ def labels_to_reach(curves: dict[str, list[float]]) -> float | None:
             frac = (target - lo) / (hi - lo) if hi > lo else 1.0
             return (spent[i - 1] + frac * (spent[i] - spent[i - 1])) / spent[-1]
     return None
+
+
+def confident_joint(proba: np.ndarray, given: np.ndarray,
+                    thresholds: np.ndarray) -> np.ndarray:
+    """(K, K) counts: given label × the class each item confidently belongs to (its most
+    probable class among those at or above their threshold; items above none are left out),
+    each row rescaled to the number of items given that label (Northcutt et al. 2021, eq. 1
+    and the calibration of §3.1)."""
+    proba, given = np.asarray(proba, dtype=np.float64), np.asarray(given, dtype=np.int64)
+    k = proba.shape[1]
+    above = proba >= thresholds[None, :] - 1e-12
+    confident = np.where(above, proba, -1.0).argmax(axis=1)
+    counted = above.any(axis=1)
+    joint = np.zeros((k, k))
+    np.add.at(joint, (given[counted], confident[counted]), 1.0)
+    sizes = np.bincount(given, minlength=k).astype(np.float64)
+    rows = joint.sum(axis=1)
+    scaled: np.ndarray = joint * (sizes / np.where(rows > 0, rows, 1.0))[:, None]
+    return scaled
+
+
+def flag_by_count(proba: np.ndarray, given: np.ndarray, joint: np.ndarray) -> np.ndarray:
+    """Flag as many items as the confident joint expects errors, cell by cell: for each given
+    class *i* and other class *j*, the ``round(joint[i, j])`` items given *i* with the largest
+    margin ``proba[:, j] - proba[:, i]`` (confident learning's pruning by noise rate); an
+    item the model itself gives its label to is never flagged."""
+    proba, given = np.asarray(proba, dtype=np.float64), np.asarray(given, dtype=np.int64)
+    out = np.zeros(given.size, bool)
+    k = joint.shape[0]
+    for i in range(k):
+        members = np.flatnonzero(given == i)
+        for j in range(k):
+            n = int(round(joint[i, j]))
+            if j == i or n <= 0 or not members.size:
+                continue
+            margin = proba[members, j] - proba[members, i]
+            out[members[np.argsort(-margin, kind="stable")[:n]]] = True
+    agrees = proba.argmax(axis=1) == given
+    out[agrees] = False
+    return out

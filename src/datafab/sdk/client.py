@@ -27,6 +27,7 @@ from typing import Any
 import httpx
 
 from datafab.errors import DatafabError
+from datafab.sdk.curation import CurationMethods
 from datafab.sdk.evals import EvalMethods
 
 UPLOAD_BATCH = 10_000
@@ -47,7 +48,7 @@ class ApiError(DatafabError):
         return f"{self.status} {self.type}: {self.message}"
 
 
-class Client(EvalMethods):
+class Client(EvalMethods, CurationMethods):
     def __init__(
         self,
         base_url: str = "http://127.0.0.1:8000",

@@ -150,6 +150,27 @@ def access_page(request: Request, project_id: int, org: RequesterSession,
                 entries=entries, next_cursor=next_cursor)
 
 
+@router.get("/projects/{project_id}/curation")
+def curation_page(request: Request, project_id: int, org: RequesterSession,
+                  foundry: PageFoundry) -> Response:
+    """The learning curve: held-out accuracy against labels spent, selected against random."""
+    from datafab.services.curation import selection
+
+    row = dashboard.project_row(foundry, org, project_id)
+    try:
+        curve = selection.learning_curve(foundry, org, project_id)
+    except InvalidInput as exc:
+        curve = {"available": False, "labelled": 0, "reason": exc.message}
+    chart = None
+    if curve["available"]:
+        chart = svg.lines_chart(
+            [("selected order", list(zip(curve["spent"], curve["selected"], strict=True))),
+             ("random order", list(zip(curve["spent"], curve["random"], strict=True)))],
+            title="Learning curve", x_label="labels spent", y_label="held-out accuracy")
+    return page(request, "dashboard/curation.html", title=f"Curation: {row.project.name}",
+                row=row, curve=curve, chart=chart)
+
+
 PAGE_ACTOR = "dashboard session"  # how the audit log names a download from these pages
 
 

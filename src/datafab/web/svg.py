@@ -123,6 +123,34 @@ def line_chart(points: Sequence[tuple[float, float]], *, title: str, x_label: st
     return _frame(width, height, title, summary, body)
 
 
+def lines_chart(series: Sequence[tuple[str, Sequence[tuple[float, float]]]], *, title: str,
+                x_label: str, y_label: str, y_max: float = 1.0, width: int = 480,
+                height: int = 220, y_format=_fmt) -> Markup:
+    """Several named lines on one pair of axes (the first solid, the others dashed), with a
+    legend; y from 0 to ``y_max``."""
+    plot_w, plot_h = width - PAD_LEFT - PAD_RIGHT, height - PAD_TOP - PAD_BOTTOM
+    x_max = max((x for _, points in series for x, _ in points), default=1) or 1
+    body = _axes(width, height, y_max, x_label, y_label, y_format)
+    for n, (name, points) in enumerate(series):
+        coords = [(PAD_LEFT + x / x_max * plot_w,
+                   PAD_TOP + plot_h - min(y, y_max) / y_max * plot_h) for x, y in points]
+        alt = "" if n == 0 else " alt"  # the stylesheet dashes and colours the others
+        if coords:
+            path = " ".join(f"{cx:.1f},{cy:.1f}" for cx, cy in coords)
+            body.append(f'<polyline class="line{alt}" points="{path}"/>')
+        mark = "—" if n == 0 else "- -"
+        body.append(f'<text class="legend{alt}" x="{PAD_LEFT + 8}" y="{PAD_TOP + 12 + 14 * n}">'
+                    f"{mark} {escape(name)}</text>")
+    for tick in _ticks(x_max):
+        cx = PAD_LEFT + tick / x_max * plot_w
+        body.append(f'<text x="{cx:.1f}" y="{PAD_TOP + plot_h + 13}" text-anchor="middle">'
+                    f"{escape(_fmt(round(tick)))}</text>")
+    summary = "; ".join(
+        f"{name}: " + ", ".join(f"{_fmt(x)} → {y_format(y)}" for x, y in points)
+        for name, points in series) or "no data yet"
+    return _frame(width, height, title, summary, body)
+
+
 def sparkline(values: Sequence[float], *, title: str) -> Markup:
     width, height = 120, 24
     top = max(max(values, default=0), 1)

@@ -128,9 +128,12 @@ def run_audit(prepared: Prepared, *, embeddings: EmbeddingsEndpoint | None = Non
     tick()
     lines, item_ids = _item_lines(project, units, wrong, suggested)
     tick()
+    flags = maths.flag_by_count(proba, y, maths.confident_joint(proba, y, thresholds))
+    if crowd is not None:  # where people disagree, the combined evidence decides
+        flags = np.where(crowd.several, maths.flagged(probs, y), flags)
     return AuditReport(
         project.id, "embeddings" if embeddings is not None else "tfidf", lines, item_ids,
-        len(units.labels), int(maths.flagged(probs, y).sum()),
+        len(units.labels), int(flags.sum()),
         {c: float(t) for c, t in zip(units.classes, thresholds, strict=True)},
         0 if crowd is None else len({units.item_ids[u] for u in np.flatnonzero(crowd.several)}))
 

@@ -3,7 +3,8 @@ become a review project that people re-label with adaptive overlap; its finished
 then correct the original records, each correction kept in the record's lineage.
 
 A review item carries ``meta.audit``: the original item's id, its project, why it is there
-(``suspect`` or ``sample``) and its label when the audit ran. Applying the review is one
+(``suspect``, ``sample``: a random sample of every labelled item, suspects included, from
+which the error rate is estimated) and its label when the audit ran. Applying the review is one
 transaction: every finished review record whose answer differs from the original record's
 replaces it (method ``review``; ``details.corrections`` says from what, to what, by which
 review project and when). A refit of the original project leaves such a record alone.
@@ -36,28 +37,29 @@ from datafab.store.tables import items as items_table
 REVIEW_POLICY = {"min_labels": 2, "max_labels": 5, "target_confidence": 0.9}
 
 
-def check_review(report: AuditReport, n: int, sample: int) -> None:
+def check_review(labelled: int, n: int, sample: int) -> None:
     """``InvalidInput`` naming ``review`` (or ``sample``) when they ask for more items than
-    the audit ranked."""
+    the project has ``labelled``."""
     if n < 1:
         raise InvalidInput("review: must be at least 1", field="review")
-    if n > len(report.lines):
+    if n > labelled:
         raise InvalidInput(f"review: {n} suspects asked for, but the project has only "
-                           f"{len(report.lines)} labelled items", field="review")
-    if sample < 0 or sample > len(report.lines) - n:
-        raise InvalidInput(f"sample: between 0 and {len(report.lines) - n} (the labelled "
-                           "items that are not suspects)", field="sample")
+                           f"{labelled} labelled items", field="review")
+    if sample < 0 or sample > labelled:
+        raise InvalidInput(f"sample: between 0 and {labelled} (the labelled items)",
+                           field="sample")
 
 
 def create_review(foundry: Foundry, organization: int, report: AuditReport, n: int,
                   sample: int = 0, seed: int | None = None) -> dict[str, Any]:
     """A review project of the top ``n`` suspects plus ``sample`` other items drawn at
     random; returns its id and size. One transaction: all of it or nothing."""
-    check_review(report, n, sample)
+    check_review(len(report.lines), n, sample)
     now = foundry.now()
-    rest = list(range(n, len(report.lines)))
-    drawn = random.Random(seed).sample(rest, sample) if sample else []
-    chosen = [(i, "suspect") for i in range(n)] + [(i, "sample") for i in sorted(drawn)]
+    # the sample is drawn from every labelled item (suspects included): a random sample of
+    # the dataset, so its share of wrong labels estimates the dataset's
+    drawn = set(random.Random(seed).sample(range(len(report.lines)), sample))
+    chosen = sorted(set(range(n)) | drawn)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, report.project_id)
         guidelines = guidelines_of(conn, project)
@@ -68,11 +70,12 @@ def create_review(foundry: Foundry, organization: int, report: AuditReport, n: i
         "policy": {**REVIEW_POLICY, "method": project.policy.method},
         "required_skills": project.required_skills}, now)
     raw = []
-    for i, reason in chosen:
+    for i in chosen:
         item_id, line = report.item_ids[i], report.lines[i]
         raw.append({"external_id": line["external_id"], "data": rows[item_id].data,
                     "meta": {"audit": {"item_id": item_id, "project_id": project.id,
-                                       "reason": reason, "answer": rows[item_id].answer,
+                                       "suspect": i < n, "sample": i in drawn,
+                                       "answer": rows[item_id].answer,
                                        "p_wrong": line["p_wrong"]}}})
     try:
         with foundry.db.write() as conn:
@@ -82,7 +85,8 @@ def create_review(foundry: Foundry, organization: int, report: AuditReport, n: i
     except IntegrityError as exc:
         raise Conflict(f"review: a project named {spec.name!r} exists; try again",
                        field="review") from exc
-    return {"project_id": review_id, "suspects": n, "sample": len(drawn)}
+    return {"project_id": review_id, "suspects": n, "sample": len(drawn),
+            "items": len(chosen)}
 
 
 def apply_review(foundry: Foundry, organization: int, review_project_id: int) -> dict[str, Any]:
@@ -112,11 +116,11 @@ def apply_review(foundry: Foundry, organization: int, review_project_id: int) ->
             if was is None:
                 continue
             changed = not _same(originals[pid], was.answer, r.answer)
-            if audit["reason"] == "sample":
+            if audit.get("sample"):
                 sample_checked += 1
                 sample_wrong += int(changed)
             if changed:
-                _correct(conn, was, r, review.id, audit["reason"], now)
+                _correct(conn, was, r, review.id, now)
                 corrected.append({"external_id": r.external_id, "from": was.answer,
                                   "to": r.answer})
     rate, low, high = maths.error_rate(sample_wrong, sample_checked)
@@ -134,11 +138,11 @@ def _same(project: Project, a: Any, b: Any) -> bool:
     return (a or {}).get("label") == (b or {}).get("label")
 
 
-def _correct(conn, was, reviewed, review_id: int, reason: str, now: float) -> None:
+def _correct(conn, was, reviewed, review_id: int, now: float) -> None:
     details = dict(was.details or {})
     details["corrections"] = [*details.get("corrections", []), {
         "from": was.answer, "to": reviewed.answer, "previous_method": was.method,
         "previous_confidence": was.confidence, "review_project_id": review_id,
-        "review_confidence": reviewed.confidence, "reason": reason, "at": now}]
+        "review_confidence": reviewed.confidence, "at": now}]
     store.correct_record(conn, was.id, reviewed.answer, float(reviewed.confidence), details,
                          now)

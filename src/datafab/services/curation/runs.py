@@ -83,8 +83,9 @@ def start_audit(foundry: Foundry, organization: int, project_id: int) -> dict[st
         with foundry.db.write() as conn:
             store.finish_run(conn, run_id, status, result, error, foundry.now())
 
+    accepted = get_run(foundry, organization, project_id, run_id)  # as it starts
     jobs(foundry).submit(run_id, work)
-    return get_run(foundry, organization, project_id, run_id)
+    return accepted
 
 
 def get_run(foundry: Foundry, organization: int, project_id: int, run_id: int

@@ -47,7 +47,6 @@ def select_items(foundry: Foundry, organization: int, project_id: int, n: int, *
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         units = load_units(conn, project)
-        top = store.top_priority(conn, project.id)
     check_units(units)
     candidates = [u for u in units.unlabelled]
     if not candidates:
@@ -63,9 +62,10 @@ def select_items(foundry: Foundry, organization: int, project_id: int, n: int, *
     weak = np.array([bool(weak_names & set(_item_slices(c[3], c[2]))) for c in candidates])
     order = maths.select(proba, pool, n, weak=weak)
     uncertainty = maths.entropy(proba)
-    priorities = {candidates[int(i)][0]: top + n - rank for rank, i in enumerate(order)}
-    with foundry.db.write() as conn:
-        store.raise_priority(conn, priorities)
+    with foundry.db.write() as conn:  # above every other item's, read where it is written
+        top = store.top_priority(conn, project.id)
+        store.raise_priority(conn, {candidates[int(i)][0]: top + n - rank
+                                    for rank, i in enumerate(order)})
     return {"project_id": project.id, "selected": [
         {"external_id": candidates[int(i)][1], "priority": top + n - rank,
          "uncertainty": round(float(uncertainty[int(i)]), 6), "weak_slice": bool(weak[int(i)])}
