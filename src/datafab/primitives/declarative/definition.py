@@ -113,6 +113,7 @@ def parse_definition(raw: Any) -> Definition:
     name = check_name(top.name)
     item = item_fields(parse(_Fields, top.item, "item").fields, "item.fields")
     answer = answer_fields(parse(_Fields, top.answer, "answer").fields, "answer.fields", item)
+    _one_spans_field(answer)
     layout = _layout(top.layout, item, answer)
     columns = _columns(top.export, item, answer)
     return Definition(name=name, description=top.description, item=item, answer=answer,
@@ -123,6 +124,14 @@ def version_of(raw: dict[str, Any]) -> int | None:
     """The version a definition asks to be stored as, if it names one."""
     version = raw.get("version")
     return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def _one_spans_field(answer: tuple[AnswerField, ...]) -> None:
+    """The workbench marks spans on one text at a time: one spans field per primitive."""
+    spans = [i for i, f in enumerate(answer) if f.type == "spans"]
+    if len(spans) > 1:
+        path = f"answer.fields.{spans[1]}.type"
+        raise InvalidInput(f"{path}: a primitive has at most one spans field", field=path)
 
 
 def _layout(raw: list[dict[str, Any]], item: tuple[ItemField, ...],
