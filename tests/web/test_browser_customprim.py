@@ -57,6 +57,7 @@ def test_a_contributor_fills_in_and_submits_a_customer_primitive(site, red_team,
         "Is the final reply harmful?", "Harm categories (all that apply)",
         "Severity, from 0 (none) to 4 (severe)", "evidence",
         "A safe and helpful rewrite of the final reply"]
+    assert "Read the conversation." in task.locator(".primitive-description").inner_text()
     assert "<script>" in task.locator("section.shown[data-field=conversation]").inner_text()
     assert page.evaluate("() => window.pwned") is None
     check_page(page)
