@@ -142,6 +142,16 @@ def test_red_team_line_refit_gold_and_field_errors(api, foundry, make_org, make_
     assert refit["details"]["fields"]["harmful"]["method"] == "dawid_skene"
     assert refit["answer"]["harmful"] == "yes"
 
+    # The default export: the item, each answer field, the record's lineage. Finished items
+    # only: the one worker 0 released has two answers (nobody gets an item twice).
+    parquet = api.get(f"/v1/projects/{project['id']}/export", headers=org.headers,
+                      params={"file": "parquet"})
+    assert parquet.status_code == 200, parquet.text
+    rows = pq.read_table(io.BytesIO(parquet.content)).to_pylist()
+    assert len(rows) == 5
+    assert rows[0]["item"]["final_reply"] == REPLY and rows[0]["harmful"] == "yes"
+    assert rows[0]["harm_category"] == ["weapons"] and rows[0]["record_id"] > 0
+
     loaded = get_project(foundry, org.id, project["id"])
     near = {**gold, "severity": 4, "rewrite": "Something else entirely.",
             "evidence": [{"start": 0, "end": 8, "label": "harmful_instruction"}]}

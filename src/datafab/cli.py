@@ -258,7 +258,8 @@ def contributor_erase(
 def project_create(
     name: str,
     api_key: ApiKey,
-    primitive: Annotated[str, typer.Option(help="classify, compare, rank, steps, …")],
+    primitive: Annotated[str, typer.Option(
+        help="classify, compare, rank, steps, … or your own NAME@VERSION")],
     settings: Annotated[
         Path | None,
         typer.Option(help="JSON file: settings, policy, guidelines, required_skills."),

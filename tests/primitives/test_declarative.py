@@ -145,6 +145,16 @@ def test_a_bad_definition_names_its_path(change, path):
     assert err.value.status == 422
 
 
+def test_an_item_of_too_many_fields_in_all_is_refused():
+    wide = {"name": "wide", "type": "object",
+            "fields": [{"name": f"f{i}", "type": "object",
+                        "fields": [{"name": f"g{j}", "type": "string"} for j in range(20)]}
+                       for i in range(30)]}
+    with pytest.raises(InvalidInput) as err:
+        parse_definition(_broken(lambda r: r["item"]["fields"].append(wide)))
+    assert err.value.field == "item.fields" and "500" in err.value.message
+
+
 def test_nesting_up_to_the_bound_is_fine():
     raw = _broken(lambda r: r["item"]["fields"].append(_nest(MAX_NESTING - 1)))
     raw["layout"].append({"widget": "show_value", "field": "box"})

@@ -18,7 +18,7 @@ from datafab.errors import DatafabError, InvalidInput
 from datafab.services import item_flags, projects, work, workbench
 from datafab.services.guidelines import acknowledge
 from datafab.services.workbench import Task
-from datafab.web.answers import answer_from
+from datafab.web.declarative_form import answer_for
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
 from datafab.web.render import PageRoute, field_errors, page, redirect, templates
 
@@ -133,7 +133,7 @@ def submit(request: Request, lease_id: int, form: Posted, who: ContributorSessio
     held = workbench.task(foundry, who, lease_id)
     project = held.project
     try:
-        answer = answer_from(project.primitive_name, form, held.data, project.settings_raw)
+        answer = answer_for(project, form, held.data)
         body: dict[str, Any] = {"answer": answer}
         seconds = _seconds(form.get("seconds_spent"))
         if seconds is not None:

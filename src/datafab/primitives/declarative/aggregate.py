@@ -104,23 +104,27 @@ def _multiple(f: AnswerField, given: Sequence[Given]) -> FieldOutcome:
 
 
 def _number(f: AnswerField, given: Sequence[Given]) -> FieldOutcome:
-    values = np.array([float(g.value) for g in given])
-    weights = np.array([g.weight for g in given])
+    """Plain Python: an item has a handful of values, where NumPy's call costs dominate."""
+    values = sorted(float(g.value) for g in given)
+    n = len(values)
     if f.aggregation == "median":
-        result = float(np.median(values))
+        middle = n // 2
+        result = values[middle] if n % 2 else (values[middle - 1] + values[middle]) / 2
     elif f.aggregation == "trimmed_mean":
-        cut = int(len(values) * TRIM)
-        kept = np.sort(values)[cut:len(values) - cut]
-        result = float(kept.mean())
+        cut = int(n * TRIM)
+        kept = values[cut:n - cut]
+        result = sum(kept) / len(kept)
     else:
-        result = float(values.mean())
-    low, high = f.minimum or 0.0, f.maximum or 0.0
-    band = BAND * (high - low)
-    close = float(weights[np.abs(values - result) <= band + 1e-12].sum())
+        result = sum(values) / n
+    band = BAND * ((f.maximum or 0.0) - (f.minimum or 0.0)) + 1e-12
+    total = sum(g.weight for g in given) or 1.0
+    close = sum(g.weight for g in given if abs(float(g.value) - result) <= band)
+    mean = sum(values) / n
+    spread = (sum((v - mean) ** 2 for v in values) / n) ** 0.5
     value: float | int = round(result) if f.integer and f.aggregation == "median" \
         and result.is_integer() else round(result, 6)
-    return FieldOutcome(value, close / float(weights.sum() or 1.0),
-                        {"method": f.aggregation, "spread": round(float(values.std()), 6)})
+    return FieldOutcome(value, close / total, {"method": f.aggregation,
+                                               "spread": round(spread, 6)})
 
 
 def _normal(text: str) -> str:

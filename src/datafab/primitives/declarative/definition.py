@@ -26,6 +26,7 @@ from datafab.primitives.declarative.fields import (
 
 NAME = re.compile(r"^[a-z][a-z0-9_]{1,23}$")
 MAX_WIDGETS = 200
+MAX_ITEM_FIELDS = 500  # an item's fields in all, nested ones included
 #: Widget → the kind of field it shows (``None``: no field, only its text).
 WIDGETS: dict[str, tuple[str, ...] | None] = {
     "heading": None,
@@ -112,7 +113,11 @@ def parse_definition(raw: Any) -> Definition:
     top = parse(_Top, raw, "definition")
     name = check_name(top.name)
     item = item_fields(parse(_Fields, top.item, "item").fields, "item.fields")
+    if _count(item) > MAX_ITEM_FIELDS:
+        raise InvalidInput(f"item.fields: at most {MAX_ITEM_FIELDS} fields in all, nested ones "
+                           "included", field="item.fields")
     answer = answer_fields(parse(_Fields, top.answer, "answer").fields, "answer.fields", item)
+    _one_spans_field(answer)
     layout = _layout(top.layout, item, answer)
     columns = _columns(top.export, item, answer)
     return Definition(name=name, description=top.description, item=item, answer=answer,
@@ -123,6 +128,18 @@ def version_of(raw: dict[str, Any]) -> int | None:
     """The version a definition asks to be stored as, if it names one."""
     version = raw.get("version")
     return version if isinstance(version, int) and not isinstance(version, bool) else None
+
+
+def _count(fields: tuple[ItemField, ...]) -> int:
+    return sum(1 + _count(f.fields) + (_count((f.items,)) if f.items else 0) for f in fields)
+
+
+def _one_spans_field(answer: tuple[AnswerField, ...]) -> None:
+    """The workbench marks spans on one text at a time: one spans field per primitive."""
+    spans = [i for i, f in enumerate(answer) if f.type == "spans"]
+    if len(spans) > 1:
+        path = f"answer.fields.{spans[1]}.type"
+        raise InvalidInput(f"{path}: a primitive has at most one spans field", field=path)
 
 
 def _layout(raw: list[dict[str, Any]], item: tuple[ItemField, ...],

@@ -68,8 +68,9 @@ class DeclarativePrimitive(Primitive[NoSettings, Free, Free]):
         fitted = [f for f in self.definition.answer if f.type == "choice"]
         if not fitted:
             return None
+        rest = [f for f in self.definition.answer if f.type != "choice"]
         per_item = {key: aggregate.aggregate_fields(
-            self.definition.answer, item,
+            rest, item,
             [aggregate.Given(v.contributor, v.answer, v.weight) for v in votes])
             for key, (item, votes) in votes_by_item.items() if votes}
         for f in fitted:
@@ -78,7 +79,9 @@ class DeclarativePrimitive(Primitive[NoSettings, Free, Free]):
                        for key, (_, votes) in votes_by_item.items()}
             for key, outcome in aggregate.fit_choices(f, answers).items():
                 per_item[key][f.name] = outcome
-        return {key: _outcome(outcomes) for key, outcomes in per_item.items()}
+        order = [f.name for f in self.definition.answer]  # the definition's field order
+        return {key: _outcome({n: outcomes[n] for n in order if n in outcomes})
+                for key, outcomes in per_item.items()}
 
     def matches_gold(self, settings: NoSettings, answer: dict[str, Any],
                      expected: dict[str, Any]) -> bool:

@@ -50,14 +50,16 @@ def split(requested: str) -> tuple[str, int | None]:
 
 def for_new_project(conn: Connection, organization: int, requested: object) -> Pinned | None:
     """The organization's primitive a new project names (``None``: a built-in name, or not a
-    name at all, for the project's own checks to answer). A name neither built in nor the
+    name at all, for the project's own checks to answer — 422). A name neither built in nor the
     organization's own is not found — unless it is very close to one of those, a typo
     answered with the name meant. Either answer depends only on the built-in names and the
     organization's own, never on another organization's."""
     if not isinstance(requested, str) or requested in primitive_names():
         return None
     name, version = split(requested)
-    row = store.get(conn, organization, name, version) if NAME.match(name) else None
+    if not NAME.match(name):  # not a name at all: the project's own check answers 422
+        return None
+    row = store.get(conn, organization, name, version)
     if row is None:
         own = store.names(conn, organization)
         if name in own:

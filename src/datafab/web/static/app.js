@@ -108,7 +108,7 @@
 
   function setup(article) {
     var kind = article.dataset.primitive;
-    if (kind === "spans") setupSpans(article);
+    if (article.querySelector("[data-spans]")) setupSpans(article);
     if (kind === "write") setupDiff(article);
     if (article.querySelector("[data-stepper]")) moveStep(article, 0, true);
     if (kind === "rank") showOrder(article, []);
@@ -260,7 +260,7 @@
       t.className = t.className.replace(/ ?label-\d/g, "");
       if (mark) t.classList.add("label-" + mark.index % 6);
     });
-    article.querySelector('input[name="spans"]').value = JSON.stringify(
+    article.querySelector('input[data-spans-out], input[name="spans"]').value = JSON.stringify(
       st.spans.map(function (sp) { return { start: sp.start, end: sp.end, label: sp.label }; }));
     var list = article.querySelector(".marked");
     list.replaceChildren();
@@ -339,7 +339,7 @@
       if (key === "Backspace") return rankUndo(article);
       return false;
     }
-    if (kind === "spans") {
+    if (kind === "spans" || (kind === "declarative" && article.spanState)) {
       if (key === "ArrowRight") return moveCursor(article, 1, event.shiftKey);
       if (key === "ArrowLeft") return moveCursor(article, -1, event.shiftKey);
       if (digit !== null) return labelSpan(article, digit - 1);
