@@ -10,9 +10,9 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
+from tests.conftest import free_port
 
 from datafab.store.tables import contributors, inbox_entries, messages
-from tests.conftest import free_port
 
 OPS = {"Authorization": "Bearer ops-token"}
 
