@@ -164,3 +164,43 @@ def test_senders_with_no_part_in_a_project_are_refused_and_nothing_is_written(
     with foundry.db.read() as conn:
         assert conn.execute(select(func.count()).select_from(messages)).scalar_one() == before
     assert api.post("/v1/me/messages/999/read", headers=ada.headers).status_code == 404
+
+
+def test_the_cli_announces_lists_and_answers_and_sends_mail(api, foundry, database_url,
+                                                           monkeypatch, smtp, make_org,
+                                                           make_worker):
+    import json
+
+    from typer.testing import CliRunner
+
+    from datafab.cli import app
+
+    org = make_org()
+    pid = _project(api, org)
+    ada = make_worker("ada")
+    held = _lease(api, pid, ada)
+    question = api.post(f"/v1/projects/{pid}/questions", headers=ada.headers, json={
+        "item_id": held["item"]["id"], "body": "Ambiguous: two languages"}).json()["id"]
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    env = {"DATAFAB_API_KEY": org.key}
+    runner = CliRunner()
+    sent = runner.invoke(app, ["messages", "announce", str(pid), "--subject", "Hi",
+                               "--body", "Welcome"], env=env)
+    assert sent.exit_code == 0, sent.output
+    assert json.loads(sent.stdout)["recipients"] == 1
+    listed = runner.invoke(app, ["messages", "questions", str(pid)], env=env)
+    assert json.loads(listed.stdout)[0]["body"] == "Ambiguous: two languages"
+    answered = runner.invoke(app, ["messages", "answer", str(question), "--body",
+                                   "Label the main one", "--faq"], env=env)
+    assert answered.exit_code == 0 and json.loads(answered.stdout)["in_faq"] is True
+    refused = runner.invoke(app, ["messages", "announce", str(pid), "--subject", "x",
+                                  "--body", "y"], env={"DATAFAB_API_KEY": make_org("b").key})
+    assert refused.exit_code == 2 and "not found" in refused.stderr
+    _with_email(foundry, ada, "ada@example.org")  # the two messages are still unmailed
+    env_mail = {"DATAFAB_SMTP_HOST": "127.0.0.1",
+                "DATAFAB_SMTP_PORT": str(foundry.settings.smtp_port)}
+    mailed = runner.invoke(app, ["messages", "send-mail"], env=env_mail)
+    assert mailed.exit_code == 0, mailed.output
+    assert json.loads(mailed.stdout) == {"sent": 2}
+    assert sorted(m["Subject"] for m in smtp.received) == ["Answer: Question on item "
+                                                           f"{held['item']['id']}", "Hi"]

@@ -54,6 +54,7 @@ from datafab.cli_disputes import register as register_disputes  # noqa: E402
 from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
+from datafab.cli_messages import register as register_messages  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
@@ -61,6 +62,7 @@ register_line(app)
 register_value(app)
 register_guidelines(app)
 register_disputes(app)
+register_messages(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

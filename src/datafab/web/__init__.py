@@ -17,6 +17,7 @@ from datafab.web import (
     evals,
     guideline_pages,
     inbox_pages,
+    message_pages,
     ops,
     ops_disputes,
     workbench,
@@ -32,6 +33,6 @@ def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
     for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, evals,
-                   dashboard, ops, ops_disputes):
+                   dashboard, message_pages, ops, ops_disputes):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)
