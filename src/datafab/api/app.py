@@ -10,6 +10,7 @@ from fastapi.responses import JSONResponse
 
 from datafab import __version__, integrations
 from datafab.api import (
+    common_errors,
     contributor_value,
     disputes,
     errors,
@@ -71,6 +72,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(guidelines.router)
     app.include_router(disputes.router)
     app.include_router(messages.router)
+    app.include_router(common_errors.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
