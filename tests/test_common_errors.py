@@ -91,8 +91,9 @@ def test_the_digest_shows_confusions_disagreement_and_own_mistakes(api, foundry,
 
 
 def test_the_workbench_page_shows_the_digest(foundry, gold_first, make_org, make_worker):
-    from datafab.api.app import create_app
     from tests.web.test_pages import sign_up
+
+    from datafab.api.app import create_app
 
     with TestClient(create_app(foundry)) as client:
         org = make_org()
