@@ -20,6 +20,7 @@ from datafab.api import (
     keys,
     messages,
     projects,
+    recruiting,
     scale_compat,
     webhooks,
     work,
@@ -73,6 +74,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(disputes.router)
     app.include_router(messages.router)
     app.include_router(common_errors.router)
+    app.include_router(recruiting.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
