@@ -184,3 +184,43 @@ def test_bad_recruiting_input_is_refused_by_name_and_writes_nothing(api, foundry
         levels = conn.execute(select(contributors.c.skill_levels)
                               .where(contributors.c.id == worker.id)).scalar()
     assert not (levels or {}).get("medicine", {}).get("verified")
+
+
+def test_the_recruit_cli_opens_campaigns_shows_funnels_and_reviews(
+        api, foundry, database_url, monkeypatch, tmp_path, make_org, make_worker):
+    import json
+
+    from typer.testing import CliRunner
+
+    from datafab.cli import app
+
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    org = make_org()
+    pid = _project(api, org)
+    spec = tmp_path / "campaign.json"
+    spec.write_text(json.dumps({"name": "Linguists", "skills": [{"kind": "language",
+                                                                  "name": "fr"}],
+                                "screening": [{"skill": "fr", "project_id": pid,
+                                               "items": 1}]}))
+    runner = CliRunner()
+    made = runner.invoke(app, ["recruit", "create", "--file", str(spec)])
+    assert made.exit_code == 0, made.output
+    cid = json.loads(made.stdout)["id"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"name": "x", "pass_mark": 2}))
+    refused = runner.invoke(app, ["recruit", "create", "--file", str(bad)])
+    assert refused.exit_code == 2 and "pass_mark" in refused.stderr
+    worker = make_worker()
+    api.post(f"/v1/campaigns/{cid}/applications", headers=worker.headers, json={})
+    shown = runner.invoke(app, ["recruit", "funnel", str(cid)])
+    assert shown.exit_code == 0
+    assert json.loads(shown.stdout)["stages"][0] == {"stage": "applied", "count": 1,
+                                                     "conversion": 1.0, "median_hours": None}
+    api.post("/v1/me/credentials", headers=worker.headers, data={"skill": "fr"},
+             files={"file": ("d.pdf", PDF, "application/pdf")})
+    queue = json.loads(runner.invoke(app, ["recruit", "credentials"]).stdout)
+    assert len(queue) == 1
+    done = runner.invoke(app, ["recruit", "review", str(queue[0]["id"]), "--decision",
+                               "approved"])
+    assert done.exit_code == 0 and json.loads(done.stdout)["status"] == "approved"
+    assert json.loads(runner.invoke(app, ["recruit", "list"]).stdout)[0]["name"] == "Linguists"

@@ -55,6 +55,7 @@ from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
 from datafab.cli_messages import register as register_messages  # noqa: E402
+from datafab.cli_recruiting import register as register_recruiting  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
 app.add_typer(eval_app, name="eval")
@@ -63,6 +64,7 @@ register_value(app)
 register_guidelines(app)
 register_disputes(app)
 register_messages(app)
+register_recruiting(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

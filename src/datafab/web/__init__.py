@@ -20,6 +20,8 @@ from datafab.web import (
     message_pages,
     ops,
     ops_disputes,
+    ops_recruiting,
+    recruiting_pages,
     workbench,
 )
 from datafab.web.headers import PageHeaders
@@ -32,7 +34,8 @@ def install(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
-    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, evals,
-                   dashboard, message_pages, ops, ops_disputes):
+    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, recruiting_pages,
+                   workbench, evals, dashboard, message_pages, ops, ops_disputes,
+                   ops_recruiting):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)

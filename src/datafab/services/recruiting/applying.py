@@ -129,3 +129,21 @@ def screen(foundry: Foundry, contributor: Contributor, campaign_id: int,
         sql.set_screening(conn, application.id, score, now if passed else None)
     return {"campaign_id": campaign_id, "score": score, "passed": passed,
             "correct": right, "total": len(ids)}
+
+
+def mine(foundry: Foundry, contributor: Contributor) -> list[dict[str, Any]]:
+    """The contributor's applications: campaign, source, screening score and stages kept."""
+    with foundry.db.read() as conn:
+        rows = sql.applications_of(conn, contributor.id)
+    return [{"id": r.id, "campaign_id": r.campaign_id, "source": r.source,
+             "screening_score": r.screening_score, "screened_at": r.screened_at,
+             "credential_at": r.credential_at, "applied_at": r.applied_at} for r in rows]
+
+
+def settings_of(foundry: Foundry, item_id: int) -> dict[str, Any]:
+    """The settings of the project a screening item belongs to (for its answer form)."""
+    with foundry.db.read() as conn:
+        rows = sql.gold_rows(conn, [item_id])
+        if not rows:
+            raise NotFound(f"item {item_id} not found", field="item_id")
+        return dict(load_project(conn, None, rows[0].project_id).settings_raw)
