@@ -9,11 +9,11 @@ import re
 
 import pytest
 from fastapi.testclient import TestClient
+from tests.web.test_pages import classify_project, csrf_of, sign_up
 
 from datafab.api.app import create_app
 from datafab.services import accounts, items
 from datafab.services.recruiting import campaigns
-from tests.web.test_pages import classify_project, csrf_of, sign_up
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
