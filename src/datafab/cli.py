@@ -55,8 +55,10 @@ from datafab.cli_disputes import register as register_disputes  # noqa: E402
 from datafab.cli_evals import eval_app  # noqa: E402
 from datafab.cli_guidelines import register as register_guidelines  # noqa: E402
 from datafab.cli_line import register as register_line  # noqa: E402
+from datafab.cli_messages import register as register_messages  # noqa: E402
 from datafab.cli_plan import register as register_plan  # noqa: E402
 from datafab.cli_primitives import register as register_primitives  # noqa: E402
+from datafab.cli_recruiting import register as register_recruiting  # noqa: E402
 from datafab.cli_trace import register as register_trace  # noqa: E402
 from datafab.cli_value import register as register_value  # noqa: E402
 
@@ -69,6 +71,8 @@ register_primitives(app)
 register_guidelines(app)
 register_disputes(app)
 register_trace(app)
+register_messages(app)
+register_recruiting(app)
 
 console = Console(stderr=True, soft_wrap=True)
 

@@ -146,6 +146,17 @@ class Settings(BaseSettings):
         "one is made and kept in the key file (DATAFAB_KEY_FILE), never in the database.",
     )
 
+    smtp_host: str | None = Field(
+        None, description="SMTP server that sends contributors their messages by e-mail "
+        "(unset: the in-app inbox only).")
+    smtp_port: int = Field(587, ge=1, le=65_535, description="The SMTP server's port.")
+    smtp_from: str = Field("datafab@localhost", description="Sender address of the e-mails.")
+    smtp_username: str | None = Field(None, description="SMTP login, when the server asks.")
+    smtp_password: str | None = Field(None, description="SMTP password (kept in the "
+                                      "environment only, never in the database).")
+    smtp_starttls: bool = Field(True, description="Upgrade the SMTP connection with "
+                                "STARTTLS before logging in.")
+
     @field_validator("trusted_proxies")
     @classmethod
     def _trusted_proxies_parse(cls, value: str) -> str:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from datafab import __version__, integrations
 from datafab.api import (
+    common_errors,
     contributor_value,
     curation,
     disputes,
@@ -24,6 +25,7 @@ from datafab.api import (
     planning,
     primitives,
     projects,
+    recruiting,
     scale_compat,
     tracing,
     webhooks,
@@ -86,6 +88,8 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.include_router(messages.router)
     app.include_router(media.router)
     app.include_router(tracing.router)
+    app.include_router(common_errors.router)
+    app.include_router(recruiting.router)
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)

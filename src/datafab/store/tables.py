@@ -975,5 +975,53 @@ media = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("size", BigInteger, nullable=False),
+)
+
+
+# A recruitment campaign: skills wanted, a questionnaire, a screening test of gold items per
+# skill (drawn from a project's gold), and a referral code (public: it names the source).
+recruit_campaigns = Table(
+    "recruit_campaigns",
+    metadata,
+    _id(),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("spec", Json, nullable=False),
+    Column("referral_code", String(64), nullable=False, unique=True),
+    Column("status", String(16), nullable=False, server_default="open"),
+    Column("created_at", Double, nullable=False),
+)
+
+# One person's application to a campaign, and when they passed each stage of the funnel
+# that is kept here (the later stages are read from their work).
+recruit_applications = Table(
+    "recruit_applications",
+    metadata,
+    _id(),
+    _ref("campaign_id", "recruit_campaigns"),
+    _ref("contributor_id", "contributors", index=True),
+    Column("source", String(64), nullable=False),
+    Column("answers", Json, nullable=False),
+    Column("screening_score", Double),
+    Column("screened_at", Double),
+    Column("credential_at", Double),
+    Column("applied_at", Double, nullable=False),
+    UniqueConstraint("campaign_id", "contributor_id"),
+)
+
+# A credential (a degree, a licence) a contributor uploads for a skill; an operator approves
+# it (the skill is then verified) or rejects it with a reason.
+credentials = Table(
+    "credentials",
+    metadata,
+    _id(),
+    _ref("contributor_id", "contributors", index=True),
+    Column("skill", String(128), nullable=False),
+    Column("filename", String(200), nullable=False),
+    Column("content_type", String(64), nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("content", LargeBinary, nullable=False),
+    Column("status", String(16), nullable=False, server_default="pending"),
+    Column("reason", Text),
+    Column("reviewed_at", Double),
     Column("created_at", Double, nullable=False),
 )

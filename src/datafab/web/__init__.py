@@ -18,8 +18,11 @@ from datafab.web import (
     guideline_pages,
     inbox_pages,
     media,
+    message_pages,
     ops,
     ops_disputes,
+    ops_recruiting,
+    recruiting_pages,
     workbench,
 )
 from datafab.web.headers import PageHeaders
@@ -32,7 +35,8 @@ def install(app: FastAPI) -> None:
     app.state.login_throttle = LoginThrottle()
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     # contributor_pages before workbench: /work/standing is not /work/{project_id}
-    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, workbench, media,
-                   evals, dashboard, ops, ops_disputes):
+    for module in (accounts, contributor_pages, guideline_pages, inbox_pages, recruiting_pages,
+                   workbench, media, evals, dashboard, message_pages, ops, ops_disputes,
+                   ops_recruiting):
         app.include_router(module.router)
     app.add_middleware(PageHeaders)

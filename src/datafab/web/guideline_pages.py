@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from datafab.errors import InvalidInput
-from datafab.services import dashboard, workbench
+from datafab.services import common_errors, dashboard, workbench
 from datafab.services.guidelines import acknowledge, changes
 from datafab.web.answers import answer_from
 from datafab.web.guards import ContributorSession, PageFoundry, Posted, RequesterSession
@@ -44,6 +44,15 @@ def roster_page(request: Request, project_id: int, org: RequesterSession,
     return page(request, "dashboard/guidelines.html", title=f"Guidelines: {row.project.name}",
                 row=row, history=changes.history(foundry, org, project_id),
                 roster=acknowledge.roster(foundry, org, project_id))
+
+
+@router.get("/work/{project_id}/errors")
+def common_errors_page(request: Request, project_id: int, who: ContributorSession,
+                       foundry: PageFoundry) -> Response:
+    """What goes wrong most on the project, and the contributor's own mistakes."""
+    project = workbench.project_for(foundry, who, project_id)
+    return page(request, "work/common_errors.html", title=f"Common errors: {project.name}",
+                project=project, digest=common_errors.for_contributor(foundry, who, project.id))
 
 
 @router.post("/work/{project_id}/guidelines/acknowledge")

@@ -8,7 +8,7 @@ from starlette.responses import Response
 
 from datafab.errors import DatafabError
 from datafab.services.disputes import filing
-from datafab.services.messages import inbox
+from datafab.services.messages import inbox, questions
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
 from datafab.web.render import PageRoute, field_errors, page, redirect
 
@@ -51,3 +51,21 @@ def file_dispute(request: Request, form: Posted, who: ContributorSession,
     except DatafabError as exc:
         return _inbox(request, foundry, who, field_errors(exc), exc.status, values)
     return redirect(request, "/work/inbox?disputed=1")
+
+
+@router.post("/questions")
+def ask(request: Request, form: Posted, who: ContributorSession,
+        foundry: PageFoundry) -> Response:
+    """A question on an item the contributor holds; back to the work, or the error."""
+    values = {k: str(form.get(k) or "") for k in ("project_id", "item_id", "body")}
+    try:
+        project_id, item_id = int(values["project_id"]), int(values["item_id"])
+        questions.ask(foundry, who, project_id, {"item_id": item_id, "body": values["body"]})
+    except ValueError:
+        return page(request, "work/question_sent.html", 422, title="Question not sent",
+                    errors={"item_id": "Ask about an item you hold"}, values=values)
+    except DatafabError as exc:
+        return page(request, "work/question_sent.html", exc.status, title="Question not sent",
+                    errors=field_errors(exc), values=values)
+    return page(request, "work/question_sent.html", title="Question sent", errors={},
+                values=values)

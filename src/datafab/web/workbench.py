@@ -17,6 +17,7 @@ from starlette.responses import Response
 from datafab.errors import DatafabError, InvalidInput
 from datafab.services import item_flags, projects, work, workbench
 from datafab.services.guidelines import acknowledge
+from datafab.services.messages import questions
 from datafab.services.workbench import Task
 from datafab.web.declarative_form import answer_for
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
@@ -94,7 +95,8 @@ def guidelines_page(request: Request, project_id: int, who: ContributorSession,
     return _sealed(foundry, project, page(
         request, "work/guidelines.html", title=f"Guidelines: {project.name}",
         project=project, guidelines=projects.guideline_text(foundry, None, project.id),
-        owed=acknowledge.pending(foundry, who, project.id)))
+        owed=acknowledge.pending(foundry, who, project.id),
+        faq=questions.faq(foundry, who, project.id)))
 
 
 def _sealed(foundry, project, response: Response) -> Response:

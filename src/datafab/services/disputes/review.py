@@ -14,7 +14,7 @@ from datafab.foundry import Foundry
 from datafab.services import audit, quality
 from datafab.services.disputes import DisputeStatus
 from datafab.services.disputes.rescoring import rescore
-from datafab.services.messages import inbox
+from datafab.services.messages import inbox, mail
 from datafab.services.projects import load_project
 from datafab.services.quality import gold_evidence
 from datafab.store import disputes as sql
@@ -132,6 +132,7 @@ def resolve(foundry: Foundry, dispute_id: int, raw: Any, *,
                               "rescored": [c["contributor_id"] for c in changes]})
     if corrected is not None:
         quality.refit(foundry, project.id)  # the quality engine's fit weighs gold too
+    mail.send_pending(foundry)
     return {"id": dispute_id, "status": str(body.decision), "corrected_answer": corrected,
             "closed": [d.id for d in closed], "changes": changes}
 

@@ -1,5 +1,5 @@
 """contributor relations: guideline changelogs and acknowledgements, gold disputes, messages
-and inboxes
+and inboxes, recruitment campaigns, applications and credentials
 
 Revision ID: 0029_contributor_relations
 Revises: 0023_clearances
@@ -104,8 +104,60 @@ def upgrade() -> None:
     )
     op.create_index('ix_inbox_entries_contributor_id', 'inbox_entries', ['contributor_id'])
 
+    op.create_table(
+        'recruit_campaigns',
+        sa.Column('id', ID, autoincrement=True, nullable=False),
+        sa.Column('name', sa.String(length=200), nullable=False),
+        sa.Column('spec', JSON, nullable=False),
+        sa.Column('referral_code', sa.String(length=64), nullable=False),
+        sa.Column('status', sa.String(length=16), server_default='open', nullable=False),
+        sa.Column('created_at', sa.Double(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name='pk_recruit_campaigns'),
+        sa.UniqueConstraint('name', name='uq_recruit_campaigns_name'),
+        sa.UniqueConstraint('referral_code', name='uq_recruit_campaigns_referral_code'),
+    )
+    op.create_table(
+        'recruit_applications',
+        sa.Column('id', ID, autoincrement=True, nullable=False),
+        sa.Column('campaign_id', ID, nullable=False),
+        sa.Column('contributor_id', ID, nullable=False),
+        sa.Column('source', sa.String(length=64), nullable=False),
+        sa.Column('answers', JSON, nullable=False),
+        sa.Column('screening_score', sa.Double(), nullable=True),
+        sa.Column('screened_at', sa.Double(), nullable=True),
+        sa.Column('credential_at', sa.Double(), nullable=True),
+        sa.Column('applied_at', sa.Double(), nullable=False),
+        _fk('recruit_applications', 'campaign_id', 'recruit_campaigns'),
+        _fk('recruit_applications', 'contributor_id', 'contributors'),
+        sa.PrimaryKeyConstraint('id', name='pk_recruit_applications'),
+        sa.UniqueConstraint('campaign_id', 'contributor_id',
+                            name='uq_recruit_applications_campaign_id_contributor_id'),
+    )
+    op.create_index('ix_recruit_applications_contributor_id', 'recruit_applications',
+                    ['contributor_id'])
+    op.create_table(
+        'credentials',
+        sa.Column('id', ID, autoincrement=True, nullable=False),
+        sa.Column('contributor_id', ID, nullable=False),
+        sa.Column('skill', sa.String(length=128), nullable=False),
+        sa.Column('filename', sa.String(length=200), nullable=False),
+        sa.Column('content_type', sa.String(length=64), nullable=False),
+        sa.Column('size', sa.Integer(), nullable=False),
+        sa.Column('content', sa.LargeBinary(), nullable=False),
+        sa.Column('status', sa.String(length=16), server_default='pending', nullable=False),
+        sa.Column('reason', sa.Text(), nullable=True),
+        sa.Column('reviewed_at', sa.Double(), nullable=True),
+        sa.Column('created_at', sa.Double(), nullable=False),
+        _fk('credentials', 'contributor_id', 'contributors'),
+        sa.PrimaryKeyConstraint('id', name='pk_credentials'),
+    )
+    op.create_index('ix_credentials_contributor_id', 'credentials', ['contributor_id'])
+
 
 def downgrade() -> None:
+    op.drop_table('credentials')
+    op.drop_table('recruit_applications')
+    op.drop_table('recruit_campaigns')
     op.drop_table('inbox_entries')
     op.drop_table('messages')
     op.drop_table('gold_disputes')
