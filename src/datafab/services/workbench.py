@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
-from datafab.services import access_log, confidentiality, item_flags, work
+from datafab.services import access_log, confidentiality, hybrid, item_flags, work
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
@@ -52,6 +52,7 @@ class Task:
     external_id: str
     data: dict[str, Any]
     expires_at: float
+    suggestion: dict[str, Any] | None = None  # a model's answer shown for correction
 
 
 def eligible(conn: Connection, foundry: Foundry, contributor: Contributor) -> list[Project]:
@@ -103,7 +104,7 @@ def queue(foundry: Foundry, contributor: Contributor, project_id: int,
         for lease in work.lease_items(foundry, contributor, project.id, depth - len(held),
                                      address, access_log.PAGE):
             held.append(Task(lease.id, project, lease.item_id, lease.external_id, lease.data,
-                             lease.expires_at))
+                             lease.expires_at, lease.suggestion))
     return held[:depth]
 
 
@@ -133,7 +134,9 @@ def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[
                    leases.c.status == "active", leases.c.expires_at > foundry.now())
             .order_by(leases.c.id)
         ).all()
-    return [Task(r.id, project, r.item, r.external_id, r.data, r.expires_at) for r in rows]
+        shown = hybrid.suggestions(conn, project, contributor, [r.item for r in rows])
+    return [Task(r.id, project, r.item, r.external_id, r.data, r.expires_at, shown.get(r.item))
+            for r in rows]
 
 
 def skip(foundry: Foundry, contributor: Contributor, lease_id: int, reason: str,
