@@ -67,6 +67,7 @@ class Job:
     guidelines: str
     data: dict[str, Any]
     external_id: str = ""
+    image: str | None = None  # the item's image for a vision model: a web or data: URL
 
 
 @dataclass

@@ -32,7 +32,7 @@ import numpy as np
 from pydantic import Field
 
 from datafab.errors import InvalidInput
-from datafab.primitives import coco, yolo_voc
+from datafab.primitives import coco, object_edits, yolo_voc
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.images import (
     MAX_OBJECTS,
@@ -137,7 +137,9 @@ class Boxes(Primitive[ObjectSettings, ImageItem, BoxesAnswer]):
         if fmt == "records":
             return {"image": item.get("image"), "media": item.get("media"),
                     "width": item.get("width"), "height": item.get("height"), "boxes": boxes,
-                    "annotators": record.details.get("annotators", []), **record.lineage()}
+                    "annotators": record.details.get("annotators", []),
+                    "edits": object_edits.submission_edits("boxes", record.submissions),
+                    **record.lineage()}
         if fmt == "coco":
             return coco.coco_row("boxes", item, record.external_id, record.item_id, boxes,
                                  record.lineage())

@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from datafab.errors import InvalidInput
-from datafab.primitives import coco
+from datafab.primitives import coco, object_edits
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.boxes import annotator_counts
 from datafab.primitives.images import (
@@ -141,7 +141,9 @@ class Polygons(Primitive[ObjectSettings, ImageItem, PolygonsAnswer]):
             return {"image": item.get("image"), "media": item.get("media"),
                     "width": item.get("width"), "height": item.get("height"),
                     "polygons": polygons,
-                    "annotators": record.details.get("annotators", []), **record.lineage()}
+                    "annotators": record.details.get("annotators", []),
+                    "edits": object_edits.submission_edits("polygons", record.submissions),
+                    **record.lineage()}
         if fmt == "coco":
             return coco.coco_row("polygons", item, record.external_id, record.item_id,
                                  polygons, record.lineage())
