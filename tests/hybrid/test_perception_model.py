@@ -10,10 +10,10 @@ import json
 
 import httpx
 import pytest
-from image_files import png
 
 from datafab.models import get_backend
 from datafab.models.worker import ModelWorker
+from image_files import png
 
 PROPOSED = [{"label": "car", "x": 10, "y": 10, "w": 40, "h": 30},
             {"label": "person", "x": 100, "y": 20, "w": 20, "h": 50}]
