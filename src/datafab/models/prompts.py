@@ -48,6 +48,8 @@ INSTRUCTIONS: dict[str, str] = {
              "x and y the top-left corner, w and h the width and height, inside the image.",
     "polygons": "Outline every object of the project's labels in the image as a closed "
                 "polygon of pixel points [x, y] that does not cross itself.",
+    "keypoints": "Place every named keypoint of the object in the image (pixels), saying "
+                 "whether it is visible, occluded (placed where it must be) or absent.",
 }
 GENERIC = "Answer the item as the guidelines ask."
 

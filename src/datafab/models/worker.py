@@ -28,7 +28,7 @@ from datafab.models.base import Backend, Job, MalformedAnswer, ModelError, Tally
 from datafab.sdk.client import ApiError, Client
 
 #: Primitives whose items are images: a vision model is shown the image itself.
-IMAGE_PRIMITIVES = frozenset({"boxes", "polygons"})
+IMAGE_PRIMITIVES = frozenset({"boxes", "polygons", "keypoints"})
 
 
 def item_image(client: Client, lease: dict[str, Any]) -> str:

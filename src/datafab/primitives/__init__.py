@@ -26,6 +26,7 @@ _REGISTRY: dict[str, str] = {
     "write": "datafab.primitives.write:WRITE",
     "boxes": "datafab.primitives.boxes:BOXES",
     "polygons": "datafab.primitives.polygons:POLYGONS",
+    "keypoints": "datafab.primitives.keypoints:KEYPOINTS",
 }
 _LOADED: dict[str, Primitive[Any, Any, Any]] = {}
 
