@@ -132,3 +132,22 @@ def test_keypoints_gold_and_records(foundry, make_org, make_worker, monkeypatch)
     # the placements lie apart: the skilled contributor's weighs more (2/3 against 1/3)
     assert record["answer"]["points"]["head"] == {"x": 14.0, "y": 12.0, "visibility": "visible"}
     assert record["confidence"] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_tracks_through_the_line(foundry, make_org, make_worker):
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "clips", "primitive": "tracks", "settings": {"labels": ["car"]},
+        "policy": {"min_labels": 2, "max_labels": 2}})
+    items.upload_items(foundry, org.id, project.id, [{"external_id": "clip", "data": {
+        "video": "clips/a.mp4", "frame_count": 50, "fps": 25, "width": 100, "height": 100}}])
+    for name, x in (("a", 0), ("b", 2)):
+        who = authenticate_contributor(foundry, make_worker(name).token)
+        _work(foundry, who, project, lambda ext, x=x: {"tracks": [{
+            "id": "1", "label": "car", "keyframes": [
+                {"frame": 0, "x": x, "y": 0, "w": 10, "h": 10},
+                {"frame": 40, "x": 80 + x, "y": 0, "w": 10, "h": 10}]}]})
+    [record], _ = list_records(foundry, org.id, project.id, limit=10)
+    [track] = record["answer"]["tracks"]
+    assert [(k["frame"], k["x"]) for k in track["keyframes"]] == [(0, 1.0), (40, 81.0)]
+    assert record["n_submissions"] == 2

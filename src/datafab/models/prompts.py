@@ -50,6 +50,8 @@ INSTRUCTIONS: dict[str, str] = {
                 "polygon of pixel points [x, y] that does not cross itself.",
     "keypoints": "Place every named keypoint of the object in the image (pixels), saying "
                  "whether it is visible, occluded (placed where it must be) or absent.",
+    "tracks": "Follow every object of the project's labels through the video: one track "
+              "per object, with boxes at keyframes (increasing frames) where it moves.",
 }
 GENERIC = "Answer the item as the guidelines ask."
 

@@ -27,6 +27,7 @@ _REGISTRY: dict[str, str] = {
     "boxes": "datafab.primitives.boxes:BOXES",
     "polygons": "datafab.primitives.polygons:POLYGONS",
     "keypoints": "datafab.primitives.keypoints:KEYPOINTS",
+    "tracks": "datafab.primitives.tracks:TRACKS",
 }
 _LOADED: dict[str, Primitive[Any, Any, Any]] = {}
 
