@@ -149,5 +149,8 @@ def test_tracks_through_the_line(foundry, make_org, make_worker):
                 {"frame": 40, "x": 80 + x, "y": 0, "w": 10, "h": 10}]}]})
     [record], _ = list_records(foundry, org.id, project.id, limit=10)
     [track] = record["answer"]["tracks"]
-    assert [(k["frame"], k["x"]) for k in track["keyframes"]] == [(0, 1.0), (40, 81.0)]
+    # in view from frame 0 to 40, as both drew it, then out of view
+    assert [(k["frame"], k.get("x")) for k in track["keyframes"]] == [(0, 1.0), (40, 81.0),
+                                                                        (41, None)]
+    assert track["keyframes"][2]["outside"] is True
     assert record["n_submissions"] == 2

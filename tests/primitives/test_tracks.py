@@ -53,8 +53,10 @@ def test_item_needs_frames_or_a_video_with_its_rate():
      "answer.tracks.1.keyframes.0.w"),
     ({**_car(tid="2"), "keyframes": [{"frame": 0, "x": 190, "y": 1, "w": 20, "h": 5}]},
      "answer.tracks.1.keyframes.0.w"),
-    ({**_car(tid="2"), "keyframes": [{"frame": 0, "x": 1, "y": 1}]}, "answer.tracks.1.keyframes.0.w"),
-    ({**_car(tid="2"), "keyframes": [{"frame": 0, "outside": True}]}, "answer.tracks.1.keyframes.0"),
+    ({**_car(tid="2"), "keyframes": [{"frame": 0, "x": 1, "y": 1}]},
+     "answer.tracks.1.keyframes.0.w"),
+    ({**_car(tid="2"), "keyframes": [{"frame": 0, "outside": True}]},
+     "answer.tracks.1.keyframes.0"),
     (_car(tid="a", label="truck"), "answer.tracks.1.label"),
     (_car(), "answer.tracks.1.id"),
 ])
