@@ -42,6 +42,12 @@ def canvas_site(sqlite_template, tmp_path_factory):
     image = uploads.upload_media(foundry, org, project.id, io.BytesIO(png(200, 100, (90, 140, 90))))
     items.upload_items(foundry, org, project.id, [
         {"external_id": f"street-{i}", "data": {"media": image.media_id}} for i in range(3)])
+    outlines = projects.create_project(foundry, org, {
+        "name": "Road outlines", "primitive": "polygons", "settings": {"labels": ["road"]},
+        "guidelines": "Outline the road.", "policy": {"min_labels": 1, "max_labels": 1}})
+    uploads.upload_media(foundry, org, outlines.id, io.BytesIO(png(200, 100, (90, 140, 90))))
+    items.upload_items(foundry, org, outlines.id, [
+        {"external_id": "road-0", "data": {"media": image.media_id}}])
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
                                            log_level="warning"))
@@ -57,6 +63,7 @@ def canvas_site(sqlite_template, tmp_path_factory):
 
     site = Site()
     site.foundry, site.project, site.org = foundry, project, org
+    site.outlines = outlines
     yield site
     server.should_exit = True
     thread.join(timeout=10)
@@ -114,3 +121,32 @@ def test_draw_move_and_submit_a_box(canvas_site, browser_page):
     assert box["label"] == "person"
     assert box["x"] == pytest.approx(30, abs=1.0) and box["y"] == pytest.approx(15, abs=1.0)
     assert box["w"] == pytest.approx(60, abs=1.0) and box["h"] == pytest.approx(50, abs=1.0)
+
+
+def test_outline_a_polygon(canvas_site, browser_page):
+    from datafab.services.records import list_records
+
+    page = browser_page
+    make_contributor(canvas_site, "Eve", "eve@example.org")
+    log_in(page, canvas_site, "eve@example.org")
+    page.goto(f"{canvas_site.url}/work/{canvas_site.outlines.id}")
+    page.wait_for_selector("#stage [data-canvas][data-scale]")
+    lease = current_lease(page)
+    for x, y in ((20, 20), (120, 20), (120, 80), (20, 80), (20, 20)):  # back to the first
+        page.mouse.click(*_screen(page, x, y))
+    assert page.evaluate("() => document.querySelector('#stage [data-canvas]').dataset.objects"
+                         ) == "1"
+    check_page(page)
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(lease) => { const a = document.querySelector('#stage article.task');"
+        " return !a || a.dataset.lease !== lease; }", arg=lease)
+    page.wait_for_selector("#bench[aria-busy=false]", state="attached")
+    records, _ = list_records(canvas_site.foundry, canvas_site.org, canvas_site.outlines.id)
+    [record] = records
+    [polygon] = record["answer"]["polygons"]
+    xs = [p[0] for p in polygon["points"]]
+    ys = [p[1] for p in polygon["points"]]
+    assert polygon["label"] == "road"
+    assert min(xs) == pytest.approx(20, abs=2) and max(xs) == pytest.approx(120, abs=2)
+    assert min(ys) == pytest.approx(20, abs=2) and max(ys) == pytest.approx(80, abs=2)
