@@ -22,9 +22,11 @@ def object_rows(kind: str) -> Callable[..., Iterator[Imported]]:
     def rows(lines: Iterable[Any], *, check: Check | None = None,
              on_skip: Callable[[Skipped], None] | None = None) -> Iterator[Imported]:
         for n, record in enumerate(lines, start=1):
-            if not isinstance(record, dict):
+            if isinstance(record, str) and not record.strip():
                 continue  # a line the limits check blanked (already reported)
             try:
+                if not isinstance(record, dict):
+                    raise _Refused("not an image record of a COCO, YOLO or VOC file")
                 yield _row(kind, n, record, check, on_skip)
             except _Refused as refused:
                 if on_skip is None:
