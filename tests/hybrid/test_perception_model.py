@@ -71,6 +71,10 @@ def test_detector_proposals_corrected_by_a_person(line, chat, scripted):
                                       "deleted")} == {
             "proposed": 2, "kept": 0, "moved": 1, "relabelled": 0, "added": 1, "deleted": 1}
         assert sorted(edits["origins"]) == ["model_moved", "person"]
+    report = line.requester.effort(project["id"])["suggestions"]
+    assert report["shown"] == 2
+    assert report["objects"] == {"proposed": 4, "kept": 0, "moved": 2, "relabelled": 0,
+                                 "added": 2, "deleted": 2}
 
 
 @pytest.mark.parametrize(("final", "expected"), [

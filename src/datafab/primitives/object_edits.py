@@ -13,6 +13,8 @@ import numpy as np
 from datafab.quality import geometry
 
 SAME = 0.98  # an IoU this high is the proposal left where it was
+KINDS = ("boxes", "polygons")  # the primitives whose answers are lists of objects
+COUNTS = ("proposed", "kept", "moved", "relabelled", "added", "deleted")
 
 
 def _shapes(kind: str, objects: Sequence[dict[str, Any]]) -> list[list[np.ndarray]]:
@@ -72,3 +74,17 @@ def submission_edits(kind: str, submissions: Sequence[dict[str, Any]]) -> list[d
         edits = object_edits(kind, proposal, sub["answer"].get(kind, []))
         out.append({"contributor": sub.get("contributor"), **edits})
     return out
+
+
+def effort_counts(kind: str, rows: Sequence[Any]) -> dict[str, int]:
+    """The edit counts summed over submissions (rows with ``draft`` and ``answer``) made
+    over a model's proposal: what the model proposed and what people changed."""
+    total = dict.fromkeys(COUNTS, 0)
+    for row in rows:
+        proposal = (row.draft.get("answer") or {}).get(kind)
+        if proposal is None or not isinstance(row.answer, dict):
+            continue
+        edits = object_edits(kind, proposal, row.answer.get(kind, []))
+        for key in COUNTS:
+            total[key] += edits[key]
+    return total
