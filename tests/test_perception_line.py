@@ -109,3 +109,48 @@ def test_bad_box_is_refused_over_http_and_nothing_written(api, make_org, make_wo
     r = api.post(f"/v1/projects/{pid}/items", headers=org.headers,
                  json={"items": [{"external_id": "b", "data": {"image": "../x.png"}}]})
     assert r.status_code in (400, 422) and "image" in r.json()["error"]["field"]
+
+
+def test_keypoints_gold_and_records(foundry, make_org, make_worker, monkeypatch):
+    monkeypatch.setattr(work._RANDOM, "random", lambda: 0.0)
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "poses", "primitive": "keypoints",
+        "settings": {"keypoints": ["head", "tail"], "skeleton": [["head", "tail"]]},
+        "policy": {"min_labels": 2, "max_labels": 2, "gold_rate": 0.5}})
+    truth = {"points": {"head": {"x": 10, "y": 10}, "tail": {"visibility": "absent"}}}
+    items.upload_items(foundry, org.id, project.id, [
+        {"external_id": "i0", "data": IMAGE},
+        {"external_id": "g0", "data": IMAGE, "gold_answer": truth}])
+    near = {"points": {"head": {"x": 14, "y": 12}, "tail": {"visibility": "absent"}}}
+    far = {"points": {"head": {"x": 60, "y": 60}, "tail": {"visibility": "absent"}}}
+    for name, answer, right in (("a", near, True), ("b", far, False)):
+        who = authenticate_contributor(foundry, make_worker(name).token)
+        receipts = _work(foundry, who, project, lambda ext, a=answer: a)
+        assert receipts["g0"].feedback["correct"] is right
+    [record], _ = list_records(foundry, org.id, project.id, limit=10)
+    # the placements lie apart: the skilled contributor's weighs more (2/3 against 1/3)
+    assert record["answer"]["points"]["head"] == {"x": 14.0, "y": 12.0, "visibility": "visible"}
+    assert record["confidence"] == pytest.approx(2 / 3, abs=1e-6)
+
+
+def test_tracks_through_the_line(foundry, make_org, make_worker):
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "clips", "primitive": "tracks", "settings": {"labels": ["car"]},
+        "policy": {"min_labels": 2, "max_labels": 2}})
+    items.upload_items(foundry, org.id, project.id, [{"external_id": "clip", "data": {
+        "video": "clips/a.mp4", "frame_count": 50, "fps": 25, "width": 100, "height": 100}}])
+    for name, x in (("a", 0), ("b", 2)):
+        who = authenticate_contributor(foundry, make_worker(name).token)
+        _work(foundry, who, project, lambda ext, x=x: {"tracks": [{
+            "id": "1", "label": "car", "keyframes": [
+                {"frame": 0, "x": x, "y": 0, "w": 10, "h": 10},
+                {"frame": 40, "x": 80 + x, "y": 0, "w": 10, "h": 10}]}]})
+    [record], _ = list_records(foundry, org.id, project.id, limit=10)
+    [track] = record["answer"]["tracks"]
+    # in view from frame 0 to 40, as both drew it, then out of view
+    assert [(k["frame"], k.get("x")) for k in track["keyframes"]] == [(0, 1.0), (40, 81.0),
+                                                                        (41, None)]
+    assert track["keyframes"][2]["outside"] is True
+    assert record["n_submissions"] == 2

@@ -296,10 +296,12 @@ def project_create(
 def export(
     api_key: ApiKey,
     project: Annotated[int, typer.Option(help="Project id.")],
-    output: Annotated[Path, typer.Option(help="File to write: .jsonl or .parquet.")],
+    output: Annotated[Path, typer.Option(help="File to write: .jsonl or .parquet (coco: "
+                                         ".json; yolo, voc: .zip).")],
     format: Annotated[
-        str, typer.Option(help="sft, dpo, reward, prm, prm800k, tools, grades, records, or "
-                          "items (the items as contributors and models see them).")
+        str, typer.Option(help="sft, dpo, reward, prm, prm800k, tools, grades, records, coco, "
+                          "yolo, voc, or items (the items as contributors and models see "
+                          "them).")
     ] = "records",
     min_confidence: Annotated[float, typer.Option(help="Leave out less confident records.")] = 0.0,
     include_open: Annotated[bool, typer.Option(help="Also records of unfinished items.")] = False,
@@ -331,7 +333,8 @@ def import_(
     file: Annotated[Path, typer.Argument(help="The file to import.", exists=True,
                                          dir_okay=False)],
     project: Annotated[int, typer.Option(help="Project id.")],
-    format: Annotated[str, typer.Option(help="hh-rlhf, prm800k or label-studio.")],
+    format: Annotated[str, typer.Option(help="hh-rlhf, prm800k, label-studio, coco (.json), "
+                                        "yolo or voc (.zip).")],
     strict: Annotated[bool, typer.Option(
         help="Refuse the whole file at its first bad line (default: skip bad lines, list "
              "them, exit 3).")] = False,
@@ -346,7 +349,7 @@ def import_(
         with _progress() as bar:
             task = bar.add_task("importing", total=None)
             result = imports.import_file(
-                foundry, org, project, format, lambda: imports.file_lines(file),
+                foundry, org, project, format, lambda: imports.file_lines(file, format),
                 on_batch=lambda n: bar.advance(task, n), strict=strict,
             )
     except DatafabError as exc:

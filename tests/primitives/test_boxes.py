@@ -101,5 +101,13 @@ def test_records_export_row():
     row = BOXES.export_row("records", SETTINGS, record)
     assert row["image"] == "https://img.example/1.jpg" and row["width"] == 100
     assert row["boxes"] == [{**CAR, "confidence": 1.0}]
+    coco = BOXES.export_row("coco", SETTINGS, record)
+    assert coco["image"]["coco_url"] == "https://img.example/1.jpg"
+    assert coco["annotations"][0]["bbox"] == [10, 20, 30, 40]
+    assert coco["annotations"][0]["datafab"]["record_id"] == 1
+    assert BOXES.export_row("yolo", SETTINGS, record)["text"] == (
+        "0 0.250000 0.500000 0.300000 0.500000\n")
+    assert BOXES.export_row("yolo", SETTINGS, settle(
+        BOXES, SETTINGS, {"image": "a.png"}, [{"boxes": [CAR]}])) is None  # no size
     with pytest.raises(InvalidInput):
-        BOXES.export_row("coco", SETTINGS, record)
+        BOXES.export_row("kitti", SETTINGS, record)

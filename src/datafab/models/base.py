@@ -68,6 +68,7 @@ class Job:
     data: dict[str, Any]
     external_id: str = ""
     definition: dict[str, Any] | None = None  # a customer primitive's, from the instructions
+    image: str | None = None  # the item's image for a vision model: a web or data: URL
 
 
 @dataclass

@@ -45,12 +45,21 @@ INSTRUCTIONS: dict[str, str] = {
                         "the text, with its type (missed).",
     "spans": "Mark every span of the text that carries one of the labels, by character "
              "offsets (start inclusive, end exclusive).",
+    "boxes": "Draw a box around every object of the project's labels in the image: pixels, "
+             "x and y the top-left corner, w and h the width and height, inside the image.",
+    "polygons": "Outline every object of the project's labels in the image as a closed "
+                "polygon of pixel points [x, y] that does not cross itself.",
+    "keypoints": "Place every named keypoint of the object in the image (pixels), saying "
+                 "whether it is visible, occluded (placed where it must be) or absent.",
+    "tracks": "Follow every object of the project's labels through the video: one track "
+              "per object, with boxes at keyframes (increasing frames) where it moves.",
 }
 GENERIC = "Answer the item as the guidelines ask."
 
 
-def build_messages(job: Job) -> list[dict[str, str]]:
-    """The chat messages for one item."""
+def build_messages(job: Job) -> list[dict[str, Any]]:
+    """The chat messages for one item; an image goes with the text as an ``image_url``
+    part, as OpenAI-compatible vision endpoints take it."""
     system = SYSTEM
     if job.guidelines.strip():
         system += "\n\nProject guidelines:\n" + job.guidelines.strip()
@@ -59,6 +68,11 @@ def build_messages(job: Job) -> list[dict[str, str]]:
         "Item:\n```json\n" + json.dumps(job.data, ensure_ascii=False, indent=1) + "\n```",
         answer_format(job),
     ])
+    if job.image is not None:
+        return [{"role": "system", "content": system},
+                {"role": "user", "content": [{"type": "text", "text": user},
+                                             {"type": "image_url",
+                                              "image_url": {"url": job.image}}]}]
     return [{"role": "system", "content": system}, {"role": "user", "content": user}]
 
 

@@ -16,15 +16,28 @@ its ``kind``.
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from datafab.models.base import Backend, Job, MalformedAnswer, ModelError, Tally
 from datafab.sdk.client import ApiError, Client
+
+#: Primitives whose items are images: a vision model is shown the image itself.
+IMAGE_PRIMITIVES = frozenset({"boxes", "polygons", "keypoints"})
+
+
+def item_image(client: Client, lease: dict[str, Any]) -> str:
+    """A leased image item's image as a URL a vision endpoint takes."""
+    image = lease["item"]["data"].get("image")
+    if isinstance(image, str) and "://" in image:
+        return image
+    content, kind = client.item_image(lease["project_id"], lease["item"]["id"])
+    return f"data:{kind};base64,{base64.b64encode(content).decode()}"
 
 
 @dataclass
@@ -121,6 +134,11 @@ class ModelWorker:
     def _answer(self, lease: dict[str, Any], job: Job) -> dict[str, Any]:
         """Answer, submit or give back one lease; what to add to the stats."""
         try:
+            if job.primitive in IMAGE_PRIMITIVES:
+                job = self._with_image(job, lease)
+        except ApiError as exc:
+            return {"failed": 1, **self._give_back(lease, "failed", exc)}
+        try:
             result = self.backend.answer(job)
         except MalformedAnswer as exc:
             return {"malformed": 1, **self._give_back(lease, "malformed", exc)}
@@ -166,3 +184,8 @@ class ModelWorker:
                    guidelines=instructions["guidelines"], data=lease["item"]["data"],
                    external_id=lease["item"]["external_id"],
                    definition=instructions.get("definition"))
+
+    def _with_image(self, job: Job, lease: dict[str, Any]) -> Job:
+        """A perception item's image, for a vision model: its web address, or the file
+        fetched through the API (the model holds the lease) as a data: URL."""
+        return replace(job, image=item_image(self.client, lease))

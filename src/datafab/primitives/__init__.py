@@ -26,6 +26,8 @@ _REGISTRY: dict[str, str] = {
     "write": "datafab.primitives.write:WRITE",
     "boxes": "datafab.primitives.boxes:BOXES",
     "polygons": "datafab.primitives.polygons:POLYGONS",
+    "keypoints": "datafab.primitives.keypoints:KEYPOINTS",
+    "tracks": "datafab.primitives.tracks:TRACKS",
 }
 _LOADED: dict[str, Primitive[Any, Any, Any]] = {}
 

@@ -18,7 +18,9 @@ each contributor's misses, false positives and wrong classes.
 Gold: an answer is right when its F1 against the gold boxes (matched at ``gold_iou`` with the
 same label) reaches ``gold_f1``.
 
-Exports: ``records`` — the image, the fused boxes, the per-contributor counts and lineage.
+Exports: ``records`` — the image, the fused boxes, the per-contributor counts and lineage;
+``coco`` (one JSON document), ``yolo`` and ``voc`` (a zip of label files), the lineage in
+each annotation's extra fields.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import numpy as np
 from pydantic import Field
 
 from datafab.errors import InvalidInput
+from datafab.primitives import coco, object_edits, yolo_voc
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.images import (
     MAX_OBJECTS,
@@ -90,7 +93,7 @@ class Boxes(Primitive[ObjectSettings, ImageItem, BoxesAnswer]):
     settings_model = ObjectSettings
     item_model = ImageItem
     answer_model = BoxesAnswer
-    export_formats = ("records",)
+    export_formats = ("records", "coco", "yolo", "voc")
     skill_weighted: ClassVar[bool] = True
 
     def check_answer(self, settings: ObjectSettings, item: dict[str, Any],
@@ -130,13 +133,28 @@ class Boxes(Primitive[ObjectSettings, ImageItem, BoxesAnswer]):
 
     def export_row(self, fmt: str, settings: ObjectSettings,
                    record: RecordView) -> dict[str, Any] | None:
-        if fmt != "records":
-            raise InvalidInput(f"boxes exports only 'records', not {fmt!r}", field="format")
-        item = record.item
-        return {"image": item.get("image"), "media": item.get("media"),
-                "width": item.get("width"), "height": item.get("height"),
-                "boxes": (record.answer or {}).get("boxes", []),
-                "annotators": record.details.get("annotators", []), **record.lineage()}
+        item, boxes = record.item, (record.answer or {}).get("boxes", [])
+        if fmt == "records":
+            return {"image": item.get("image"), "media": item.get("media"),
+                    "width": item.get("width"), "height": item.get("height"), "boxes": boxes,
+                    "annotators": record.details.get("annotators", []),
+                    "edits": object_edits.submission_edits("boxes", record.submissions),
+                    **record.lineage()}
+        if fmt == "coco":
+            return coco.coco_row("boxes", item, record.external_id, record.item_id, boxes,
+                                 record.lineage())
+        name = yolo_voc.stem_of(item, record.external_id)
+        if fmt == "yolo":
+            if not item.get("width") or not item.get("height"):
+                return None  # YOLO boxes are relative to a size the item does not know
+            return {"name": name, "text": yolo_voc.yolo_text(
+                boxes, settings.labels, item["width"], item["height"])}
+        if fmt == "voc":
+            file_name = str(item.get("image") or item.get("media")).rsplit("/", 1)[-1]
+            return {"name": name, "text": yolo_voc.voc_xml(
+                file_name, boxes, item.get("width"), item.get("height"), record.lineage())}
+        raise InvalidInput(f"boxes exports records, coco, yolo or voc, not {fmt!r}",
+                           field="format")
 
 
 def _clip(box: np.ndarray, item: dict[str, Any]) -> dict[str, float]:

@@ -12,7 +12,8 @@ rasterised masks weighted by the contributors' measured skill (a cell is kept wh
 half the weight covers it) and its outline traced; classes voted by ``class_vote``. The fused
 outline has no holes. Confidences, per-contributor counts and gold as for ``boxes``.
 
-Exports: ``records`` — the image, the fused polygons, the per-contributor counts and lineage.
+Exports: ``records`` — the image, the fused polygons, the per-contributor counts and lineage;
+``coco`` — one JSON document, each annotation's segmentation the fused outline.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from datafab.errors import InvalidInput
+from datafab.primitives import coco, object_edits
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.boxes import annotator_counts
 from datafab.primitives.images import (
@@ -86,7 +88,7 @@ class Polygons(Primitive[ObjectSettings, ImageItem, PolygonsAnswer]):
     settings_model = ObjectSettings
     item_model = ImageItem
     answer_model = PolygonsAnswer
-    export_formats = ("records",)
+    export_formats = ("records", "coco")
     skill_weighted: ClassVar[bool] = True
 
     def check_answer(self, settings: ObjectSettings, item: dict[str, Any],
@@ -134,13 +136,18 @@ class Polygons(Primitive[ObjectSettings, ImageItem, PolygonsAnswer]):
 
     def export_row(self, fmt: str, settings: ObjectSettings,
                    record: RecordView) -> dict[str, Any] | None:
-        if fmt != "records":
-            raise InvalidInput(f"polygons exports only 'records', not {fmt!r}", field="format")
-        item = record.item
-        return {"image": item.get("image"), "media": item.get("media"),
-                "width": item.get("width"), "height": item.get("height"),
-                "polygons": (record.answer or {}).get("polygons", []),
-                "annotators": record.details.get("annotators", []), **record.lineage()}
+        item, polygons = record.item, (record.answer or {}).get("polygons", [])
+        if fmt == "records":
+            return {"image": item.get("image"), "media": item.get("media"),
+                    "width": item.get("width"), "height": item.get("height"),
+                    "polygons": polygons,
+                    "annotators": record.details.get("annotators", []),
+                    "edits": object_edits.submission_edits("polygons", record.submissions),
+                    **record.lineage()}
+        if fmt == "coco":
+            return coco.coco_row("polygons", item, record.external_id, record.item_id,
+                                 polygons, record.lineage())
+        raise InvalidInput(f"polygons exports records or coco, not {fmt!r}", field="format")
 
 
 POLYGONS = Polygons()

@@ -333,6 +333,13 @@ class Client(EvalMethods, CurationMethods):
     def me(self) -> dict[str, Any]:
         return self._call("GET", "/v1/me")
 
+    def item_image(self, project_id: int, item_id: int) -> tuple[bytes, str]:
+        """The image of an item this contributor holds a lease on: (bytes, content type)."""
+        response = self._send("GET", f"/v1/projects/{project_id}/items/{item_id}/image")
+        if response.status_code >= 400:
+            raise _error(response)
+        return response.content, response.headers.get("content-type", "image/png")
+
     # -- plumbing ---------------------------------------------------------------------------
     def _upload(self, project_id: int, batch: list[dict[str, Any]]) -> dict[str, int]:
         return self._call("POST", f"/v1/projects/{project_id}/items", json={"items": batch})

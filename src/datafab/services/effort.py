@@ -18,6 +18,7 @@ from sqlalchemy import Connection, text
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
+from datafab.primitives import object_edits
 from datafab.quality.calibration import CONFIDENCE_BINS, ece_from_bins
 from datafab.services.projects import Project, load_project
 from datafab.store import model_ledger
@@ -113,7 +114,10 @@ def _suggestions(project: Project, rows) -> dict[str, Any]:
     distances = [r.answer["edit_distance"] for r in rows
                  if isinstance(r.answer.get("edit_distance"), int)]
     seconds = [r.seconds_spent for r in rows if r.seconds_spent is not None]
+    objects = ({"objects": object_edits.effort_counts(project.primitive_name, shown)}
+               if project.primitive_name in object_edits.KINDS else {})
     return {
+        **objects,
         "shown": len(shown),
         "followed": followed,
         "followed_share": followed / len(shown) if shown else None,

@@ -16,6 +16,7 @@ from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import RecordView
 from datafab.services import eval_guard, parquet
+from datafab.services.perception import files_out
 from datafab.services.projects import Project, load_project
 from datafab.services.site_keys import Pseudonyms
 from datafab.store.tables import items, records, submissions
@@ -167,7 +168,7 @@ def jsonl_lines(rows: Iterable[dict[str, Any]]) -> Iterator[bytes]:
         yield (json.dumps(row, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
-FILE_KINDS = {".jsonl": "jsonl", ".parquet": "parquet"}
+FILE_KINDS = {".jsonl": "jsonl", ".parquet": "parquet", ".json": "json", ".zip": "zip"}
 
 
 def file_kind(path: Path) -> str:
@@ -175,7 +176,8 @@ def file_kind(path: Path) -> str:
     kind = FILE_KINDS.get(path.suffix.lower())
     if kind is None:
         raise InvalidInput(
-            f"output: {path.name} must end in .jsonl or .parquet", field="output"
+            f"output: {path.name} must end in .jsonl or .parquet (.json or .zip for coco, "
+            "yolo and voc)", field="output"
         )
     return kind
 
@@ -200,6 +202,9 @@ def write_export(
                            metered=metered)
 
     first = rows(metered=True)  # validates the request before anything is written
+    if kind in ("json", "zip"):
+        return files_out.write_project_file(foundry, organization, project_id, fmt, path,
+                                            first, on_row)
     if kind == "parquet":
         return parquet.write(path, first, rows, on_row=on_row)
     count = 0

@@ -22,6 +22,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, select
@@ -29,9 +30,10 @@ from sqlalchemy import insert, select
 from datafab import json_limits
 from datafab.errors import DatafabError, InvalidInput
 from datafab.foundry import Foundry
-from datafab.primitives import importers
-from datafab.services import items, work
+from datafab.primitives import importers, object_imports
+from datafab.services import items, perception, work
 from datafab.services.accounts import Contributor
+from datafab.services.perception import files_in
 from datafab.services.projects import Project, get_project
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
 from datafab.store.tables import contributors
@@ -49,6 +51,7 @@ FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str], Callable]]] = {
     "hh-rlhf": (("compare",), lambda _: importers.hh_rlhf),
     "prm800k": (("steps",), lambda _: importers.prm800k),
     "label-studio": (("classify", "spans"), _label_studio),
+    **{fmt: (kinds, object_imports.object_rows) for fmt, kinds in perception.FORMATS.items()},
 }
 
 
@@ -257,8 +260,11 @@ def _import_contributor(foundry: Foundry, organization: int) -> Contributor:
     return Contributor(cid, name, "import", [], "active")
 
 
-def file_lines(path) -> Iterable[Any]:
-    """A file's records: the objects of a JSON array (Label Studio's export), or its lines."""
+def file_lines(path, fmt: str | None = None) -> Iterable[Any]:
+    """A file's records: the objects of a JSON array (Label Studio's export), or its lines;
+    a perception file's images (``fmt`` coco, yolo or voc)."""
+    if fmt in perception.FORMATS:
+        return files_in.file_records(fmt, Path(path))
     with open(path, "rb") as probe:
         head = probe.read(64).lstrip()
     if head.startswith(b"["):

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, and_, func, select
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
-from datafab.services import access_log, confidentiality, item_flags, work
+from datafab.services import access_log, confidentiality, hybrid, item_flags, work
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
@@ -53,6 +53,7 @@ class Task:
     external_id: str
     data: dict[str, Any]
     expires_at: float
+    suggestion: dict[str, Any] | None = None  # a model's answer shown for correction
 
 
 def eligible(conn: Connection, foundry: Foundry, contributor: Contributor) -> list[Project]:
@@ -104,7 +105,7 @@ def queue(foundry: Foundry, contributor: Contributor, project_id: int,
         for lease in work.lease_items(foundry, contributor, project.id, depth - len(held),
                                      address, access_log.PAGE):
             held.append(Task(lease.id, project, lease.item_id, lease.external_id, lease.data,
-                             lease.expires_at))
+                             lease.expires_at, lease.suggestion))
     return held[:depth]
 
 
@@ -136,8 +137,10 @@ def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[
                    leases.c.status == "active", leases.c.expires_at > foundry.now())
             .order_by(leases.c.id)
         ).all()
+        shown = hybrid.suggestions(conn, project, contributor, [r.item for r in rows])
     marked = marking.marker(foundry, project, contributor)
-    return [Task(r.id, project, r.item, r.external_id, marked(r.item, r.data), r.expires_at)
+    return [Task(r.id, project, r.item, r.external_id, marked(r.item, r.data), r.expires_at,
+                 shown.get(r.item))
             for r in rows]
 
 

@@ -219,10 +219,25 @@ def grade(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
     return answer
 
 
+def _objects(kind: str) -> Callable[[FormData, dict, dict], dict[str, Any]]:
+    """The canvas's objects (boxes, polygons), JSON in the hidden input of their name."""
+    def read(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
+        try:
+            drawn = json.loads(_text(form, kind) or "[]")
+        except ValueError:
+            drawn = None
+        if not isinstance(drawn, list):
+            raise InvalidInput(f"answer.{kind}: the drawing could not be read; draw again",
+                               field=f"answer.{kind}")
+        return {kind: drawn}
+    return read
+
+
 READERS: dict[str, Callable[[FormData, dict, dict], dict[str, Any]]] = {
     "classify": classify, "compare": compare, "rank": rank, "spans": spans, "steps": steps,
     "write": write, "trajectory": trajectory, "grade": grade,
     "redaction_review": redaction_review,
+    "boxes": _objects("boxes"), "polygons": _objects("polygons"),
 }
 
 

@@ -14,10 +14,11 @@ from .shapes import (
     rasterise,
     self_intersection,
 )
+from .tracks import FusedTracks, dense, fuse_tracks, keyframes_of, track_ious
 
 __all__ = [
     "Consensus", "FusedBoxes", "FusedPolygons", "bounding_box", "box_iou", "count_matches",
     "f1", "fuse_boxes", "fuse_polygons", "match_objects", "outline", "polygon_area",
     "polygon_iou", "polygon_ious", "raster_grid", "rasterise", "self_intersection",
-    "vote_classes",
+    "vote_classes", "FusedTracks", "dense", "fuse_tracks", "keyframes_of", "track_ious",
 ]

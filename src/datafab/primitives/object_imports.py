@@ -1,0 +1,71 @@
+"""The importer of perception files (COCO, YOLO, VOC): records of images with their objects
+(see :mod:`datafab.primitives.coco`) become items with their objects as the prior answer.
+
+Each object is checked on its own against the project (its label, its place in the image),
+so one odd object is left out and named — not its whole image; what the file already left
+out is named the same way. Without ``on_skip`` (a strict import) the first of them refuses
+the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from datafab.errors import InvalidInput
+from datafab.primitives.importers import Check, Imported, Skipped
+
+
+def object_rows(kind: str) -> Callable[..., Iterator[Imported]]:
+    """The importer for a project of primitive ``kind`` (``boxes`` or ``polygons``)."""
+
+    def rows(lines: Iterable[Any], *, check: Check | None = None,
+             on_skip: Callable[[Skipped], None] | None = None) -> Iterator[Imported]:
+        for n, record in enumerate(lines, start=1):
+            if isinstance(record, str) and not record.strip():
+                continue  # a line the limits check blanked (already reported)
+            try:
+                if not isinstance(record, dict):
+                    raise _Refused("not an image record of a COCO, YOLO or VOC file")
+                yield _row(kind, n, record, check, on_skip)
+            except _Refused as refused:
+                if on_skip is None:
+                    raise InvalidInput(f"line {n}: {refused}", field=f"line {n}") from None
+                on_skip(Skipped(n, str(refused)))
+
+    return rows
+
+
+class _Refused(Exception):
+    pass
+
+
+def _row(kind: str, n: int, record: dict[str, Any], check: Check | None,
+         on_skip: Callable[[Skipped], None] | None) -> Imported:
+    if "refuse" in record:
+        raise _Refused(record["refuse"])
+    data = record["data"]
+    problems = list(record.get("skipped", {}).get(kind, []))
+    kept = []
+    if check is not None:
+        try:
+            data, _ = check(data, None)
+        except InvalidInput as exc:
+            raise _Refused(f"{record['external_id']}: {exc.message}") from None
+    for name, obj in record.get("objects", {}).get(kind, []):
+        try:
+            if check is not None:
+                check(data, {kind: [obj]})
+        except InvalidInput as exc:
+            problems.append(f"{name}: {exc.message.removeprefix('prior_answer.')}")
+            continue
+        kept.append(obj)
+    for problem in problems:
+        if on_skip is None:
+            raise InvalidInput(f"line {n}: {problem}", field=f"line {n}")
+        on_skip(Skipped(n, problem))
+    prior: dict[str, Any] = {kind: kept}
+    if check is not None:
+        data, checked = check(data, prior)
+        prior = checked or prior
+    return Imported(record["external_id"], data, prior, n)

@@ -1,0 +1,5 @@
+"""Perception files: COCO, YOLO and Pascal VOC read into projects of boxes or polygons and
+written out of them."""
+
+#: file format → the primitives it serves
+FORMATS = {"coco": ("boxes", "polygons"), "yolo": ("boxes",), "voc": ("boxes",)}
