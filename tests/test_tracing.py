@@ -122,6 +122,9 @@ def test_an_answer_quoting_marked_text_is_stored_unmarked(api, foundry, make_org
     with foundry.db.read() as conn:
         stored = conn.execute(select(submissions.c.answer)).scalar_one()
     assert stored["final"] == "Summary: " + original
+    again = api.post(f"/v1/leases/{lease['id']}/submit",  # a retry whose answer was lost
+                     json={"answer": {"final": "Summary: " + shown}}, headers=worker.headers)
+    assert again.status_code == 200 and again.json() == got.json()
 
 
 def _leak_setup(api, foundry, org, make_worker, n_workers=4):

@@ -25,7 +25,7 @@ def _marked(text: str, who: str) -> str:
 def _agreement(original: str, leaked: str, who: str) -> tuple[int, int]:
     key = marks.subkey(b"s" * 32, who)
     stream = marks.keystream(key, "7:text", len(original))
-    seen = marks.observe(original, leaked)
+    seen = marks.observe(original, leaked).bits
     return sum(marks.bit(stream, p) == b for p, b in seen.items()), len(seen)
 
 

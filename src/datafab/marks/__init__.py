@@ -11,10 +11,10 @@ bit. An innocent key agrees with each observed bit with probability one half, so
 that it agrees with ``k`` of ``n`` is a binomial tail (``evidence``).
 """
 
-from datafab.marks.align import observe, shingles
+from datafab.marks.align import Reading, observe, placed_shingles, shingles
 from datafab.marks.evidence import binomial_tail, corrected
 from datafab.marks.glyphs import embed, fold, markable, unmark
 from datafab.marks.stream import bit, keystream, subkey
 
-__all__ = ["binomial_tail", "bit", "corrected", "embed", "fold", "keystream", "markable",
-           "observe", "shingles", "subkey", "unmark"]
+__all__ = ["Reading", "binomial_tail", "bit", "corrected", "embed", "fold", "keystream", "markable",
+           "observe", "placed_shingles", "shingles", "subkey", "unmark"]

@@ -8,6 +8,7 @@ count as the same text, so a stray common letter is never read as a bit."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from datafab.marks.glyphs import TWINS, fold, markable
@@ -17,16 +18,31 @@ SHINGLE = 3
 _TOKEN = re.compile(r"\w+")
 
 
-def shingles(text: str) -> dict[tuple[str, ...], int]:
+def shingles(text: str) -> set[tuple[str, ...]]:
+    """Every run of ``SHINGLE`` words of the folded text."""
+    words = _TOKEN.findall(fold(text))
+    return set(zip(*(words[k:] for k in range(SHINGLE)), strict=False))
+
+
+def placed_shingles(text: str) -> dict[tuple[str, ...], int]:
     """Each run of ``SHINGLE`` words of the folded text -> where its first word starts."""
-    words = [(m.group(), m.start()) for m in _TOKEN.finditer(fold(text))]
-    return {tuple(w for w, _ in words[k:k + SHINGLE]): words[k][1]
-            for k in range(len(words) - SHINGLE + 1)}
+    found = [(m.group(), m.start()) for m in _TOKEN.finditer(fold(text))]
+    words = [w for w, _ in found]
+    return {run: found[k][1]
+            for k, run in enumerate(zip(*(words[j:] for j in range(SHINGLE)), strict=False))}
 
 
-def observe(original: str, leaked: str) -> dict[int, int]:
-    """Markable position of ``original`` -> the bit the leak shows there (1: the twin,
-    0: the Latin letter), for every position the leak holds again."""
+@dataclass(frozen=True)
+class Reading:
+    """What a leak holds of one original: how many of its characters were found again, and
+    markable position -> the bit shown there (1: the twin, 0: the Latin letter)."""
+
+    matched: int
+    bits: dict[int, int]
+
+
+def observe(original: str, leaked: str) -> Reading:
+    """Align ``leaked`` to ``original`` and read every markable position it holds again."""
     matcher = SequenceMatcher(None, fold(original), fold(leaked), autojunk=False)
     mapped: dict[int, int] = {}
     for a, b, size in matcher.get_matching_blocks():
@@ -42,4 +58,4 @@ def observe(original: str, leaked: str) -> dict[int, int]:
             seen[position] = 1
         elif shown == original[position]:
             seen[position] = 0
-    return seen
+    return Reading(len(mapped), seen)

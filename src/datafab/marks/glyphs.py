@@ -15,6 +15,7 @@ text removes them.
 from __future__ import annotations
 
 import re
+from string import ascii_letters
 
 #: Latin letter -> its Cyrillic twin.
 TWINS: dict[str, str] = {
@@ -32,16 +33,21 @@ _FOLD = str.maketrans({**{twin: latin.lower() for twin, latin in LATIN.items()},
                        **{chr(c): chr(c + 32) for c in range(ord("A"), ord("Z") + 1)}})
 
 
+_ANCHOR = re.compile("[" + "".join(sorted(set(ascii_letters) - set(TWINS))) + "]")
+_TWIN = re.compile("[" + "".join(TWINS) + "]")
+
+
 def _anchored(word: str) -> bool:
-    return any(("a" <= ch <= "z" or "A" <= ch <= "Z") and ch not in TWINS for ch in word)
+    return _ANCHOR.search(word) is not None
 
 
 def markable(text: str) -> list[int]:
     """The positions of ``text`` that may carry a bit, in order."""
     found: list[int] = []
     for word in _WORD.finditer(text):
-        if _anchored(word.group()):
-            found += [word.start() + k for k, ch in enumerate(word.group()) if ch in TWINS]
+        if _ANCHOR.search(word.group()):
+            start = word.start()
+            found += [start + twin.start() for twin in _TWIN.finditer(word.group())]
     return found
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import delete, insert, select, update
 
 from datafab.foundry import Foundry
 from datafab.services.secrets import digest
+from datafab.store import web_sessions as web_sessions_sql
 from datafab.store.tables import api_keys, web_sessions
 
 FORGET_AFTER = 7 * 86_400.0  # seconds past its end a session's row is deleted
@@ -37,6 +38,15 @@ def is_live(foundry: Foundry, session_id: str, role: str, subject: int) -> bool:
                            .where(web_sessions.c.id_hash == digest(session_id))).first()
     return (row is not None and row.ended_at is None and row.expires_at > foundry.now()
             and row.role == role and row.subject == subject)
+
+
+def idle_limit(foundry: Foundry, session_id: str, seconds: float, longest: float) -> None:
+    """End the session ``seconds`` from now unless it is used again, and never past
+    ``longest`` seconds after it began (each restricted project's page calls this again, so
+    working keeps it open and leaving the screen closes it)."""
+    with foundry.db.write() as conn:
+        web_sessions_sql.slide(conn, id_hash=digest(session_id), until=foundry.now() + seconds,
+                               longest=longest)
 
 
 def end_session(foundry: Foundry, session_id: str) -> None:

@@ -288,9 +288,9 @@ def _earlier_receipt(foundry: Foundry, contributor: Contributor, lease_id: int,
         if row is None or row.status == "gold":
             return None
         project = load_project(conn, None, row.project_id)
+        sent = marking.unmarked(foundry, conn, project, body.answer)  # as the first was stored
     try:
-        answer = project.primitive.parse_answer(project.settings, row.data, body.answer,
-                                                "answer")
+        answer = project.primitive.parse_answer(project.settings, row.data, sent, "answer")
     except InvalidInput:
         return None
     if answer != row.answer:

@@ -30,6 +30,7 @@ from datafab.services import browser_sessions, site_keys
 
 COOKIE = "datafab_session"
 SESSION_SECONDS = 12 * 3600
+RESTRICTED_IDLE_SECONDS = 15 * 60  # a restricted project's pages: signed out when left alone
 ROLES = ("contributor", "requester", "operator")
 
 
@@ -144,6 +145,15 @@ def end(request: Request) -> None:
     if ending is not None and ending.sid:
         browser_sessions.end_session(request.app.state.foundry, ending.sid)
     start(request, fresh(request.app.state.foundry.now()))
+
+
+def idle_limit(request: Request, seconds: float) -> None:
+    """This signed-in session ends ``seconds`` from now unless another such page renews it
+    (a restricted project's pages): a screen left alone does not stay signed in."""
+    session = current(request)
+    if session.sid is not None:
+        browser_sessions.idle_limit(request.app.state.foundry, session.sid, seconds,
+                                    SESSION_SECONDS)
 
 
 def seal(request: Request, value: str) -> str:

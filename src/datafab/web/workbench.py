@@ -19,6 +19,7 @@ from datafab.services import item_flags, projects, work, workbench
 from datafab.services.guidelines import acknowledge
 from datafab.services.messages import questions
 from datafab.services.workbench import Task
+from datafab.web import sessions
 from datafab.web.declarative_form import answer_for
 from datafab.web.guards import ContributorSession, PageFoundry, Posted
 from datafab.web.render import PageRoute, field_errors, page, redirect, templates
@@ -92,22 +93,24 @@ def workbench_page(request: Request, project_id: int, who: ContributorSession,
 def guidelines_page(request: Request, project_id: int, who: ContributorSession,
                     foundry: PageFoundry) -> Response:
     project = workbench.project_for(foundry, who, project_id)
-    return _sealed(foundry, project, page(
+    return _sealed(request, foundry, project, page(
         request, "work/guidelines.html", title=f"Guidelines: {project.name}",
         project=project, guidelines=projects.guideline_text(foundry, None, project.id),
         owed=acknowledge.pending(foundry, who, project.id),
         faq=questions.faq(foundry, who, project.id)))
 
 
-def _sealed(foundry, project, response: Response) -> Response:
-    """A restricted project's pages (its items, its guidelines) stay out of every cache."""
+def _sealed(request, foundry, project, response: Response) -> Response:
+    """A restricted project's pages (its items, its guidelines) stay out of every cache, and
+    the session showing them ends after a short idle time."""
     if workbench.sensitivity(foundry, project) == "restricted":
         response.headers["Cache-Control"] = "no-store"
+        sessions.idle_limit(request, sessions.RESTRICTED_IDLE_SECONDS)
     return response
 
 
 def _bench(request, foundry, project, tasks: list[Task], feedback, errors, status=200):
-    return _sealed(foundry, project, page(
+    return _sealed(request, foundry, project, page(
         request, "work/bench.html", status, title=f"Working: {project.name}",
         project=project, tasks=tasks, feedback=feedback, errors=errors,
         guidelines=projects.guideline_text(foundry, None, project.id)))
@@ -125,8 +128,9 @@ def _turn(request, foundry, who, project_id: int, feedback, errors=None, retry: 
     project = workbench.project_for(foundry, who, project_id)
     if not _is_turn(request):
         return _bench(request, foundry, project, tasks, feedback, errors or {}, status)
-    return _sealed(foundry, project, page(request, "work/turn.html", status, project=project,
-                                          tasks=tasks, feedback=feedback, errors=errors or {}))
+    return _sealed(request, foundry, project, page(
+        request, "work/turn.html", status, project=project, tasks=tasks, feedback=feedback,
+        errors=errors or {}))
 
 
 @router.post("/leases/{lease_id}/submit")

@@ -1,7 +1,9 @@
 """Who leaked it: the project's contributors ranked by the evidence a found text holds.
 
-1. **Which items.** Each text is found again among the project's item texts (runs of three
-   words in common, ``marks.shingles``, then a character alignment, ``marks.observe``).
+1. **Which items.** Each text is found again among the project's item texts: runs of three
+   words in common (``marks.shingles``) pick the candidates, and a character alignment
+   (``marks.observe``) must find at least ``MIN_FOUND`` of a candidate's characters — a
+   phrase two items share is not the item.
 2. **Watermark.** Every markable position the leak kept is one bit. Each contributor's key
    says what that bit would be in their copy; a contributor who received the text agrees
    with nearly all, an innocent one with each by a fair coin's chance. ``watermark_p`` is
@@ -32,7 +34,9 @@ from datafab.store import tracing as store
 
 BAR = 1e-9
 MIN_SHARED = 2  # runs of three words in common before an item text counts as found
+SHARE_OF_BEST = 0.25  # and at least this share of the best item text's count
 MAX_CANDIDATES = 20  # item texts aligned per leaked text, the best first
+MIN_FOUND = 60  # characters aligned before an item text counts as found in the leak
 
 
 @dataclass(frozen=True)
@@ -102,18 +106,21 @@ def _observe(units: list[_Unit], texts: list[str]) -> dict[int, dict[int, int]]:
     seen: dict[int, dict[int, int]] = {}
     for text in texts:
         hits: dict[int, list[int]] = {}
-        for shingle, at in marks.shingles(text).items():
+        for shingle, at in marks.placed_shingles(text).items():
             for k in index.get(shingle, ()):
                 hits.setdefault(k, []).append(at)
-        best = Counter({k: len(v) for k, v in hits.items() if len(v) >= MIN_SHARED})
+        counts = {k: len(v) for k, v in hits.items() if len(v) >= MIN_SHARED}
+        floor = max(counts.values(), default=0) * SHARE_OF_BEST
+        best = Counter({k: c for k, c in counts.items() if c >= floor})
         for k, _ in best.most_common(MAX_CANDIDATES):
             length = len(units[k].text)
             start, end = max(0, min(hits[k]) - length), max(hits[k]) + 2 * length
-            bits = marks.observe(units[k].text, text[start:end])
-            if bits:
-                seen.setdefault(k, {})
-                for position, value in bits.items():
-                    seen[k].setdefault(position, value)  # a text quoted twice counts once
+            reading = marks.observe(units[k].text, text[start:end])
+            if reading.matched < MIN_FOUND:
+                continue  # a phrase in common, not this item's text
+            seen.setdefault(k, {})
+            for position, value in reading.bits.items():
+                seen[k].setdefault(position, value)  # a text quoted twice counts once
     return seen
 
 
