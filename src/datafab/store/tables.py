@@ -975,6 +975,7 @@ media = Table(
     Column("width", Integer, nullable=False),
     Column("height", Integer, nullable=False),
     Column("size", BigInteger, nullable=False),
+    Column("created_at", Double, nullable=False),
 )
 
 
