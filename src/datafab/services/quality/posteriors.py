@@ -6,7 +6,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab import quality
 from datafab.foundry import Foundry
@@ -16,6 +15,7 @@ from datafab.services.projects import Project
 from datafab.services.quality.evidence import Evidence
 from datafab.services.quality.methods import is_model_based, method_of
 from datafab.store import quality as store
+from datafab.store.handles import Connection
 
 
 def item_outcome(
