@@ -191,3 +191,17 @@ def test_the_cli_prints_the_table(foundry, served, make_org, make_worker):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1]) == {
         "eval_set_id": set_id, "name": "s", "rows": [], "data": []}
+
+
+def test_erasing_a_training_project_takes_it_out_of_the_runs_that_named_it(foundry, make_org):
+    from datafab.services import erasure
+
+    org = make_org("Erase Lab")
+    kept, gone = (projects.create_project(foundry, org.id, {
+        "name": name, "primitive": "classify", "settings": {"labels": ["a", "b"]}}).id
+        for name in ("kept", "gone"))
+    set_id = evals.create_set(foundry, org.id, {"name": "s", "items": _eval_items()})["id"]
+    run = evals.start_run(foundry, org.id, set_id, {"model": "m", "trained_on": [kept, gone]})
+    assert run["trained_on"] == sorted([kept, gone])
+    erasure.erase_project(foundry, org.id, gone)
+    assert evals.get_run(foundry, org.id, run["id"])["trained_on"] == [kept]

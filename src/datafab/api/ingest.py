@@ -14,13 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import FoundryDep, Requester
 from datafab.api.bodies import CheckedRoute
+from datafab.api.schemas import ingest as out
 from datafab.errors import InvalidInput
 from datafab.services import ingest as ingesting
+from datafab.services.ingest import IngestPolicy
 
 router = APIRouter(prefix="/v1", tags=["ingest"], route_class=CheckedRoute)
 
 
-@router.post("/projects/{project_id}/ingest")
+@router.post("/projects/{project_id}/ingest", response_model=out.IngestReport,
+             response_model_exclude_unset=True)
 async def ingest(
     project_id: int,
     org: Requester,
@@ -58,18 +61,19 @@ async def ingest(
         shutil.rmtree(folder, ignore_errors=True)
 
 
-@router.get("/projects/{project_id}/ingest-runs")
+@router.get("/projects/{project_id}/ingest-runs", response_model=out.IngestRuns,
+            response_model_exclude_unset=True)
 def ingest_runs(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """The project's last 100 ingest reports, newest first."""
     return {"data": ingesting.list_runs(foundry, org, project_id)}
 
 
-@router.get("/projects/{project_id}/ingest-policy")
+@router.get("/projects/{project_id}/ingest-policy", response_model=IngestPolicy)
 def get_policy(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     return ingesting.get_policy(foundry, org, project_id).model_dump()
 
 
-@router.put("/projects/{project_id}/ingest-policy")
+@router.put("/projects/{project_id}/ingest-policy", response_model=IngestPolicy)
 def set_policy(project_id: int, body: dict[str, Any], org: Requester,
                foundry: FoundryDep) -> dict[str, Any]:
     """What the project does with personal data: ``{"redact": true, "replacement": "tag"}``."""
@@ -83,12 +87,12 @@ class OriginalsIn(BaseModel):
                        "visible only to this organization's requesters.")
 
 
-@router.put("/organization/originals")
+@router.put("/organization/originals", response_model=out.KeepOriginals)
 def keep_originals(body: OriginalsIn, org: Requester, foundry: FoundryDep) -> dict[str, bool]:
     return {"keep": ingesting.set_keep_originals(foundry, org, body.keep)}
 
 
-@router.get("/items/{item_id}/original")
+@router.get("/items/{item_id}/original", response_model=out.Original)
 def original(item_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """An ingested item's text before redaction (kept only if the organization opted in)."""
     return ingesting.get_original(foundry, org, item_id)
@@ -102,7 +106,7 @@ class ReviewSample(BaseModel):
     seed: int | None = None
 
 
-@router.post("/projects/{project_id}/redaction-review/sample")
+@router.post("/projects/{project_id}/redaction-review/sample", response_model=out.Uploaded)
 def review_sample(project_id: int, body: ReviewSample, org: Requester,
                   foundry: FoundryDep) -> dict[str, int]:
     """Sample ingested chunks into this redaction_review project."""
@@ -110,7 +114,8 @@ def review_sample(project_id: int, body: ReviewSample, org: Requester,
                                        seed=body.seed)
 
 
-@router.get("/projects/{project_id}/redaction-review")
+@router.get("/projects/{project_id}/redaction-review", response_model=out.ReviewReport,
+            response_model_exclude_unset=True)
 def review_report(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Miss and wrong rates per PII type, measured by the people who reviewed the sample."""
     return ingesting.review_report(foundry, org, project_id)

@@ -9,10 +9,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row
 
 from datafab.quality.leaderboard import Board, bradley_terry_board, mean_scores
 from datafab.services.evals.evidence import Battle, Evidence, Scored
+from datafab.store.handles import Row
 
 Runs = Sequence[Row[Any]]
 Counts = dict[int, dict[str, int]]

@@ -16,8 +16,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Row
-
 from datafab.evals.gaps import slice_keys
 from datafab.foundry import Foundry
 from datafab.quality.leaderboard import Board
@@ -27,6 +25,7 @@ from datafab.services.evals.evidence import Evidence, Scored
 from datafab.services.evals.shapes import load_set
 from datafab.store import data_value as data_store
 from datafab.store import evals as store
+from datafab.store.handles import Row
 
 OVERALL = "all"
 

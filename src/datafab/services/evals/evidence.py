@@ -5,10 +5,9 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection, Row
-
 from datafab.services import eval_guard
 from datafab.store import evals as store
+from datafab.store.handles import Connection, Row
 
 Scored = tuple[Row[Any], float, str]  # (response with its item, score, where it came from)
 Battle = tuple[int, int, bool, int]  # (response a, response b, tie?, winner)

@@ -8,7 +8,6 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput
 from datafab.evals.gaps import SliceFigure, find_gaps, slice_keys, slice_skills
@@ -19,6 +18,7 @@ from datafab.services.evals.boards import Runs, mean_board, num
 from datafab.services.evals.evidence import Evidence, Scored
 from datafab.services.evals.shapes import OrderIn, load_run, parse
 from datafab.store import evals as store
+from datafab.store.handles import IntegrityError
 
 
 def gap_report(foundry: Foundry, organization: int, run_id: int, *, low: float = 0.6,

@@ -8,9 +8,6 @@ from collections import defaultdict
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import Row
-from sqlalchemy.exc import IntegrityError
-
 from datafab.errors import Conflict, InvalidInput
 from datafab.evals import graders
 from datafab.evals.gaps import slice_skills
@@ -25,6 +22,7 @@ from datafab.services.evals.shapes import (
     parse,
 )
 from datafab.store import evals as store
+from datafab.store.handles import IntegrityError, Row
 
 
 def create_grading(foundry: Foundry, organization: int, set_id: int, raw: Any

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row
-
 from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.evals import graders
 from datafab.foundry import Foundry
@@ -19,6 +17,7 @@ from datafab.services.evals.shapes import (
     parse,
 )
 from datafab.store import evals as store
+from datafab.store.handles import Connection, Row
 
 
 def _run_json(row: Row[Any], done: int, total: int, trained_on: list[int]

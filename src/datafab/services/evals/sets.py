@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from datafab.errors import Conflict, InvalidInput, PayloadTooLarge
 from datafab.evals import graders
 from datafab.evals.gaps import slice_keys
@@ -21,6 +19,7 @@ from datafab.services.evals.shapes import (
     parse,
 )
 from datafab.store import evals as store
+from datafab.store.handles import IntegrityError
 
 
 def _validate_items(raw_items: Any, organization: int, now: float) -> list[dict[str, Any]]:

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, Row
 
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.names import CleanName
 from datafab.store import evals as store
+from datafab.store.handles import Connection, Row
 
 MAX_ITEMS = 10_000
 MAX_PAGE = 1000

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab.primitives import Outcome
 from datafab.services.projects import Project
 from datafab.store import quality as store
+from datafab.store.handles import Connection
 
 
 @dataclass

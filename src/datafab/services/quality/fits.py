@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab import quality
 from datafab.foundry import Foundry
@@ -21,6 +20,7 @@ from datafab.services.quality.methods import is_model_based, method_of
 from datafab.services.quality.posteriors import _finished, _outcome
 from datafab.store import quality as store
 from datafab.store import submitting
+from datafab.store.handles import Connection
 
 
 def refit(foundry: Foundry, project_id: int) -> int | None:

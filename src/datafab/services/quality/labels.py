@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab.services.projects import Project
 from datafab.store import quality as store
+from datafab.store.handles import Connection
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab import quality
 from datafab.foundry import Foundry
@@ -18,6 +17,7 @@ from datafab.services.quality.evidence import Evidence
 from datafab.services.quality.methods import is_model_based, method_of
 from datafab.store import quality as store
 from datafab.store.gold_tallies import gold_tallies
+from datafab.store.handles import Connection
 
 
 def item_outcome(
