@@ -118,3 +118,18 @@ def test_every_twin_is_a_different_code_point_of_another_script():
         assert latin != twin and LATIN[twin] == latin
         assert unicodedata.name(twin).startswith("CYRILLIC")
         assert unicodedata.normalize("NFKC", twin) == twin
+
+
+def test_the_marks_import_nothing_of_datafab_but_themselves():
+    import ast
+    from pathlib import Path
+
+    folder = Path(marks.__file__).parent
+    outside = []
+    for path in folder.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            outside += [(path.name, n) for n in names
+                        if n.startswith("datafab") and not n.startswith("datafab.marks")]
+    assert outside == []

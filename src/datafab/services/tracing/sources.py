@@ -2,8 +2,8 @@
 
 1. **Which items.** Each text is found again among the project's item texts: runs of three
    words in common (``marks.shingles``) pick the candidates, and a character alignment
-   (``marks.observe``) must find at least ``MIN_FOUND`` of a candidate's characters — a
-   phrase two items share is not the item.
+   (``marks.observe``) must find at least ``MIN_FOUND`` of a candidate's characters, and at
+   least half of the shorter of the two texts — phrases two items share are not the item.
 2. **Watermark.** Every markable position the leak kept is one bit. Each contributor's key
    says what that bit would be in their copy; a contributor who received the text agrees
    with nearly all, an innocent one with each by a fair coin's chance. ``watermark_p`` is
@@ -36,7 +36,8 @@ BAR = 1e-9
 MIN_SHARED = 2  # runs of three words in common before an item text counts as found
 SHARE_OF_BEST = 0.25  # and at least this share of the best item text's count
 MAX_CANDIDATES = 20  # item texts aligned per leaked text, the best first
-MIN_FOUND = 60  # characters aligned before an item text counts as found in the leak
+MIN_FOUND = 60  # characters aligned before an item text counts as found in the leak,
+FOUND_SHARE = 0.5  # and at least half of the shorter of the item text and the leaked one
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,8 @@ def _observe(units: list[_Unit], texts: list[str]) -> dict[int, dict[int, int]]:
             length = len(units[k].text)
             start, end = max(0, min(hits[k]) - length), max(hits[k]) + 2 * length
             reading = marks.observe(units[k].text, text[start:end])
-            if reading.matched < MIN_FOUND:
-                continue  # a phrase in common, not this item's text
+            if reading.matched < max(MIN_FOUND, FOUND_SHARE * min(length, len(text))):
+                continue  # phrases in common, not this item's text
             seen.setdefault(k, {})
             for position, value in reading.bits.items():
                 seen[k].setdefault(position, value)  # a text quoted twice counts once
