@@ -54,6 +54,10 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("post", "/v1/projects/{project_id}/plan/apply"): {"budget": 100},
     ("post", "/v1/projects/{project_id}/audit/{run_id}/review"): {"n": 1},
     ("post", "/v1/projects/{project_id}/select"): {"n": 1},
+    ("post", "/v1/projects/{project_id}/announcements"): {"subject": "stolen", "body": "x"},
+    ("post", "/v1/questions/{question_id}/answer"): {"body": "stolen"},
+    ("post", "/v1/campaigns/{campaign_id}/applications"): {"answers": []},
+    ("post", "/v1/campaigns/{campaign_id}/screening"): {"answers": []},
 }
 FILES = {("post", "/v1/projects/{project_id}/ingest"):
          {"files": ("notes.txt", b"stolen text\n", "text/plain")}}
@@ -67,12 +71,31 @@ CONTENT = {("post", "/v1/projects/{project_id}/import"):
 # read what they need to work on it (a private pool: tests/test_confidentiality.py).
 CONTRIBUTOR_POOL = {("post", "/v1/projects/{project_id}/leases"),
                     ("get", "/v1/projects/{project_id}/instructions"),
-                    ("get", "/v1/me/projects")}
+                    ("get", "/v1/me/projects"),
+                    # what any contributor who may see a project reads or does about it
+                    ("get", "/v1/projects/{project_id}/guidelines/pending"),
+                    ("post", "/v1/projects/{project_id}/guidelines/acknowledge"),
+                    ("get", "/v1/projects/{project_id}/faq"),
+                    ("get", "/v1/me/projects/{project_id}/common-errors"),
+                    # the stranger leased in this walk: they may ask about what they held
+                    ("post", "/v1/projects/{project_id}/questions"),
+                    # recruitment campaigns are the foundry's, open to every contributor
+                    ("get", "/v1/campaigns/by-code/{code}"),
+                    ("get", "/v1/campaigns/{campaign_id}/screening"),
+                    ("post", "/v1/campaigns/{campaign_id}/applications"),
+                    ("post", "/v1/campaigns/{campaign_id}/screening")}
 
 # Operators' own routes: no organization or contributor gets past the operator token (401),
 # so there is no tenant's object to hide behind a 404.
 OPERATOR_ONLY = {("put", "/v1/contributors/{contributor_id}/clearance"),
-                 ("get", "/v1/contributors/{contributor_id}/clearance")}
+                 ("get", "/v1/contributors/{contributor_id}/clearance"),
+                 ("post", "/v1/disputes/{dispute_id}/resolve"),
+                 ("post", "/v1/ops/projects/{project_id}/announcements"),
+                 ("get", "/v1/ops/projects/{project_id}/questions"),
+                 ("post", "/v1/ops/questions/{question_id}/answer"),
+                 ("get", "/v1/ops/campaigns/{campaign_id}/funnel"),
+                 ("get", "/v1/ops/credentials/{credential_id}/document"),
+                 ("post", "/v1/ops/credentials/{credential_id}/review")}
 
 
 def _state(foundry):
@@ -98,6 +121,32 @@ def _acme_eval(api, acme) -> dict[str, int]:
                    json={"model": "acme-model"})
     assert run.status_code == 201, run.text
     return {"set_id": made.json()["id"], "run_id": run.json()["id"]}
+
+
+def _acme_messages(api, foundry, acme, holder, project_id, lease) -> dict:
+    """Ids of Acme's messages and of the foundry's recruiting objects the walk tries."""
+    from datafab.services.recruiting import campaigns
+
+    question = api.post(f"/v1/projects/{project_id}/questions", headers=holder.headers,
+                        json={"item_id": lease["item"]["id"], "body": "acme-item-secret?"})
+    assert question.status_code == 201, question.text
+    api.post(f"/v1/projects/{project_id}/announcements", headers=acme.headers,
+             json={"subject": "acme-secret-project news", "body": "acme-guideline-secret"})
+    message = api.get("/v1/me/messages", headers=holder.headers).json()["messages"][0]["id"]
+    campaign = campaigns.create(foundry, {"name": "open campaign", "referral_code": "open"})
+    credential = api.post("/v1/me/credentials", headers=holder.headers,
+                          data={"skill": "medicine"},
+                          files={"file": ("d.pdf", b"%PDF-1.4 acme", "application/pdf")})
+    assert credential.status_code == 201, credential.text
+    return {"question_id": question.json()["id"], "message_id": message,
+            "campaign_id": campaign["id"], "code": "open", "dispute_id": 1,
+            "credential_id": credential.json()["id"]}
+
+
+def ids_submission(foundry, contributor_id: int) -> int:
+    with foundry.db.read() as conn:
+        return conn.execute(select(submissions.c.id)
+                            .where(submissions.c.contributor_id == contributor_id)).scalar_one()
 
 
 def test_every_route_hides_the_first_organization_from_the_second(api, foundry, make_org,
@@ -137,9 +186,14 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
            "contributor_id": holder.id, **_acme_eval(api, acme),
            "item_id": api.get(f"/v1/projects/{project['id']}/items",
-                              headers=acme.headers).json()["data"][0]["id"]}
+                              headers=acme.headers).json()["data"][0]["id"],
+           **_acme_messages(api, foundry, acme, holder, project["id"], held[0])}
     bodies = {**BODIES, ("post", "/v1/submissions"):
               {"submissions": [{"lease_id": lease_id, "answer": {"label": "cat"}}]},
+              ("post", "/v1/projects/{project_id}/questions"):
+              {"item_id": held[0]["item"]["id"], "body": "stolen"},
+              ("post", "/v1/projects/{project_id}/disputes"):
+              {"submission_id": ids_submission(foundry, holder.id), "reason": "stolen"},
               ("post", "/v1/evals/sets/{set_id}/grading"):
               {"kind": "grade", "runs": [ids["run_id"]]}}
     before = _state(foundry)

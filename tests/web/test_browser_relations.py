@@ -118,3 +118,50 @@ def test_guidelines_disputes_inbox_and_common_errors(site, animals, browser_page
     assert "was upheld" in text and "recomputed" in text
     check_page(page)
     screenshot(page, "inbox")
+
+
+def test_the_recruiting_funnel_and_the_apply_page(site, animals, browser_page):
+    from datafab.services.recruiting import campaigns
+    from datafab.store import recruiting as recruit_sql
+
+    page = browser_page
+    _, project = animals
+    campaign = campaigns.create(site.foundry, {
+        "name": "Animal behaviourists", "referral_code": "animals",
+        "skills": [{"kind": "domain", "name": "biology", "level": "professional"}],
+        "questionnaire": ["Which animals have you studied?"], "expert_skills": ["biology"],
+        "screening": [{"skill": "biology", "project_id": project.id, "items": 2}]})
+    start = site.foundry.now() - 20 * 86_400
+    people = [logins.sign_up(site.foundry, {"name": f"Applicant {i}",
+                                            "email": f"applicant{i}@example.org",
+                                            "password": PASSWORD}) for i in range(9)]
+    with site.foundry.db.write() as conn:  # applicants of the past weeks, from two sources
+        for i, who in enumerate(people):
+            applied = start + i * 3600
+            app_id = recruit_sql.add_application(
+                conn, campaign_id=campaign["id"], contributor=who.id,
+                source="referral" if i % 3 else "newsletter", answers=["birds"], now=applied)
+            if i < 6:
+                recruit_sql.set_screening(conn, app_id, 1.0, applied + 5 * 3600)
+            if i < 3:
+                recruit_sql.set_credential_checked(conn, app_id, applied + 30 * 3600)
+    page.goto(site.url + "/ops/login")
+    page.fill("#f-token", OPERATOR_TOKEN)
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/ops$"))
+    page.goto(site.url + "/ops/recruiting")
+    assert "Animal behaviourists" in page.inner_text("main")
+    check_page(page)
+    screenshot(page, "ops-recruiting")
+
+    page.context.clear_cookies()
+    logins.sign_up(site.foundry, {"name": "Noor", "email": "noor@example.org",
+                                  "password": PASSWORD})
+    log_in(page, site, "noor@example.org")
+    page.goto(site.url + "/work/apply/animals")
+    page.fill("#answer-0", "Corvids, for six years.")
+    page.click("main button[type=submit]")
+    page.wait_for_url(re.compile(r".*/work/apply/animals$"))
+    assert "Take the screening test" in page.inner_text("main")
+    check_page(page)
+    screenshot(page, "apply")

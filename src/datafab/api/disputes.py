@@ -3,7 +3,7 @@ follows it; operators see the queue and decide."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -82,8 +82,8 @@ def my_disputes(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
 
 @router.get("/disputes", response_model=QueueOut)
 def queue(_: Operator, foundry: FoundryDep,
-          status: str = Query("open", description="open, upheld, rejected, or all.")
-          ) -> dict[str, Any]:
+          status: Literal["open", "upheld", "rejected", "all"] = Query(
+              "open", description="open, upheld, rejected, or all.")) -> dict[str, Any]:
     shown = review.list_disputes(foundry, None if status == "all" else status)
     return {"disputes": [d.to_dict() for d in shown]}
 

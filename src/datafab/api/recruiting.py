@@ -4,9 +4,9 @@ code, apply, take the screening test and upload credentials."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
@@ -124,8 +124,9 @@ def campaign_funnel(campaign_id: int, _: Operator, foundry: FoundryDep) -> dict[
 
 @router.get("/ops/credentials", response_model=CredentialsOut)
 def credential_queue(_: Operator, foundry: FoundryDep,
-                     status: str = Query("pending", description="pending, approved, "
-                                         "rejected or all.")) -> dict[str, Any]:
+                     status: Literal["pending", "approved", "rejected", "all"] = Query(
+                         "pending", description="pending, approved, rejected or all.")
+                     ) -> dict[str, Any]:
     return {"credentials": credentials.listed(foundry, None if status == "all" else status)}
 
 
@@ -144,7 +145,10 @@ def review_credential(credential_id: int, body: ReviewIn, _: Operator,
 
 
 @router.get("/campaigns/by-code/{code}", response_model=CampaignOut)
-def campaign_by_code(code: str, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+def campaign_by_code(
+    who: ContributorDep, foundry: FoundryDep,
+    code: str = Path(pattern=r"^[a-z0-9-]{3,64}$", description="The campaign's link code."),
+) -> dict[str, Any]:
     return campaigns.by_code(foundry, code)
 
 

@@ -29,6 +29,7 @@ import httpx
 from datafab.errors import DatafabError
 from datafab.sdk.curation import CurationMethods
 from datafab.sdk.evals import EvalMethods
+from datafab.sdk.relations import RelationMethods
 
 UPLOAD_BATCH = 10_000
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -48,7 +49,7 @@ class ApiError(DatafabError):
         return f"{self.status} {self.type}: {self.message}"
 
 
-class Client(EvalMethods, CurationMethods):
+class Client(EvalMethods, CurationMethods, RelationMethods):
     def __init__(
         self,
         base_url: str = "http://127.0.0.1:8000",

@@ -15,6 +15,8 @@ from datafab.web.render import PageRoute, field_errors, page, redirect
 
 router = APIRouter(prefix="/ops", route_class=PageRoute, include_in_schema=False)
 
+SHORT = {"credential_checked": "credential"}  # a chart label that fits under its bar
+
 
 @router.get("/recruiting")
 def recruiting(request: Request, _: OperatorSession, foundry: PageFoundry) -> Response:
@@ -22,7 +24,7 @@ def recruiting(request: Request, _: OperatorSession, foundry: PageFoundry) -> Re
     for campaign in campaigns.listed(foundry):
         got = funnel.funnel(foundry, campaign["id"])
         chart = svg.bar_chart([float(s["count"]) for s in got["stages"]],
-                              [s["stage"].replace("_", " ") for s in got["stages"]],
+                              [SHORT.get(s["stage"], s["stage"]) for s in got["stages"]],
                               title=f"Funnel of {campaign['name']}", x_label="stage",
                               y_label="applicants", height=180,
                               y_format=lambda v: f"{v:.0f}")
