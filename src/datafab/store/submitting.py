@@ -73,6 +73,8 @@ def insert_submissions(conn: Connection, rows: list[dict[str, Any]]) -> list[int
     if not rows:
         return []
     ids = {item: int(i) for i, item in conn.execute(_INSERT_SUBMISSIONS, rows).all()}
+    if len(ids) != len(rows):
+        raise ValueError("insert_submissions: two rows answer the same item")
     return [ids[row["item_id"]] for row in rows]
 
 
