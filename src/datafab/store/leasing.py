@@ -187,23 +187,6 @@ def claim_gold(
             for row in picked]
 
 
-_CLOSE = {
-    dialect: text(
-        f"UPDATE leases SET status = 'submitted', ended_at = {clock} "
-        "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
-        "AND expires_at > :now RETURNING item_id, project_id")
-    for dialect, clock in DB_NOW.items()
-}
-
-
-def close(
-    conn: Connection, *, lease: int, contributor: int, now: float
-) -> Row[*tuple[Any, ...]] | None:
-    """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
-    params = {"lease": lease, "contributor": contributor, "now": now}
-    return conn.execute(_CLOSE[conn.dialect.name], params).first()
-
-
 _CLOSE_MANY = {
     dialect: text(
         f"UPDATE leases SET status = 'submitted', ended_at = {clock} "

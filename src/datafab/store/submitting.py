@@ -24,11 +24,6 @@ _LOCK = {  # on SQLite the single writer already holds the lock
     .columns(data=Json, gold_answer=Json, meta=Json)
     for dialect, sql in (("postgresql", _LOCK_ITEMS + " FOR UPDATE"), ("sqlite", _LOCK_ITEMS))
 }
-_INSERT_SUBMISSION = text(
-    "INSERT INTO submissions (lease_id, project_id, item_id, contributor_id, answer, "
-    "seconds_spent, guideline_version, draft, counted, created_at) VALUES (:lease, :project, "
-    ":item, :contributor, :answer, :seconds, :version, :draft, :counted, :now) RETURNING id"
-).bindparams(bindparam("answer", type_=Json), bindparam("draft", type_=Json))
 _VOTES = text(
     "SELECT contributor_id, answer FROM submissions WHERE item_id = :item AND counted "
     "ORDER BY id"
@@ -53,11 +48,6 @@ def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
     transaction."""
     rows = conn.execute(_LOCK[conn.dialect.name], {"items": sorted(set(item_ids))}).all()
     return {row.id: row for row in rows}
-
-
-def insert_submission(conn: Connection, **values: Any) -> int:
-    submission: int = conn.execute(_INSERT_SUBMISSION, values).scalar_one()
-    return submission
 
 
 # one multi-row INSERT … RETURNING on both databases; the ids are matched to the rows by
