@@ -422,33 +422,36 @@ def main() -> None:
             worker_counts = [1]
         try:
             bench = Bench(url, kind)
-            servers = [(workers, *start_server(url, workers)) for workers in worker_counts]
             try:
                 for clients in args.clients:
                     for batch in args.batch:
                         n_items = int(clients * 400 * args.seconds * max(1, batch / 2)) + 5_000
                         console.print(f"[dim]{kind}, {clients} clients, batch {batch} …[/dim]")
                         raw = bench.raw(clients, batch, args.seconds, n_items)
-                        for workers, _, port in servers:
-                            api = bench.api(clients, batch, args.seconds, n_items, port)
-                            row = [kind, str(clients), str(batch), str(workers),
-                                   f"{raw.rate:,.0f}", raw.latency(), f"{api.rate:,.0f}",
-                                   api.latency(), f"{api.rate / raw.rate:.0%}"]
-                            double = raw.double + api.double
-                            key = (kind, clients, batch, workers)
-                            if args.workforce:
-                                wf = bench.api(clients, batch, args.seconds, n_items, port,
-                                               with_workforce=True)
-                                double += wf.double
-                                gated[key] = wf
-                                row += [f"{wf.rate:,.0f}", f"{wf.rate / raw.rate:.0%}"]
-                            table.add_row(*row, str(double))
-                            doubles += double - raw.double
-                            result[key] = (raw, api)
                         doubles += raw.double
+                        for workers in worker_counts:
+                            # one server at a time: an idle one's background refits would
+                            # take the machine from the next
+                            proc, port = start_server(url, workers)
+                            try:
+                                api = bench.api(clients, batch, args.seconds, n_items, port)
+                                row = [kind, str(clients), str(batch), str(workers),
+                                       f"{raw.rate:,.0f}", raw.latency(), f"{api.rate:,.0f}",
+                                       api.latency(), f"{api.rate / raw.rate:.0%}"]
+                                double = api.double
+                                key = (kind, clients, batch, workers)
+                                if args.workforce:
+                                    wf = bench.api(clients, batch, args.seconds, n_items, port,
+                                                   with_workforce=True)
+                                    double += wf.double
+                                    gated[key] = wf
+                                    row += [f"{wf.rate:,.0f}", f"{wf.rate / raw.rate:.0%}"]
+                            finally:
+                                stop_server(proc)
+                            table.add_row(*row, str(raw.double + double))
+                            doubles += double
+                            result[key] = (raw, api)
             finally:
-                for _, proc, _ in servers:
-                    stop_server(proc)
                 bench.foundry.close()
         finally:
             cleanup()

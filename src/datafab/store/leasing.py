@@ -19,6 +19,7 @@ ended before another of its item was granted, its ``ended_at`` is earlier than t
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,12 +105,9 @@ class ClaimStatement:
             return []
         taken = sorted(conn.execute(self.take, {"ids": ids}).all(),
                        key=lambda r: (-r.priority, r.id))
-        claims = []
-        for row in taken:
-            lease_id = conn.execute(_GRANT[conn.dialect.name],
-                                    {**params, "item": row.id}).scalar_one()
-            claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
-        return claims
+        granted = grant(conn, params, [row.id for row in taken])
+        return [Claim(granted[row.id], row.id, row.external_id, row.data, expires)
+                for row in taken]
 
 
 _OPEN = "{t}.status = 'open' AND {t}.slots > 0"
@@ -119,13 +117,25 @@ _HARD = ("AND EXISTS (SELECT 1 FROM records r WHERE r.item_id = i.id "
          "AND r.confidence < :hard_below)")
 _CLAIM = {False: ClaimStatement(ClaimRule(_OPEN, _TAKE_SLOT)),
           True: ClaimStatement(ClaimRule(_OPEN, _TAKE_SLOT, _HARD))}
-_GRANT = {  # on SQLite for every claim, on PostgreSQL for gold leases
+# One lease per item given, in one statement (the items passed as one array parameter):
+# on SQLite for every claim, on PostgreSQL for gold leases.
+_GRANT = {
     dialect: text(
         "INSERT INTO leases (project_id, item_id, contributor_id, status, expires_at, "
-        f"created_at, reserved_minor) VALUES (:project, :item, :contributor, 'active', "
-        f":expires, {clock}, :reserve) RETURNING id")
-    for dialect, clock in DB_NOW.items()
+        f"created_at, reserved_minor) SELECT :project, {item}, :contributor, 'active', "
+        f":expires, {DB_NOW[dialect]}, :reserve FROM {source} RETURNING id, item_id")
+    for dialect, item, source in (
+        ("postgresql", "g.item", "unnest(CAST(:items AS bigint[])) AS g(item)"),
+        ("sqlite", "CAST(g.value AS INTEGER)", "json_each(:items) AS g"),
+    )
 }
+
+
+def grant(conn: Connection, params: dict[str, Any], item_ids: list[int]) -> dict[int, int]:
+    """Lease each of these (distinct) items to ``params["contributor"]``; lease id by item."""
+    items = json.dumps(item_ids) if conn.dialect.name == "sqlite" else item_ids
+    rows = conn.execute(_GRANT[conn.dialect.name], {**params, "items": items}).all()
+    return {int(row.item_id): int(row.id) for row in rows}
 
 
 def claim(
@@ -169,28 +179,12 @@ def claim_gold(
     items are shared by everyone, so nothing is counted or locked."""
     params = {"project": project, "contributor": contributor, "n": n, "now": now,
               "expires": expires, "reserve": 0}  # a gold answer is not billed
-    claims = []
-    for row in conn.execute(_PICK_GOLD, params).all():
-        lease_id = conn.execute(_GRANT[conn.dialect.name], {**params, "item": row.id}).scalar_one()
-        claims.append(Claim(lease_id, row.id, row.external_id, row.data, expires))
-    return claims
-
-
-_CLOSE = {
-    dialect: text(
-        f"UPDATE leases SET status = 'submitted', ended_at = {clock} "
-        "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
-        "AND expires_at > :now RETURNING item_id, project_id")
-    for dialect, clock in DB_NOW.items()
-}
-
-
-def close(
-    conn: Connection, *, lease: int, contributor: int, now: float
-) -> Row[*tuple[Any, ...]] | None:
-    """Mark a live lease held by ``contributor`` as submitted; ``None`` if it is not live."""
-    params = {"lease": lease, "contributor": contributor, "now": now}
-    return conn.execute(_CLOSE[conn.dialect.name], params).first()
+    picked = conn.execute(_PICK_GOLD, params).all()
+    if not picked:
+        return []
+    granted = grant(conn, params, [row.id for row in picked])
+    return [Claim(granted[row.id], row.id, row.external_id, row.data, expires)
+            for row in picked]
 
 
 _CLOSE_MANY = {

@@ -147,6 +147,8 @@ def insert_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     if not rows:
         return []
     ids = {subject: int(i) for i, subject in conn.execute(_INSERT_EVENTS, rows).all()}
+    if len(ids) != len(rows):
+        raise ValueError("insert_events: two events about the same subject")
     return [ids[row["subject"]] for row in rows]
 
 

@@ -24,11 +24,6 @@ _LOCK = {  # on SQLite the single writer already holds the lock
     .columns(data=Json, gold_answer=Json, meta=Json)
     for dialect, sql in (("postgresql", _LOCK_ITEMS + " FOR UPDATE"), ("sqlite", _LOCK_ITEMS))
 }
-_INSERT_SUBMISSION = text(
-    "INSERT INTO submissions (lease_id, project_id, item_id, contributor_id, answer, "
-    "seconds_spent, guideline_version, draft, counted, created_at) VALUES (:lease, :project, "
-    ":item, :contributor, :answer, :seconds, :version, :draft, :counted, :now) RETURNING id"
-).bindparams(bindparam("answer", type_=Json), bindparam("draft", type_=Json))
 _VOTES = text(
     "SELECT contributor_id, answer FROM submissions WHERE item_id = :item AND counted "
     "ORDER BY id"
@@ -55,11 +50,6 @@ def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
     return {row.id: row for row in rows}
 
 
-def insert_submission(conn: Connection, **values: Any) -> int:
-    submission: int = conn.execute(_INSERT_SUBMISSION, values).scalar_one()
-    return submission
-
-
 # one multi-row INSERT … RETURNING on both databases; the ids are matched to the rows by
 # item (a batch answers an item once), since neither database promises RETURNING's order
 _INSERT_SUBMISSIONS = insert(submissions).returning(submissions.c.id, submissions.c.item_id)
@@ -73,6 +63,8 @@ def insert_submissions(conn: Connection, rows: list[dict[str, Any]]) -> list[int
     if not rows:
         return []
     ids = {item: int(i) for i, item in conn.execute(_INSERT_SUBMISSIONS, rows).all()}
+    if len(ids) != len(rows):
+        raise ValueError("insert_submissions: two rows answer the same item")
     return [ids[row["item_id"]] for row in rows]
 
 
