@@ -1,7 +1,7 @@
 """curation runs: an audit or a selection of a project, with progress and result
 
 Revision ID: 0026_curation
-Revises: 0023_clearances
+Revises: 0025_plans
 """
 
 import sqlalchemy as sa

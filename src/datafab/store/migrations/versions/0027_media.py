@@ -1,7 +1,7 @@
 """media: image files uploaded to a project, content-addressed
 
 Revision ID: 0027_media
-Revises: 0023_clearances
+Revises: 0026_curation
 """
 
 import sqlalchemy as sa

@@ -1,7 +1,7 @@
 """customer primitives: an organization's own definitions, versioned
 
 Revision ID: 0028_primitive_definitions
-Revises: 0023_clearances
+Revises: 0027_media
 """
 
 import sqlalchemy as sa

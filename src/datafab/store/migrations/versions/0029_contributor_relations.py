@@ -2,7 +2,7 @@
 and inboxes, recruitment campaigns, applications and credentials
 
 Revision ID: 0029_contributor_relations
-Revises: 0023_clearances
+Revises: 0028_primitive_definitions
 """
 
 import sqlalchemy as sa

@@ -1,13 +1,13 @@
 """eval runs name their model family and the data projects they were trained on
 
-Revision ID: 0030_status_checks
-Revises: 0023_clearances
+Revision ID: 0030_dataset_value
+Revises: 0029_contributor_relations
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0030_status_checks'
+revision = '0030_dataset_value'
 down_revision = '0029_contributor_relations'
 branch_labels = None
 depends_on = None
