@@ -60,9 +60,9 @@ def test_aggregation_ignores_a_stray_click_and_votes_presence():
 
 def test_gold_within_pixels():
     gold = _answer()
-    assert KEYPOINTS.gold_matches(SETTINGS, _answer(nose=(106, 104)), gold)
-    assert not KEYPOINTS.gold_matches(SETTINGS, _answer(nose=(120, 100)), gold)
-    assert not KEYPOINTS.gold_matches(SETTINGS, _answer(right=(1, 1)), gold)
+    assert KEYPOINTS.matches_gold(SETTINGS, _answer(nose=(106, 104)), gold)
+    assert not KEYPOINTS.matches_gold(SETTINGS, _answer(nose=(120, 100)), gold)
+    assert not KEYPOINTS.matches_gold(SETTINGS, _answer(right=(1, 1)), gold)
 
 
 def test_records_row_has_the_skeleton():

@@ -84,9 +84,9 @@ def test_aggregation_fuses_tracks_and_drops_a_ghost():
 
 def test_gold_and_export():
     gold = {"tracks": [_car()]}
-    assert TRACKS.gold_matches(SETTINGS, {"tracks": [_car(shift=2)]}, gold)
-    assert not TRACKS.gold_matches(SETTINGS, {"tracks": [_car(last=5)]}, gold)
-    assert not TRACKS.gold_matches(SETTINGS, {"tracks": []}, gold)
+    assert TRACKS.matches_gold(SETTINGS, {"tracks": [_car(shift=2)]}, gold)
+    assert not TRACKS.matches_gold(SETTINGS, {"tracks": [_car(last=5)]}, gold)
+    assert not TRACKS.matches_gold(SETTINGS, {"tracks": []}, gold)
     record = settle(TRACKS, SETTINGS, ITEM, [{"tracks": [_car()]}])
     row = TRACKS.export_row("records", SETTINGS, record)
     assert row["frame_count"] == 30 and row["tracks"][0]["label"] == "car"

@@ -9,6 +9,7 @@ import json
 
 import pytest
 from sqlalchemy import func, select
+from tests.image_files import png
 from tests.reliability.helpers import create_project, upload
 
 from datafab.services import webhooks
@@ -60,7 +61,9 @@ BODIES = {  # a valid body per route, so the handler itself (not validation) ans
     ("post", "/v1/campaigns/{campaign_id}/screening"): {"answers": []},
 }
 FILES = {("post", "/v1/projects/{project_id}/ingest"):
-         {"files": ("notes.txt", b"stolen text\n", "text/plain")}}
+         {"files": ("notes.txt", b"stolen text\n", "text/plain")},
+         ("post", "/v1/projects/{project_id}/media"):
+         {"file": ("stolen.png", png(4, 3), "image/png")}}
 QUERIES = {("post", "/v1/projects/{project_id}/import"): {"format": "hh-rlhf"},
            ("get", "/v1/evals/sets/{set_id}/judge-tasks"): {"judge": "j"},
            ("get", "/v1/projects/{project_id}/plan"): {"budget": "100"}}
@@ -181,7 +184,10 @@ def test_every_route_hides_the_first_organization_from_the_second(api, foundry, 
         "answer": {"fields": [{"name": "ok", "type": "choice", "options": ["yes", "no"]}]},
         "layout": [{"widget": "show_text", "field": "text"}, {"widget": "answer", "field": "ok"}]})
     assert defined.status_code == 201, defined.text
-    ids = {"name": "acme_form", "version": 1,
+    media = api.post(f"/v1/projects/{project['id']}/media", headers=acme.headers,
+                     files={"file": ("acme.png", png(4, 3), "image/png")})
+    assert media.status_code == 201, media.text
+    ids = {"name": "acme_form", "version": 1, "media_id": media.json()["media_id"],
            "project_id": project["id"], "lease_id": lease_id, "key_id": key_id,
            "endpoint_id": endpoint.json()["id"], "delivery_id": delivery_id,
            "contributor_id": holder.id, **_acme_eval(api, acme),

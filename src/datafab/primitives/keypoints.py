@@ -126,7 +126,7 @@ class Keypoints(Primitive[KeypointsSettings, ImageItem, KeypointsAnswer]):
         return Outcome(answer={"points": points}, confidence=round(confidence, 6),
                        method="keypoint_vote")
 
-    def gold_matches(self, settings: KeypointsSettings, answer: dict[str, Any],
+    def matches_gold(self, settings: KeypointsSettings, answer: dict[str, Any],
                      gold: dict[str, Any]) -> bool:
         for name, truth in gold["points"].items():
             mine = answer["points"].get(name, {"visibility": "absent"})

@@ -199,7 +199,7 @@ class Tracks(Primitive[ObjectSettings, TracksItem, TracksAnswer]):
                        method="track_fusion",
                        details={"annotators": annotator_counts(votes, con)})
 
-    def gold_matches(self, settings: ObjectSettings, answer: dict[str, Any],
+    def matches_gold(self, settings: ObjectSettings, answer: dict[str, Any],
                      gold: dict[str, Any]) -> bool:
         # the item is not at hand here: the frames the tracks reach are enough to compare
         last = max([k["frame"] for t in [*answer["tracks"], *gold["tracks"]]
