@@ -203,3 +203,18 @@ def test_a_job_that_fails_says_why(api, foundry, labelled, monkeypatch):
     r = api.post(f"/v1/projects/{project['id']}/audit/{run['id']}/review", json={"n": 1},
                  headers=org.headers)
     assert r.status_code == 409 and r.json()["error"]["field"] == "run_id"
+
+
+def test_a_run_whose_process_stopped_is_settled_as_failed(api, foundry, clock, labelled):
+    from datafab.services.curation import runs
+    from datafab.store import curation as store
+
+    org, project, _ = labelled
+    with foundry.db.write() as conn:  # a run whose server stopped mid-way: running, silent
+        run_id = store.insert_run(conn, project["id"], "audit", "running", 7, clock())
+    path = f"/v1/projects/{project['id']}/audit/{run_id}"
+    assert api.get(path, headers=org.headers).json()["status"] == "running"
+    clock.advance(runs.STALE_AFTER_SECONDS + 1)
+    run = api.get(path, headers=org.headers).json()
+    assert run["status"] == "failed" and "start the audit again" in run["error"]
+    assert api.get(path, headers=org.headers).json()["updated_at"] == run["updated_at"]

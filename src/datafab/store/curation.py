@@ -68,6 +68,15 @@ def finish_run(conn: Connection, run: int, status: str, result: dict[str, Any] |
         status=status, result=result, error=error, updated_at=now))
 
 
+def fail_if_stale(conn: Connection, run: int, running: str, failed: str, error: str,
+                  silent_since: float, now: float) -> None:
+    """Settle a run still ``running`` with no progress since ``silent_since`` as failed."""
+    conn.execute(update(curation_runs).where(
+        curation_runs.c.id == run, curation_runs.c.status == running,
+        curation_runs.c.updated_at < silent_since).values(
+        status=failed, error=error, updated_at=now))
+
+
 def get_run(conn: Connection, run: int) -> Row[*tuple[Any, ...]] | None:
     return conn.execute(select(curation_runs).where(curation_runs.c.id == run)).first()
 

@@ -26,6 +26,11 @@ class RunStatus(StrEnum):
     FAILED = "failed"
 
 
+# A run writes its progress at every step; one silent this long was stopped with its process
+# (a restart, a crash) and is settled as failed, so no one waits on it for ever.
+STALE_AFTER_SECONDS = 15 * 60
+
+
 class RunKind(StrEnum):
     AUDIT = "audit"
 
@@ -96,10 +101,24 @@ def get_run(foundry: Foundry, organization: int, project_id: int, run_id: int
         row = store.get_run(conn, run_id)
     if row is None or row.project_id != project.id:
         raise NotFound(f"run {run_id} not found", field="run_id")
+    if row.status == RunStatus.RUNNING and foundry.now() - row.updated_at > STALE_AFTER_SECONDS:
+        row = _settle_stale(foundry, run_id)
     return {"id": row.id, "project_id": row.project_id, "kind": row.kind,
             "status": row.status, "done": row.done, "total": row.total,
             "error": row.error, "result": row.result,
             "created_at": row.created_at, "updated_at": row.updated_at}
+
+
+def _settle_stale(foundry: Foundry, run_id: int) -> Any:
+    """Mark a run that stopped making progress as failed (once: a run that moved on in the
+    meantime is left alone) and read it again."""
+    now = foundry.now()
+    with foundry.db.write() as conn:
+        store.fail_if_stale(conn, run_id, RunStatus.RUNNING, RunStatus.FAILED,
+                            "interrupted: no progress for "
+                            f"{STALE_AFTER_SECONDS // 60} minutes (the server stopped while "
+                            "it ran); start the audit again", now - STALE_AFTER_SECONDS, now)
+        return store.get_run(conn, run_id)
 
 
 def report_of(foundry: Foundry, organization: int, project_id: int, run_id: int
