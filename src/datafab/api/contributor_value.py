@@ -7,9 +7,10 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from datafab.api.auth import FoundryDep, Requester
+from datafab.api.bodies import CheckedRoute
 from datafab.services import contributor_value
 
-router = APIRouter(prefix="/v1/projects", tags=["projects"])
+router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=CheckedRoute)
 
 
 class ContributorValueOut(BaseModel):
