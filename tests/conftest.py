@@ -101,9 +101,11 @@ def settings_overrides() -> dict:
 
 
 @pytest.fixture
-def foundry(database_url, clock, settings_overrides) -> Iterator[Foundry]:
-    f = Foundry(Settings(database_url=database_url, refit_in_background=False,
-                         **settings_overrides), clock=clock)
+def foundry(database_url, clock, settings_overrides, tmp_path) -> Iterator[Foundry]:
+    # uploads go to the test's own folder (on PostgreSQL there is no database file to sit by)
+    overrides = {"media_dir": str(tmp_path / "media"), **settings_overrides}
+    f = Foundry(Settings(database_url=database_url, refit_in_background=False, **overrides),
+                clock=clock)
     yield f
     f.close()
 
