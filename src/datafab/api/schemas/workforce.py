@@ -165,7 +165,7 @@ class Balance(BaseModel):
 
 class LedgerEntry(BaseModel):
     id: int
-    project_id: int
+    project_id: int | None = Field(description="None once the project was erased.")
     submission_id: int | None
     kind: str
     amount_minor: int
