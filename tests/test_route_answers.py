@@ -94,3 +94,26 @@ def test_webhook_answers_are_what_the_services_return(foundry, api, make_org):
     assert api.get("/v1/webhooks/endpoints", headers=org.headers).text == _wire(
         {"data": webhooks.list_endpoints(foundry, org.id)})
     assert list(made.json()) == ["id", "url", "events", "active", "created_at"]
+
+
+def test_earnings_of_an_erased_project_still_answer(foundry, api, make_org, make_worker):
+    """The pay ledger keeps an erased project's amounts with no project: the schema allows
+    it, so the contributor's earnings answer instead of failing validation."""
+    org, worker = make_org(), make_worker()
+    made = api.post("/v1/projects", headers=org.headers, json={
+        "name": "paid", "primitive": "classify", "settings": {"labels": ["yes", "no"]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    pid = made.json()["id"]
+    assert api.put(f"/v1/projects/{pid}/workforce", headers=org.headers,
+                   json={"pay": {"per_task_minor": 9}}).status_code == 200
+    api.post(f"/v1/projects/{pid}/items", headers=org.headers,
+             json={"items": [{"external_id": "a", "data": {"text": "a"}}]})
+    (lease,) = api.post(f"/v1/projects/{pid}/leases", headers=worker.headers,
+                        json={"n": 1}).json()["leases"]
+    api.post(f"/v1/leases/{lease['id']}/submit", headers=worker.headers,
+             json={"answer": {"label": "yes"}})
+    assert api.delete(f"/v1/projects/{pid}", headers=org.headers).status_code == 200
+    earned = api.get("/v1/me/earnings", headers=worker.headers)
+    assert earned.status_code == 200, earned.text
+    (entry,) = earned.json()["ledger"]
+    assert entry["project_id"] is None and entry["amount_minor"] == 9
