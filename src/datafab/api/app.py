@@ -37,6 +37,7 @@ from datafab.api.bodies import JsonDepth
 from datafab.api.idempotency import Idempotency
 from datafab.api.limits import BodyLimit, RateLimits
 from datafab.api.openapi import document
+from datafab.api.schemas.meta import Health
 from datafab.foundry import Foundry
 from datafab.services.housekeeping import Housekeeping
 
@@ -65,7 +66,7 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     app.add_middleware(JsonDepth)  # nesting checked on the raw bytes, before anything parses
     app.add_middleware(BodyLimit, limit=foundry.settings.max_body_bytes)
 
-    @app.get("/healthz", tags=["meta"])
+    @app.get("/healthz", tags=["meta"], response_model=Health)
     def healthz() -> JSONResponse:
         return JSONResponse({"status": "ok"})
 

@@ -15,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import Actor, FoundryDep, Requester, client_address
 from datafab.api.bodies import CheckedRoute
+from datafab.api.schemas import projects as out
 from datafab.errors import InvalidInput
 from datafab.services import (
     access_log,
@@ -55,12 +56,12 @@ class ItemsUpload(BaseModel):
     items: list[ItemIn] = Field(description="Up to 10,000 items; re-sent items change nothing.")
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=out.ProjectOut, response_model_exclude_unset=True)
 def create_project(body: ProjectSpec, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     return project_json(projects.create_project(foundry, org, body.model_dump()))
 
 
-@router.get("")
+@router.get("", response_model=out.ProjectPage, response_model_exclude_unset=True)
 def list_projects(
     org: Requester,
     foundry: FoundryDep,
@@ -71,12 +72,12 @@ def list_projects(
     return {"data": [project_json(p) for p in page], "next_cursor": next_cursor}
 
 
-@router.get("/{project_id}")
+@router.get("/{project_id}", response_model=out.ProjectOut, response_model_exclude_unset=True)
 def get_project(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     return project_json(projects.get_project(foundry, org, project_id))
 
 
-@router.patch("/{project_id}")
+@router.patch("/{project_id}", response_model=out.ProjectOut, response_model_exclude_unset=True)
 def update_project(
     project_id: int, body: ProjectPatch, org: Requester, who: Actor, foundry: FoundryDep
 ) -> dict[str, Any]:
@@ -84,7 +85,7 @@ def update_project(
     return project_json(projects.update_project(foundry, org, project_id, patch, actor=who))
 
 
-@router.delete("/{project_id}")
+@router.delete("/{project_id}", response_model=out.Erased, response_model_exclude_unset=True)
 def erase_project(
     project_id: int, org: Requester, who: Actor, foundry: FoundryDep
 ) -> dict[str, Any]:
@@ -94,25 +95,29 @@ def erase_project(
     return erasure.erase_project(foundry, org, project_id, actor=who)
 
 
-@router.get("/{project_id}/progress")
+@router.get("/{project_id}/progress",
+            response_model=out.Progress, response_model_exclude_unset=True)
 def progress(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, int]:
     return projects.progress(foundry, org, project_id)
 
 
-@router.get("/{project_id}/guidelines")
+@router.get("/{project_id}/guidelines",
+            response_model=out.GuidelinesOut, response_model_exclude_unset=True)
 def guidelines(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     project = projects.get_project(foundry, org, project_id)
     text = projects.guideline_text(foundry, org, project_id)
     return {"version": project.guideline_version, "text": text}
 
 
-@router.get("/{project_id}/quality")
+@router.get("/{project_id}/quality",
+            response_model=out.QualitySummary, response_model_exclude_unset=True)
 def quality_summary(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Agreement, per-contributor gold accuracy and skill, label spend, estimated accuracy."""
     return quality.summary(foundry, org, project_id)
 
 
-@router.get("/{project_id}/effort")
+@router.get("/{project_id}/effort",
+            response_model=out.EffortReport, response_model_exclude_unset=True)
 def effort_report(
     project_id: int,
     org: Requester,
@@ -124,7 +129,8 @@ def effort_report(
     return effort.effort(foundry, org, project_id, bucket_seconds=bucket)
 
 
-@router.post("/{project_id}/refit")
+@router.post("/{project_id}/refit",
+             response_model=out.QualitySummary, response_model_exclude_unset=True)
 def refit(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Refit the project's aggregation on all labels now (it also runs by itself as labels
     arrive), then return the quality summary."""
@@ -133,7 +139,7 @@ def refit(project_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any
     return quality.summary(foundry, org, project_id)
 
 
-@router.post("/{project_id}/items")
+@router.post("/{project_id}/items", response_model=out.Uploaded, response_model_exclude_unset=True)
 def upload_items(
     project_id: int, body: ItemsUpload, org: Requester, foundry: FoundryDep
 ) -> dict[str, int]:
@@ -150,7 +156,8 @@ class CandidatesUpload(BaseModel):
     )
 
 
-@router.post("/{project_id}/candidates")
+@router.post("/{project_id}/candidates",
+             response_model=out.Uploaded, response_model_exclude_unset=True)
 def add_candidates(
     project_id: int, body: CandidatesUpload, org: Requester, foundry: FoundryDep
 ) -> dict[str, int]:
@@ -158,7 +165,7 @@ def add_candidates(
     return candidates.add_candidates(foundry, org, project_id, body.candidates).to_dict()
 
 
-@router.get("/{project_id}/items")
+@router.get("/{project_id}/items", response_model=out.ItemPage, response_model_exclude_unset=True)
 def list_items(
     project_id: int,
     org: Requester,
@@ -173,7 +180,8 @@ def list_items(
     return {"data": page, "next_cursor": next_cursor}
 
 
-@router.get("/{project_id}/records")
+@router.get("/{project_id}/records",
+            response_model=out.RecordPage, response_model_exclude_unset=True)
 def list_records(
     project_id: int,
     org: Requester,
@@ -190,7 +198,8 @@ def list_records(
     return {"data": page, "next_cursor": next_cursor}
 
 
-@router.get("/{project_id}/access")
+@router.get("/{project_id}/access",
+            response_model=out.AccessPage, response_model_exclude_unset=True)
 def access(
     project_id: int,
     org: Requester,

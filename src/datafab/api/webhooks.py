@@ -8,19 +8,21 @@ from fastapi import APIRouter, Query, Response
 
 from datafab.api.auth import FoundryDep, Requester
 from datafab.api.bodies import CheckedRoute
+from datafab.api.schemas import webhooks as out
 from datafab.services import webhooks
 from datafab.services.webhooks import EndpointIn
 
 router = APIRouter(prefix="/v1/webhooks", tags=["webhooks"], route_class=CheckedRoute)
 
 
-@router.post("/endpoints", status_code=201)
+@router.post("/endpoints", status_code=201,
+             response_model=out.EndpointOut, response_model_exclude_unset=True)
 def create_endpoint(body: EndpointIn, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Register a URL to receive the organization's events."""
     return webhooks.create_endpoint(foundry, org, body.model_dump())
 
 
-@router.get("/endpoints")
+@router.get("/endpoints", response_model=out.EndpointList, response_model_exclude_unset=True)
 def list_endpoints(org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     return {"data": webhooks.list_endpoints(foundry, org)}
 
@@ -31,21 +33,21 @@ def delete_endpoint(endpoint_id: int, org: Requester, foundry: FoundryDep) -> Re
     return Response(status_code=204)
 
 
-@router.get("/secret")
+@router.get("/secret", response_model=out.SecretOut, response_model_exclude_unset=True)
 def get_secret(org: Requester, foundry: FoundryDep, response: Response) -> dict[str, str]:
     """The secret every delivery is signed with (HMAC-SHA256 over ``timestamp.body``)."""
     response.headers["Cache-Control"] = "no-store"
     return {"secret": webhooks.signing_secret(foundry, org)}
 
 
-@router.post("/secret/rotate")
+@router.post("/secret/rotate", response_model=out.SecretOut, response_model_exclude_unset=True)
 def rotate_secret(org: Requester, foundry: FoundryDep, response: Response) -> dict[str, str]:
     """A new signing secret (never stored with an ``Idempotency-Key``: a repeat gets 409)."""
     response.headers["Cache-Control"] = "no-store"
     return {"secret": webhooks.rotate_secret(foundry, org)}
 
 
-@router.get("/deliveries")
+@router.get("/deliveries", response_model=out.DeliveryPage, response_model_exclude_unset=True)
 def list_deliveries(
     org: Requester,
     foundry: FoundryDep,
@@ -59,7 +61,8 @@ def list_deliveries(
     return {"data": page, "next_cursor": next_cursor}
 
 
-@router.post("/deliveries/{delivery_id}/replay", status_code=201)
+@router.post("/deliveries/{delivery_id}/replay", status_code=201,
+             response_model=out.DeliveryOut, response_model_exclude_unset=True)
 def replay_delivery(delivery_id: int, org: Requester, foundry: FoundryDep) -> dict[str, Any]:
     """Send the delivery's event again to the same target (a new entry in the log)."""
     return webhooks.replay(foundry, org, delivery_id)

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from datafab.api.auth import ContributorDep, FoundryDep, client_address
 from datafab.api.bodies import CheckedRoute
+from datafab.api.schemas import work as out
 from datafab.services import work
 from datafab.services.work import (
     MAX_LEASES_PER_CALL,
@@ -26,7 +27,8 @@ class LeaseRequest(BaseModel):
     n: int = Field(1, ge=1, le=MAX_LEASES_PER_CALL, description="How many items to lease.")
 
 
-@router.post("/projects/{project_id}/leases")
+@router.post("/projects/{project_id}/leases",
+             response_model=out.LeaseBatchOut, response_model_exclude_unset=True)
 def lease(
     project_id: int, request: Request, who: ContributorDep, foundry: FoundryDep,
     body: LeaseRequest | None = None,
@@ -36,7 +38,8 @@ def lease(
     return work.lease_batch(foundry, who, project_id, n, address).to_dict()
 
 
-@router.post("/leases/{lease_id}/submit")
+@router.post("/leases/{lease_id}/submit",
+             response_model=out.ReceiptOut, response_model_exclude_unset=True)
 def submit(
     lease_id: int, body: SubmissionIn, who: ContributorDep, foundry: FoundryDep
 ) -> dict[str, Any]:
@@ -52,18 +55,20 @@ class SubmissionBatch(BaseModel):
     )
 
 
-@router.post("/submissions")
+@router.post("/submissions", response_model=out.ReceiptList, response_model_exclude_unset=True)
 def submit_many(body: SubmissionBatch, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
     raw = [entry.model_dump(exclude_none=True) for entry in body.submissions]
     return {"submissions": [r.to_dict() for r in work.submit_many(foundry, who, raw)]}
 
 
-@router.post("/leases/{lease_id}/renew")
+@router.post("/leases/{lease_id}/renew",
+             response_model=out.Renewed, response_model_exclude_unset=True)
 def renew(lease_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
     return {"id": lease_id, "expires_at": work.renew_lease(foundry, who, lease_id)}
 
 
-@router.post("/leases/{lease_id}/release")
+@router.post("/leases/{lease_id}/release",
+             response_model=out.Released, response_model_exclude_unset=True)
 def release(
     lease_id: int, who: ContributorDep, foundry: FoundryDep, body: ReleaseIn | None = None
 ) -> dict[str, Any]:
@@ -72,20 +77,21 @@ def release(
     return {"id": lease_id, "status": "released"}
 
 
-@router.get("/me")
+@router.get("/me", response_model=out.MeOut, response_model_exclude_unset=True)
 def me(who: ContributorDep) -> dict[str, Any]:
     return {"id": who.id, "name": who.name, "kind": who.kind, "skills": who.skills,
             "status": who.status}
 
 
-@router.get("/me/projects")
+@router.get("/me/projects", response_model=out.VisibleProjects, response_model_exclude_unset=True)
 def my_projects(who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
     """The projects the contributor may work on now (a project they may not see is not
     listed); the organization behind one is named only if it lets contributors know."""
     return {"projects": work.visible_projects(foundry, who)}
 
 
-@router.get("/projects/{project_id}/instructions")
+@router.get("/projects/{project_id}/instructions",
+            response_model=out.InstructionsOut, response_model_exclude_unset=True)
 def instructions(project_id: int, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
     """What a contributor needs to work on a project: its primitive, settings and guidelines.
     A project they may not see now is not found."""
