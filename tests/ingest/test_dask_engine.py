@@ -134,3 +134,21 @@ def test_without_the_extra_the_error_names_the_option(monkeypatch):
     assert caught.value.field == "engine"
     assert "--engine dask" in caught.value.message and "datafab[distributed]" in (
         caught.value.message)
+
+
+def test_the_command_runs_on_the_cluster_it_is_given(foundry, make_org, database_url,
+                                                     tmp_path, cluster):
+    org = make_org()
+    pid = _project(foundry, org.id, "mined")
+    path = tmp_path / "t.jsonl"
+    path.write_text(json.dumps({"text": PII_TEXT}) + "\n" + json.dumps({"text": PII_TEXT})
+                    + "\n")
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(app, [
+        "ingest", str(path), "--project", str(pid), "--engine", "dask",
+        "--scheduler", cluster.scheduler_address, "--report", str(out)],
+        env={"DATAFAB_DATABASE_URL": database_url, "DATAFAB_API_KEY": org.key})
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text())
+    assert (report["engine"], report["workers"], report["created"]) == ("dask", 2, 1)
+    assert report["duplicates"]["exact"] == 1 and report["pii"]["EMAIL"] == 1
