@@ -23,13 +23,15 @@
 
 Ends with ``RESULT mb_per_s=… chunks_per_s=… peak_mb=… pii_recall_checksum=… pii_precision=…
 name_recall=… name_precision=… quarter_peak_mb=… load=…`` (with ``--baseline``, also
-``baseline_mb_per_s=… speedup=… same_as_baseline=…``).
+``baseline_mb_per_s=… speedup=… same_as_baseline=…``; with ``--engine dask``, also
+``dask_mb_per_s=… dask_vs_local=… dask_same_as_local=…``).
 
     .venv/bin/python bench/ingest.py                    # 64 MB (and 16 MB)
     .venv/bin/python bench/ingest.py --size 1024        # the issue's 1 GB (long)
     git worktree add /tmp/old <commit> && \
     .venv/bin/python bench/ingest.py --baseline /tmp/old/src   # before/after, back to back
     .venv/bin/python bench/ingest.py --size 0           # only the PII and name measurements
+    .venv/bin/python bench/ingest.py --engine dask      # also on a dask cluster, compared
 """
 
 from __future__ import annotations
@@ -416,7 +418,7 @@ class TreeMemory:
 
 
 def _ingest_child(folder: str, db: str, workers: int | None, queue,
-                  code: str | None = None) -> None:
+                  code: str | None = None, engine: dict | None = None) -> None:
     if code:  # another version's sources (``--baseline``): forget the ones imported so far
         for name in [m for m in sys.modules if m == "datafab" or m.startswith("datafab.")]:
             del sys.modules[name]
@@ -438,7 +440,8 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     memory = TreeMemory()
     started = time.perf_counter()
-    report = ingest.ingest_files(foundry, org, pid, sources, {"workers": workers})
+    report = ingest.ingest_files(foundry, org, pid, sources, {"workers": workers},
+                                 **(engine or {}))
     seconds = time.perf_counter() - started
     memory.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -457,12 +460,12 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
 
 
 def run_ingest(folder: Path, work: Path, workers: int | None = None,
-               code: Path | None = None) -> dict:
+               code: Path | None = None, engine: dict | None = None) -> dict:
     ctx = mp.get_context("spawn")  # a fresh process: its peak memory is the ingest's
     queue = ctx.Queue()
     db = work / f"bench-{time.time_ns()}.db"
     child = ctx.Process(target=_ingest_child, args=(str(folder), str(db), workers, queue,
-                                                    str(code) if code else None))
+                                                    str(code) if code else None, engine))
     child.start()
     result = queue.get()
     child.join()
@@ -645,6 +648,12 @@ def main() -> None:
     parser.add_argument("--serial", action="store_true",
                         help="also ingest the quarter-size corpus in one process, to compare (with "
                         "--baseline: with both versions, back to back)")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="dask: also ingest the full corpus on a dask.distributed cluster "
+                        "(a local one started for the run, one worker per core, unless "
+                        "--scheduler), back to back with the local run, and compare")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --engine dask: the scheduler of an existing cluster")
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="datafab-bench-ingest-"))
@@ -702,6 +711,9 @@ def main() -> None:
         if args.baseline:
             runs["full, baseline"] = run_ingest(folder, work, args.workers, args.baseline)
         runs["full"] = full = run_ingest(folder, work, args.workers)
+        if args.engine == "dask":
+            runs["full, dask"] = run_ingest(folder, work, None, engine={
+                "engine": "dask", "scheduler": args.scheduler})
         for name, r in runs.items():
             print(f"ingest {name}: {r['bytes'] / MB:.0f} MB, {r['chunks']} chunks "
                   f"({r['created']} items, {r['duplicates']['exact']} exact + "
@@ -731,6 +743,16 @@ def main() -> None:
                 ratio = one_base["seconds"] / one["seconds"]
                 print(f"one process, quarter: this version {ratio:.2f}x the baseline")
                 extra += f" serial_speedup={ratio:.2f}"
+        if args.engine == "dask":
+            on_cluster = runs["full, dask"]
+            same = all(on_cluster[k] == full[k]
+                       for k in ("chunks", "created", "duplicates", "pii", "errors"))
+            dask_mb_s = on_cluster["bytes"] / MB / on_cluster["seconds"]
+            print(f"dask: {dask_mb_s:.2f} MB/s on {on_cluster['workers']} worker(s), cluster "
+                  f"start-up included; {dask_mb_s / mb_s:.2f}x the local run; the same "
+                  f"chunks, items, duplicates and redaction counts: {'yes' if same else 'NO'}")
+            extra += (f" dask_mb_per_s={dask_mb_s:.2f} dask_vs_local={dask_mb_s / mb_s:.2f} "
+                      f"dask_same_as_local={int(same)}")
         print(f"RESULT mb_per_s={mb_s:.2f} chunks_per_s={full['chunks'] / full['seconds']:.0f} "
               f"peak_mb={full['peak_mb']:.0f} pii_recall_checksum="
               f"{quality['recall_checksum']:.4f} pii_precision={quality['precision']:.4f} "

@@ -391,6 +391,11 @@ def ingest(
              "inputs over 8 MB).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write the full report (JSON) here.")]
     = None,
+    engine: Annotated[str, typer.Option(
+        help="Where the work runs: local, or dask (a dask.distributed cluster).")] = "local",
+    scheduler: Annotated[str | None, typer.Option(
+        help="With --engine dask: the scheduler's address (tcp://host:8786); default: a "
+             "local cluster for the run.")] = None,
 ) -> None:
     """Ingest an organization's own files: chunk, de-duplicate and redact personal data into
     a project's items, with a progress bar. A bad file is reported (file and line) and
@@ -410,7 +415,8 @@ def ingest(
                       console=console) as bar:
             task = bar.add_task("ingesting", total=total or None)
             result = ingesting.ingest_files(foundry, org, project, sources, options,
-                                            on_progress=lambda n: bar.advance(task, n))
+                                            on_progress=lambda n: bar.advance(task, n),
+                                            engine=engine, scheduler=scheduler)
     except DatafabError as exc:
         raise fail(exc) from exc
     for error in result["errors"]:

@@ -227,3 +227,17 @@ def settle(prepared: Prepared, deduper: Deduper) -> Kept | Dropped:
     kept = prepared.kept
     verdict = deduper.judge(kept.external_id, prepared.fingerprint)
     return _dropped(kept.external_id, verdict, kept.provenance) or kept
+
+
+def prepare_file(f: InputFile, spec: ChunkSpec, redaction: Redaction, near: bool, *,
+                 text_field: str | None = None) -> list[Prepared | FileEnd]:
+    """One whole file read, chunked, redacted and fingerprinted, for an engine that spreads
+    files over machines: its chunks prepared in input order, then its ``FileEnd`` (index 0:
+    the caller knows which file it sent). Duplicates are judged later, in one place."""
+    out: list[Prepared | FileEnd] = []
+    items = _read([f], spec, text_field)
+    next(items)  # the file's FileStart: the caller yields its own
+    while batch := list(islice(items, BATCH)):
+        out.extend(p for p in prepare(batch, redaction, near)
+                   if not isinstance(p, FileStart))
+    return out

@@ -49,6 +49,7 @@ from datafab.ingest.pipeline import (
 from datafab.ingest.workers import ChunkPool, cores
 from datafab.services import site_keys as kept_keys
 from datafab.services.hybrid import initial_status
+from datafab.services.ingest_engine import open_engine
 from datafab.services.items import _hash
 from datafab.services.projects import Project, load_project
 from datafab.store.ingest_writes import insert_items
@@ -253,9 +254,13 @@ def ingest_files(
     raw_options: Any = None,
     *,
     on_progress: Callable[[int], None] | None = None,
+    engine: str = "local",
+    scheduler: str | None = None,
 ) -> dict[str, Any]:
     """Ingest ``sources`` into the project; the run's report. ``on_progress(n)`` is told of
-    roughly ``n`` more bytes read; the ``n`` add up to the files' total size, never more."""
+    roughly ``n`` more bytes read; the ``n`` add up to the files' total size, never more.
+    ``engine`` ``dask`` runs the per-file work on the cluster at ``scheduler`` (a local one
+    when ``None``; see ``ingest.engines.dask_engine``)."""
     from datafab.primitives.base import parse
 
     options = parse(IngestOptions, raw_options or {}, "options")
@@ -269,11 +274,17 @@ def ingest_files(
     ner = _ner() if options.ner and policy.redact else None
     redaction = Redaction(policy.redact, policy.replacement, keys.pseudonym_key, ner)
     deduper = Deduper(near=options.near_duplicates, threshold=options.threshold)
+    dask = open_engine(engine, scheduler, with_ner=ner is not None)  # before any write
     started = time.perf_counter()
-    with foundry.db.write() as conn:
-        run_id = conn.execute(insert(ingest_runs).values(
-            project_id=project.id, report={}, created_at=foundry.now())
-            .returning(ingest_runs.c.id)).scalar_one()
+    try:
+        with foundry.db.write() as conn:
+            run_id = conn.execute(insert(ingest_runs).values(
+                project_id=project.id, report={}, created_at=foundry.now())
+                .returning(ingest_runs.c.id)).scalar_one()
+    except BaseException:
+        if dask is not None:
+            dask.close()
+        raise
     run = _Run(foundry, project, organization, run_id, keys, on_progress)
     workers = _workers(options, sources)
     report: dict[str, Any] = {
@@ -285,10 +296,17 @@ def ingest_files(
     }
     report["workers"] = workers
     with ExitStack() as stack:
-        pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None)) \
-            if workers else None
-        for event in process_files(sources, spec, redaction, deduper,
-                                   text_field=options.text_field, pool=pool):
+        if dask is not None:
+            stack.enter_context(dask)
+            report.update(engine=engine, workers=dask.workers)
+            events = dask.events(sources, spec, redaction, deduper,
+                                 text_field=options.text_field)
+        else:
+            pool = stack.enter_context(ChunkPool(workers, with_ner=ner is not None)) \
+                if workers else None
+            events = process_files(sources, spec, redaction, deduper,
+                                   text_field=options.text_field, pool=pool)
+        for event in events:
             if isinstance(event, FileStart):
                 run.start(sources[event.index])
             elif isinstance(event, FileEnd):
