@@ -46,7 +46,7 @@ def test_background_workers_are_made_once_and_stopped_on_close(tmp_path):
 
 def test_no_command_module_borrows_another_ones_private_helpers():
     borrowed = []
-    for path in sorted(SRC.glob("cli*.py")):
+    for path in sorted((SRC / "cli").glob("*.py")):
         for module, names in _imports(path):
             if module.startswith("datafab.cli"):
                 borrowed += [(path.name, module, n) for n in names if n.startswith("_")]

@@ -13,6 +13,7 @@ import pytest
 from rich.console import Console
 
 from datafab import cli
+from datafab.cli.common import progress
 from datafab.ingest import names, pii
 from datafab.services import ingest, projects
 
@@ -146,7 +147,7 @@ def test_ingest_progress_never_passes_the_files_size(foundry, make_org, tmp_path
 
 def _rendered(total, advance) -> str:
     out = io.StringIO()
-    bar = cli._progress()
+    bar = progress()
     task = bar.add_task("exporting", total=total)
     bar.advance(task, advance)
     Console(file=out, width=120).print(bar.make_tasks_table(bar.tasks))

@@ -46,7 +46,7 @@ print(sorted(f.__module__ + "." + f.__name__ for f in webhooks.subscribers("reco
 
 
 @pytest.mark.parametrize("root", [
-    "from datafab.cli_common import open_foundry\nopen_foundry().close()",
+    "from datafab.cli.common import open_foundry\nopen_foundry().close()",
     "from datafab.api.app import create_app\nfrom datafab.foundry import Foundry\n"
     "create_app(Foundry())",
 ])

@@ -11,12 +11,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from datafab.cli_common import authenticated_organization, open_foundry
-from datafab.cli_options import ApiKey
-from datafab.errors import DatafabError
+from datafab.cli.common import console as errors
+from datafab.cli.common import requester
+from datafab.cli.options import ApiKey
 
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+console = Console(soft_wrap=True)  # the table is the command's output: stdout
 
 
 def plan(
@@ -33,17 +32,12 @@ def plan(
     as JSON."""
     from datafab.services.planning import plans
 
-    try:
-        foundry = open_foundry()
-        org = authenticated_organization(foundry, api_key)
+    with requester(api_key) as (foundry, org):
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=errors, transient=True) as progress:
             progress.add_task("replaying the recorded labels under each policy", total=None)
             view = (plans.apply_plan(foundry, org, project, budget, actor="cli") if apply
                     else plans.project_plan(foundry, org, project, budget))
-    except DatafabError as exc:
-        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(code=2) from exc
     if view.pilot is not None:
         p = view.pilot
         console.print(f"Too few labels to plan ({p.reason}). Run a pilot first: {p.items} "

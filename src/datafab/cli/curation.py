@@ -8,14 +8,17 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from datafab.cli_common import authenticated_organization, fail, open_foundry
-from datafab.cli_options import ApiKey
+from datafab.cli.common import (
+    authenticated_organization,
+    console,
+    failing,
+    operator,
+    requester,
+)
+from datafab.cli.options import ApiKey
 from datafab.errors import DatafabError, InvalidInput
-
-console = Console(stderr=True, soft_wrap=True)
 
 EmbeddingsUrl = Annotated[str | None, typer.Option(
     "--embeddings-url", help="An OpenAI-compatible API root (…/v1) whose /embeddings gives "
@@ -59,14 +62,13 @@ def audit(
     from datafab.services.curation import audit as auditing
     from datafab.services.curation import review as reviewing
 
-    try:
+    with failing(_as_option):  # checked before the database is opened
         auditing.check_output(output)
         if review is not None and review < 1:
             raise InvalidInput("review: must be at least 1", field="review")
         if sample and review is None:
             raise InvalidInput("sample: only with --review", field="sample")
-        foundry = open_foundry()
-        org = authenticated_organization(foundry, api_key)
+    with requester(api_key, _as_option) as (foundry, org):
         prepared = auditing.prepare(foundry, org, project)
         if review is not None:  # before the work: a review larger than the project is refused
             reviewing.check_review(len(set(prepared.units.item_ids)), review, sample)
@@ -80,8 +82,6 @@ def audit(
         if review is not None:
             report.review = reviewing.create_review(foundry, org, report, review, sample)
         auditing.write_jsonl(report, output)
-    except DatafabError as exc:
-        raise fail(_as_option(exc)) from exc
     console.print(f"{len(report.lines)} items audited ({report.n_units} labels), "
                   f"{report.n_flagged} flagged; written to {output}")
     if report.review is not None:
@@ -97,12 +97,8 @@ def audit_apply(
     """Correct the original records from a review project's finished records."""
     from datafab.services.curation import review as reviewing
 
-    try:
-        foundry = open_foundry()
-        result = reviewing.apply_review(foundry, authenticated_organization(foundry, api_key),
-                                        project)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with requester(api_key) as (foundry, org):
+        result = reviewing.apply_review(foundry, org, project)
     console.print(f"{result['reviewed']} reviewed, {len(result['corrected'])} records "
                   "corrected")
     print(json.dumps(result))
@@ -123,17 +119,14 @@ def select(
     """Choose the unlabelled items to label next and raise their priority."""
     from datafab.services.curation import selection
 
-    try:
-        foundry = open_foundry()
-        with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                      console=console) as bar:
-            bar.add_task("selecting", total=None)
-            result = selection.select_items(
-                foundry, authenticated_organization(foundry, api_key), project, n,
-                weak_slices=weak_slice, gap_run=gap_run,
-                embeddings=_endpoint(embeddings_url, embeddings_model, embeddings_key))
-    except DatafabError as exc:
-        raise fail(_as_option(exc)) from exc
+    with operator(_as_option) as foundry, \
+            Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                     console=console) as bar:
+        bar.add_task("selecting", total=None)
+        result = selection.select_items(
+            foundry, authenticated_organization(foundry, api_key), project, n,
+            weak_slices=weak_slice, gap_run=gap_run,
+            embeddings=_endpoint(embeddings_url, embeddings_model, embeddings_key))
     for row in result["selected"]:
         print(json.dumps(row))
     console.print(f"{len(result['selected'])} items chosen; their priority is raised")

@@ -6,31 +6,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
+from rich.table import Table
 
-from datafab import cli_common
+from datafab.cli.common import console, emit, fail, operator
+from datafab.errors import InvalidInput
 
 recruit_app = typer.Typer(help="Recruitment campaigns, funnels and credentials.",
                           no_args_is_help=True)
-
-
-def _run(action) -> Any:
-    from datafab.errors import DatafabError
-
-    try:
-        foundry = cli_common.open_foundry()
-        try:
-            return action(foundry)
-        finally:
-            foundry.close()
-    except DatafabError as exc:
-        raise cli_common.fail(exc) from exc
-
-
-def _emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, sort_keys=True))
 
 
 @recruit_app.command("create")
@@ -39,16 +24,16 @@ def create_command(
                                        "screening, pass_mark, expert_skills, referral_code.")],
 ) -> None:
     """Open a recruitment campaign."""
-    from datafab.errors import InvalidInput
     from datafab.services.recruiting import campaigns
 
     try:
         body = json.loads(file.read_text())
     except (OSError, ValueError) as exc:
-        raise cli_common.fail(InvalidInput(f"file: {file}: {exc}", field="file")) from exc
-    made = _run(lambda f: campaigns.create(f, body))
-    cli_common.console.print(f"campaign {made['id']}: link code {made['referral_code']}")
-    _emit(made)
+        raise fail(InvalidInput(f"file: {file}: {exc}", field="file")) from exc
+    with operator() as foundry:
+        made = campaigns.create(foundry, body)
+    console.print(f"campaign {made['id']}: link code {made['referral_code']}")
+    emit(made)
 
 
 @recruit_app.command("list")
@@ -56,25 +41,25 @@ def list_command() -> None:
     """The campaigns, oldest first."""
     from datafab.services.recruiting import campaigns
 
-    _emit(_run(campaigns.listed))
+    with operator() as foundry:
+        emit(campaigns.listed(foundry))
 
 
 @recruit_app.command("funnel")
 def funnel_command(campaign_id: int) -> None:
     """Applied → screened → credential checked → qualified → active → retained, with
     conversion and median hours per stage, for the campaign and per source."""
-    from rich.table import Table
-
     from datafab.services.recruiting import funnel
 
-    shown = _run(lambda f: funnel.funnel(f, campaign_id))
+    with operator() as foundry:
+        shown = funnel.funnel(foundry, campaign_id)
     table = Table("stage", "count", "conversion", "median hours", title=shown["name"])
     for s in shown["stages"]:
         table.add_row(s["stage"], str(s["count"]),
                       "" if s["conversion"] is None else f"{s['conversion']:.0%}",
                       "" if s["median_hours"] is None else f"{s['median_hours']:.1f}")
-    cli_common.console.print(table)
-    _emit(shown)
+    console.print(table)
+    emit(shown)
 
 
 @recruit_app.command("credentials")
@@ -85,7 +70,8 @@ def credentials_command(
     """The credential queue."""
     from datafab.services.recruiting import credentials
 
-    _emit(_run(lambda f: credentials.listed(f, None if status == "all" else status)))
+    with operator() as foundry:
+        emit(credentials.listed(foundry, None if status == "all" else status))
 
 
 @recruit_app.command("review")
@@ -98,10 +84,8 @@ def review_command(
     """Approve or reject a credential; the contributor is told."""
     from datafab.services.recruiting import credentials
 
-    _emit(_run(lambda f: credentials.review(f, credential_id,
-                                            {"decision": decision, "reason": reason},
-                                            actor="operator (cli)")))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(recruit_app, name="recruit")
+    with operator() as foundry:
+        reviewed = credentials.review(foundry, credential_id,
+                                      {"decision": decision, "reason": reason},
+                                      actor="operator (cli)")
+    emit(reviewed)

@@ -7,24 +7,13 @@ import json
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from datafab import cli_common
+from datafab.cli.common import console, fail, operator
+from datafab.errors import InvalidInput
 
 disputes_app = typer.Typer(help="Disputed gold verdicts: the queue, and deciding one.",
                            no_args_is_help=True)
-
-
-def _run(action) -> Any:
-    from datafab.errors import DatafabError
-
-    try:
-        foundry = cli_common.open_foundry()
-        try:
-            return action(foundry)
-        finally:
-            foundry.close()
-    except DatafabError as exc:
-        raise cli_common.fail(exc) from exc
 
 
 @disputes_app.command("list")
@@ -32,16 +21,15 @@ def list_command(
     status: Annotated[str, typer.Option(help="open, upheld, rejected, or all.")] = "open",
 ) -> None:
     """Disputes across the foundry, oldest first."""
-    from rich.table import Table
-
     from datafab.services.disputes import review
 
-    shown = _run(lambda f: review.list_disputes(f, None if status == "all" else status))
+    with operator() as foundry:
+        shown = review.list_disputes(foundry, None if status == "all" else status)
     table = Table("id", "project", "item", "contributor", "answer", "gold", "reason", "status")
     for d in shown:
         table.add_row(str(d.id), d.project_name, d.external_id, d.contributor_name,
                       json.dumps(d.answer), json.dumps(d.gold_answer), d.reason, d.status)
-    cli_common.console.print(table)
+    console.print(table)
     print(json.dumps([d.to_dict() for d in shown], indent=2, sort_keys=True))
 
 
@@ -57,7 +45,6 @@ def resolve_command(
                                                     "explanation.")] = None,
 ) -> None:
     """Uphold (correct the gold item, re-score everyone who answered it) or reject."""
-    from datafab.errors import InvalidInput
     from datafab.services.disputes import review
 
     body: dict[str, Any] = {"decision": decision, "reason": reason}
@@ -65,15 +52,11 @@ def resolve_command(
         try:
             body["corrected_answer"] = json.loads(answer)
         except ValueError as exc:
-            raise cli_common.fail(InvalidInput("answer: not valid JSON", field="answer")) \
-                from exc
+            raise fail(InvalidInput("answer: not valid JSON", field="answer")) from exc
     if explanation is not None:
         body["explanation"] = explanation
-    done = _run(lambda f: review.resolve(f, dispute_id, body, actor="operator (cli)"))
-    cli_common.console.print(f"dispute {dispute_id} {done['status']}; "
-                             f"{len(done['changes'])} contributors re-scored")
+    with operator() as foundry:
+        done = review.resolve(foundry, dispute_id, body, actor="operator (cli)")
+    console.print(f"dispute {dispute_id} {done['status']}; "
+                  f"{len(done['changes'])} contributors re-scored")
     print(json.dumps(done, indent=2, sort_keys=True))
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(disputes_app, name="disputes")

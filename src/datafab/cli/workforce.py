@@ -4,14 +4,15 @@ JSON on stdout, for scripts."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.table import Table
 
-from datafab import cli_common
-from datafab.cli_options import ApiKey
+from datafab.cli.common import console, emit, json_object, operator, requester
+from datafab.cli.options import ApiKey
+from datafab.errors import DatafabError
 
 contributors_app = typer.Typer(help="A project's contributors: policy, standing, review, "
                                "probation and removal, flags.", no_args_is_help=True)
@@ -24,46 +25,23 @@ When = Annotated[str, typer.Option(help="A date (2026-12-01), an ISO time, or UN
 
 
 def _run(action, api_key: str | None = None) -> Any:
-    """Call ``action(foundry, organization)``; errors become a message and exit code 2."""
-    from datafab.errors import DatafabError
-
-    try:
-        foundry = cli_common.open_foundry()
-        try:
-            org = (cli_common.authenticated_organization(foundry, api_key)
-                   if api_key is not None else None)
-            return action(foundry, org)
-        finally:
-            foundry.close()
-    except DatafabError as exc:
-        raise cli_common.fail(exc) from exc
-
-
-def _emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, sort_keys=True, default=str))
+    """``action(foundry, organization)`` in the shared runner (the organization of the API
+    key, or None for an operator's command)."""
+    if api_key is None:
+        with operator() as foundry:
+            return action(foundry, None)
+    with requester(api_key) as (foundry, org):
+        return action(foundry, org)
 
 
 def _when(value: str, field: str) -> float:
-    from datafab.errors import DatafabError
     from datafab.services.moments import parse_moment
 
     try:
         return parse_moment(value, field)
     except DatafabError as exc:
-        cli_common.console.print(f"[red]error:[/red] {exc.message}")
+        console.print(f"[red]error:[/red] {exc.message}")
         raise typer.Exit(code=2) from exc
-
-
-def _json_file(path: Path) -> dict[str, Any]:
-    try:
-        body = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        cli_common.console.print(f"[red]error:[/red] {path}: {exc}")
-        raise typer.Exit(code=2) from exc
-    if not isinstance(body, dict):
-        cli_common.console.print(f"[red]error:[/red] {path}: expected a JSON object")
-        raise typer.Exit(code=2)
-    return body
 
 
 # -- contributors --------------------------------------------------------------------------------
@@ -79,18 +57,16 @@ def contributors_policy(
     """Show the project's workforce policy, or replace it from a JSON file."""
     from datafab.services import workforce
 
-    body = _json_file(file) if file is not None else None
+    body = json_object(file) if file is not None else None
     result = _run(lambda f, org: workforce.set_policy(f, org, project_id, body) if body
                   is not None else workforce.get_policy(f, org, project_id), api_key)
-    _emit(result)
+    emit(result)
 
 
 @contributors_app.command("list")
 def contributors_list(project_id: int, api_key: ApiKey) -> None:
     """Contributors of a project: standing, qualification, gold accuracy with its interval,
     the quality engine's estimate."""
-    from rich.table import Table
-
     from datafab.services import workforce
 
     shown = _run(lambda f, org: workforce.standings(f, org, project_id), api_key)
@@ -101,8 +77,8 @@ def contributors_list(project_id: int, api_key: ApiKey) -> None:
                       f"{s.gold_correct}/{s.gold_seen}", _pct(s.accuracy),
                       f"{_pct(s.interval[0])}–{_pct(s.interval[1])}" if s.interval else "",
                       _pct(s.engine_accuracy))
-    cli_common.console.print(table)
-    _emit([s.to_dict() for s in shown])
+    console.print(table)
+    emit([s.to_dict() for s in shown])
 
 
 def _pct(value: float | None) -> str:
@@ -115,8 +91,8 @@ def contributors_review(project_id: int, api_key: ApiKey) -> None:
     from datafab.services import workforce
 
     actions = _run(lambda f, org: workforce.review(f, org, project_id), api_key)
-    cli_common.console.print(f"{len(actions)} actions")
-    _emit(actions)
+    console.print(f"{len(actions)} actions")
+    emit(actions)
 
 
 @contributors_app.command("standing")
@@ -130,7 +106,7 @@ def contributors_standing(
     (their open leases return to the pool; their answers on unresolved items stop counting)."""
     from datafab.services import workforce
 
-    _emit(_run(lambda f, org: workforce.set_standing(f, org, project_id, contributor_id,
+    emit(_run(lambda f, org: workforce.set_standing(f, org, project_id, contributor_id,
                                                      standing, reason), api_key))
 
 
@@ -139,7 +115,7 @@ def contributors_flags(project_id: int, api_key: ApiKey) -> None:
     """Signals of bad work raised for operators: too fast, straight-lining, copy-paste."""
     from datafab.services import workforce
 
-    _emit(_run(lambda f, org: workforce.flags(f, org, project_id), api_key))
+    emit(_run(lambda f, org: workforce.flags(f, org, project_id), api_key))
 
 
 # -- an organization's own pool ---------------------------------------------------------------
@@ -155,8 +131,8 @@ def _pool_run(action, api_key: str | None, organization: int | None) -> Any:
     """``action(foundry, organization)`` for the organization of the API key, or the one an
     operator names; exactly one of the two."""
     if (api_key is None) == (organization is None):
-        cli_common.console.print("[red]error:[/red] give the organization's --api-key, or "
-                                 "--organization as an operator (not both)")
+        console.print("[red]error:[/red] give the organization's --api-key, or "
+                      "--organization as an operator (not both)")
         raise typer.Exit(code=2)
     if api_key is not None:
         return _run(action, api_key)
@@ -171,7 +147,7 @@ def contributors_admit(contributor_id: int, api_key: PoolKey = None,
     from datafab.services import pools
 
     by = "cli (operator)" if api_key is None else "cli"
-    _emit(_pool_run(lambda f, org: pools.admit(f, org, contributor_id, actor=by),
+    emit(_pool_run(lambda f, org: pools.admit(f, org, contributor_id, actor=by),
                     api_key, organization))
 
 
@@ -183,7 +159,7 @@ def contributors_dismiss(contributor_id: int, api_key: PoolKey = None,
     from datafab.services import pools
 
     by = "cli (operator)" if api_key is None else "cli"
-    _emit(_pool_run(lambda f, org: pools.dismiss(f, org, contributor_id, actor=by),
+    emit(_pool_run(lambda f, org: pools.dismiss(f, org, contributor_id, actor=by),
                     api_key, organization))
 
 
@@ -192,7 +168,7 @@ def contributors_pool(api_key: PoolKey = None, organization: PoolOrg = None) -> 
     """The organization's pool, oldest admission first."""
     from datafab.services import pools
 
-    _emit(_pool_run(lambda f, org: pools.members(f, org), api_key, organization))
+    emit(_pool_run(lambda f, org: pools.members(f, org), api_key, organization))
 
 
 @contributors_app.command("invite")
@@ -207,7 +183,7 @@ def contributors_invite(
 
     made = _pool_run(lambda f, org: pools.invite(
         f, org, {"uses": uses, "expires_in_days": days}), api_key, organization)
-    cli_common.console.print(f"invitation {made.id}: {made.uses} use(s), shown once:")
+    console.print(f"invitation {made.id}: {made.uses} use(s), shown once:")
     print(made.code)
 
 
@@ -221,8 +197,8 @@ def payouts_run(start: When, end: When) -> None:
 
     t0, t1 = _when(start, "start"), _when(end, "end")
     made = _run(lambda f, _org: pay.run_payouts(f, t0, t1))
-    cli_common.console.print(f"{len(made)} payout statements")
-    _emit(made)
+    console.print(f"{len(made)} payout statements")
+    emit(made)
 
 
 @payouts_app.command("list")
@@ -232,7 +208,7 @@ def payouts_list(
     """Payout statements, oldest first."""
     from datafab.services import pay
 
-    _emit(_run(lambda f, _org: pay.list_payouts(f, contributor)))
+    emit(_run(lambda f, _org: pay.list_payouts(f, contributor)))
 
 
 @payouts_app.command("ledger")
@@ -240,7 +216,7 @@ def payouts_ledger(contributor: int) -> None:
     """A contributor's balance and latest ledger entries."""
     from datafab.services import pay
 
-    _emit(_run(lambda f, _org: {"balance": pay.balance(f, contributor),
+    emit(_run(lambda f, _org: {"balance": pay.balance(f, contributor),
                                 "ledger": pay.ledger(f, contributor)}))
 
 
@@ -256,10 +232,10 @@ def invoices_prices(
     """Show the organization's price sheet, or replace it from a JSON file."""
     from datafab.services import billing
 
-    body = _json_file(file) if file is not None else None
+    body = json_object(file) if file is not None else None
     sheet = _run(lambda f, org: billing.set_price_sheet(f, org, body) if body is not None
                  else billing.get_price_sheet(f, org), api_key)
-    _emit(sheet.model_dump())
+    emit(sheet.model_dump())
 
 
 @invoices_app.command("usage")
@@ -268,7 +244,7 @@ def invoices_usage(api_key: ApiKey, start: When, end: When) -> None:
     from datafab.services import billing
 
     t0, t1 = _when(start, "start"), _when(end, "end")
-    _emit(_run(lambda f, org: billing.usage(f, org, t0, t1), api_key))
+    emit(_run(lambda f, org: billing.usage(f, org, t0, t1), api_key))
 
 
 @invoices_app.command("create")
@@ -279,9 +255,9 @@ def invoices_create(api_key: ApiKey, start: When, end: When) -> None:
 
     t0, t1 = _when(start, "start"), _when(end, "end")
     invoice = _run(lambda f, org: billing.create_invoice(f, org, t0, t1), api_key)
-    cli_common.console.print(f"invoice {invoice['id']}: {invoice['total_minor']} "
-                             f"{invoice['currency']} (minor units)")
-    _emit(invoice)
+    console.print(f"invoice {invoice['id']}: {invoice['total_minor']} "
+                  f"{invoice['currency']} (minor units)")
+    emit(invoice)
     print(invoice["total_minor"])
 
 
@@ -290,4 +266,4 @@ def invoices_list(api_key: ApiKey) -> None:
     """The organization's invoices."""
     from datafab.services import billing
 
-    _emit(_run(lambda f, org: billing.list_invoices(f, org), api_key))
+    emit(_run(lambda f, org: billing.list_invoices(f, org), api_key))

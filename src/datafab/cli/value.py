@@ -8,12 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from datafab.cli_common import authenticated_organization, open_foundry
-from datafab.cli_options import ApiKey
-from datafab.errors import DatafabError
+from datafab.cli.common import requester
+from datafab.cli.options import ApiKey
 
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+console = Console(soft_wrap=True)  # the table is the command's output: stdout
 
 
 def value(
@@ -25,13 +23,8 @@ def value(
     first. Contributors appear by their pseudonyms in the project."""
     from datafab.services import contributor_value
 
-    try:
-        foundry = open_foundry()
-        result = contributor_value.project_value(
-            foundry, authenticated_organization(foundry, api_key), project)
-    except DatafabError as exc:
-        errors.print(f"[red]error:[/red] {exc.message}", highlight=False)
-        raise typer.Exit(code=2) from exc
+    with requester(api_key) as (foundry, org):
+        result = contributor_value.project_value(foundry, org, project)
     if not result.available:
         console.print("This project's answers are not categorical: no value is measured.")
         return

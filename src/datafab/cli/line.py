@@ -16,16 +16,15 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import httpx
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from datafab.cli_common import fail, open_foundry
-from datafab.cli_options import ApiKey, Server
-from datafab.errors import DatafabError
+from datafab.cli.common import console, requester
+from datafab.cli.options import ApiKey, Server
+from datafab.sdk import ApiError, Client
 
 items_app = typer.Typer(help="A project's items.", no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
 
 Token = Annotated[str, typer.Option(envvar="DATAFAB_TOKEN", show_default=False,
                                     help="The contributor's token.")]
@@ -46,11 +45,8 @@ def items_upload(
     line (the batches before it are stored; run again once fixed). Prints the counts as JSON
     on the last line."""
     from datafab.services import item_files
-    from datafab.services.accounts import authenticate_requester
 
-    try:
-        foundry = open_foundry()
-        org = authenticate_requester(foundry, api_key)
+    with requester(api_key) as (foundry, org):
         total = item_files.count_items(file)
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} items"), TimeElapsedColumn(),
@@ -58,8 +54,6 @@ def items_upload(
             task = bar.add_task(f"uploading {file.name}", total=total or None)
             result = item_files.upload_file(foundry, org, project, file, batch_size=batch_size,
                                             on_batch=lambda n: bar.advance(task, n))
-    except DatafabError as exc:
-        raise fail(exc) from exc
     console.print(f"{result.created} items created, {result.unchanged} already there")
     print(json.dumps(result.to_dict()))
 
@@ -76,11 +70,8 @@ def records(
     """A project's records as JSON Lines (id, item_id, external_id, answer, confidence, method,
     n_submissions, final, details), oldest first."""
     from datafab.services import records as records_service
-    from datafab.services.accounts import authenticate_requester
 
-    try:
-        foundry = open_foundry()
-        org = authenticate_requester(foundry, api_key)
+    with requester(api_key) as (foundry, org):
         pages = _record_pages(records_service, foundry, org, project, min_confidence, final)
         first = next(pages)  # a bad request fails before the output file is opened
         out = output.open("w", encoding="utf-8") if output else sys.stdout
@@ -93,8 +84,6 @@ def records(
         finally:
             if output:
                 out.close()
-    except DatafabError as exc:
-        raise fail(exc) from exc
     console.print(f"{written} records" + (f" written to {output}" if output else ""))
 
 
@@ -122,8 +111,6 @@ def lease(
 ) -> None:
     """Lease items as a contributor; prints the batch as JSON: {"leases": [{"id", "item":
     {"id", "external_id", "data"}, "expires_at", …}], "state", "reason"}."""
-    from datafab.sdk import Client
-
     with Client(server, token) as client:
         _emit(lambda: client.lease_batch(project, n))
 
@@ -141,8 +128,6 @@ def submit(
 ) -> None:
     """Submit answers as a contributor: JSON in (standard input or --input), the receipt(s)
     as JSON out."""
-    from datafab.sdk import Client
-
     try:
         text = input.read_text(encoding="utf-8") if input else sys.stdin.read()
         body = json.loads(text)
@@ -176,10 +161,6 @@ def submit(
 
 def _emit(call) -> None:
     """Print what ``call()`` answers as JSON; an error as JSON too, with exit status 2."""
-    import httpx
-
-    from datafab.sdk import ApiError
-
     try:
         answer = call()
     except ApiError as exc:
@@ -200,8 +181,7 @@ def _print_error(kind: str, message: str, field: str | None, status: int | None 
 
 
 def register(app: typer.Typer) -> None:
-    """Add these commands to the ``datafab`` command."""
-    app.add_typer(items_app, name="items")
+    """Add the top-level commands (the ``items`` group is added by ``datafab.cli``)."""
     app.command("records")(records)
     app.command("lease")(lease)
     app.command("submit")(submit)

@@ -9,11 +9,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from datafab.cli_common import fail
-from datafab.cli_options import (
+from datafab.cli.common import console, fail, failing
+from datafab.cli.options import (
     ApiKey,
     BaseUrl,
     Concurrency,
@@ -25,16 +24,15 @@ from datafab.cli_options import (
     Timeout,
 )
 from datafab.errors import DatafabError
+from datafab.models import get_backend
+from datafab.models.evaluator import EvalRunner, Judge
+from datafab.sdk import Client
 
 eval_app = typer.Typer(help="Evaluations: eval sets, runs, grading, leaderboards, gaps.",
                        no_args_is_help=True)
-console = Console(stderr=True, soft_wrap=True)
 
 
-
-def _client(server: str, api_key: str):
-    from datafab.sdk import Client
-
+def _client(server: str, api_key: str) -> Client:
     return Client(server, api_key)
 
 
@@ -81,8 +79,6 @@ def _progress() -> Progress:
 
 def _backend(model: str, base_url: str, model_api_key: str, timeout: float,
              max_retries: int, concurrency: int, price_prompt: float, price_completion: float):
-    from datafab.models import get_backend
-
     return get_backend("openai")(model=model, base_url=base_url, api_key=model_api_key,
                                  timeout=timeout, max_retries=max_retries,
                                  concurrency=concurrency, price_prompt=price_prompt,
@@ -100,11 +96,8 @@ def create(
 ) -> None:
     """Create an eval set from a JSONL file; prints its id alone on the last line."""
     rows = _jsonl(items)
-    try:
-        with _client(server, api_key) as client:
-            made = client.create_eval_set(name, rows, description=description)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with failing(), _client(server, api_key) as client:
+        made = client.create_eval_set(name, rows, description=description)
     console.print(f"eval set {made['id']}: {made['items']} items, slices {made['slices']}")
     print(made["id"])
 
@@ -135,11 +128,9 @@ def run(
         "name).")] = None,
 ) -> None:
     """Run a model over an eval set (resumable); prints the run id alone on the last line."""
-    from datafab.models.evaluator import EvalRunner
-
     data = _project_ids(trained_on, "trained-on")
     params = {"temperature": temperature, "max_tokens": max_tokens, "seed": seed}
-    try:
+    with failing():
         backend = _backend(model, base_url, model_api_key, timeout, max_retries, concurrency,
                            price_prompt, price_completion)
         with _client(server, api_key) as client, _progress() as bar:
@@ -154,8 +145,6 @@ def run(
                                temperature=temperature, max_tokens=max_tokens, seed=seed,
                                on_progress=tick).run()
         backend.close()
-    except DatafabError as exc:
-        raise fail(exc) from exc
     console.print(json.dumps(stats.to_dict()))
     print(started["id"])
 
@@ -173,9 +162,7 @@ def judge(
     concurrency: Concurrency = 4,
 ) -> None:
     """Grade the set's rubric and pairwise-only responses with a judge model."""
-    from datafab.models.evaluator import Judge
-
-    try:
+    with failing():
         backend = _backend(model, base_url, model_api_key, timeout, max_retries, concurrency,
                            0.0, 0.0)
         with _client(server, api_key) as client, _progress() as bar:
@@ -183,8 +170,6 @@ def judge(
             stats = Judge(client, backend, eval_set, model, concurrency=concurrency,
                           on_progress=lambda n: bar.update(task, completed=n)).run()
         backend.close()
-    except DatafabError as exc:
-        raise fail(exc) from exc
     print(json.dumps(stats.to_dict()))
 
 
@@ -224,11 +209,8 @@ def leaderboard(
     rounds: Annotated[int, typer.Option(help="Bootstrap rounds.")] = 1000,
 ) -> None:
     """The leaderboard as JSON (a table on stderr)."""
-    try:
-        with _client(server, api_key) as client:
-            board = client.leaderboard(eval_set, method=method, rounds=rounds)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with failing(), _client(server, api_key) as client:
+        board = client.leaderboard(eval_set, method=method, rounds=rounds)
     for row in board["models"]:
         lo, hi = row["ci"]
         ungraded = f"  ungraded={row['ungraded']}" if row.get("ungraded") else ""
@@ -248,11 +230,8 @@ def gaps(
                                        "gap.")] = 0.6,
 ) -> None:
     """The run's gap report as JSON."""
-    try:
-        with _client(server, api_key) as client:
-            report = client.gap_report(run_id, low=low)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with failing(), _client(server, api_key) as client:
+        report = client.gap_report(run_id, low=low)
     for gap in report["gaps"]:
         console.print(f"{gap['slice']:<30} {gap['score']:.3f} [{gap['ci'][0]:.3f}, "
                       f"{gap['ci'][1]:.3f}]  best {gap['best_model']} {gap['best_score']:.3f}")
@@ -272,11 +251,8 @@ def order(
     items: Annotated[int, typer.Option(help="Most writing tasks to create.")] = 50,
 ) -> None:
     """Turn a gap into a data project; prints the project id alone on the last line."""
-    try:
-        with _client(server, api_key) as client:
-            made = client.order_data(run_id, slice_, items=items)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with failing(), _client(server, api_key) as client:
+        made = client.order_data(run_id, slice_, items=items)
     console.print(f"project {made['project_id']}: {made['items']} writing tasks, skills "
                   f"{made['required_skills']}")
     print(made["project_id"])
@@ -290,11 +266,8 @@ def value(
     rounds: Annotated[int, typer.Option(help="Bootstrap rounds.")] = 1000,
 ) -> None:
     """Which data bought the most capability per hour, as JSON (a table on stderr)."""
-    try:
-        with _client(server, api_key) as client:
-            table = client.data_value(eval_set, rounds=rounds)
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with failing(), _client(server, api_key) as client:
+        table = client.data_value(eval_set, rounds=rounds)
     for row in table["rows"]:
         per_hour = row["gain_per_hour"]
         console.print(f"{row['name']:<24} {row['slice']:<24} gain {row['gain']:+.3f} over "

@@ -4,35 +4,15 @@ on stderr, the result as JSON on stdout."""
 
 from __future__ import annotations
 
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from datafab import cli_common
-from datafab.cli_options import ApiKey
+from datafab.cli.common import console, emit, operator, requester
+from datafab.cli.options import ApiKey
 
 messages_app = typer.Typer(help="Announcements, questions on items and their answers, "
                            "e-mail.", no_args_is_help=True)
-
-
-def _run(action, api_key: str | None) -> Any:
-    from datafab.errors import DatafabError
-
-    try:
-        foundry = cli_common.open_foundry()
-        try:
-            org = (cli_common.authenticated_organization(foundry, api_key)
-                   if api_key is not None else None)
-            return action(foundry, org)
-        finally:
-            foundry.close()
-    except DatafabError as exc:
-        raise cli_common.fail(exc) from exc
-
-
-def _emit(value: Any) -> None:
-    print(json.dumps(value, indent=2, sort_keys=True))
 
 
 @messages_app.command("announce")
@@ -44,11 +24,11 @@ def announce_command(
     """Write to everyone who works or worked on the project (inbox, and e-mail)."""
     from datafab.services.messages import announcements
 
-    sent = _run(lambda f, org: announcements.announce(
-        f, org, project_id, {"subject": subject, "body": body}, actor="cli"), api_key)
-    cli_common.console.print(f"sent to {sent['recipients']} contributors "
-                             f"({sent['emailed']} e-mails)")
-    _emit(sent)
+    with requester(api_key) as (foundry, org):
+        sent = announcements.announce(foundry, org, project_id,
+                                      {"subject": subject, "body": body}, actor="cli")
+    console.print(f"sent to {sent['recipients']} contributors ({sent['emailed']} e-mails)")
+    emit(sent)
 
 
 @messages_app.command("questions")
@@ -56,10 +36,10 @@ def questions_command(project_id: int, api_key: ApiKey) -> None:
     """Contributors' questions on the project's items, with their latest answers."""
     from datafab.services.messages import questions
 
-    found = _run(lambda f, org: questions.questions(f, org, project_id), api_key)
-    cli_common.console.print(f"{sum(q['answer'] is None for q in found)} unanswered of "
-                             f"{len(found)}")
-    _emit(found)
+    with requester(api_key) as (foundry, org):
+        found = questions.questions(foundry, org, project_id)
+    console.print(f"{sum(q['answer'] is None for q in found)} unanswered of {len(found)}")
+    emit(found)
 
 
 @messages_app.command("answer")
@@ -71,9 +51,10 @@ def answer_command(
     """Answer a question (into the asker's inbox), optionally into the FAQ."""
     from datafab.services.messages import questions
 
-    _emit(_run(lambda f, org: questions.answer(f, org, question_id,
-                                               {"body": body, "faq": faq}, actor="cli"),
-               api_key))
+    with requester(api_key) as (foundry, org):
+        answered = questions.answer(foundry, org, question_id, {"body": body, "faq": faq},
+                                    actor="cli")
+    emit(answered)
 
 
 @messages_app.command("send-mail")
@@ -81,10 +62,7 @@ def send_mail_command() -> None:
     """(operator) Send the e-mails of inbox entries not sent yet (DATAFAB_SMTP_HOST)."""
     from datafab.services.messages import mail
 
-    sent = _run(lambda f, _org: mail.send_pending(f, limit=10_000), None)
-    cli_common.console.print(f"{sent} e-mails sent")
-    _emit({"sent": sent})
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(messages_app, name="messages")
+    with operator() as foundry:
+        sent = mail.send_pending(foundry, limit=10_000)
+    console.print(f"{sent} e-mails sent")
+    emit({"sent": sent})

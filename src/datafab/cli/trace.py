@@ -13,8 +13,8 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from datafab import cli_common
-from datafab.errors import DatafabError, InvalidInput
+from datafab.cli.common import console, failing, operator
+from datafab.errors import InvalidInput
 
 SHOWN = 10  # suspects in the table
 
@@ -29,16 +29,11 @@ def trace(
     from datafab.services.tracing.leaks import LeakFormat
     from datafab.services.tracing.sources import BAR, operator_trace
 
-    try:
+    with failing():  # checked before the database is opened
         fmt = _format(format, LeakFormat)
         content = _read(file)
-        foundry = cli_common.open_foundry()
-        try:
-            found = operator_trace(foundry, project, content, file.name, fmt)
-        finally:
-            foundry.close()
-    except DatafabError as exc:
-        raise cli_common.fail(exc) from exc
+    with operator() as foundry:
+        found = operator_trace(foundry, project, content, file.name, fmt)
     table = Table(title=f"Project {found.project_id}: {len(found.items)} leaked item(s), "
                         f"{found.positions} marked positions read, "
                         f"{found.contributors} contributors tried")
@@ -48,9 +43,9 @@ def trace(
         table.add_row(str(s.contributor_id), f"{s.agreeing}/{found.positions}",
                       f"{s.watermark_p:.3g}", f"{s.saw}/{len(found.items)}",
                       "yes" if s.named else "")
-    cli_common.console.print(table)
-    cli_common.console.print(f"A source is named when its watermark p is at most {BAR:g} "
-                             "and it was handed every leaked item.")
+    console.print(table)
+    console.print(f"A source is named when its watermark p is at most {BAR:g} "
+                  "and it was handed every leaked item.")
     print(found.source if found.source is not None else "none")
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
-from datafab.cli_common import authenticated_organization, fail, open_foundry
-from datafab.cli_options import ApiKey
-from datafab.errors import DatafabError
+from datafab.cli.common import console as errors
+from datafab.cli.common import requester
+from datafab.cli.options import ApiKey
 
-console = Console(soft_wrap=True)
-errors = Console(stderr=True, soft_wrap=True)
+console = Console(soft_wrap=True)  # what the commands show: stdout
 primitive_app = typer.Typer(help="Your organization's own primitives (kinds of work).",
                             no_args_is_help=True)
 
@@ -28,8 +28,6 @@ def read_definition(path: Path) -> Any:
         errors.print(f"[red]error:[/red] {path}: {exc}", highlight=False)
         raise typer.Exit(code=2) from exc
     if path.suffix.lower() in (".yaml", ".yml"):
-        import yaml
-
         try:
             return yaml.safe_load(text)
         except yaml.YAMLError as exc:
@@ -55,12 +53,8 @@ def create(
     from datafab.services.primitive_catalog import catalog
 
     raw = read_definition(file)
-    try:
-        foundry = open_foundry()
-        version = catalog.define(foundry, authenticated_organization(foundry, api_key), raw,
-                                 actor="cli")
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with requester(api_key) as (foundry, org):
+        version = catalog.define(foundry, org, raw, actor="cli")
     said = "stored as" if version.created else "unchanged: already"
     console.print(f"primitive {version.name!r} {said} version {version.version}")
     print(version.pinned)
@@ -71,18 +65,11 @@ def list_primitives(api_key: ApiKey) -> None:
     """Your organization's primitives with their latest version."""
     from datafab.services.primitive_catalog import catalog
 
-    try:
-        foundry = open_foundry()
-        found = catalog.list_primitives(foundry, authenticated_organization(foundry, api_key))
-    except DatafabError as exc:
-        raise fail(exc) from exc
+    with requester(api_key) as (foundry, org):
+        found = catalog.list_primitives(foundry, org)
     table = Table(title="Primitives")
     for column in ("name", "latest", "versions"):
         table.add_column(column)
     for p in found:
         table.add_row(p.name, f"{p.name}@{p.latest}", str(p.versions))
     console.print(table)
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(primitive_app, name="primitive")
