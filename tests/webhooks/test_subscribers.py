@@ -20,7 +20,7 @@ def _targets(conn, organization, kind, subject, data, now):
 
 def test_a_subscriber_adds_its_targets_to_the_events_it_subscribed_to(foundry, make_org,
                                                                       clock, monkeypatch):
-    monkeypatch.setattr(webhooks, "_SUBSCRIBERS", {})
+    monkeypatch.setattr(webhooks.registry, "_SUBSCRIBERS", {})
     org = make_org()
     webhooks.subscribe("budget.reached", _targets)
     webhooks.subscribe("budget.reached", _targets)  # once, however often it subscribes
