@@ -13,4 +13,4 @@ from __future__ import annotations
 
 def install() -> None:
     """Import every integration, so each has subscribed to its events (idempotent)."""
-    from datafab.services import scale_compat  # noqa: F401  (subscribes its task callbacks)
+    from datafab.services.compat import scale  # noqa: F401  (subscribes its task callbacks)

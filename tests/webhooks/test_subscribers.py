@@ -20,7 +20,7 @@ def _targets(conn, organization, kind, subject, data, now):
 
 def test_a_subscriber_adds_its_targets_to_the_events_it_subscribed_to(foundry, make_org,
                                                                       clock, monkeypatch):
-    monkeypatch.setattr(webhooks, "_SUBSCRIBERS", {})
+    monkeypatch.setattr(webhooks.registry, "_SUBSCRIBERS", {})
     org = make_org()
     webhooks.subscribe("budget.reached", _targets)
     webhooks.subscribe("budget.reached", _targets)  # once, however often it subscribes
@@ -56,4 +56,4 @@ def test_every_composition_root_installs_the_scale_task_callbacks(root, tmp_path
     done = subprocess.run([sys.executable, "-c", ROOT.format(root=root)], env=env,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "['datafab.services.scale_compat.task_callbacks']"
+    assert done.stdout.strip() == "['datafab.services.compat.scale.callbacks.task_callbacks']"

@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from datafab import json_limits
 from datafab.api.auth import authenticate
 from datafab.errors import DatafabError, PayloadTooLarge, RateLimited
-from datafab.services import scale_compat as scale
+from datafab.services.compat import scale
 
 log = logging.getLogger("datafab.api.scale")
 PREFIX = "/compat/scale/v1"
