@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class ProjectOut(BaseModel):
@@ -32,11 +32,18 @@ class Erased(BaseModel):
 
 
 class Progress(BaseModel):
+    """Items by status: the fixed counts below, plus one count per other status the project's
+    items are in (``gold``, ``model`` while waiting for a model, ``staged:…``)."""
+
+    model_config = ConfigDict(extra="allow")
+
     items: int
     open: int
     done: int
     labels: int
     live_leases: int
+    gold: int | None = Field(None, description="Gold items (present when there are any).")
+    model: int | None = Field(None, description="Items waiting for a model's answer.")
 
 
 class GuidelinesOut(BaseModel):
