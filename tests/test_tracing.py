@@ -257,10 +257,11 @@ POINTER = Pointer()
 
 
 def test_watermark_on_a_primitive_without_text_is_refused_and_nothing_written(
-        api, foundry, make_org, monkeypatch):
+        api, foundry, make_org, request):
     from datafab import primitives
 
-    monkeypatch.setitem(primitives._REGISTRY, "pointer", f"{__name__}:POINTER")  # for this test
+    primitives.register("pointer", f"{__name__}:POINTER")  # for this test
+    request.addfinalizer(lambda: primitives.REGISTRY.unregister("pointer"))
     org = make_org()
     project = projects.create_project(foundry, org.id, {
         "name": "points", "primitive": "pointer", "settings": {"labels": ["a", "b"]}})

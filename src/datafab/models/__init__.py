@@ -11,11 +11,8 @@ services or API.
 
 from __future__ import annotations
 
-import difflib
-import importlib
 from collections.abc import Callable
 
-from datafab.errors import InvalidInput
 from datafab.models.base import (
     Backend,
     Completion,
@@ -26,41 +23,29 @@ from datafab.models.base import (
     ModelUnavailable,
     Usage,
 )
+from datafab.registry import Registry
 
-_REGISTRY: dict[str, str] = {
-    "openai": "datafab.models.openai_chat:OpenAIChat",
-    "learner": "datafab.models.learner:Learner",
-}
-_LOADED: dict[str, type[Backend]] = {}
+REGISTRY: Registry[type[Backend]] = Registry(
+    "model backend", "backend",
+    lambda entry: isinstance(entry, type) and issubclass(entry, Backend),
+    {
+        "openai": "datafab.models.openai_chat:OpenAIChat",
+        "learner": "datafab.models.learner:Learner",
+    })
 
 
 def register(name: str, target: str) -> None:
     """Register a backend under ``name``; ``target`` is ``"module:attribute"``."""
-    _REGISTRY[name] = target
-    _LOADED.pop(name, None)
+    REGISTRY.register(name, target)
 
 
 def backend_names() -> list[str]:
-    return sorted(_REGISTRY)
+    return REGISTRY.names()
 
 
 def get_backend(name: str) -> Callable[..., Backend]:
     """The backend class, called with that backend's own options."""
-    if name in _LOADED:
-        return _LOADED[name]
-    if name not in _REGISTRY:
-        close = difflib.get_close_matches(name, _REGISTRY, n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
-        raise InvalidInput(
-            f"unknown model backend {name!r}{hint} (known: {', '.join(backend_names())})",
-            field="backend",
-        )
-    module_name, attr = _REGISTRY[name].split(":")
-    backend = getattr(importlib.import_module(module_name), attr)
-    if not (isinstance(backend, type) and issubclass(backend, Backend)):
-        raise TypeError(f"{_REGISTRY[name]} is not a Backend")
-    _LOADED[name] = backend
-    return backend
+    return REGISTRY.get(name)
 
 
 __all__ = [
