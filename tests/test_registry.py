@@ -13,7 +13,7 @@ ANSWER = 42
 def test_an_entry_is_imported_on_first_use_and_checked():
     registry: Registry[int] = Registry("number", "number", lambda e: isinstance(e, int))
     registry.register("answer", f"{__name__}:ANSWER")
-    registry.register("module", f"{__name__}:sys")
+    registry.register("module", f"{__name__}:pytest")
     assert registry.names() == ["answer", "module"] and "answer" in registry
     assert registry.get("answer") == 42
     with pytest.raises(TypeError, match="is not a number"):
