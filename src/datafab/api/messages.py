@@ -19,23 +19,9 @@ from datafab.services.messages.questions import AnswerIn, QuestionIn
 router = APIRouter(prefix="/v1", tags=["messages"], route_class=CheckedRoute)
 
 
-class MessageOut(BaseModel):
-    id: int
-    project_id: int | None
-    project_name: str | None
-    kind: str
-    sender: str
-    item_id: int | None
-    parent_id: int | None
-    subject: str
-    body: str
-    created_at: float
-    read_at: float | None
-
-
 class InboxOut(BaseModel):
     unread: int
-    messages: list[MessageOut]
+    messages: list[inbox.Message]  # the service's own shape, one definition
 
 
 class ReadOut(BaseModel):
