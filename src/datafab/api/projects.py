@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from datafab.api.auth import Actor, FoundryDep, Requester, client_address
 from datafab.api.bodies import CheckedRoute
+from datafab.api.downloads import export_download
 from datafab.api.schemas import projects as out
 from datafab.errors import InvalidInput
 from datafab.services import (
@@ -22,7 +19,6 @@ from datafab.services import (
     candidates,
     effort,
     erasure,
-    exports,
     imports,
     items,
     projects,
@@ -229,24 +225,9 @@ def export(
     file: Literal["jsonl", "parquet"] = "jsonl",
 ) -> Response:
     """The project's records in a training format: streamed JSON Lines, or a Parquet file."""
-    if file == "parquet":
-        folder = tempfile.mkdtemp(prefix="datafab-export-")
-        path = Path(folder) / f"project-{project_id}-{format}.parquet"
-        try:
-            exports.audited_export(foundry, org, project_id, format, actor=who, path=path,
-                                   min_confidence=min_confidence, include_open=include_open,
-                                   address=client_address(request.scope))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return FileResponse(path, media_type="application/vnd.apache.parquet",
-                            filename=path.name,
-                            background=BackgroundTask(shutil.rmtree, folder, True))
-    out = exports.audited_export(foundry, org, project_id, format, actor=who,
-                                 min_confidence=min_confidence, include_open=include_open,
-                                 address=client_address(request.scope))
-    assert out.lines is not None  # without a path the export streams
-    return StreamingResponse(out.lines, media_type="application/x-ndjson")
+    return export_download(foundry, org, project_id, format, actor=who,
+                           address=client_address(request.scope), file=file,
+                           include_open=include_open, min_confidence=min_confidence)
 
 
 class SkippedLine(BaseModel):

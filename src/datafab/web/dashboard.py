@@ -6,23 +6,19 @@ only the key's digest."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-import tempfile
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
-from starlette.background import BackgroundTask
-from starlette.responses import FileResponse, Response, StreamingResponse
+from starlette.responses import Response
 
+from datafab.api.downloads import export_download
 from datafab.errors import InvalidInput
 from datafab.services import (
     access_log,
     billing,
     contributor_value,
     dashboard,
-    exports,
     quality,
 )
 from datafab.web import plan_charts, svg
@@ -179,26 +175,9 @@ def export(request: Request, project_id: int, org: RequesterSession, foundry: Pa
            format: str = "records", include_open: bool = False,
            file: Literal["jsonl", "parquet"] = "jsonl") -> Response:
     """A download of the same rows as ``GET /v1/projects/{id}/export``, audited as that is."""
-    if file == "parquet":
-        folder = tempfile.mkdtemp(prefix="datafab-export-")
-        path = Path(folder) / f"project-{project_id}-{format}.parquet"
-        try:
-            exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
-                                   path=path, include_open=include_open,
-                                   address=_address(request))
-        except BaseException:
-            shutil.rmtree(folder, ignore_errors=True)
-            raise
-        return FileResponse(path, media_type="application/vnd.apache.parquet",
-                            filename=path.name,
-                            background=BackgroundTask(shutil.rmtree, folder, True))
-    out = exports.audited_export(foundry, org, project_id, format, actor=PAGE_ACTOR,
-                                 include_open=include_open, address=_address(request))
-    assert out.lines is not None  # without a path the export streams
-    name = f"project-{project_id}-{format}.jsonl"
-    return StreamingResponse(
-        out.lines, media_type="application/x-ndjson",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return export_download(foundry, org, project_id, format, actor=PAGE_ACTOR,
+                           address=_address(request), file=file, include_open=include_open,
+                           attachment=True)
 
 
 def _address(request: Request) -> str:
