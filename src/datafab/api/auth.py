@@ -18,7 +18,7 @@ from starlette.types import Scope
 from datafab.api.limits import RateLimits
 from datafab.errors import Unauthorized
 from datafab.foundry import Foundry
-from datafab.services import accounts
+from datafab.services import accounts, logins
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, shown_prefix
 
@@ -128,6 +128,19 @@ def contributor(
     return authenticate(request, "contributor", credentials.credentials if credentials else None)
 
 
+def operator(
+    request: Request,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> None:
+    """The foundry's own staff: ``Authorization: Bearer <DATAFAB_OPERATOR_TOKEN>``."""
+    check_operator(foundry_of(request), credentials.credentials if credentials else "")
+
+
+def check_operator(foundry: Foundry, token: str) -> None:
+    if not token or not logins.operator_token_matches(foundry, token):
+        raise Unauthorized("an operator token is needed (DATAFAB_OPERATOR_TOKEN)")
+
+
 def actor(request: Request, _: Annotated[int, Depends(requester)]) -> str:
     """Who the calling requester is, as the audit log names them (the key's shown prefix)."""
     return request.state.actor
@@ -137,3 +150,4 @@ Requester = Annotated[int, Depends(requester)]
 ContributorDep = Annotated[Contributor, Depends(contributor)]
 FoundryDep = Annotated[Foundry, Depends(foundry_of)]
 Actor = Annotated[str, Depends(actor)]
+Operator = Annotated[None, Depends(operator)]

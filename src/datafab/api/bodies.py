@@ -4,7 +4,8 @@
   objects nest more than ``MAX_DEPTH`` deep, from its raw bytes, before any route, parser or
   credential check sees it. Form posts (the pages' forms, file uploads) are not JSON and pass.
 - ``CheckedRoute`` (every ``/v1`` router's route class) checks the caller's credentials
-  first (a requester's API key, a contributor's token: 401 before the body is parsed), then
+  first (a requester's API key, a contributor's token, the operator token: 401 before the
+  body is parsed), then
   parses a JSON body with ``json_limits.loads`` — not UTF-8, a lone surrogate, a NUL
   character, NaN or Infinity, an integer past 64 bits: 422 naming the field — and refuses
   integer path and query parameters past 64 bits by name, before the route's own validation
@@ -114,7 +115,8 @@ class CheckedRoute(APIRoute):
 
 
 def _callers(dependant) -> list[str]:
-    """Which credentials the route needs: ``requester``, ``contributor`` (see api/auth.py)."""
+    """Which credentials the route needs: ``requester``, ``contributor``, ``operator`` (see
+    api/auth.py)."""
     found, stack = [], [dependant]
     while stack:
         for dep in stack.pop().dependencies:
@@ -122,6 +124,8 @@ def _callers(dependant) -> list[str]:
                 found.append("requester")
             elif dep.call is auth.contributor and "contributor" not in found:
                 found.append("contributor")
+            elif dep.call is auth.operator and "operator" not in found:
+                found.append("operator")
             stack.append(dep)
     return found
 
@@ -133,6 +137,9 @@ def _authenticate(request: Request, kind: str) -> None:
     secret = secret.strip()
     if scheme.lower() != "bearer" or not secret:
         raise Unauthorized("missing 'Authorization: Bearer <key>' header")
+    if kind == "operator":  # one constant-time comparison with the configured token's hash
+        auth.check_operator(request.app.state.foundry, secret)
+        return
     cache = request.app.state.auth_cache
     if cache.get((kind, secret)) is None:
         foundry = request.app.state.foundry

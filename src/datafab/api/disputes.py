@@ -8,9 +8,8 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from datafab.api.auth import ContributorDep, FoundryDep
+from datafab.api.auth import ContributorDep, FoundryDep, Operator
 from datafab.api.bodies import CheckedRoute
-from datafab.api.workforce import Operator
 from datafab.services.disputes import filing, review
 from datafab.services.disputes.filing import DisputeIn
 from datafab.services.disputes.review import ResolutionIn

@@ -9,9 +9,8 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from datafab.api.auth import Actor, ContributorDep, FoundryDep, Requester
+from datafab.api.auth import Actor, ContributorDep, FoundryDep, Operator, Requester
 from datafab.api.bodies import CheckedRoute
-from datafab.api.workforce import Operator
 from datafab.services.messages import announcements, inbox, questions
 from datafab.services.messages.announcements import AnnouncementIn
 from datafab.services.messages.questions import AnswerIn, QuestionIn

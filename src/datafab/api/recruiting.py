@@ -11,9 +11,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from datafab.api.auth import ContributorDep, FoundryDep
+from datafab.api.auth import ContributorDep, FoundryDep, Operator
 from datafab.api.bodies import CheckedRoute
-from datafab.api.workforce import Operator
 from datafab.errors import InvalidInput
 from datafab.services.recruiting import applying, campaigns, credentials, funnel
 from datafab.services.recruiting.applying import ApplicationIn, ScreeningIn

@@ -6,31 +6,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.api.auth import ContributorDep, FoundryDep, Requester, bearer, foundry_of
+from datafab.api.auth import ContributorDep, FoundryDep, Operator, Requester
 from datafab.api.bodies import CheckedRoute
 from datafab.api.schemas import workforce as out
-from datafab.errors import Unauthorized
-from datafab.services import billing, clearances, logins, pay, pools, profiles, workforce
+from datafab.services import billing, clearances, pay, pools, profiles, workforce
 from datafab.services.moments import LAST_SECOND, parse_moment
 
 router = APIRouter(prefix="/v1", tags=["workforce"], route_class=CheckedRoute)
 
 
-def operator(
-    request: Request,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
-    """The foundry's own staff: ``Authorization: Bearer <DATAFAB_OPERATOR_TOKEN>``."""
-    token = credentials.credentials if credentials else ""
-    if not token or not logins.operator_token_matches(foundry_of(request), token):
-        raise Unauthorized("an operator token is needed (DATAFAB_OPERATOR_TOKEN)")
-
-
-Operator = Annotated[None, Depends(operator)]
 
 
 #: The last second of the year 9999: a period past it is a mistake, not a plan.
