@@ -21,11 +21,6 @@ from datafab.store.tables import (
 
 # -- endpoints -----------------------------------------------------------------------------
 
-_ACTIVE_ENDPOINTS = text(
-    "SELECT id, url, events FROM webhook_endpoints WHERE organization_id = :org AND active"
-).columns(events=Json)
-
-
 def insert_endpoint(conn: Connection, *, organization: int, url: str,
                     events: list[str] | None, now: float) -> Row[Any]:
     """A new active endpoint; its row."""
@@ -41,11 +36,6 @@ def endpoints_of(conn: Connection, organization: int) -> list[Row[Any]]:
     return list(conn.execute(select(webhook_endpoints).where(
         webhook_endpoints.c.organization_id == organization).order_by(
         webhook_endpoints.c.id)).all())
-
-
-def active_endpoints(conn: Connection, organization: int) -> list[Row[Any]]:
-    """(id, url, events) of the organization's active endpoints, in the database's order."""
-    return list(conn.execute(_ACTIVE_ENDPOINTS, {"org": organization}).all())
 
 
 def delete_endpoint(conn: Connection, organization: int, endpoint_id: int) -> bool:

@@ -47,7 +47,7 @@ def emit(conn: Connection, organization: int, kind: str, subject: str, data: dic
     event_id = queries.insert_event(conn, organization=organization, kind=kind,
                                     subject=subject, payload=data, now=now)
     rows = []
-    for ep in queries.active_endpoints(conn, organization):
+    for ep in outbox.endpoints(conn, organization):
         if ep.events is None or kind in ep.events:
             rows.append({"endpoint_id": ep.id, "url": ep.url, "target": f"endpoint:{ep.id}",
                          "body": None})
