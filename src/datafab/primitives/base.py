@@ -11,9 +11,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
-from datafab.errors import InvalidInput, from_pydantic
+from datafab.parsing import parse as parse  # re-exported: parse(model, raw, prefix)
 
 
 class Schema(BaseModel):
@@ -85,16 +85,6 @@ M = TypeVar("M", bound=BaseModel)
 S = TypeVar("S", bound=BaseModel)
 I = TypeVar("I", bound=BaseModel)  # noqa: E741
 A = TypeVar("A", bound=BaseModel)
-
-
-def parse(model: type[M], raw: Any, prefix: str) -> M:
-    """Validate ``raw`` against ``model``; a failure names the field under ``prefix``."""
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{prefix}: expected a JSON object", field=prefix)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc, prefix) from exc
 
 
 class Primitive(Generic[S, I, A]):

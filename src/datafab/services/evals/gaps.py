@@ -12,11 +12,12 @@ import numpy as np
 from datafab.errors import Conflict, InvalidInput
 from datafab.evals.gaps import SliceFigure, find_gaps, slice_keys, slice_skills
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.quality.leaderboard import Board
 from datafab.services import items, projects
 from datafab.services.evals.boards import Runs, mean_board, num
 from datafab.services.evals.evidence import Evidence, Scored
-from datafab.services.evals.shapes import OrderIn, load_run, parse
+from datafab.services.evals.shapes import OrderIn, load_run
 from datafab.store import evals as store
 from datafab.store.handles import IntegrityError
 

@@ -12,6 +12,7 @@ from datafab.errors import Conflict, InvalidInput
 from datafab.evals import graders
 from datafab.evals.gaps import slice_skills
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import items, projects
 from datafab.services.evals.shapes import (
     GradingIn,
@@ -19,7 +20,6 @@ from datafab.services.evals.shapes import (
     check_limit,
     load_run,
     load_set,
-    parse,
 )
 from datafab.store import evals as store
 from datafab.store.handles import IntegrityError, Row

@@ -8,13 +8,13 @@ from typing import Any
 from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.evals import graders
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services.evals.shapes import (
     ResponsesIn,
     RunIn,
     check_limit,
     load_run,
     load_set,
-    parse,
 )
 from datafab.store import evals as store
 from datafab.store.handles import Connection, Row

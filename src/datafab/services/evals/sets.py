@@ -9,6 +9,7 @@ from datafab.errors import Conflict, InvalidInput, PayloadTooLarge
 from datafab.evals import graders
 from datafab.evals.gaps import slice_keys
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import eval_guard
 from datafab.services.evals.shapes import (
     MAX_ITEMS,
@@ -16,7 +17,6 @@ from datafab.services.evals.shapes import (
     EvalItemIn,
     EvalSetIn,
     load_set,
-    parse,
 )
 from datafab.store import evals as store
 from datafab.store.handles import IntegrityError

@@ -3,11 +3,11 @@ every one of them starts with (an eval set or run of the caller's organization).
 
 from __future__ import annotations
 
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import InvalidInput, NotFound, from_pydantic
+from datafab.errors import InvalidInput, NotFound
 from datafab.names import CleanName
 from datafab.store import evals as store
 from datafab.store.handles import Connection, Row
@@ -108,17 +108,7 @@ class OrderIn(BaseModel):
     items: int = Field(50, ge=1, le=10_000, description="Writing tasks to create.")
 
 
-Shape = TypeVar("Shape", bound=BaseModel)
 
-
-def parse(model: type[Shape], raw: Any, prefix: str | None = None) -> Shape:
-    """``raw`` as ``model``, or ``InvalidInput`` naming the field (under ``prefix``)."""
-    if not isinstance(raw, dict):
-        raise InvalidInput(f"{prefix or 'body'}: expected a JSON object", field=prefix or "body")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc, prefix) from exc
 
 
 def check_limit(limit: int) -> None:

@@ -9,11 +9,12 @@ import unicodedata
 from typing import Any
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from datafab import netguard
-from datafab.errors import InvalidInput, NotFound, from_pydantic
+from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services.webhooks.outbox import forget_audience
 from datafab.services.webhooks.registry import EVENT_TYPES
 from datafab.services.webhooks.signing import secret_in
@@ -98,12 +99,7 @@ def _endpoint_dict(row: Row[Any]) -> dict[str, Any]:
 
 
 def create_endpoint(foundry: Foundry, organization: int, raw: Any) -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        spec = EndpointIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    spec = parse(EndpointIn, raw)
     url = check_url(spec.url, allowlist=allowed(foundry))
     events = spec.events
     if events is not None:
