@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from datafab.errors import InvalidInput, NotFound
 from datafab.services import items, pay, profiles, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
+from datafab.services.quality.refits import Refits
+from datafab.services.site_keys import Pseudonyms
 from datafab.store.tables import audit_log, earnings, leases, payouts, records, submissions
 from datafab.store.tables import items as items_table
 
@@ -353,3 +355,74 @@ def test_removal_for_quality_reaches_finished_work(foundry, clock, make_org, mak
     assert statement["amount_minor"] == 50
     leased = work.lease_batch(foundry, good, project.id, 5).leases
     assert len(leased) == 5
+
+
+class _CountedRefits(Refits):
+    """The process's refit scheduler, inline, keeping the projects it refitted."""
+
+    def __init__(self) -> None:
+        super().__init__(background=False)
+        self.refitted: list[int] = []
+
+    def _run(self, foundry, project_id: int) -> None:
+        self.refitted.append(project_id)
+        super()._run(foundry, project_id)
+
+
+def test_one_review_removes_several_in_one_transaction_and_queues_one_refit(
+        foundry, make_org, make_worker):
+    refits = foundry.worker("refits", _CountedRefits)
+    org = make_org()
+    project = _project(foundry, org, n=6, gold=12, min_labels=2, max_labels=3)
+    workforce.set_policy(foundry, org.id, project.id, {
+        "qualification": {"items": 3, "pass_mark": 0.0},
+        "performance": {"min_accuracy": 0.8, "min_gold": 3, "probation_gold_rate": 1.0,
+                        "probation_batch": 1}})
+    good = _who(foundry, make_worker("good"))
+    bad = [_who(foundry, make_worker(f"bad {i}")) for i in range(3)]
+    _answer_all(foundry, good, work.lease_batch(foundry, good, project.id, 3))
+    for who in bad:
+        _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 3),
+                    gold_label="no")
+    first = workforce.review(foundry, org.id, project.id)
+    assert sorted(a["contributor_id"] for a in first if a["action"] == "probation") \
+        == [who.id for who in bad]
+    assert refits.refitted == []  # probation alone changes no answer
+    for who in bad:
+        for _ in range(3):  # more gold on probation, all wrong
+            batch = work.lease_batch(foundry, who, project.id, 2)
+            _answer_all(foundry, who, [lease for lease in batch.leases
+                                       if lease.external_id.startswith("g")],
+                        gold_label="no")
+
+    second = workforce.review(foundry, org.id, project.id)
+    removed = [a for a in second if a["action"] == "removed"]
+    assert sorted(a["contributor_id"] for a in removed) == [who.id for who in bad]
+    assert refits.refitted == [project.id]  # one refit for the three removals
+    with foundry.db.read() as conn:
+        entries = conn.execute(select(audit_log.c.target, audit_log.c.created_at).where(
+            audit_log.c.action == "contributor.removed")).all()
+    assert sorted(e.target for e in entries) == sorted(f"contributor:{w.id}" for w in bad)
+    assert len({e.created_at for e in entries}) == 1  # written together
+    shown = {s.contributor_id: s.standing for s in workforce.standings(foundry, org.id,
+                                                                       project.id)}
+    assert [shown[who.id] for who in bad] == ["removed"] * 3 and shown[good.id] == "active"
+
+
+def test_requesters_see_contributors_under_their_pseudonyms(api, foundry, make_org,
+                                                             make_worker):
+    org = make_org()
+    project = _project(foundry, org, n=2)
+    ada = _who(foundry, make_worker("Ada Lovelace"))
+    _answer_all(foundry, ada, work.lease_batch(foundry, ada, project.id, 2))
+    pseudonym = Pseudonyms(foundry)(project.id, ada.id)
+
+    (theirs,) = workforce.standings(foundry, org.id, project.id)
+    assert (theirs.contributor, theirs.name) == (pseudonym, None)
+    response = api.get(f"/v1/projects/{project.id}/contributors", headers=org.headers)
+    assert response.status_code == 200
+    (row,) = response.json()["contributors"]
+    assert row["contributor"] == pseudonym and "name" not in row
+    assert "Ada" not in response.text
+    (for_operators,) = workforce.standings(foundry, org.id, project.id, names=True)
+    assert (for_operators.contributor, for_operators.name) == (pseudonym, "Ada Lovelace")

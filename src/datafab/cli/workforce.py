@@ -70,10 +70,10 @@ def contributors_list(project_id: int, api_key: ApiKey) -> None:
     from datafab.services import workforce
 
     shown = _run(lambda f, org: workforce.standings(f, org, project_id), api_key)
-    table = Table("id", "name", "standing", "qualification", "gold", "accuracy", "interval",
-                  "engine")
+    table = Table("id", "contributor", "standing", "qualification", "gold", "accuracy",
+                  "interval", "engine")
     for s in shown:
-        table.add_row(str(s.contributor_id), s.name, s.standing, s.qualification,
+        table.add_row(str(s.contributor_id), s.contributor, s.standing, s.qualification,
                       f"{s.gold_correct}/{s.gold_seen}", _pct(s.accuracy),
                       f"{_pct(s.interval[0])}–{_pct(s.interval[1])}" if s.interval else "",
                       _pct(s.engine_accuracy))

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, and_, func, insert, select, update
 
+from datafab.statuses import DisputeStatus
 from datafab.store.tables import (
     contributor_skills,
     contributors,
@@ -36,7 +37,7 @@ def add(conn: Connection, *, project: int, item: int, submission: int, contribut
         reason: str, now: float) -> int:
     made = conn.execute(insert(gold_disputes).values(
         project_id=project, item_id=item, submission_id=submission, contributor_id=contributor,
-        reason=reason, status="open", created_at=now).returning(gold_disputes.c.id)
+        reason=reason, status=DisputeStatus.OPEN, created_at=now).returning(gold_disputes.c.id)
     ).scalar_one()
     return int(made)
 

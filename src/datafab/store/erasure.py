@@ -34,6 +34,7 @@ from sqlalchemy import (
     update,
 )
 
+from datafab.statuses import ContributorStatus
 from datafab.store.tables import (
     access_log,
     contributor_flags,
@@ -117,7 +118,7 @@ def scrub_contributor(conn: Connection, contributor: int) -> bool:
     return conn.execute(
         update(contributors).where(contributors.c.id == contributor).values(
             name=f"erased contributor {contributor}", email=None, password_hash=None,
-            skills=[], skill_levels=None, status="removed", token_prefix="",
+            skills=[], skill_levels=None, status=ContributorStatus.REMOVED, token_prefix="",
             token_hash=unusable).returning(contributors.c.id)).first() is not None
 
 

@@ -7,15 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, delete, or_, select, update
 
+from datafab.statuses import IdempotencyStatus
 from datafab.store.tables import idempotency_keys as keys
 
-WITHHELD = "withheld"  # finished, but its response showed a secret: only the status is kept
+WITHHELD = IdempotencyStatus.WITHHELD  # its response showed a secret: only the status is kept
 
 
 def claim(conn: Connection, *, scope: str, key: str, fingerprint: str, now: float,
           locked_until: float) -> int | None:
     """A new in-flight row for (scope, key); ``None`` when the key is already there."""
-    values = dict(scope=scope, key=key, fingerprint=fingerprint, status="in_flight",
+    values = dict(scope=scope, key=key, fingerprint=fingerprint, status=IdempotencyStatus.IN_FLIGHT,
                   locked_until=locked_until, created_at=now)
     if conn.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -40,8 +41,9 @@ def take_over(conn: Connection, row_id: int, *, fingerprint: str, now: float,
         .where(keys.c.id == row_id,
                or_(keys.c.created_at < expired_before,
                    (keys.c.status == "in_flight") & (keys.c.locked_until < now)))
-        .values(fingerprint=fingerprint, status="in_flight", locked_until=locked_until,
-                response_status=None, response_type=None, response_body=None, created_at=now)
+        .values(fingerprint=fingerprint, status=IdempotencyStatus.IN_FLIGHT,
+                locked_until=locked_until, response_status=None, response_type=None,
+                response_body=None, created_at=now)
         .returning(keys.c.id)
     ).first()
     return done is not None
@@ -51,7 +53,7 @@ def finish(conn: Connection, row_id: int, *, status: int, content_type: str | No
            body: bytes) -> None:
     conn.execute(
         update(keys).where(keys.c.id == row_id)
-        .values(status="done", response_status=status, response_type=content_type,
+        .values(status=IdempotencyStatus.DONE, response_status=status, response_type=content_type,
                 response_body=body)
     )
 

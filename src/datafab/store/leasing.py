@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, text
 
+from datafab.statuses import LeaseStatus
 from datafab.store.tables import Json
 
 # The database's clock in UNIX seconds. PostgreSQL's clock_timestamp() is read when the row is
@@ -189,7 +190,7 @@ def claim_gold(
 
 _CLOSE_MANY = {
     dialect: text(
-        f"UPDATE leases SET status = 'submitted', ended_at = {clock} "
+        f"UPDATE leases SET status = '{LeaseStatus.SUBMITTED}', ended_at = {clock} "
         "WHERE id IN :leases AND contributor_id = :contributor AND status = 'active' "
         "AND expires_at > :now RETURNING id, item_id, project_id"
     ).bindparams(bindparam("leases", expanding=True))
@@ -221,7 +222,7 @@ def renew(conn: Connection, *, lease: int, contributor: int, now: float, expires
 
 _RELEASE = {
     dialect: text(
-        f"UPDATE leases SET status = 'released', ended_at = {clock} "
+        f"UPDATE leases SET status = '{LeaseStatus.RELEASED}', ended_at = {clock} "
         "WHERE id = :lease AND contributor_id = :contributor AND status = 'active' "
         "AND expires_at > :now RETURNING item_id")
     for dialect, clock in DB_NOW.items()
@@ -230,12 +231,12 @@ _EXPIRED = "SELECT id FROM leases WHERE status = 'active' AND expires_at <= :now
 _EXPIRE = {
     # Lock the expired leases in id order and skip those a submit holds: no deadlocks.
     "postgresql": text(
-        f"UPDATE leases SET status = 'expired', ended_at = {DB_NOW['postgresql']} "
+        f"UPDATE leases SET status = '{LeaseStatus.EXPIRED}', ended_at = {DB_NOW['postgresql']} "
         f"WHERE id IN ({_EXPIRED} FOR UPDATE SKIP LOCKED) AND status = 'active' "
         "RETURNING item_id"
     ),
     "sqlite": text(
-        f"UPDATE leases SET status = 'expired', ended_at = {DB_NOW['sqlite']} "
+        f"UPDATE leases SET status = '{LeaseStatus.EXPIRED}', ended_at = {DB_NOW['sqlite']} "
         f"WHERE id IN ({_EXPIRED}) RETURNING item_id"
     ),
 }
@@ -266,7 +267,7 @@ def expire(conn: Connection, *, now: float) -> int:
 
 _RELEASE_ALL = {
     dialect: text(
-        f"UPDATE leases SET status = 'released', ended_at = {clock} "
+        f"UPDATE leases SET status = '{LeaseStatus.RELEASED}', ended_at = {clock} "
         "WHERE contributor_id = :contributor AND status = 'active' RETURNING item_id")
     for dialect, clock in DB_NOW.items()
 }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from sqlalchemy import Connection, text
 
+from datafab.statuses import ItemStatus
 from datafab.store.leasing import Claim, ClaimRule, ClaimStatement
 
 # waiting for a model, and no model holds it
@@ -28,12 +29,14 @@ def claim(
 
 
 _TO_PEOPLE = text(
-    "UPDATE items SET status = 'open' WHERE id = :item AND status = 'model' AND n_live = 0"
+    f"UPDATE items SET status = '{ItemStatus.OPEN}' WHERE id = :item AND status = 'model' "
+    "AND n_live = 0"
 )
 # Items no model answered in time, or whose model lease ended unanswered (released or
 # expired: a model had its try), go on to people.
 _OPEN_WAITING = text(
-    "UPDATE items SET status = 'open' WHERE project_id = :project AND status = 'model' "
+    f"UPDATE items SET status = '{ItemStatus.OPEN}' WHERE project_id = :project "
+    "AND status = 'model' "
     "AND n_live = 0 AND (created_at <= :cutoff OR EXISTS ("
     "SELECT 1 FROM leases l WHERE l.item_id = items.id))"
 )

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
+from datafab.statuses import CampaignStatus, CredentialStatus
 from datafab.store.tables import (
     contributors,
     credentials,
@@ -22,7 +23,7 @@ from datafab.store.tables import (
 def add_campaign(conn: Connection, *, name: str, spec: dict[str, Any], code: str,
                  now: float) -> int:
     return int(conn.execute(insert(recruit_campaigns).values(
-        name=name, spec=spec, referral_code=code, status="open", created_at=now)
+        name=name, spec=spec, referral_code=code, status=CampaignStatus.OPEN, created_at=now)
         .returning(recruit_campaigns.c.id)).scalar_one())
 
 
@@ -96,7 +97,7 @@ def add_credential(conn: Connection, *, contributor: int, skill: str, filename: 
                    content_type: str, content: bytes, now: float) -> int:
     return int(conn.execute(insert(credentials).values(
         contributor_id=contributor, skill=skill, filename=filename, content_type=content_type,
-        size=len(content), content=content, status="pending", created_at=now)
+        size=len(content), content=content, status=CredentialStatus.PENDING, created_at=now)
         .returning(credentials.c.id)).scalar_one())
 
 

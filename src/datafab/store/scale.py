@@ -22,6 +22,7 @@ from sqlalchemy import (
     update,
 )
 
+from datafab.statuses import BatchStatus, ItemStatus
 from datafab.store.tables import (
     items,
     projects,
@@ -104,7 +105,7 @@ def insert_batch(conn: Connection, *, organization: int, scale_project_id: int, 
                  callback: str | None, metadata: dict[str, Any], now: float) -> None:
     conn.execute(insert(scale_batches).values(
         organization_id=organization, scale_project_id=scale_project_id, name=name,
-        callback=callback, metadata=metadata, status="staging", created_at=now))
+        callback=callback, metadata=metadata, status=BatchStatus.STAGING, created_at=now))
 
 
 def set_batch_status(conn: Connection, batch_id: int, status: str) -> None:
@@ -189,7 +190,7 @@ def cancel_task(conn: Connection, task_row_id: int, item_id: int, now: float) ->
     """Take the task's item out of the pool (if it is open or at the model stage)."""
     conn.execute(update(items).where(items.c.id == item_id,
                                      items.c.status.in_(("open", "model")))
-                 .values(status="canceled", slots=0))
+                 .values(status=ItemStatus.CANCELED, slots=0))
     conn.execute(update(scale_tasks).where(scale_tasks.c.id == task_row_id).values(
         canceled_at=now))
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, Select, bindparam, delete, insert, select, text, update
 
+from datafab.statuses import DeliveryStatus
 from datafab.store.tables import (
     Json,
     webhook_deliveries,
@@ -48,7 +49,7 @@ def delete_endpoint(conn: Connection, organization: int, endpoint_id: int) -> bo
         return False
     conn.execute(update(webhook_deliveries).where(
         webhook_deliveries.c.target == f"endpoint:{endpoint_id}",
-        webhook_deliveries.c.status == "pending").values(status="dropped"))
+        webhook_deliveries.c.status == "pending").values(status=DeliveryStatus.DROPPED))
     return True
 
 
@@ -103,7 +104,8 @@ def requeue_delivery(conn: Connection, row: Row[Any], now: float) -> Row[Any]:
     new_id = conn.execute(insert(d).values(
         event_id=row.event_id, organization_id=row.organization_id,
         endpoint_id=row.endpoint_id, url=row.url, target=row.target, subject=row.subject,
-        body=row.body, status="pending", attempts=0, next_attempt_at=now, created_at=now,
+        body=row.body, status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now,
+        created_at=now,
     ).returning(d.c.id)).scalar_one()
     return conn.execute(_log_query().where(d.c.id == new_id)).one()
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, select, text, update
 
+from datafab.statuses import Qualification
 from datafab.store.tables import (
     contributor_flags,
     contributor_skills,
@@ -70,7 +71,8 @@ _TAKEN = text(
     "n_taken = project_members.n_taken + excluded.n_taken, updated_at = excluded.updated_at"
 )
 _START_QUALIFYING = text(
-    "UPDATE project_members SET qualification = 'qualifying', qual_version = :version, "
+    f"UPDATE project_members SET qualification = '{Qualification.QUALIFYING}', "
+    "qual_version = :version, "
     "qual_seen = 0, qual_correct = 0 WHERE project_id = :project AND contributor_id = "
     ":contributor AND (qual_version < :version OR qualification = 'none')"
 )

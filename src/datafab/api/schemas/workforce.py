@@ -35,7 +35,8 @@ class WorkforcePolicyOut(InOrder):
 
 class StandingOut(BaseModel):
     contributor_id: int
-    name: str
+    contributor: str = Field(description="The contributor's pseudonym in this project.")
+    name: str | None = Field(None, description="Their name: operators' views only.")
     standing: str
     qualification: str
     gold_seen: int

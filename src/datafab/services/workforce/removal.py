@@ -11,6 +11,7 @@ from datafab.primitives import Vote
 from datafab.services import audit, pay, quality
 from datafab.services.projects import Project, load_project
 from datafab.services.records import store_record
+from datafab.statuses import Standing
 from datafab.store import leasing, submitting
 from datafab.store import workforce as queries
 from datafab.store.handles import Connection
@@ -27,25 +28,34 @@ def remove(foundry: Foundry, organization: int | None, project_id: int, contribu
     now = foundry.now()
     with foundry.db.write() as conn:
         project = load_project(conn, organization, project_id)
-        queries.set_standing(conn, project.id, contributor_id, "removed", now, reason=reason,
-                             probation_gold=None)
-        held = queries.live_leases(conn, project.id, contributor_id)
-        released = sum(leasing.release(conn, lease=lease_id, contributor=contributor_id,
-                                       now=now) for lease_id in held)
-        rows = queries.uncount_answers(conn, project.id, contributor_id)
-        if rows:
-            per_item: dict[int, int] = {}
-            for r in rows:
-                per_item[r.item_id] = per_item.get(r.item_id, 0) + 1
-            _recompute(foundry, conn, project, per_item, now)
-            pay.reverse(conn, [r.id for r in rows], now)
-        audit.record(conn, now, organization=project.organization_id, actor=actor,
-                     action="contributor.removed", target=f"contributor:{contributor_id}",
-                     details={"project_id": project.id, "reason": reason,
-                              "released": released, "uncounted": len(rows)})
+        done = remove_in(foundry, conn, project, contributor_id, now, reason=reason,
+                         actor=actor)
     quality.refit(foundry, project.id)
-    return {"released": released, "uncounted": len(rows), "items": len({r.item_id
-                                                                       for r in rows})}
+    return done
+
+
+def remove_in(foundry: Foundry, conn: Connection, project: Project, contributor_id: int,
+              now: float, *, reason: str, actor: str) -> dict[str, Any]:
+    """The removal's writes, in the caller's transaction; the caller refits the project
+    (or queues its refit) once that transaction commits."""
+    queries.set_standing(conn, project.id, contributor_id, Standing.REMOVED, now,
+                         reason=reason, probation_gold=None)
+    held = queries.live_leases(conn, project.id, contributor_id)
+    released = sum(leasing.release(conn, lease=lease_id, contributor=contributor_id, now=now)
+                   for lease_id in held)
+    rows = queries.uncount_answers(conn, project.id, contributor_id)
+    if rows:
+        per_item: dict[int, int] = {}
+        for r in rows:
+            per_item[r.item_id] = per_item.get(r.item_id, 0) + 1
+        _recompute(foundry, conn, project, per_item, now)
+        pay.reverse(conn, [r.id for r in rows], now)
+    audit.record(conn, now, organization=project.organization_id, actor=actor,
+                 action="contributor.removed", target=f"contributor:{contributor_id}",
+                 details={"project_id": project.id, "reason": reason,
+                          "released": released, "uncounted": len(rows)})
+    return {"released": released, "uncounted": len(rows),
+            "items": len({r.item_id for r in rows})}
 
 
 def _recompute(foundry: Foundry, conn: Connection, project: Project,

@@ -9,8 +9,9 @@ from typing import Any
 from datafab.foundry import Foundry
 from datafab.services.projects import Project, get_project
 from datafab.services.workforce.policy import Performance
+from datafab.statuses import FlagStatus
 from datafab.store import workforce as queries
-from datafab.store.handles import Row
+from datafab.store.handles import Connection, Row
 
 
 def detect_signals(foundry: Foundry, project: Project, perf: Performance) -> list[dict]:
@@ -18,8 +19,17 @@ def detect_signals(foundry: Foundry, project: Project, perf: Performance) -> lis
     (the same answer again and again), text copied into ``write`` answers. One open flag per
     contributor and kind; returns the new ones."""
     with foundry.db.read() as conn:
-        rows = queries.work_answers(conn, project.id)
-        open_flags = queries.flag_kinds(conn, project.id)
+        new = new_signals(conn, project, perf)
+    if new:
+        with foundry.db.write() as conn:
+            write_flags(conn, project.id, new, foundry.now())
+    return new
+
+
+def new_signals(conn: Connection, project: Project, perf: Performance) -> list[dict]:
+    """The signals found in the project's answers that have no flag yet (nothing written)."""
+    rows = queries.work_answers(conn, project.id)
+    open_flags = queries.flag_kinds(conn, project.id)
     found: list[dict] = []
     times = sorted(r.seconds_spent for r in rows if r.seconds_spent is not None)
     by_who: dict[int, list] = {}
@@ -45,15 +55,16 @@ def detect_signals(foundry: Foundry, project: Project, perf: Performance) -> lis
             if copied:
                 found.append({"contributor_id": cid, "kind": "copy_paste",
                               "detail": {"answers": copied}})
-    new = [f for f in found if (f["contributor_id"], f["kind"]) not in open_flags]
+    return [f for f in found if (f["contributor_id"], f["kind"]) not in open_flags]
+
+
+def write_flags(conn: Connection, project_id: int, new: list[dict], now: float) -> None:
+    """The flags ``new_signals`` found, open, in the caller's transaction."""
     if new:
-        now = foundry.now()
-        with foundry.db.write() as conn:
-            queries.insert_flags(conn, [
-                {"project_id": project.id, "contributor_id": f["contributor_id"],
-                 "kind": f["kind"], "detail": f["detail"], "status": "open", "created_at": now}
-                for f in new])
-    return new
+        queries.insert_flags(conn, [
+            {"project_id": project_id, "contributor_id": f["contributor_id"],
+             "kind": f["kind"], "detail": f["detail"], "status": FlagStatus.OPEN,
+             "created_at": now} for f in new])
 
 
 def _copied(row: Row[Any]) -> bool:

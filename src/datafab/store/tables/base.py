@@ -3,11 +3,13 @@ migrations use), the column types and the id and reference helpers."""
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    CheckConstraint,
     Column,
     ForeignKey,
     Integer,
@@ -37,3 +39,20 @@ def ref(name: str, target: str, **kw: Any) -> Column[Any]:
     return Column(name, Id, ForeignKey(f"{target}.id", ondelete="CASCADE"), nullable=False, **kw)
 
 
+
+
+def allowed(column: str, values: type[StrEnum], *, prefix: str | None = None) -> str:
+    """The SQL condition that ``column`` holds one of the enum's values (or, with ``prefix``,
+    starts with it). Shared by the tables and the migration that adds their checks."""
+    listed = ", ".join(f"'{v.value}'" for v in values)
+    condition = f"{column} IN ({listed})"
+    if prefix:
+        condition += f" OR substr({column}, 1, {len(prefix)}) = '{prefix}'"
+    return condition
+
+
+def status_check(column: str, values: type[StrEnum], *,
+                 prefix: str | None = None) -> CheckConstraint:
+    """A CHECK that the database refuses a status the enum does not name; called
+    ``ck_<table>_<column>`` by the naming convention."""
+    return CheckConstraint(allowed(column, values, prefix=prefix), name=column)

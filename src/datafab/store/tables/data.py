@@ -17,7 +17,8 @@ from sqlalchemy import (
     text,
 )
 
-from datafab.store.tables.base import Id, Json, id_column, metadata, ref
+from datafab.statuses import CurationRunStatus
+from datafab.store.tables.base import Id, Json, id_column, metadata, ref, status_check
 
 # Ingest (an organization's own files become items). Each organization's keys: the HMAC key
 # of its pseudonyms and the key its kept originals are encrypted with, both stored encrypted
@@ -108,6 +109,7 @@ curation_runs = Table(
     ref("project_id", "projects", index=True),
     Column("kind", String(16), nullable=False),
     Column("status", String(16), nullable=False),
+    status_check("status", CurationRunStatus),
     Column("done", Integer, nullable=False, server_default="0"),
     Column("total", Integer, nullable=False, server_default="0"),
     Column("result", Json),

@@ -16,7 +16,8 @@ from sqlalchemy import (
     text,
 )
 
-from datafab.store.tables.base import Id, Json, id_column, metadata, ref
+from datafab.statuses import BatchStatus, DeliveryStatus
+from datafab.store.tables.base import Id, Json, id_column, metadata, ref, status_check
 
 # Webhooks. An organization registers endpoints (URLs); every event is written to the outbox
 # (webhook_events) in the same transaction as the change that caused it, with one delivery
@@ -70,6 +71,7 @@ webhook_deliveries = Table(
     Column("subject", String(200), nullable=False),
     Column("body", Text),  # a fixed body (a task callback); None: the event's JSON
     Column("status", String(16), nullable=False, server_default="pending"),
+    status_check("status", DeliveryStatus),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("next_attempt_at", Double, nullable=False),
     Column("locked_until", Double),
@@ -131,6 +133,7 @@ scale_batches = Table(
     Column("callback", String(2000)),
     Column("metadata", Json, nullable=False),
     Column("status", String(16), nullable=False, server_default="staging"),
+    status_check("status", BatchStatus),
     Column("created_at", Double, nullable=False),
     UniqueConstraint("organization_id", "name"),
 )

@@ -17,7 +17,15 @@ from sqlalchemy import (
     text,
 )
 
-from datafab.store.tables.base import Id, Json, Money, id_column, metadata, ref
+from datafab.statuses import (
+    STAGED_PREFIX,
+    ContributorStatus,
+    FlagStatus,
+    ItemStatus,
+    LeaseStatus,
+    ProjectStatus,
+)
+from datafab.store.tables.base import Id, Json, Money, id_column, metadata, ref, status_check
 
 organizations = Table(
     "organizations",
@@ -50,6 +58,7 @@ contributors = Table(
     Column("kind", String(16), nullable=False, server_default="human"),
     Column("skills", Json, nullable=False),
     Column("status", String(16), nullable=False, server_default="active"),
+    status_check("status", ContributorStatus),
     Column("token_prefix", String(32), nullable=False),
     Column("token_hash", String(64), nullable=False, unique=True),
     Column("created_at", Double, nullable=False),
@@ -73,6 +82,7 @@ projects = Table(
     Column("required_skills", Json, nullable=False),
     Column("guideline_version", Integer, nullable=False, server_default="1"),
     Column("status", String(16), nullable=False, server_default="active"),
+    status_check("status", ProjectStatus),
     Column("created_at", Double, nullable=False),
     Column("updated_at", Double, nullable=False),
     UniqueConstraint("organization_id", "name"),
@@ -105,6 +115,7 @@ items = Table(
     Column("content_hash", String(64), nullable=False),
     Column("priority", Integer, nullable=False, server_default="0"),
     Column("status", String(16), nullable=False, server_default="open"),
+    status_check("status", ItemStatus, prefix=STAGED_PREFIX),
     Column("slots", Integer, nullable=False),
     Column("n_labels", Integer, nullable=False, server_default="0"),
     Column("n_live", Integer, nullable=False, server_default="0"),
@@ -132,6 +143,7 @@ leases = Table(
     ref("item_id", "items"),
     ref("contributor_id", "contributors", index=True),
     Column("status", String(16), nullable=False, server_default="active"),
+    status_check("status", LeaseStatus),
     Column("expires_at", Double, nullable=False),
     # The database's clock, read after the claim locked its item; ``ended_at`` likewise when
     # the lease stopped being live (submitted, released or expired). Deadlines use the
@@ -290,6 +302,7 @@ item_flags = Table(
     Column("reason", String(32), nullable=False),
     Column("note", Text, nullable=False, server_default=""),
     Column("status", String(16), nullable=False, server_default="open"),
+    status_check("status", FlagStatus),
     Column("created_at", Double, nullable=False),
     Column("resolved_at", Double),
     Index("ix_item_flags_status_id", "status", "id"),

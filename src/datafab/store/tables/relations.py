@@ -18,7 +18,8 @@ from sqlalchemy import (
     text,
 )
 
-from datafab.store.tables.base import Id, Json, id_column, metadata, ref
+from datafab.statuses import CampaignStatus, CredentialStatus, DisputeStatus
+from datafab.store.tables.base import Id, Json, id_column, metadata, ref, status_check
 
 # A guideline version's changelog, and whether contributors who worked under an earlier
 # version must acknowledge it (optionally after a quiz of ``quiz_items`` gold items).
@@ -62,6 +63,7 @@ gold_disputes = Table(
     ref("contributor_id", "contributors", index=True),
     Column("reason", Text, nullable=False),
     Column("status", String(16), nullable=False, server_default="open"),
+    status_check("status", DisputeStatus),
     Column("resolution", Text),
     Column("corrected_answer", Json),
     Column("resolved_by", String(200)),
@@ -114,6 +116,7 @@ recruit_campaigns = Table(
     Column("spec", Json, nullable=False),
     Column("referral_code", String(64), nullable=False, unique=True),
     Column("status", String(16), nullable=False, server_default="open"),
+    status_check("status", CampaignStatus),
     Column("created_at", Double, nullable=False),
 )
 
@@ -149,6 +152,7 @@ credentials = Table(
     Column("size", Integer, nullable=False),
     Column("content", LargeBinary, nullable=False),
     Column("status", String(16), nullable=False, server_default="pending"),
+    status_check("status", CredentialStatus),
     Column("reason", Text),
     Column("reviewed_at", Double),
     Column("created_at", Double, nullable=False),

@@ -15,7 +15,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from datafab.store.tables.base import Id, Json, id_column, metadata
+from datafab.statuses import IdempotencyStatus
+from datafab.store.tables.base import Id, Json, id_column, metadata, status_check
 
 # Keys the site makes for itself and may keep in the database (contributor pseudonyms). The
 # keys that must not travel with a copy of the database (session signing, the data key) live
@@ -55,6 +56,7 @@ idempotency_keys = Table(
     Column("key", String(255), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("status", String(16), nullable=False),
+    status_check("status", IdempotencyStatus),
     Column("locked_until", Double, nullable=False),
     Column("response_status", Integer),
     Column("response_type", String(200)),

@@ -14,7 +14,8 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from datafab.store.tables.base import Id, Json, Money, id_column, metadata, ref
+from datafab.statuses import FlagStatus, Qualification, Standing
+from datafab.store.tables.base import Id, Json, Money, id_column, metadata, ref, status_check
 
 # A project's workforce policy (requirements, qualification, performance bar, pay rates) and
 # its budget; ``spent_minor`` is the metered cost so far, read by every lease of the project.
@@ -41,7 +42,9 @@ project_members = Table(
         "contributor_id", Id, ForeignKey("contributors.id", ondelete="CASCADE"), primary_key=True
     ),
     Column("standing", String(16), nullable=False, server_default="active"),
+    status_check("standing", Standing),
     Column("qualification", String(16), nullable=False, server_default="none"),
+    status_check("qualification", Qualification),
     Column("qual_version", Integer, nullable=False, server_default="0"),
     Column("qual_seen", Integer, nullable=False, server_default="0"),
     Column("qual_correct", Integer, nullable=False, server_default="0"),
@@ -90,6 +93,7 @@ contributor_flags = Table(
     Column("kind", String(32), nullable=False),
     Column("detail", Json, nullable=False),
     Column("status", String(16), nullable=False, server_default="open"),
+    status_check("status", FlagStatus),
     Column("created_at", Double, nullable=False),
     UniqueConstraint("project_id", "contributor_id", "kind"),
 )
