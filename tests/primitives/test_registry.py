@@ -41,7 +41,8 @@ def test_primitives_import_only_what_the_layer_rule_allows():
 
     import datafab.primitives as package
 
-    allowed = ("datafab.errors", "datafab.parsing", "datafab.registry", "datafab.primitives", "datafab.quality")
+    allowed = ("datafab.errors", "datafab.parsing", "datafab.registry", "datafab.primitives",
+               "datafab.quality")
     for path in Path(package.__file__).parent.glob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.module:
