@@ -6,11 +6,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from datafab.services.media import serving
+from datafab.services.media import hosts, serving
 from datafab.web.guards import ContributorSession, PageFoundry
-from datafab.web.render import PageRoute
+from datafab.web.render import PageRoute, templates
 
 router = APIRouter(prefix="/work", route_class=PageRoute, include_in_schema=False)
+
+
+def shown_web_image(request: Request, url: object) -> bool:
+    """Whether the canvas may load a web image: its host is one the deployment names
+    (``DATAFAB_MEDIA_HOSTS``, also allowed in the pages' content-security policy)."""
+    origins = request.app.state.foundry.settings.media_hosts
+    return hosts.allowed(url, tuple(o for o in origins.split(",") if o))
+
+
+templates.env.globals["shown_web_image"] = shown_web_image
 
 
 @router.get("/{project_id}/items/{item_id}/image")
