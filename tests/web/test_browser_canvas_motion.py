@@ -181,9 +181,10 @@ def test_track_a_box_through_frames(motion_site, browser_page):
     assert _root(page, "frame") == "2"
     [middle] = _shown(page)
     assert not middle["key"] and middle["id"] == "1"
+    page.locator("#stage canvas").focus()
+    page.evaluate("() => window.scrollTo(0, 0)")
     screenshot(page, "canvas-tracks")
     check_page(page)
-    page.locator("#stage canvas").focus()
     _submit(page, lease)
 
     records, _ = list_records(motion_site.foundry, motion_site.org, motion_site.clips.id)
