@@ -39,6 +39,12 @@ class Settings(BaseSettings):
     max_media_bytes: int = Field(
         20 * 1024 * 1024, ge=1024, description="Largest image file one media upload may carry."
     )
+    media_hosts: str = Field(
+        "",
+        description="Web image hosts the workbench shows images from, comma-separated origins "
+        "(https://img.example.com, https://*.cdn.example); each is allowed in the pages' "
+        "content-security policy (img-src). Other web images are not loaded into the pages.",
+    )
     refit_in_background: bool = Field(
         True,
         description="Refit a project's aggregation in a background thread as labels arrive "
@@ -170,6 +176,13 @@ class Settings(BaseSettings):
             except ValueError as exc:
                 raise ValueError(f"{entry!r} is not an address or network") from exc
         return ",".join(e.strip() for e in value.split(",") if e.strip())
+
+    @field_validator("media_hosts")
+    @classmethod
+    def _media_hosts_parse(cls, value: str) -> str:
+        from datafab.services.media import hosts
+
+        return ",".join(hosts.parse(value))  # a typo stops the server at start
 
     @field_validator("model_allowed_networks")
     @classmethod

@@ -21,11 +21,13 @@ from datafab.services import (
     erasure,
     imports,
     items,
+    perception,
     projects,
     quality,
     records,
 )
 from datafab.services.items import ItemIn
+from datafab.services.perception import files_in
 from datafab.services.projects import Project, ProjectPatch, ProjectSpec
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=CheckedRoute)
@@ -247,18 +249,22 @@ class ImportOut(BaseModel):
 @router.post("/{project_id}/import")
 async def import_file(
     project_id: int, request: Request, org: Requester, foundry: FoundryDep,
-    format: Literal["hh-rlhf", "prm800k", "label-studio"],
+    format: Literal["hh-rlhf", "prm800k", "label-studio", "coco", "yolo", "voc"],
     strict: bool = Query(False, description="Refuse the whole file at its first bad line."),
 ) -> ImportOut:
     """Import a file of existing data (the request body: JSON lines, or a JSON array for
-    Label Studio); its answers become prior answers. Lines that cannot be imported are left
-    out and listed in ``skipped`` with their line and reason; with ``strict=true`` the first
-    bad line refuses the file and nothing is written."""
-    try:
-        body = (await request.body()).decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InvalidInput("file: not UTF-8 text", field="file") from exc
-    lines = imports.text_lines(body)
+    Label Studio; a COCO JSON document; a .zip of YOLO or VOC files); its answers become
+    prior answers. Lines (for perception files: images, with their annotations) that cannot
+    be imported are left out and listed in ``skipped`` with their line and reason; with
+    ``strict=true`` the first bad one refuses the file and nothing is written."""
+    raw = await request.body()
+    if format in perception.FORMATS:
+        lines = await run_in_threadpool(files_in.body_records, format, raw)
+    else:
+        try:
+            lines = imports.text_lines(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise InvalidInput("file: not UTF-8 text", field="file") from exc
     result = await run_in_threadpool(
         lambda: imports.import_file(foundry, org, project_id, format, lambda: lines,
                                     strict=strict)

@@ -1,4 +1,5 @@
-"""COCO detection files in and out of the ``boxes`` and ``polygons`` primitives (pure).
+"""COCO detection files in and out of the ``boxes``, ``polygons`` and ``keypoints``
+primitives (pure; the keypoints fields in :mod:`datafab.primitives.coco_keypoints`).
 
 In: a COCO document (``images``, ``annotations``, ``categories``) becomes one record per
 image — the item (``image`` from ``coco_url`` when it is a web address, else ``file_name`` as
@@ -20,6 +21,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from datafab.errors import InvalidInput
+from datafab.primitives import coco_keypoints
 from datafab.primitives.images import media_path
 from datafab.primitives.links import is_web_url
 
@@ -27,7 +29,7 @@ from datafab.primitives.links import is_web_url
 #: "skipped": {kind: [reason, …]}} for each kind of project (boxes, polygons), or
 #: {"refuse": reason} for what cannot be imported at all.
 Record = dict[str, Any]
-KINDS = ("boxes", "polygons")
+KINDS = ("boxes", "polygons", "keypoints")
 
 
 def _list(doc: dict[str, Any], key: str, required: bool = True) -> list[Any]:
@@ -45,6 +47,7 @@ def coco_records(doc: Any) -> list[Record]:
     images, categories = _list(doc, "images"), _list(doc, "categories")
     annotations = _list(doc, "annotations", required=False)
     names = {c.get("id"): c.get("name") for c in categories if isinstance(c, dict)}
+    points = {c.get("id"): c.get("keypoints") for c in categories if isinstance(c, dict)}
     records: list[Record] = []
     by_image: dict[Any, Record] = {}
     for k, image in enumerate(images):
@@ -66,9 +69,10 @@ def coco_records(doc: Any) -> list[Record]:
             records.append({"refuse": f"{name}: image_id {ann.get('image_id')!r} is not an "
                                       "image of the file (dangling id)"})
             continue
-        for kind in KINDS:  # read as boxes and as polygons: the project takes one
+        for kind in KINDS:  # read as each kind: the project takes one
             try:
-                objects = _objects(ann, names, found["data"], kind)
+                objects = (_objects(ann, names, found["data"], kind) if kind != "keypoints"
+                           else _points(ann, names, points, found["data"]))
             except ValueError as exc:
                 found["skipped"][kind].append(f"{name}: {exc}")
                 continue
@@ -124,6 +128,16 @@ def _objects(ann: dict[str, Any], names: dict[Any, Any], data: dict[str, Any],
     return out
 
 
+def _points(ann: dict[str, Any], names: dict[Any, Any], points: dict[Any, Any],
+            data: dict[str, Any]) -> list[dict[str, Any]]:
+    if ann.get("category_id") not in names:
+        raise ValueError(f"category_id {ann.get('category_id')!r} is not a category of the "
+                         "file (dangling id)")
+    if ann.get("iscrowd"):
+        raise ValueError("a crowd region (iscrowd) is not an object")
+    return [coco_keypoints.points_of(ann, points[ann["category_id"]], data)]
+
+
 def _box(bbox: Any, data: dict[str, Any]) -> dict[str, float]:
     if (not isinstance(bbox, list) or len(bbox) != 4
             or not all(isinstance(v, int | float) for v in bbox)):
@@ -158,6 +172,11 @@ def coco_row(kind: str, item: dict[str, Any], external_id: str, item_id: int,
             image[side] = item[side]
     annotations = []
     for obj in objects:
+        if kind == "keypoints":
+            annotations.append({"category": obj["label"], **coco_keypoints.keypoints_annotation(
+                obj["points"], obj["names"]), "score": obj.get("confidence", 1.0),
+                "datafab": lineage})
+            continue
         if kind == "boxes":
             bbox = [obj["x"], obj["y"], obj["w"], obj["h"]]
             extra: dict[str, Any] = {}
@@ -181,9 +200,10 @@ def _area(points: Sequence[Sequence[float]]) -> float:
 
 
 def coco_document(rows: Iterable[dict[str, Any]], labels: Sequence[str],
-                  description: str) -> dict[str, Any]:
-    """The COCO document of the export rows: images and annotations numbered from 1."""
-    category = {label: k + 1 for k, label in enumerate(labels)}
+                  description: str, category: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The COCO document of the export rows: images and annotations numbered from 1;
+    ``category``: fields every category carries (a keypoints project's names, skeleton)."""
+    ids = {label: k + 1 for k, label in enumerate(labels)}
     images: list[dict[str, Any]] = []
     annotations: list[dict[str, Any]] = []
     for image_id, row in enumerate(rows, start=1):
@@ -191,9 +211,9 @@ def coco_document(rows: Iterable[dict[str, Any]], labels: Sequence[str],
         for ann in row["annotations"]:
             fields = {k: v for k, v in ann.items() if k != "category"}
             annotations.append({"id": len(annotations) + 1, "image_id": image_id,
-                                "category_id": category[ann["category"]], "iscrowd": 0,
+                                "category_id": ids[ann["category"]], "iscrowd": 0,
                                 **fields})
     return {"info": {"description": description, "version": "1.0"}, "licenses": [],
             "images": images, "annotations": annotations,
-            "categories": [{"id": i, "name": label, "supercategory": "object"}
-                           for label, i in category.items()]}
+            "categories": [{"id": i, "name": label, "supercategory": "object",
+                            **(category or {})} for label, i in ids.items()]}

@@ -27,6 +27,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
+from datafab.primitives import coco
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.images import ImageItem, check_inside
 
@@ -42,6 +43,8 @@ class KeypointsSettings(Schema):
         "diagonal."))
     gold_pixels: float = Field(10.0, gt=0.0, description=(
         "How far (pixels) a placed point may lie from the gold point and still be right."))
+    category: str = Field("object", min_length=1, max_length=200, description=(
+        "The object's class in COCO exports (the one category, carrying the keypoints)."))
 
     @field_validator("keypoints")
     @classmethod
@@ -85,7 +88,7 @@ class Keypoints(Primitive[KeypointsSettings, ImageItem, KeypointsAnswer]):
     settings_model = KeypointsSettings
     item_model = ImageItem
     answer_model = KeypointsAnswer
-    export_formats = ("records",)
+    export_formats = ("records", "coco")
     skill_weighted: ClassVar[bool] = True
 
     def check_answer(self, settings: KeypointsSettings, item: dict[str, Any],
@@ -139,10 +142,16 @@ class Keypoints(Primitive[KeypointsSettings, ImageItem, KeypointsAnswer]):
 
     def export_row(self, fmt: str, settings: KeypointsSettings,
                    record: RecordView) -> dict[str, Any] | None:
-        if fmt != "records":
-            raise InvalidInput(f"keypoints exports only 'records', not {fmt!r}",
-                               field="format")
         item = record.item
+        if fmt == "coco":
+            found = {"label": settings.category, "names": settings.keypoints,
+                     "points": (record.answer or {}).get("points", {}),
+                     "confidence": record.confidence}
+            return coco.coco_row("keypoints", item, record.external_id, record.item_id,
+                                 [found], record.lineage())
+        if fmt != "records":
+            raise InvalidInput(f"keypoints exports 'records' or 'coco', not {fmt!r}",
+                               field="format")
         return {"image": item.get("image"), "media": item.get("media"),
                 "width": item.get("width"), "height": item.get("height"),
                 "points": (record.answer or {}).get("points", {}),

@@ -17,7 +17,8 @@ from datafab.primitives.importers import Check, Imported, Skipped
 
 
 def object_rows(kind: str) -> Callable[..., Iterator[Imported]]:
-    """The importer for a project of primitive ``kind`` (``boxes`` or ``polygons``)."""
+    """The importer for a project of primitive ``kind`` (``boxes``, ``polygons`` or
+    ``keypoints``)."""
 
     def rows(lines: Iterable[Any], *, check: Check | None = None,
              on_skip: Callable[[Skipped], None] | None = None) -> Iterator[Imported]:
@@ -46,16 +47,20 @@ def _row(kind: str, n: int, record: dict[str, Any], check: Check | None,
         raise _Refused(record["refuse"])
     data = record["data"]
     problems = list(record.get("skipped", {}).get(kind, []))
-    kept = []
+    kept: list[Any] = []
     if check is not None:
         try:
             data, _ = check(data, None)
         except InvalidInput as exc:
             raise _Refused(f"{record['external_id']}: {exc.message}") from None
     for name, obj in record.get("objects", {}).get(kind, []):
+        if kind == "keypoints" and kept:
+            problems.append(f"{name}: a keypoints item holds one object's points; the image's "
+                            "first annotation with points is taken")
+            continue
         try:
             if check is not None:
-                check(data, {kind: [obj]})
+                check(data, _prior(kind, [obj]))
         except InvalidInput as exc:
             problems.append(f"{name}: {exc.message.removeprefix('prior_answer.')}")
             continue
@@ -64,8 +69,15 @@ def _row(kind: str, n: int, record: dict[str, Any], check: Check | None,
         if on_skip is None:
             raise InvalidInput(f"line {n}: {problem}", field=f"line {n}")
         on_skip(Skipped(n, problem))
-    prior: dict[str, Any] = {kind: kept}
+    if kind == "keypoints" and not kept:
+        return Imported(record["external_id"], data, None, n)  # an image without points
+    prior = _prior(kind, kept)
     if check is not None:
         data, checked = check(data, prior)
         prior = checked or prior
     return Imported(record["external_id"], data, prior, n)
+
+
+def _prior(kind: str, objects: list[Any]) -> dict[str, Any]:
+    """The prior answer of an image's objects (a keypoints item's: its one set of points)."""
+    return {"points": objects[0]} if kind == "keypoints" else {kind: objects}

@@ -39,4 +39,4 @@ def install(app: FastAPI) -> None:
                    workbench, media, evals, dashboard, message_pages, ops, ops_disputes,
                    ops_recruiting):
         app.include_router(module.router)
-    app.add_middleware(PageHeaders)
+    app.add_middleware(PageHeaders, image_hosts=app.state.foundry.settings.media_hosts)

@@ -233,11 +233,24 @@ def _objects(kind: str) -> Callable[[FormData, dict, dict], dict[str, Any]]:
     return read
 
 
+def keypoints(form: FormData, item: dict, settings: dict) -> dict[str, Any]:
+    """The canvas's points, a JSON object (name -> point) in the hidden ``keypoints`` input."""
+    try:
+        placed = json.loads(_text(form, "keypoints") or "{}")
+    except ValueError:
+        placed = None
+    if not isinstance(placed, dict):
+        raise InvalidInput("answer.points: the points could not be read; place them again",
+                           field="answer.points")
+    return {"points": placed}
+
+
 READERS: dict[str, Callable[[FormData, dict, dict], dict[str, Any]]] = {
     "classify": classify, "compare": compare, "rank": rank, "spans": spans, "steps": steps,
     "write": write, "trajectory": trajectory, "grade": grade,
     "redaction_review": redaction_review,
     "boxes": _objects("boxes"), "polygons": _objects("polygons"),
+    "keypoints": keypoints, "tracks": _objects("tracks"),
 }
 
 

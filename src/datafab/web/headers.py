@@ -1,7 +1,8 @@
 """Security headers for the web pages: a Content-Security-Policy with no inline scripts or
-styles (``script-src 'self'``: htmx and the workbench script are files served from
-``/static``), no framing (``frame-ancestors 'none'``), no MIME sniffing, no referrer.
-A header already set by an outer layer is left as it is."""
+styles (``script-src 'self'``: htmx and the workbench scripts are files served from
+``/static``), no framing (``frame-ancestors 'none'``), no MIME sniffing, no referrer. Images
+come from the server itself and from the web image hosts the deployment names
+(``DATAFAB_MEDIA_HOSTS``). A header already set by an outer layer is left as it is."""
 
 from __future__ import annotations
 
@@ -20,9 +21,19 @@ HEADERS = [
 ]
 
 
+def with_image_hosts(origins: str) -> list[tuple[bytes, bytes]]:
+    """The headers with ``origins`` (checked, comma-separated) added to ``img-src``."""
+    hosts = " ".join(o for o in origins.split(",") if o)
+    if not hosts:
+        return HEADERS
+    policy = PAGE_POLICY.replace("img-src 'self' data:;", f"img-src 'self' data: {hosts};")
+    return [(b"content-security-policy", policy.encode()), *HEADERS[1:]]
+
+
 class PageHeaders:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, image_hosts: str = "") -> None:
         self.app = app
+        self.headers = with_image_hosts(image_hosts)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -36,7 +47,7 @@ class PageHeaders:
                 html = any(k.lower() == b"content-type" and v.startswith(b"text/html")
                            for k, v in headers)
                 if html:
-                    headers += [(k, v) for k, v in HEADERS if k not in names]
+                    headers += [(k, v) for k, v in self.headers if k not in names]
                     message = {**message, "headers": headers}
             await send(message)
 

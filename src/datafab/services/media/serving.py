@@ -36,15 +36,16 @@ def requester_media(foundry: Foundry, organization: int, project_id: int,
 
 
 def item_image(foundry: Foundry, contributor: Contributor, project_id: int, item_id: int,
-               address: str | None = None) -> MediaFile:
-    """The image of an item the contributor holds a live lease on; 404 for anything else."""
+               address: str | None = None, frame: int | None = None) -> MediaFile:
+    """The image of an item the contributor holds a live lease on (or, for a video given as
+    frames, its frame number ``frame``); 404 for anything else."""
     now = foundry.now()
     with foundry.db.write() as conn:
         project = confidentiality.load_visible(foundry, conn, contributor, project_id)
         data = dict(media_sql.live_items(conn, contributor.id, project.id, now)).get(item_id)
         if not isinstance(data, dict):
             raise NotFound(f"item {item_id} not found", field="item_id")
-        found = _file(foundry, conn, project.id, data)
+        found = _file(foundry, conn, project.id, data if frame is None else _frame(data, frame))
         if found is None:
             raise NotFound(f"item {item_id} has no image here", field="item_id")
         access_log.record_items(foundry, conn, project=project.id, event=MEDIA,
@@ -65,6 +66,14 @@ def _file(foundry: Foundry, conn, project_id: int, data: dict) -> MediaFile | No
         if path is not None:
             return MediaFile(path, _guess(path))
     return None
+
+
+def _frame(data: dict, frame: int) -> dict:
+    """A video item's frame as an image item (nothing when there is no such frame)."""
+    frames = data.get("frames")
+    if isinstance(frames, list) and 0 <= frame < len(frames):
+        return {"image": frames[frame]}
+    return {}
 
 
 def _guess(path: Path) -> str:

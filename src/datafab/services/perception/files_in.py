@@ -6,9 +6,10 @@ file's ``filename``), shown from the media folder: unpack the images there."""
 
 from __future__ import annotations
 
+import io
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from datafab import json_limits
 from datafab.errors import InvalidInput
@@ -22,13 +23,28 @@ MAX_MEMBER = 64 * 1024 * 1024
 def file_records(fmt: str, path: Path) -> list[dict[str, Any]]:
     """The records of a perception file, in file order."""
     if fmt == "coco":
-        try:
-            doc = json_limits.loads(path.read_text(encoding="utf-8"), field="file")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput("file: a COCO file is UTF-8 JSON", field="file") from exc
-        return coco.coco_records(doc)
+        return _coco(path.read_bytes())
+    return _archive_records(fmt, path)
+
+
+def body_records(fmt: str, body: bytes) -> list[dict[str, Any]]:
+    """The records of a perception file sent as a request's body."""
+    if fmt == "coco":
+        return _coco(body)
+    return _archive_records(fmt, io.BytesIO(body))
+
+
+def _coco(raw: bytes) -> list[dict[str, Any]]:
     try:
-        archive = zipfile.ZipFile(path)
+        doc = json_limits.loads(raw.decode("utf-8"), field="file")
+    except UnicodeDecodeError as exc:
+        raise InvalidInput("file: a COCO file is UTF-8 JSON", field="file") from exc
+    return coco.coco_records(doc)
+
+
+def _archive_records(fmt: str, source: Path | IO[bytes]) -> list[dict[str, Any]]:
+    try:
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError) as exc:
         raise InvalidInput(f"file: {fmt} files come in a .zip ({exc})", field="file") from exc
     with archive:

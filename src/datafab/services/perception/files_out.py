@@ -11,7 +11,8 @@ from typing import Any
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
-from datafab.primitives import coco
+from datafab.primitives import coco, coco_keypoints
+from datafab.primitives.keypoints import KeypointsSettings
 from datafab.services.projects import load_project
 
 SUFFIX = {"coco": ".json", "yolo": ".zip", "voc": ".zip"}
@@ -28,8 +29,10 @@ def check_output(fmt: str, path: Path) -> None:
 
 
 def write(fmt: str, path: Path, rows: Iterable[dict[str, Any]], labels: list[str],
-          description: str, on_row: Callable[[], None] | None = None) -> int:
-    """Write the rows of a perception export to ``path``; how many images it holds."""
+          description: str, on_row: Callable[[], None] | None = None,
+          category: dict[str, Any] | None = None) -> int:
+    """Write the rows of a perception export to ``path``; how many images it holds
+    (``category``: COCO fields every category carries, a keypoints project's points)."""
     check_output(fmt, path)
     count = 0
 
@@ -42,7 +45,7 @@ def write(fmt: str, path: Path, rows: Iterable[dict[str, Any]], labels: list[str
             yield row
 
     if fmt == "coco":
-        doc = coco.coco_document(counted(), labels, description)
+        doc = coco.coco_document(counted(), labels, description, category)
         path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
         return count
     used: set[str] = set()
@@ -68,9 +71,15 @@ def _unique(name: str, used: set[str]) -> str:
 def write_project_file(foundry: Foundry, organization: int, project_id: int, fmt: str,
                        path: Path, rows: Iterable[dict[str, Any]],
                        on_row: Callable[[], None] | None = None) -> int:
-    """``write`` with the project's labels (the categories, YOLO's classes)."""
+    """``write`` with the project's labels (the categories, YOLO's classes); a keypoints
+    project's one category carries its points and skeleton."""
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-    labels = list(getattr(project.settings, "labels", []))
+    settings = project.settings
+    labels = list(getattr(settings, "labels", []))
+    category = None
+    if isinstance(settings, KeypointsSettings):
+        labels = [settings.category]
+        category = coco_keypoints.category_fields(settings.keypoints, settings.skeleton)
     return write(fmt, path, rows, labels,
-                 f"Datafab export of project {project.id} ({project.name})", on_row)
+                 f"Datafab export of project {project.id} ({project.name})", on_row, category)

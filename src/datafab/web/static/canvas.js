@@ -1,4 +1,4 @@
-/* Datafab's drawing canvas for perception work (boxes, polygons): draw, move and resize with
+/* Datafab's drawing canvas for perception work (boxes, polygons; keypoints and tracks extend it): draw, move and resize with
    the mouse, number keys pick the class, Delete removes the selected object, + / - / 0 zoom,
    drag with the middle button (or Space held) to pan. A model's proposals come drawn dashed,
    to be corrected. The answer lives in the form's hidden input as JSON, in image pixels. */
@@ -28,6 +28,7 @@
     this.draft = null;  // a polygon being drawn
     var proposals = JSON.parse(root.dataset.proposals || "[]");
     proposals.forEach(function (o) { self.objects.push(Object.assign({ source: "model" }, o)); });
+    if (this.init) this.init(root);  // keypoints and tracks keep state of their own
     this.image = new Image();
     this.image.onload = function () {
       self.width = self.width || self.image.naturalWidth;
@@ -124,7 +125,10 @@
     }
     if (e.button !== 0) return;
     e.preventDefault();
-    var q = this.toImage(p);
+    this.press(p, this.toImage(p));
+  };
+
+  Canvas.prototype.press = function (p, q) {
     if (this.kind === "polygons" && this.draft) { this.addPoint(q, p); return; }
     var hit = this.hit(p);
     if (hit) {
@@ -165,7 +169,11 @@
       this.draw();
       return;
     }
-    var q = this.toImage(p), s = this.drag.start, o = this.objects[this.selected];
+    this.pull(this.toImage(p));
+  };
+
+  Canvas.prototype.pull = function (q) {
+    var s = this.drag.start, o = this.objects[this.selected];
     var dx = q.x - this.drag.from.x, dy = q.y - this.drag.from.y;
     if (this.drag.mode === "move") {
       if (this.kind === "boxes") {
@@ -187,6 +195,11 @@
 
   Canvas.prototype.up = function () {
     if (!this.drag) return;
+    if (this.drag.mode === "pan") { this.drag = null; return; }
+    this.release();
+  };
+
+  Canvas.prototype.release = function () {
     var o = this.objects[this.selected];
     if (this.drag.fresh && o && (o.w < 2 || o.h < 2)) {  // a click, not a box
       this.objects.splice(this.selected, 1);
@@ -229,14 +242,21 @@
     return COLOURS[Math.max(this.labels.indexOf(label), 0) % COLOURS.length];
   };
 
-  Canvas.prototype.draw = function () {
-    var ctx = this.ctx, k = this.scale * this.zoom, self = this;
+  // the image under the current zoom and pan; returns the scale from image to screen pixels
+  Canvas.prototype.paint = function () {
+    var ctx = this.ctx, k = this.scale * this.zoom;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.fillStyle = "#f3f4f6";
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     ctx.setTransform(k, 0, 0, k, this.panX, this.panY);
     if (this.image.complete && this.image.naturalWidth) ctx.drawImage(this.image, 0, 0, this.width, this.height);
     ctx.lineWidth = 2 / k;
+    ctx.setLineDash([]);
+    return k;
+  };
+
+  Canvas.prototype.draw = function () {
+    var ctx = this.ctx, self = this, k = this.paint();
     this.objects.forEach(function (o, i) {
       ctx.strokeStyle = self.colour(o.label);
       ctx.setLineDash(o.source === "model" ? [6 / k, 4 / k] : []);
@@ -276,6 +296,7 @@
     if (!c || e.ctrlKey || e.metaKey || e.altKey) return;
     if (e.target.matches && e.target.matches("textarea, select, input")) return;
     if (e.key === " ") { c.spaceHeld = true; e.preventDefault(); return; }
+    if (c.key && c.key(e)) { e.preventDefault(); return; }
     var n = parseInt(e.key, 10);
     if (n >= 1 && n <= c.labels.length && n <= 9) { c.pick(c.labels[n - 1]); e.preventDefault(); return; }
     var mid = { x: c.canvas.width / 2, y: c.canvas.height / 2 };
@@ -290,11 +311,18 @@
     if (c && e.key === " ") c.spaceHeld = false;
   });
 
+  // canvases of other kinds (keypoints, tracks) register here from their own scripts, which
+  // then call setupAll: a canvas of a kind not registered yet waits for its script
+  var kinds = { boxes: Canvas, polygons: Canvas };
+
   function setupAll() {
     document.querySelectorAll("#stage [data-canvas]").forEach(function (root) {
-      if (!root.datafabCanvas) root.datafabCanvas = new Canvas(root);
+      var Kind = kinds[root.dataset.canvas];
+      if (Kind && !root.datafabCanvas) root.datafabCanvas = new Kind(root);
     });
   }
+  window.DatafabCanvas = { Canvas: Canvas, kinds: kinds, HANDLE: HANDLE, round: round,
+                           setupAll: setupAll };
   var stage = document.getElementById("stage");
   if (!stage) return;
   new MutationObserver(setupAll).observe(stage, { childList: true, subtree: true });

@@ -1,0 +1,118 @@
+"""COCO keypoints through the CLI on SQLite and PostgreSQL: a keypoints file imports as prior
+answers (odd annotations left out and named), exports with the categories' ``keypoints`` and
+``skeleton`` and each annotation's ``keypoints`` / ``num_keypoints``, loads in pycocotools,
+scores perfectly against itself with COCOeval and imports back to the same answers."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from datafab.cli import app
+from datafab.services import projects
+from datafab.services.accounts import create_organization
+from datafab.services.records import list_records
+
+NAMES = ["nose", "left_eye", "right_eye"]
+SKELETON = [["nose", "left_eye"], ["nose", "right_eye"]]
+POSES = {
+    "images": [{"id": 1, "file_name": "faces/a.png", "width": 100, "height": 80},
+               {"id": 2, "file_name": "faces/b.png", "width": 100, "height": 80},
+               {"id": 3, "file_name": "faces/c.png", "width": 100, "height": 80}],
+    "categories": [{"id": 1, "name": "face", "keypoints": NAMES, "skeleton": [[1, 2], [1, 3]]}],
+    "annotations": [
+        {"id": 1, "image_id": 1, "category_id": 1, "num_keypoints": 3,
+         "keypoints": [50, 50, 2, 40, 30, 2, 60, 30, 1], "bbox": [40, 30, 20, 20]},
+        {"id": 2, "image_id": 2, "category_id": 1, "num_keypoints": 2,
+         "keypoints": [20, 40, 2, 0, 0, 0, 30, 20, 2], "bbox": [20, 20, 10, 20]},
+        {"id": 3, "image_id": 2, "category_id": 1, "num_keypoints": 1,  # a second object
+         "keypoints": [70, 40, 2, 0, 0, 0, 0, 0, 0]},
+        {"id": 4, "image_id": 3, "category_id": 1, "keypoints": [1, 2, 2]},  # too short
+        {"id": 5, "image_id": 3, "category_id": 1, "num_keypoints": 3,  # outside the image
+         "keypoints": [50, 50, 2, 140, 30, 2, 60, 30, 2]},
+        {"id": 6, "image_id": 3, "category_id": 7, "keypoints": [1, 1, 2] * 3},  # dangling
+    ],
+}
+
+
+@pytest.fixture
+def run(database_url, monkeypatch):
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    runner = CliRunner()
+    return lambda *args, key: runner.invoke(app, list(args), env={"DATAFAB_API_KEY": key})
+
+
+def _project(foundry, org, name):
+    return projects.create_project(foundry, org, {
+        "name": name, "primitive": "keypoints",
+        "settings": {"keypoints": NAMES, "skeleton": SKELETON, "category": "face"},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+
+
+def _answers(foundry, org, project_id):
+    page, _ = list_records(foundry, org, project_id, limit=10)
+    return {r["external_id"]: r["answer"]["points"] for r in page}
+
+
+def test_coco_keypoints_round_trip(run, foundry, tmp_path):
+    from pycocotools.coco import COCO as CocoApi
+    from pycocotools.cocoeval import COCOeval
+
+    org, key = create_organization(foundry, "Acme")
+    project = _project(foundry, org, "faces")
+    src = tmp_path / "poses.json"
+    src.write_text(json.dumps(POSES))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco", key=key)
+    assert result.exit_code == 3, result.output  # skipped annotations listed
+    for named in ("annotation 3", "one object", "annotation 4", "9 numbers", "annotation 5",
+                  "outside", "annotation 6", "dangling"):
+        assert named in result.output, named
+    answers = _answers(foundry, org, project.id)
+    assert set(answers) == {"coco-1", "coco-2"}
+    assert answers["coco-1"]["right_eye"] == {"x": 60, "y": 30, "visibility": "occluded"}
+    assert answers["coco-2"]["left_eye"] == {"visibility": "absent"}
+
+    dst = tmp_path / "out.json"
+    result = run("export", "--project", str(project.id), "--format", "coco", "--output",
+                 str(dst), key=key)
+    assert result.exit_code == 0, result.output
+    api = CocoApi(str(dst))
+    [category] = api.loadCats(api.getCatIds())
+    assert category["name"] == "face" and category["keypoints"] == NAMES
+    assert category["skeleton"] == [[1, 2], [1, 3]]
+    by_file = {img["file_name"]: img["id"] for img in api.loadImgs(api.getImgIds())}
+    [a] = api.loadAnns(api.getAnnIds(imgIds=[by_file["faces/a.png"]]))
+    assert a["keypoints"] == [50, 50, 2, 40, 30, 2, 60, 30, 1] and a["num_keypoints"] == 3
+    assert a["bbox"] == [40, 30, 20, 20] and a["datafab"]["external_id"] == "coco-1"
+    [b] = api.loadAnns(api.getAnnIds(imgIds=[by_file["faces/b.png"]]))
+    assert b["keypoints"] == [20, 40, 2, 0, 0, 0, 30, 20, 2] and b["num_keypoints"] == 2
+
+    # the export scores against itself perfectly by OKS
+    dets = api.loadRes([{k: x[k] for k in ("image_id", "category_id", "keypoints", "score")}
+                        for x in api.loadAnns(api.getAnnIds())])
+    evaluation = COCOeval(api, dets, "keypoints")
+    evaluation.params.kpt_oks_sigmas = np.full(len(NAMES), 0.05)
+    evaluation.evaluate()
+    evaluation.accumulate()
+    evaluation.summarize()
+    assert evaluation.stats[0] == pytest.approx(1.0)
+
+    # and imports back to the same answers
+    again = _project(foundry, org, "faces again")
+    result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert _answers(foundry, org, again.id) == answers
+
+
+def test_keypoints_project_refuses_yolo(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = _project(foundry, org, "faces")
+    src = tmp_path / "x.zip"
+    src.write_bytes(b"PK")
+    result = run("import", str(src), "--project", str(project.id), "--format", "yolo", key=key)
+    assert result.exit_code == 2 and "keypoints" in result.output
+    assert projects.progress(foundry, org, project.id)["items"] == 0

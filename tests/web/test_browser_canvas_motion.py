@@ -1,0 +1,201 @@
+"""The keypoints and tracks canvases in a real browser (Debian's Chromium through Playwright)
+against a real server on 127.0.0.1: points placed by clicking, one made occluded from the
+keyboard, are the stored answer; a box drawn on frame 0 and moved on frame 4 is shown
+interpolated on frame 2 (by the rule of the server's interpolation) and stored as a track of
+two keyframes; each frame is served to the contributor holding the task."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from datafab.foundry import Foundry
+from datafab.settings import Settings
+from image_files import png
+
+from .conftest import free_port, screenshot
+from .test_browser import check_page, current_lease, log_in, make_contributor
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def motion_site(sqlite_template, tmp_path_factory):
+    import uvicorn
+
+    from datafab.api.app import create_app
+    from datafab.services import accounts, items, projects
+    from datafab.services.media import uploads
+
+    folder = tmp_path_factory.mktemp("motion")
+    shutil.copy(sqlite_template, folder / "site.db")
+    (folder / "media" / "clip").mkdir(parents=True)
+    for n in range(5):
+        (folder / "media" / "clip" / f"{n:04d}.png").write_bytes(png(200, 100, (90, 40 * n, 90)))
+    foundry = Foundry(Settings(database_url=f"sqlite:///{folder / 'site.db'}",
+                               media_dir=str(folder / "media")))
+    org, _ = accounts.create_organization(foundry, "Acme Lab")
+    poses = projects.create_project(foundry, org, {
+        "name": "Poses", "primitive": "keypoints",
+        "settings": {"keypoints": ["nose", "left_eye", "right_eye"],
+                     "skeleton": [["nose", "left_eye"], ["nose", "right_eye"]]},
+        "guidelines": "Place the face's points.", "policy": {"min_labels": 1, "max_labels": 1}})
+    image = uploads.upload_media(foundry, org, poses.id, io.BytesIO(png(200, 100, (90, 140, 90))))
+    items.upload_items(foundry, org, poses.id, [
+        {"external_id": "face-0", "data": {"media": image.media_id}}])
+    clips = projects.create_project(foundry, org, {
+        "name": "Traffic", "primitive": "tracks", "settings": {"labels": ["car", "bike"]},
+        "guidelines": "Follow every car.", "policy": {"min_labels": 1, "max_labels": 1}})
+    items.upload_items(foundry, org, clips.id, [
+        {"external_id": "clip-0", "data": {
+            "frames": [f"clip/{n:04d}.png" for n in range(5)], "fps": 10,
+            "width": 200, "height": 100}}])
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert server.started
+
+    class Site:
+        url = f"http://127.0.0.1:{port}"
+
+    site = Site()
+    site.foundry, site.org, site.poses, site.clips = foundry, org, poses, clips
+    yield site
+    server.should_exit = True
+    thread.join(timeout=10)
+    foundry.close()
+
+
+def _screen(page, x: float, y: float) -> tuple[float, float]:
+    """The page point over image pixel (x, y) of a 200-pixel-wide image."""
+    box = page.locator("#stage canvas").bounding_box()
+    scale = box["width"] / 200
+    return box["x"] + x * scale, box["y"] + y * scale
+
+
+def _root(page, attribute: str):
+    return page.evaluate(
+        f"() => document.querySelector('#stage [data-canvas]').dataset.{attribute}")
+
+
+def _submit(page, lease: str) -> None:
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "(lease) => { const a = document.querySelector('#stage article.task');"
+        " return !a || a.dataset.lease !== lease; }", arg=lease)
+    page.wait_for_selector("#bench[aria-busy=false]", state="attached")
+
+
+def _open(page, site, project_id: int) -> str:
+    page.goto(f"{site.url}/work/{project_id}")
+    page.wait_for_selector("#stage [data-canvas][data-scale]")
+    page.wait_for_function("() => { const i = document.querySelector('#stage canvas');"
+                           " return i && i.width > 0; }")
+    return current_lease(page)
+
+
+def test_place_keypoints(motion_site, browser_page):
+    from datafab.services.records import list_records
+
+    page = browser_page
+    make_contributor(motion_site, "Kai", "kai@example.org")
+    log_in(page, motion_site, "kai@example.org")
+    lease = _open(page, motion_site, motion_site.poses.id)
+    assert _root(page, "current") == "nose"
+    page.mouse.click(*_screen(page, 100, 60))  # nose, then left_eye is current
+    assert _root(page, "current") == "left_eye"
+    page.mouse.click(*_screen(page, 80, 40))
+    page.keyboard.press("v")  # left_eye: occluded
+    page.mouse.click(*_screen(page, 120, 30))  # right_eye
+    # drag the right eye down 10 pixels
+    page.mouse.move(*_screen(page, 120, 30))
+    page.mouse.down()
+    page.mouse.move(*_screen(page, 120, 40), steps=4)
+    page.mouse.up()
+    assert _root(page, "objects") == "3"
+    screenshot(page, "canvas-keypoints")
+    check_page(page)
+    _submit(page, lease)
+
+    records, _ = list_records(motion_site.foundry, motion_site.org, motion_site.poses.id)
+    [record] = records
+    points = record["answer"]["points"]
+    assert points["nose"]["visibility"] == "visible"
+    assert points["nose"]["x"] == pytest.approx(100, abs=1.0)
+    assert points["nose"]["y"] == pytest.approx(60, abs=1.0)
+    assert points["left_eye"]["visibility"] == "occluded"
+    assert points["right_eye"]["x"] == pytest.approx(120, abs=1.0)
+    assert points["right_eye"]["y"] == pytest.approx(40, abs=1.0)
+
+
+def _shown(page) -> list[dict]:
+    return page.evaluate("() => JSON.parse(document.querySelector('#stage [data-canvas]')"
+                         ".dataset.shown)")
+
+
+def test_track_a_box_through_frames(motion_site, browser_page):
+    from datafab.quality.geometry import dense
+    from datafab.services.records import list_records
+
+    page = browser_page
+    make_contributor(motion_site, "Tam", "tam@example.org")
+    log_in(page, motion_site, "tam@example.org")
+    lease = _open(page, motion_site, motion_site.clips.id)
+    assert _root(page, "frame") == "0"
+    frame_url = _root(page, "src")
+    assert frame_url.endswith("/frames/0")
+    status = "(u) => fetch(u).then(r => r.status)"
+    assert page.evaluate(status, frame_url[:-1] + "4") == 200
+    assert page.evaluate(status, frame_url[:-1] + "5") == 404  # the clip has 5 frames
+    page.mouse.move(*_screen(page, 20, 20))
+    page.mouse.down()
+    page.mouse.move(*_screen(page, 30, 30), steps=4)
+    page.mouse.move(*_screen(page, 40, 40), steps=4)
+    page.mouse.up()
+    # frame 4 by the keyboard: the box is held there, faint, past the track's end
+    for _ in range(4):
+        page.keyboard.press("ArrowRight")
+    assert _root(page, "frame") == "4"
+    [held] = _shown(page)
+    assert held["held"] and not held["key"]
+    # moved 80 pixels right and 20 down: a keyframe on frame 4
+    page.mouse.move(*_screen(page, 30, 30))
+    page.mouse.down()
+    page.mouse.move(*_screen(page, 70, 40), steps=4)
+    page.mouse.move(*_screen(page, 110, 50), steps=4)
+    page.mouse.up()
+    [moved] = _shown(page)
+    assert moved["key"] and not moved["held"]
+    # the slider takes us to frame 2: the box halfway, as the server interpolates it
+    page.locator("input[data-frame-slider]").fill("2")
+    assert _root(page, "frame") == "2"
+    [middle] = _shown(page)
+    assert not middle["key"] and middle["id"] == "1"
+    page.locator("#stage canvas").focus()
+    page.evaluate("() => window.scrollTo(0, 0)")
+    screenshot(page, "canvas-tracks")
+    check_page(page)
+    _submit(page, lease)
+
+    records, _ = list_records(motion_site.foundry, motion_site.org, motion_site.clips.id)
+    [record] = records
+    [track] = record["answer"]["tracks"]
+    assert track["id"] == "1" and track["label"] == "car"
+    first, last = track["keyframes"]
+    assert first["frame"] == 0 and last["frame"] == 4
+    assert (first["x"], first["y"]) == pytest.approx((20, 20), abs=1.0)
+    assert (last["x"], last["y"]) == pytest.approx((100, 40), abs=1.0)
+    assert (last["w"], last["h"]) == pytest.approx((20, 20), abs=1.0)
+    boxes = dense([(k["frame"], np.array([k["x"], k["y"], k["w"], k["h"]]))
+                   for k in track["keyframes"]], 5)
+    assert [middle[a] for a in "xywh"] == pytest.approx(list(boxes[2]), abs=0.11)
