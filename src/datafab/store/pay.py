@@ -7,7 +7,15 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, and_, bindparam, func, select, text, update
 
-from datafab.store.tables import contributor_skills, earnings, payouts, workforce_policies
+from datafab.store.tables import (
+    contributor_skills,
+    earnings,
+    items,
+    payouts,
+    projects,
+    submissions,
+    workforce_policies,
+)
 
 _REVERSE = text(
     "INSERT INTO earnings (contributor_id, project_id, submission_id, kind, amount_minor, "
@@ -109,3 +117,42 @@ def balance(conn: Connection, contributor: int) -> list[Row[Any]]:
                func.sum(earnings.c.amount_minor).filter(earnings.c.payout_id.is_(None)))
         .where(earnings.c.contributor_id == contributor)
         .group_by(earnings.c.currency)).all())
+
+
+# -- a contributor's own earnings page -----------------------------------------------------
+
+
+def entries_page(conn: Connection, contributor: int, *, before: int, limit: int,
+                 erased: str) -> list[Row[Any]]:
+    """Up to ``limit`` of the contributor's entries with ids below ``before`` (0: from the
+    newest), newest first, each with its project's name (``erased`` when the project is gone)
+    and the external id of the item its submission answered."""
+    query = (
+        select(earnings.c.id, earnings.c.created_at, earnings.c.kind, earnings.c.amount_minor,
+               earnings.c.currency, earnings.c.payout_id, earnings.c.submission_id,
+               earnings.c.project_id,
+               func.coalesce(projects.c.name, erased).label("name"), items.c.external_id)
+        .outerjoin(projects, projects.c.id == earnings.c.project_id)
+        .outerjoin(submissions, submissions.c.id == earnings.c.submission_id)
+        .outerjoin(items, items.c.id == submissions.c.item_id)
+        .where(earnings.c.contributor_id == contributor)
+        .order_by(earnings.c.id.desc()).limit(limit))
+    if before:
+        query = query.where(earnings.c.id < before)
+    return list(conn.execute(query).all())
+
+
+def reversed_among(conn: Connection, contributor: int, submission_ids: list[int]) -> set[int]:
+    """Those of these submissions whose pay the contributor had taken back."""
+    return set(conn.execute(
+        select(earnings.c.submission_id).where(
+            earnings.c.contributor_id == contributor, earnings.c.kind == "reversal",
+            earnings.c.submission_id.in_(submission_ids))).scalars())
+
+
+def entries_since(conn: Connection, contributor: int, since: float) -> list[Row[Any]]:
+    """(created_at, amount_minor, currency) of the contributor's entries from ``since``."""
+    return list(conn.execute(
+        select(earnings.c.created_at, earnings.c.amount_minor, earnings.c.currency)
+        .where(earnings.c.contributor_id == contributor,
+               earnings.c.created_at >= since)).all())
