@@ -14,8 +14,8 @@ from datafab.store.tables import api_keys, contributors, organizations
 
 
 def add_organization(conn: Connection, *, name: str, now: float) -> int:
-    return conn.execute(insert(organizations).values(name=name, created_at=now)
-                        .returning(organizations.c.id)).scalar_one()
+    return int(conn.execute(insert(organizations).values(name=name, created_at=now)
+                            .returning(organizations.c.id)).scalar_one())
 
 
 def organization_exists(conn: Connection, organization: int) -> bool:
@@ -39,12 +39,12 @@ def organization_named(conn: Connection, name: str) -> int | None:
 
 def add_api_key(conn: Connection, *, organization: int, name: str, prefix: str, key_hash: str,
                 now: float) -> int:
-    return conn.execute(insert(api_keys).values(
+    return int(conn.execute(insert(api_keys).values(
         organization_id=organization, name=name, prefix=prefix, key_hash=key_hash,
-        created_at=now).returning(api_keys.c.id)).scalar_one()
+        created_at=now).returning(api_keys.c.id)).scalar_one())
 
 
-def key_by_digest(conn: Connection, key_hash: str) -> Row[Any] | None:
+def key_by_digest(conn: Connection, key_hash: str) -> Row[*tuple[Any, ...]] | None:
     """(id, organization_id, revoked_at, last_used_at) of the key with this digest."""
     return conn.execute(
         select(api_keys.c.id, api_keys.c.organization_id, api_keys.c.revoked_at,
@@ -63,7 +63,7 @@ def revoke_by_digest(conn: Connection, *, organization: int, key_hash: str,
                  .values(revoked_at=now))
 
 
-def keys_of(conn: Connection, organization: int) -> list[Row[Any]]:
+def keys_of(conn: Connection, organization: int) -> list[Row[*tuple[Any, ...]]]:
     """The organization's key rows, oldest first."""
     return list(conn.execute(select(api_keys).where(api_keys.c.organization_id == organization)
                              .order_by(api_keys.c.id)).all())
@@ -78,7 +78,7 @@ def lock_live_keys(conn: Connection, organization: int) -> list[int]:
         .with_for_update()).scalars().all())
 
 
-def key_of(conn: Connection, *, organization: int, key_id: int) -> Row[Any] | None:
+def key_of(conn: Connection, *, organization: int, key_id: int) -> Row[*tuple[Any, ...]] | None:
     return conn.execute(select(api_keys).where(api_keys.c.id == key_id,
                                                api_keys.c.organization_id == organization)
                         ).first()
@@ -100,22 +100,22 @@ def live_key_digests(conn: Connection, organization: int) -> list[str]:
 
 def add_contributor(conn: Connection, **values: Any) -> int:
     """A new contributor row with these column values; its id."""
-    return conn.execute(insert(contributors).values(**values)
-                        .returning(contributors.c.id)).scalar_one()
+    return int(conn.execute(insert(contributors).values(**values)
+                            .returning(contributors.c.id)).scalar_one())
 
 
-def contributor_by_token(conn: Connection, token_hash: str) -> Row[Any] | None:
+def contributor_by_token(conn: Connection, token_hash: str) -> Row[*tuple[Any, ...]] | None:
     return conn.execute(select(contributors)
                         .where(contributors.c.token_hash == token_hash)).first()
 
 
-def contributor_by_email(conn: Connection, email: str) -> Row[Any] | None:
+def contributor_by_email(conn: Connection, email: str) -> Row[*tuple[Any, ...]] | None:
     """The contributor whose email, lower-cased, is ``email``."""
     return conn.execute(select(contributors)
                         .where(func.lower(contributors.c.email) == email)).first()
 
 
-def contributor(conn: Connection, contributor_id: int) -> Row[Any] | None:
+def contributor(conn: Connection, contributor_id: int) -> Row[*tuple[Any, ...]] | None:
     return conn.execute(select(contributors)
                         .where(contributors.c.id == contributor_id)).first()
 

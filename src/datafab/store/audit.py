@@ -18,7 +18,7 @@ def add(conn: Connection, *, organization: int | None, actor: str, action: str, 
 
 
 def page(conn: Connection, organization: int, *, after: int, limit: int,
-         action: str | None = None) -> list[Row[Any]]:
+         action: str | None = None) -> list[Row[*tuple[Any, ...]]]:
     """Up to ``limit`` of the organization's entries with ids above ``after``, oldest first."""
     query = select(audit_log).where(audit_log.c.organization_id == organization,
                                     audit_log.c.id > after)
@@ -28,7 +28,7 @@ def page(conn: Connection, organization: int, *, after: int, limit: int,
 
 
 def about(conn: Connection, target: str, *, organizations: list[int],
-          actions: tuple[str, ...]) -> list[Row[Any]]:
+          actions: tuple[str, ...]) -> list[Row[*tuple[Any, ...]]]:
     """(created_at, action, details) of the entries about ``target``, oldest first."""
     return list(conn.execute(
         select(audit_log.c.created_at, audit_log.c.action, audit_log.c.details)

@@ -25,7 +25,7 @@ def save_price_sheet(conn: Connection, organization: int, *, currency: str,
                                                   updated_at=now))
 
 
-def price_sheet(conn: Connection, organization: int) -> Row[Any] | None:
+def price_sheet(conn: Connection, organization: int) -> Row[*tuple[Any, ...]] | None:
     """(currency, prices) of the organization's price sheet."""
     return conn.execute(select(price_sheets.c.currency, price_sheets.c.prices)
                         .where(price_sheets.c.organization_id == organization)).first()
@@ -36,7 +36,7 @@ def add_usage(conn: Connection, rows: list[dict[str, Any]]) -> None:
     conn.execute(usage_events.insert(), rows)
 
 
-def spend(conn: Connection, project: int, amount: int) -> Row[Any] | None:
+def spend(conn: Connection, project: int, amount: int) -> Row[*tuple[Any, ...]] | None:
     """Add ``amount`` to the project's spend; (spent_minor, budget_minor) after it."""
     return conn.execute(_SPEND, {"amount": amount, "project": project}).first()
 
@@ -47,7 +47,7 @@ def budget_minor(conn: Connection, project: int) -> int | None:
         workforce_policies.c.project_id == project)).scalar()
 
 
-def project_usage(conn: Connection, project: int) -> list[Row[Any]]:
+def project_usage(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(kind, total quantity) of the project's usage events."""
     return list(conn.execute(select(usage_events.c.kind, func.sum(usage_events.c.quantity))
                              .where(usage_events.c.project_id == project)
@@ -55,7 +55,7 @@ def project_usage(conn: Connection, project: int) -> list[Row[Any]]:
 
 
 def usage_between(conn: Connection, organization: int, start: float,
-                  end: float) -> list[Row[Any]]:
+                  end: float) -> list[Row[*tuple[Any, ...]]]:
     """(kind, total quantity) of the organization's usage in [start, end)."""
     return list(conn.execute(
         select(usage_events.c.kind, func.sum(usage_events.c.quantity))
@@ -71,7 +71,7 @@ def _unbilled(organization: int, start: float, end: float) -> Any:
 
 
 def unbilled(conn: Connection, organization: int, start: float,
-             end: float) -> list[Row[Any]]:
+             end: float) -> list[Row[*tuple[Any, ...]]]:
     """(kind, total quantity, events) of the organization's unbilled usage in [start, end),
     by kind."""
     return list(conn.execute(
@@ -93,6 +93,6 @@ def add_invoice(conn: Connection, organization: int, start: float, end: float, *
     return int(invoice_id)
 
 
-def invoices_of(conn: Connection, organization: int) -> list[Row[Any]]:
+def invoices_of(conn: Connection, organization: int) -> list[Row[*tuple[Any, ...]]]:
     return list(conn.execute(select(invoices).where(invoices.c.organization_id == organization)
                              .order_by(invoices.c.id)).all())

@@ -35,7 +35,7 @@ def project_ids(conn: Connection, organization: int) -> list[int]:
         projects.c.organization_id == organization).order_by(projects.c.id)).scalars().all())
 
 
-def items_by_status(conn: Connection, project_ids: list[int]) -> list[Row[Any]]:
+def items_by_status(conn: Connection, project_ids: list[int]) -> list[Row[*tuple[Any, ...]]]:
     """(project_id, status, n) of these projects' items."""
     return list(conn.execute(
         select(items.c.project_id, items.c.status, func.count())
@@ -60,7 +60,7 @@ def first_label_at(conn: Connection, project: int) -> float | None:
 
 
 def labels_per_bucket(conn: Connection, project: int, start: float,
-                      width: float) -> list[Row[Any]]:
+                      width: float) -> list[Row[*tuple[Any, ...]]]:
     """(bucket, n) of the project's submissions from ``start``, in buckets ``width`` wide."""
     bucket = _floor((submissions.c.created_at - start) / width, conn)
     return list(conn.execute(
@@ -69,14 +69,14 @@ def labels_per_bucket(conn: Connection, project: int, start: float,
         .group_by(bucket)).all())
 
 
-def records_per_bin(conn: Connection, project: int, bins: int) -> list[Row[Any]]:
+def records_per_bin(conn: Connection, project: int, bins: int) -> list[Row[*tuple[Any, ...]]]:
     """(bin, n) of the project's records by confidence × ``bins``, floored."""
     b = _floor(records.c.confidence * bins, conn)
     return list(conn.execute(
         select(b, func.count()).where(records.c.project_id == project).group_by(b)).all())
 
 
-def records_and_given(conn: Connection, project: int) -> list[Row[Any]]:
+def records_and_given(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(record answer, given) for each counted submission on an item with a record."""
     return list(conn.execute(
         select(records.c.answer, submissions.c.answer.label("given"))
@@ -92,7 +92,7 @@ def record_count(conn: Connection, project: int) -> int:
                         .where(records.c.project_id == project)).scalar_one()
 
 
-def latest_records(conn: Connection, project: int, limit: int) -> list[Row[Any]]:
+def latest_records(conn: Connection, project: int, limit: int) -> list[Row[*tuple[Any, ...]]]:
     """(item_id, data) of the project's latest ``limit`` records, newest first."""
     return list(conn.execute(
         select(records.c.item_id, items.c.data)
@@ -101,7 +101,7 @@ def latest_records(conn: Connection, project: int, limit: int) -> list[Row[Any]]
         .order_by(records.c.id.desc()).limit(limit)).all())
 
 
-def counted_votes(conn: Connection, item_ids: list[int]) -> list[Row[Any]]:
+def counted_votes(conn: Connection, item_ids: list[int]) -> list[Row[*tuple[Any, ...]]]:
     """(item_id, contributor_id, answer) of the counted submissions on these items, in the
     order they came."""
     return list(conn.execute(
@@ -116,7 +116,7 @@ def class_prior(conn: Connection, project: int) -> Any:
                         .where(project_fits.c.project_id == project)).scalar()
 
 
-def skill_counts(conn: Connection, project: int) -> list[Row[Any]]:
+def skill_counts(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(contributor_id, counts) of the project's contributor skills."""
     return list(conn.execute(
         select(contributor_skills.c.contributor_id, contributor_skills.c.counts)
@@ -128,7 +128,7 @@ def skill_counts(conn: Connection, project: int) -> list[Row[Any]]:
 
 def records_page(conn: Connection, project: int, *, after: int, limit: int,
                  min_confidence: float | None, max_confidence: float | None,
-                 status: str | None, disagreement: bool) -> list[Row[Any]]:
+                 status: str | None, disagreement: bool) -> list[Row[*tuple[Any, ...]]]:
     """Up to ``limit`` of the project's records with ids above ``after``, oldest first, with
     their item's external_id, item_status and data, filtered; ``disagreement``: only those
     whose counted submissions do not all give the same answer."""
@@ -156,7 +156,8 @@ def records_page(conn: Connection, project: int, *, after: int, limit: int,
     return list(conn.execute(query).all())
 
 
-def record_with_item(conn: Connection, project: int, record_id: int) -> Row[Any] | None:
+def record_with_item(conn: Connection, project: int,
+                     record_id: int) -> Row[*tuple[Any, ...]] | None:
     """The record, with its item's external_id, data and item_status."""
     return conn.execute(
         select(records, items.c.external_id, items.c.data, items.c.status.label("item_status"))
@@ -164,7 +165,7 @@ def record_with_item(conn: Connection, project: int, record_id: int) -> Row[Any]
         .where(records.c.id == record_id, records.c.project_id == project)).first()
 
 
-def submissions_behind(conn: Connection, item_id: int) -> list[Row[Any]]:
+def submissions_behind(conn: Connection, item_id: int) -> list[Row[*tuple[Any, ...]]]:
     """Every submission on the item, in the order they came."""
     return list(conn.execute(
         select(submissions.c.contributor_id, submissions.c.answer,

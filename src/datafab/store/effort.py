@@ -52,7 +52,7 @@ _BUCKET = {
 
 
 
-def people(conn: Connection, project: int) -> Row[Any]:
+def people(conn: Connection, project: int) -> Row[*tuple[Any, ...]]:
     """(labels, seconds, gold_labels) of people's submissions to the project."""
     return conn.execute(_PEOPLE, {"p": project}).one()
 
@@ -62,28 +62,28 @@ def records(conn: Connection, project: int) -> int:
     return int(conn.execute(_RECORDS, {"p": project}).scalar_one())
 
 
-def routes(conn: Connection, project: int) -> list[Row[Any]]:
+def routes(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(contributor_id, name, route, n) of models' answers to the project."""
     return list(conn.execute(_ROUTES, {"p": project}).all())
 
 
-def usage(conn: Connection, project: int) -> list[Row[Any]]:
+def usage(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """Model usage of the project summed per outcome."""
     return list(conn.execute(_USAGE, {"p": project}).all())
 
 
-def drafted(conn: Connection, project: int) -> list[Row[Any]]:
+def drafted(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(answer, draft, seconds_spent) of people's answers that started from a draft."""
     return list(conn.execute(_DRAFTED, {"p": project}).all())
 
 
-def alongside(conn: Connection, project: int) -> list[Row[Any]]:
+def alongside(conn: Connection, project: int) -> list[Row[*tuple[Any, ...]]]:
     """(item_id, contributor_id, kind, answer) of every answer on the non-gold items a model
     answered, in order."""
     return list(conn.execute(_ALONGSIDE, {"p": project}).all())
 
 
-def work_series(conn: Connection, project_id: int, bucket: int) -> list[Row[Any]]:
+def work_series(conn: Connection, project_id: int, bucket: int) -> list[Row[*tuple[Any, ...]]]:
     """Submissions per ``bucket`` seconds: people's labels and time, models' answers, the
     auto-accepted."""
     expr = _BUCKET[conn.dialect.name]
@@ -98,7 +98,7 @@ def work_series(conn: Connection, project_id: int, bucket: int) -> list[Row[Any]
     ), {"p": project_id, "b": bucket}).all())
 
 
-def spend_series(conn: Connection, project_id: int, bucket: int) -> list[Row[Any]]:
+def spend_series(conn: Connection, project_id: int, bucket: int) -> list[Row[*tuple[Any, ...]]]:
     """Model calls and cost per ``bucket`` seconds."""
     expr = _BUCKET[conn.dialect.name]
     return list(conn.execute(text(

@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Row, select
 from datafab.store.tables import items, project_members, submissions
 
 
-def memberships(conn: Connection, contributor: int) -> dict[int, Row[Any]]:
+def memberships(conn: Connection, contributor: int) -> dict[int, Row[*tuple[Any, ...]]]:
     """{project id: membership row} of the contributor."""
     return {r.project_id: r for r in conn.execute(
         select(project_members).where(project_members.c.contributor_id == contributor))}
@@ -22,7 +22,7 @@ def answered_in(conn: Connection, contributor: int) -> set[int]:
                             .where(submissions.c.contributor_id == contributor)).scalars())
 
 
-def gold_answers(conn: Connection, contributor: int) -> list[Row[Any]]:
+def gold_answers(conn: Connection, contributor: int) -> list[Row[*tuple[Any, ...]]]:
     """(project_id, answer, gold_answer) of the contributor's answers to gold items, oldest
     first."""
     return list(conn.execute(

@@ -46,7 +46,7 @@ def policies(conn: Connection) -> dict[int, Any]:
         select(workforce_policies.c.project_id, workforce_policies.c.policy))}
 
 
-def unpaid_task_pay(conn: Connection, start: float, end: float) -> list[Row[Any]]:
+def unpaid_task_pay(conn: Connection, start: float, end: float) -> list[Row[*tuple[Any, ...]]]:
     """(contributor, project, currency, sum) of the unsettled task and reversal entries
     written in [start, end)."""
     return list(conn.execute(
@@ -58,7 +58,7 @@ def unpaid_task_pay(conn: Connection, start: float, end: float) -> list[Row[Any]
         .order_by(earnings.c.contributor_id, earnings.c.project_id)).all())
 
 
-def gold_record(conn: Connection, project: int, contributor: int) -> Row[Any] | None:
+def gold_record(conn: Connection, project: int, contributor: int) -> Row[*tuple[Any, ...]] | None:
     """(gold_seen, gold_correct) of the contributor in the project."""
     return conn.execute(select(contributor_skills.c.gold_seen,
                                contributor_skills.c.gold_correct).where(
@@ -71,7 +71,7 @@ def _unsettled(start: float, end: float) -> Any:
                 earnings.c.created_at < end)
 
 
-def unsettled(conn: Connection, start: float, end: float) -> list[Row[Any]]:
+def unsettled(conn: Connection, start: float, end: float) -> list[Row[*tuple[Any, ...]]]:
     """(contributor, currency, sum, entries) of the unsettled entries of [start, end)."""
     return list(conn.execute(
         select(earnings.c.contributor_id, earnings.c.currency,
@@ -96,7 +96,7 @@ def settle(conn: Connection, contributor: int, currency: str, start: float, end:
     return int(payout_id)
 
 
-def payouts_of(conn: Connection, contributor: int | None = None) -> list[Row[Any]]:
+def payouts_of(conn: Connection, contributor: int | None = None) -> list[Row[*tuple[Any, ...]]]:
     """Payout statements, oldest first (one contributor's, or everyone's)."""
     query = select(payouts).order_by(payouts.c.id)
     if contributor is not None:
@@ -104,13 +104,13 @@ def payouts_of(conn: Connection, contributor: int | None = None) -> list[Row[Any
     return list(conn.execute(query).all())
 
 
-def entries(conn: Connection, contributor: int, limit: int) -> list[Row[Any]]:
+def entries(conn: Connection, contributor: int, limit: int) -> list[Row[*tuple[Any, ...]]]:
     """The contributor's latest ledger entries, newest first."""
     return list(conn.execute(select(earnings).where(earnings.c.contributor_id == contributor)
                              .order_by(earnings.c.id.desc()).limit(limit)).all())
 
 
-def balance(conn: Connection, contributor: int) -> list[Row[Any]]:
+def balance(conn: Connection, contributor: int) -> list[Row[*tuple[Any, ...]]]:
     """(currency, earned, unsettled) of the contributor's entries."""
     return list(conn.execute(
         select(earnings.c.currency, func.sum(earnings.c.amount_minor),
@@ -123,7 +123,7 @@ def balance(conn: Connection, contributor: int) -> list[Row[Any]]:
 
 
 def entries_page(conn: Connection, contributor: int, *, before: int, limit: int,
-                 erased: str) -> list[Row[Any]]:
+                 erased: str) -> list[Row[*tuple[Any, ...]]]:
     """Up to ``limit`` of the contributor's entries with ids below ``before`` (0: from the
     newest), newest first, each with its project's name (``erased`` when the project is gone)
     and the external id of the item its submission answered."""
@@ -150,7 +150,7 @@ def reversed_among(conn: Connection, contributor: int, submission_ids: list[int]
             earnings.c.submission_id.in_(submission_ids))).scalars())
 
 
-def entries_since(conn: Connection, contributor: int, since: float) -> list[Row[Any]]:
+def entries_since(conn: Connection, contributor: int, since: float) -> list[Row[*tuple[Any, ...]]]:
     """(created_at, amount_minor, currency) of the contributor's entries from ``since``."""
     return list(conn.execute(
         select(earnings.c.created_at, earnings.c.amount_minor, earnings.c.currency)

@@ -30,7 +30,7 @@ def open_row(conn: Connection, *, id_hash: str, role: str, subject: int, now: fl
         id_hash=id_hash, role=role, subject=subject, created_at=now, expires_at=expires))
 
 
-def session(conn: Connection, id_hash: str) -> Row[Any] | None:
+def session(conn: Connection, id_hash: str) -> Row[*tuple[Any, ...]] | None:
     """(role, subject, expires_at, ended_at) of the session with this digest."""
     return conn.execute(select(web_sessions.c.role, web_sessions.c.subject,
                                web_sessions.c.expires_at, web_sessions.c.ended_at)
