@@ -80,3 +80,21 @@ def test_split_service_packages_import_no_sqlalchemy_and_stay_small():
             imported = [m for m, _ in _imports(path)]
             assert [m for m in imported if m.startswith("sqlalchemy")] == [], path
             assert len(path.read_text().splitlines()) <= 400, path
+
+
+# Accounts, money and the contributor's own pages: their statements are named queries in
+# store/ (accounts, audit, billing, pay, effort, dashboard, eval_guard, my_projects,
+# site_keys, sqlite_files, web_sessions, access_log, clearances).
+ACCOUNT_AND_MONEY = ("dashboard", "accounts", "billing", "pay", "effort", "eval_guard",
+                     "browser_sessions", "logins", "site_keys", "audit", "my_projects",
+                     "my_earnings", "demo", "access_log", "backup", "confidentiality",
+                     "clearances")
+
+
+def test_account_and_money_services_speak_no_sql():
+    for name in ACCOUNT_AND_MONEY:
+        path = SRC / "services" / f"{name}.py"
+        imported = [m for m, _ in _imports(path)]
+        assert [m for m in imported if m.startswith(("sqlalchemy", "sqlite3"))] == [], path
+        assert "datafab.store.tables" not in imported, path
+        assert len(path.read_text().splitlines()) <= 400, path

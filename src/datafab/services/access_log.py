@@ -14,12 +14,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
 from datafab.store import access_log as store
+from datafab.store.handles import Connection
 
 LEASE = "lease"
 PAGE = "page"

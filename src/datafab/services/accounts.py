@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
-from sqlalchemy import insert, select, update
 
 from datafab.errors import Conflict, InvalidInput, NotFound, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
@@ -19,7 +18,7 @@ from datafab.services.secrets import (
     new_secret,
     shown_prefix,
 )
-from datafab.store.tables import api_keys, contributors, organizations
+from datafab.store import accounts as queries
 
 CONTRIBUTOR_KINDS = ("human", "model")
 LAST_USED_EVERY = 60.0  # seconds: how fresh a key's last-used time is kept
@@ -46,18 +45,9 @@ def create_organization(foundry: Foundry, name: str, actor: str = "cli") -> tupl
     key = new_secret(API_KEY_PREFIX)
     now = foundry.now()
     with foundry.db.write() as conn:
-        org = conn.execute(
-            insert(organizations).values(name=name, created_at=now).returning(organizations.c.id)
-        ).scalar_one()
-        key_id = conn.execute(
-            insert(api_keys).values(
-                organization_id=org,
-                name="default",
-                prefix=shown_prefix(key),
-                key_hash=digest(key),
-                created_at=now,
-            ).returning(api_keys.c.id)
-        ).scalar_one()
+        org = queries.add_organization(conn, name=name, now=now)
+        key_id = queries.add_api_key(conn, organization=org, name="default",
+                                     prefix=shown_prefix(key), key_hash=digest(key), now=now)
         audit.record(conn, now, organization=org, actor=actor, action="api_key.created",
                      target=f"api_key:{key_id}",
                      details={"name": "default", "prefix": shown_prefix(key)})
@@ -70,17 +60,13 @@ def authenticate_requester(foundry: Foundry, key: str) -> int:
     if not key.startswith(API_KEY_PREFIX):
         raise Unauthorized("not a Datafab API key")
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(api_keys.c.id, api_keys.c.organization_id, api_keys.c.revoked_at,
-                   api_keys.c.last_used_at).where(api_keys.c.key_hash == digest(key))
-        ).first()
+        row = queries.key_by_digest(conn, digest(key))
     if row is None or row.revoked_at is not None:
         raise Unauthorized("unknown or revoked API key")
     now = foundry.now()
     if row.last_used_at is None or row.last_used_at < now - LAST_USED_EVERY:
         with foundry.db.write() as conn:
-            conn.execute(update(api_keys).where(api_keys.c.id == row.id)
-                         .values(last_used_at=now))
+            queries.note_key_used(conn, row.id, now)
     return row.organization_id
 
 
@@ -92,19 +78,9 @@ def create_contributor(foundry: Foundry, raw: dict[str, Any]) -> tuple[Contribut
         raise from_pydantic(exc) from exc
     token = new_secret(CONTRIBUTOR_TOKEN_PREFIX)
     with foundry.db.write() as conn:
-        cid = conn.execute(
-            insert(contributors)
-            .values(
-                name=spec.name,
-                kind=spec.kind,
-                skills=spec.skills,
-                status="active",
-                token_prefix=shown_prefix(token),
-                token_hash=digest(token),
-                created_at=foundry.now(),
-            )
-            .returning(contributors.c.id)
-        ).scalar_one()
+        cid = queries.add_contributor(
+            conn, name=spec.name, kind=spec.kind, skills=spec.skills, status="active",
+            token_prefix=shown_prefix(token), token_hash=digest(token), created_at=foundry.now())
     return Contributor(cid, spec.name, spec.kind, spec.skills, "active"), token
 
 
@@ -112,9 +88,7 @@ def authenticate_contributor(foundry: Foundry, token: str) -> Contributor:
     if not token.startswith(CONTRIBUTOR_TOKEN_PREFIX):
         raise Unauthorized("not a Datafab contributor token")
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(contributors).where(contributors.c.token_hash == digest(token))
-        ).first()
+        row = queries.contributor_by_token(conn, digest(token))
     if row is None or row.status == "removed":
         raise Unauthorized("unknown or removed contributor")
     return Contributor(row.id, row.name, row.kind, row.skills, row.status)
@@ -122,11 +96,8 @@ def authenticate_contributor(foundry: Foundry, token: str) -> Contributor:
 
 def revoke_api_key(foundry: Foundry, organization: int, key: str) -> None:
     with foundry.db.write() as conn:
-        conn.execute(
-            update(api_keys)
-            .where(api_keys.c.organization_id == organization, api_keys.c.key_hash == digest(key))
-            .values(revoked_at=foundry.now())
-        )
+        queries.revoke_by_digest(conn, organization=organization, key_hash=digest(key),
+                                 now=foundry.now())
 
 
 def create_api_key(foundry: Foundry, organization: int, name: str,
@@ -137,14 +108,10 @@ def create_api_key(foundry: Foundry, organization: int, name: str,
     key = new_secret(API_KEY_PREFIX)
     now = foundry.now()
     with foundry.db.write() as conn:
-        if conn.execute(select(organizations.c.id)
-                        .where(organizations.c.id == organization)).first() is None:
+        if not queries.organization_exists(conn, organization):
             raise NotFound(f"organization {organization} not found", field="organization")
-        key_id = conn.execute(
-            insert(api_keys).values(organization_id=organization, name=name,
-                                    prefix=shown_prefix(key), key_hash=digest(key),
-                                    created_at=now).returning(api_keys.c.id)
-        ).scalar_one()
+        key_id = queries.add_api_key(conn, organization=organization, name=name,
+                                     prefix=shown_prefix(key), key_hash=digest(key), now=now)
         audit.record(conn, now, organization=organization, actor=actor,
                      action="api_key.created", target=f"api_key:{key_id}",
                      details={"name": name, "prefix": shown_prefix(key)})
@@ -155,8 +122,7 @@ def list_api_keys(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
     """The organization's keys: name, shown prefix, created, last used, revoked — never the
     key."""
     with foundry.db.read() as conn:
-        rows = conn.execute(select(api_keys).where(api_keys.c.organization_id == organization)
-                            .order_by(api_keys.c.id)).all()
+        rows = queries.keys_of(conn, organization)
     return [_key_json(r.id, r.name, r.prefix, r.created_at, r.last_used_at, r.revoked_at)
             for r in rows]
 
@@ -168,13 +134,8 @@ def revoke_key(foundry: Foundry, organization: int, key_id: int,
     out of its own data, and only an operator could let it back in."""
     now = foundry.now()
     with foundry.db.write() as conn:
-        live = conn.execute(  # locked, so two revocations at once cannot both pass the check
-            select(api_keys.c.id).where(api_keys.c.organization_id == organization,
-                                        api_keys.c.revoked_at.is_(None))
-            .with_for_update()).scalars().all()
-        row = conn.execute(select(api_keys).where(api_keys.c.id == key_id,
-                                                  api_keys.c.organization_id == organization)
-                           ).first()
+        live = queries.lock_live_keys(conn, organization)  # two revocations: one passes
+        row = queries.key_of(conn, organization=organization, key_id=key_id)
         if row is None:
             raise NotFound(f"API key {key_id} not found", field="key_id")
         revoked = row.revoked_at
@@ -183,8 +144,7 @@ def revoke_key(foundry: Foundry, organization: int, key_id: int,
                            "another (POST /v1/keys) before revoking it", field="key_id")
         if revoked is None:
             revoked = now
-            conn.execute(update(api_keys).where(api_keys.c.id == key_id)
-                         .values(revoked_at=now))
+            queries.revoke_key(conn, key_id, now)
             audit.record(conn, now, organization=organization, actor=actor,
                          action="api_key.revoked", target=f"api_key:{key_id}",
                          details={"name": row.name, "prefix": row.prefix})

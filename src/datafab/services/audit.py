@@ -19,20 +19,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, insert, select
-
 from datafab.foundry import Foundry
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
-from datafab.store.tables import audit_log
+from datafab.store import audit as queries
+from datafab.store.handles import Connection
 
 
 def record(conn: Connection, now: float, *, organization: int | None, actor: str,
            action: str, target: str = "", details: dict[str, Any] | None = None) -> None:
     """Add one entry to the audit log (in the caller's transaction)."""
-    conn.execute(insert(audit_log).values(
-        organization_id=organization, actor=actor[:200], action=action[:64],
-        target=target[:200], details=details, created_at=now,
-    ))
+    queries.add(conn, organization=organization, actor=actor[:200], action=action[:64],
+                target=target[:200], details=details, now=now)
 
 
 def record_now(foundry: Foundry, *, organization: int | None, actor: str, action: str,
@@ -48,12 +45,8 @@ def entries(foundry: Foundry, organization: int, *, cursor: str | None = None,
             limit: int = 100, action: str | None = None) -> tuple[list[dict], str | None]:
     """The organization's audit log, oldest first, a page at a time."""
     after, limit = decode_cursor(cursor), check_limit(limit)
-    query = select(audit_log).where(audit_log.c.organization_id == organization,
-                                    audit_log.c.id > after)
-    if action:
-        query = query.where(audit_log.c.action == action)
     with foundry.db.read() as conn:
-        rows = conn.execute(query.order_by(audit_log.c.id).limit(limit + 1)).all()
+        rows = queries.page(conn, organization, after=after, limit=limit + 1, action=action)
     page = [{"id": r.id, "at": r.created_at, "actor": r.actor, "action": r.action,
              "target": r.target, "details": r.details or {}} for r in rows[:limit]]
     return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
@@ -65,9 +58,5 @@ def about(conn: Connection, target: str, *, organizations: list[int],
     one of these actions, oldest first."""
     if not organizations:
         return []
-    rows = conn.execute(
-        select(audit_log.c.created_at, audit_log.c.action, audit_log.c.details)
-        .where(audit_log.c.organization_id.in_(organizations), audit_log.c.target == target,
-               audit_log.c.action.in_(actions))
-        .order_by(audit_log.c.id)).all()
+    rows = queries.about(conn, target, organizations=organizations, actions=actions)
     return [{"at": r.created_at, "action": r.action, "details": r.details or {}} for r in rows]

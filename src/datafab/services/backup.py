@@ -9,27 +9,24 @@ answers), so it is written readable by its owner only (0600), whatever the umask
 from __future__ import annotations
 
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from datafab.errors import Conflict, InvalidInput
+from datafab.store import sqlite_files
 
-PAGES_PER_STEP = 1024
 Progress = Callable[[int, int], None]  # (pages copied, pages in all)
 
 
 def sqlite_path(url: str) -> Path:
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
+    backend, database = sqlite_files.url_parts(url)
+    if backend != "sqlite":
         raise InvalidInput(
             "database_url: `datafab backup` and `restore` copy SQLite databases; back up "
             "PostgreSQL with pg_dump (docs/reliability.md)", field="database_url")
-    if not parsed.database or parsed.database == ":memory:":
+    if not database or database == ":memory:":
         raise InvalidInput("database_url: not a SQLite file", field="database_url")
-    return Path(parsed.database)
+    return Path(database)
 
 
 def backup(url: str, target: Path, on_progress: Progress | None = None) -> int:
@@ -58,10 +55,8 @@ def restore(backup_file: Path, url: str, *, replace: bool = False,
 
 def _check_backup(path: Path) -> None:
     try:
-        with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            conn.execute("SELECT version_num FROM alembic_version").fetchone()
-            ok = conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    except sqlite3.DatabaseError as exc:
+        ok = sqlite_files.passes_integrity_check(path)
+    except sqlite_files.NotADatabase as exc:
         raise InvalidInput(f"file: {path} is not a Datafab backup ({exc})", field="file") from exc
     if not ok:
         raise InvalidInput(f"file: {path} fails SQLite's integrity check", field="file")
@@ -75,19 +70,4 @@ def _owner_only(path: Path) -> None:
 
 def _copy(source: Path, target: Path, on_progress: Progress | None) -> int:
     _owner_only(target)  # before SQLite opens it, so it is never readable by others
-    src = sqlite3.connect(source)
-    dst = sqlite3.connect(target)
-    total = 0
-    try:
-        def step(_status: int, remaining: int, pages: int) -> None:
-            nonlocal total
-            total = pages
-            if on_progress is not None:
-                on_progress(pages - remaining, pages)
-
-        src.backup(dst, pages=PAGES_PER_STEP, progress=step)
-        dst.execute("PRAGMA journal_mode=WAL")
-    finally:
-        dst.close()
-        src.close()
-    return total
+    return sqlite_files.copy(source, target, on_progress)

@@ -16,14 +16,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import Connection, and_, func, select, text, update
 
 from datafab.errors import InvalidInput, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import webhooks
 from datafab.services.projects import Project, get_project
+from datafab.store import billing as queries
 from datafab.store import budget as budget_sql
-from datafab.store.tables import invoices, price_sheets, usage_events, workforce_policies
+from datafab.store.handles import Connection
 
 KINDS = ("task", "model_tokens", "export")
 UNITS = {"task": "task", "model_tokens": "1k tokens", "export": "export"}
@@ -85,13 +85,8 @@ def set_price_sheet(foundry: Foundry, organization: int, raw: Any) -> PriceSheet
     now = foundry.now()
     body = sheet.model_dump(exclude={"currency"})
     with foundry.db.write() as conn:
-        done = conn.execute(update(price_sheets)
-                            .where(price_sheets.c.organization_id == organization)
-                            .values(currency=sheet.currency, prices=body, updated_at=now)).rowcount
-        if not done:
-            conn.execute(price_sheets.insert().values(organization_id=organization,
-                                                      currency=sheet.currency, prices=body,
-                                                      updated_at=now))
+        queries.save_price_sheet(conn, organization, currency=sheet.currency, prices=body,
+                                 now=now)
     foundry.cache.forget(("price_sheet", organization))
     return sheet
 
@@ -101,8 +96,7 @@ def price_sheet(foundry: Foundry, conn: Connection, organization: int) -> PriceS
     key = ("price_sheet", organization)
     hit = foundry.cache.get(key)
     if hit is None:
-        row = conn.execute(select(price_sheets.c.currency, price_sheets.c.prices)
-                           .where(price_sheets.c.organization_id == organization)).first()
+        row = queries.price_sheet(conn, organization)
         hit = PriceSheet(currency=row.currency, **row.prices) if row else PriceSheet()
         foundry.cache.put(key, hit)
     return hit
@@ -113,8 +107,6 @@ def get_price_sheet(foundry: Foundry, organization: int) -> PriceSheet:
         return price_sheet(foundry, conn, organization)
 
 
-_SPEND = text("UPDATE workforce_policies SET spent_minor = spent_minor + :amount "
-              "WHERE project_id = :project RETURNING spent_minor, budget_minor")
 TASK = (("task", 1),)  # the usage of one answered (non-gold) task
 
 
@@ -141,14 +133,14 @@ def meter(foundry: Foundry, conn: Connection, project: Project,
     project has a budget, add their price to what it has spent."""
     if not usage:
         return
-    conn.execute(usage_events.insert(), [
+    queries.add_usage(conn, [
         {"organization_id": project.organization_id, "project_id": project.id, "kind": kind,
          "quantity": quantity, "created_at": now} for kind, quantity in usage])
     if budgeted:
         sheet = price_sheet(foundry, conn, project.organization_id)
         amount = cost(sheet, usage)
         if amount:
-            row = conn.execute(_SPEND, {"amount": amount, "project": project.id}).first()
+            row = queries.spend(conn, project.id, amount)
             if row is not None and _crossed(row.budget_minor, int(row.spent_minor), amount,
                                             cost(sheet, TASK)):
                 webhooks.emit(conn, project.organization_id, "budget.reached",
@@ -166,8 +158,7 @@ def meter_export(foundry: Foundry, organization: int, project_id: int) -> None:
     """One export of a project: an event of its own transaction."""
     with foundry.db.write() as conn:
         project = _project(conn, organization, project_id)
-        budgeted = conn.execute(select(workforce_policies.c.budget_minor).where(
-            workforce_policies.c.project_id == project.id)).scalar() is not None
+        budgeted = queries.budget_minor(conn, project.id) is not None
         meter(foundry, conn, project, [("export", 1)], foundry.now(), budgeted=budgeted)
 
 
@@ -179,13 +170,10 @@ def _project(conn: Connection, organization: int, project_id: int) -> Project:
 
 def project_cost(conn: Connection, project: Project) -> int:
     """What the project's metered usage costs at today's prices (to seed a new budget)."""
-    rows = conn.execute(select(usage_events.c.kind, func.sum(usage_events.c.quantity))
-                        .where(usage_events.c.project_id == project.id)
-                        .group_by(usage_events.c.kind)).all()
+    rows = queries.project_usage(conn, project.id)
     if not rows:
         return 0
-    found = conn.execute(select(price_sheets.c.currency, price_sheets.c.prices).where(
-        price_sheets.c.organization_id == project.organization_id)).first()
+    found = queries.price_sheet(conn, project.organization_id)
     sheet = PriceSheet(currency=found.currency, **found.prices) if found else PriceSheet()
     return sum(sheet.price(kind, int(q)) for kind, q in rows)
 
@@ -199,11 +187,7 @@ def usage(foundry: Foundry, organization: int, start: float, end: float) -> dict
     """Metered quantities per kind in [start, end)."""
     _period(start, end)
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(usage_events.c.kind, func.sum(usage_events.c.quantity))
-            .where(usage_events.c.organization_id == organization,
-                   usage_events.c.created_at >= start, usage_events.c.created_at < end)
-            .group_by(usage_events.c.kind)).all()
+        rows = queries.usage_between(conn, organization, start, end)
     return {kind: int(q) for kind, q in rows}
 
 
@@ -215,21 +199,14 @@ def create_invoice(foundry: Foundry, organization: int, start: float,
     now = foundry.now()
     with foundry.db.write() as conn:
         sheet = price_sheet(foundry, conn, organization)
-        window = and_(usage_events.c.organization_id == organization,
-                      usage_events.c.created_at >= start, usage_events.c.created_at < end,
-                      usage_events.c.invoice_id.is_(None))
-        rows = conn.execute(select(usage_events.c.kind, func.sum(usage_events.c.quantity),
-                                   func.count()).where(window)
-                            .group_by(usage_events.c.kind).order_by(usage_events.c.kind)).all()
+        rows = queries.unbilled(conn, organization, start, end)
         lines = [{"kind": kind, "unit": UNITS.get(kind, kind), "quantity": int(q),
                   "events": int(n), "unit_price_minor": _unit(sheet, kind),
                   "amount_minor": sheet.price(kind, int(q))} for kind, q, n in rows]
         total = sum(line["amount_minor"] for line in lines)
-        invoice_id = conn.execute(invoices.insert().values(
-            organization_id=organization, period_start=start, period_end=end,
-            currency=sheet.currency, lines=lines, total_minor=total, created_at=now)
-            .returning(invoices.c.id)).scalar_one()
-        conn.execute(update(usage_events).where(window).values(invoice_id=invoice_id))
+        invoice_id = queries.add_invoice(conn, organization, start, end,
+                                         currency=sheet.currency, lines=lines, total=total,
+                                         now=now)
     return {"id": invoice_id, "organization_id": organization, "period_start": start,
             "period_end": end, "currency": sheet.currency, "lines": lines,
             "total_minor": total, "created_at": now}
@@ -242,8 +219,7 @@ def _unit(sheet: PriceSheet, kind: str) -> int:
 
 def list_invoices(foundry: Foundry, organization: int) -> list[dict[str, Any]]:
     with foundry.db.read() as conn:
-        rows = conn.execute(select(invoices).where(invoices.c.organization_id == organization)
-                            .order_by(invoices.c.id)).all()
+        rows = queries.invoices_of(conn, organization)
     return [{"id": r.id, "organization_id": r.organization_id, "period_start": r.period_start,
              "period_end": r.period_end, "currency": r.currency, "lines": r.lines,
              "total_minor": int(r.total_minor), "created_at": r.created_at} for r in rows]

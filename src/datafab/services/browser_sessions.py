@@ -9,12 +9,10 @@ signed with, so it cannot be turned into a session either.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
-
 from datafab.foundry import Foundry
 from datafab.services.secrets import digest
+from datafab.store import accounts as accounts_sql
 from datafab.store import web_sessions as web_sessions_sql
-from datafab.store.tables import api_keys, web_sessions
 
 FORGET_AFTER = 7 * 86_400.0  # seconds past its end a session's row is deleted
 
@@ -24,18 +22,15 @@ def open_session(foundry: Foundry, session_id: str, role: str, subject: int,
     """Record a new signed-in session (and drop rows long past their end)."""
     now = foundry.now()
     with foundry.db.write() as conn:
-        conn.execute(delete(web_sessions).where(web_sessions.c.expires_at < now - FORGET_AFTER))
-        conn.execute(insert(web_sessions).values(
-            id_hash=digest(session_id), role=role, subject=subject, created_at=now,
-            expires_at=expires))
+        web_sessions_sql.forget_before(conn, now - FORGET_AFTER)
+        web_sessions_sql.open_row(conn, id_hash=digest(session_id), role=role,
+                                  subject=subject, now=now, expires=expires)
 
 
 def is_live(foundry: Foundry, session_id: str, role: str, subject: int) -> bool:
     """Whether the session is still open, for this role and subject."""
     with foundry.db.read() as conn:
-        row = conn.execute(select(web_sessions.c.role, web_sessions.c.subject,
-                                  web_sessions.c.expires_at, web_sessions.c.ended_at)
-                           .where(web_sessions.c.id_hash == digest(session_id))).first()
+        row = web_sessions_sql.session(conn, digest(session_id))
     return (row is not None and row.ended_at is None and row.expires_at > foundry.now()
             and row.role == role and row.subject == subject)
 
@@ -51,16 +46,11 @@ def idle_limit(foundry: Foundry, session_id: str, seconds: float, longest: float
 
 def end_session(foundry: Foundry, session_id: str) -> None:
     with foundry.db.write() as conn:
-        conn.execute(update(web_sessions)
-                     .where(web_sessions.c.id_hash == digest(session_id),
-                            web_sessions.c.ended_at.is_(None))
-                     .values(ended_at=foundry.now()))
+        web_sessions_sql.end(conn, digest(session_id), foundry.now())
 
 
 def live_key_digests(foundry: Foundry, organization: int) -> list[str]:
     """The digests of the organization's working API keys (a requester session stays open
     while the key it was opened with is one of them)."""
     with foundry.db.read() as conn:
-        return list(conn.execute(
-            select(api_keys.c.key_hash).where(api_keys.c.organization_id == organization,
-                                              api_keys.c.revoked_at.is_(None))).scalars())
+        return accounts_sql.live_key_digests(conn, organization)

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.services import audit
 from datafab.services.moments import parse_moment
 from datafab.store import clearances as clearances_sql
+from datafab.store.handles import Connection
 
 SENSITIVITIES = ("standard", "confidential", "restricted")
 LEVELS = SENSITIVITIES[1:]  # what an operator may grant

@@ -18,14 +18,13 @@ only when its workforce policy says ``show_customer``.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from datafab.errors import NotFound
 from datafab.foundry import Foundry
 from datafab.services import workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.store import pools as pools_sql
+from datafab.store.handles import Connection
 
 # Gate states under which the project does not exist for the contributor.
 HIDDEN = frozenset({

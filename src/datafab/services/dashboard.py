@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Integer, Text, cast, func, select
 
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
@@ -21,14 +20,7 @@ from datafab.services.pagination import check_limit, decode_cursor, encode_curso
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import is_model_based
 from datafab.services.site_keys import Pseudonyms
-from datafab.store.tables import (
-    contributor_skills,
-    items,
-    project_fits,
-    projects,
-    records,
-    submissions,
-)
+from datafab.store import dashboard as queries
 
 CURVE_SAMPLE = 1000  # items the cost/quality curve replays (the latest records)
 HISTOGRAM_BINS = 10
@@ -48,30 +40,13 @@ class ProjectRow:
         return self.done / self.items if self.items else 0.0
 
 
-def _floor(expr, conn):
-    """floor() as an integer on both databases (PostgreSQL's CAST rounds; SQLite's truncates,
-    which for the non-negative values here is floor)."""
-    if conn.dialect.name == "postgresql":
-        return cast(func.floor(expr), Integer)
-    return cast(expr, Integer)
-
-
 def overview(foundry: Foundry, organization: int) -> list[ProjectRow]:
     """Every project of the organization with items by status and labels spent."""
     with foundry.db.read() as conn:
-        rows = conn.execute(select(projects.c.id).where(
-            projects.c.organization_id == organization).order_by(projects.c.id)).scalars().all()
+        rows = queries.project_ids(conn, organization)
         found = [load_project(conn, organization, pid) for pid in rows]
-        counts = conn.execute(
-            select(items.c.project_id, items.c.status, func.count())
-            .where(items.c.project_id.in_(rows))
-            .group_by(items.c.project_id, items.c.status)
-        ).all() if rows else []
-        labels: dict[int, int] = dict(conn.execute(
-            select(submissions.c.project_id, func.count())
-            .where(submissions.c.project_id.in_(rows), submissions.c.counted)
-            .group_by(submissions.c.project_id)
-        ).all()) if rows else {}
+        counts = queries.items_by_status(conn, rows) if rows else []
+        labels = queries.counted_labels(conn, rows) if rows else {}
     by_project: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for pid, status, n in counts:
         by_project[pid][status] += n
@@ -106,18 +81,12 @@ def throughput(foundry: Foundry, organization: int, project_id: int,
     now = foundry.now()
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        first = conn.execute(select(func.min(submissions.c.created_at))
-                             .where(submissions.c.project_id == project.id)).scalar()
+        first = queries.first_label_at(conn, project.id)
         if first is None:
             return Series(now - 3600, 3600 / buckets, [0] * buckets)
         width = max((now - first) / buckets, 60.0)
         start = now - width * buckets
-        bucket = _floor((submissions.c.created_at - start) / width, conn)
-        rows = conn.execute(
-            select(bucket, func.count())
-            .where(submissions.c.project_id == project.id, submissions.c.created_at >= start)
-            .group_by(bucket)
-        ).all()
+        rows = queries.labels_per_bucket(conn, project.id, start, width)
     counts = [0] * buckets
     for b, n in rows:
         counts[min(max(int(b), 0), buckets - 1)] += n
@@ -129,10 +98,7 @@ def confidence_histogram(foundry: Foundry, organization: int, project_id: int,
     """How many records fall in each confidence bin [0, 0.1), … [0.9, 1.0]."""
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        b = _floor(records.c.confidence * bins, conn)
-        rows = conn.execute(
-            select(b, func.count()).where(records.c.project_id == project.id).group_by(b)
-        ).all()
+        rows = queries.records_per_bin(conn, project.id, bins)
     counts = [0] * bins
     for k, n in rows:
         counts[min(max(int(k), 0), bins - 1)] += n
@@ -148,11 +114,7 @@ def confusion(foundry: Foundry, organization: int,
         names = project.primitive.class_names(project.settings)
         if names is None:
             return None
-        rows = conn.execute(
-            select(records.c.answer, submissions.c.answer.label("given"))
-            .join(submissions, submissions.c.item_id == records.c.item_id)
-            .where(records.c.project_id == project.id, submissions.c.counted)
-        ).all()
+        rows = queries.records_and_given(conn, project.id)
     k = len(names)
     matrix = [[0] * k for _ in range(k)]
     encode = project.primitive.encode
@@ -172,23 +134,13 @@ def cost_quality_curve(foundry: Foundry, organization: int,
     confidence; labels are scaled from the sample to every record."""
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        n_records = conn.execute(select(func.count()).select_from(records)
-                                 .where(records.c.project_id == project.id)).scalar_one()
-        sample = conn.execute(
-            select(records.c.item_id, items.c.data)
-            .join(items, items.c.id == records.c.item_id)
-            .where(records.c.project_id == project.id)
-            .order_by(records.c.id.desc()).limit(CURVE_SAMPLE)
-        ).all()
+        n_records = queries.record_count(conn, project.id)
+        sample = queries.latest_records(conn, project.id, CURVE_SAMPLE)
         if not sample:
             return []
         ids = [r.item_id for r in sample]
         votes: dict[int, list[Vote]] = defaultdict(list)
-        for r in conn.execute(
-            select(submissions.c.item_id, submissions.c.contributor_id, submissions.c.answer)
-            .where(submissions.c.item_id.in_(ids), submissions.c.counted)
-            .order_by(submissions.c.id)
-        ):
+        for r in queries.counted_votes(conn, ids):
             votes[r.item_id].append(Vote(r.contributor_id, r.answer))
         scorer = _scorer(conn, project)
     data = {r.item_id: r.data for r in sample}
@@ -212,11 +164,9 @@ def _scorer(conn, project: Project):
             project.settings, data, votes).confidence
     names = project.primitive.classes(project.settings)
     k = len(names)
-    prior = conn.execute(select(project_fits.c.class_prior)
-                         .where(project_fits.c.project_id == project.id)).scalar()
+    prior = queries.class_prior(conn, project.id)
     prior = np.asarray(prior) if prior is not None and len(prior) == k else np.full(k, 1.0 / k)
-    skills = conn.execute(select(contributor_skills.c.contributor_id, contributor_skills.c.counts)
-                          .where(contributor_skills.c.project_id == project.id)).all()
+    skills = queries.skill_counts(conn, project.id)
     index = {}
     counts: list[Any] = []
     for cid, stored in skills:
@@ -264,28 +214,10 @@ def browse_records(foundry: Foundry, organization: int, project_id: int, chosen:
     after, limit = decode_cursor(cursor), check_limit(limit)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        query = (
-            select(records, items.c.external_id, items.c.status.label("item_status"),
-                   items.c.data)
-            .join(items, items.c.id == records.c.item_id)
-            .where(records.c.project_id == project.id, records.c.id > after)
-            .order_by(records.c.id).limit(limit + 1)
-        )
-        if chosen.min_confidence is not None:
-            query = query.where(records.c.confidence >= chosen.min_confidence)
-        if chosen.max_confidence is not None:
-            query = query.where(records.c.confidence <= chosen.max_confidence)
-        if chosen.status:
-            query = query.where(items.c.status == chosen.status)
-        if chosen.disagreement:
-            split = (
-                select(submissions.c.item_id)
-                .where(submissions.c.project_id == project.id, submissions.c.counted)
-                .group_by(submissions.c.item_id)
-                .having(func.count(func.distinct(cast(submissions.c.answer, Text))) > 1)
-            )
-            query = query.where(records.c.item_id.in_(split))
-        rows = conn.execute(query).all()
+        rows = queries.records_page(
+            conn, project.id, after=after, limit=limit + 1,
+            min_confidence=chosen.min_confidence, max_confidence=chosen.max_confidence,
+            status=chosen.status, disagreement=chosen.disagreement)
     page = [{
         "id": r.id, "item_id": r.item_id, "external_id": r.external_id, "answer": r.answer,
         "confidence": r.confidence, "method": r.method, "n_submissions": r.n_submissions,
@@ -300,19 +232,10 @@ def record_detail(foundry: Foundry, organization: int, project_id: int,
     pseudonym = Pseudonyms(foundry)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        row = conn.execute(
-            select(records, items.c.external_id, items.c.data, items.c.status.label("item_status"))
-            .join(items, items.c.id == records.c.item_id)
-            .where(records.c.id == record_id, records.c.project_id == project.id)
-        ).first()
+        row = queries.record_with_item(conn, project.id, record_id)
         if row is None:
             raise NotFound(f"record {record_id} not found", field="record_id")
-        behind = conn.execute(
-            select(submissions.c.contributor_id, submissions.c.answer,
-                   submissions.c.seconds_spent, submissions.c.created_at,
-                   submissions.c.guideline_version, submissions.c.counted)
-            .where(submissions.c.item_id == row.item_id).order_by(submissions.c.id)
-        ).all()
+        behind = queries.submissions_behind(conn, row.item_id)
     return {
         "id": row.id, "item_id": row.item_id, "external_id": row.external_id, "data": row.data,
         "answer": row.answer, "confidence": row.confidence, "method": row.method,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from datafab.foundry import Foundry
 from datafab.services import accounts, items, projects
 from datafab.services.secrets import (
@@ -20,7 +18,7 @@ from datafab.services.secrets import (
     new_secret,
     shown_prefix,
 )
-from datafab.store.tables import api_keys, contributors, organizations
+from datafab.store import accounts as queries
 
 DEMO_ORG = "Demo Lab"
 DEMO_CONTRIBUTORS = ("Ada (demo)", "Grace (demo)", "Alan (demo)")
@@ -45,9 +43,7 @@ class Demo:
 
 def seed(foundry: Foundry, n_items: int = 300) -> Demo:
     with foundry.db.read() as conn:
-        org = conn.execute(
-            select(organizations.c.id).where(organizations.c.name == DEMO_ORG)
-        ).scalar()
+        org = queries.organization_named(conn, DEMO_ORG)
     if org is None:
         return _create(foundry, n_items)
     return _refresh(foundry, org)
@@ -84,19 +80,12 @@ def _refresh(foundry: Foundry, org: int) -> Demo:
     key = new_secret(API_KEY_PREFIX)
     tokens = {}
     with foundry.db.write() as conn:
-        conn.execute(
-            api_keys.insert().values(
-                organization_id=org, name="demo", prefix=shown_prefix(key), key_hash=digest(key),
-                created_at=foundry.now(),
-            )
-        )
+        queries.add_api_key(conn, organization=org, name="demo", prefix=shown_prefix(key),
+                            key_hash=digest(key), now=foundry.now())
         for name in DEMO_CONTRIBUTORS:
             token = new_secret(CONTRIBUTOR_TOKEN_PREFIX)
-            conn.execute(
-                update(contributors)
-                .where(contributors.c.name == name)
-                .values(token_hash=digest(token), token_prefix=shown_prefix(token))
-            )
+            queries.set_token_by_name(conn, name=name, token_hash=digest(token),
+                                      prefix=shown_prefix(token))
             tokens[name] = token
     page, _ = projects.list_projects(foundry, org, limit=1)
     return Demo(org, key, page[0].id if page else 0, tokens, created=False)

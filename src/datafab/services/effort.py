@@ -14,57 +14,17 @@ from collections import Counter, defaultdict
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, text
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import object_edits
 from datafab.quality.calibration import CONFIDENCE_BINS, ece_from_bins
 from datafab.services.projects import Project, load_project
+from datafab.store import effort as queries
 from datafab.store import model_ledger
-from datafab.store.tables import Json
+from datafab.store.handles import Connection
 
 MIN_BUCKET, MAX_BUCKETS = 60, 1000
-
-_PEOPLE = text(
-    "SELECT count(*) AS labels, coalesce(sum(s.seconds_spent), 0) AS seconds, "
-    "coalesce(sum(CASE WHEN i.status = 'gold' THEN 1 ELSE 0 END), 0) AS gold_labels "
-    "FROM submissions s JOIN contributors c ON c.id = s.contributor_id "
-    "JOIN items i ON i.id = s.item_id WHERE s.project_id = :p AND c.kind = 'human'"
-)
-_RECORDS = text(
-    "SELECT count(*) FROM items WHERE project_id = :p AND status = 'done'"
-)
-_ROUTES = text(
-    "SELECT s.contributor_id, c.name, coalesce(s.route, 'none') AS route, count(*) AS n "
-    "FROM submissions s JOIN contributors c ON c.id = s.contributor_id "
-    "WHERE s.project_id = :p AND c.kind = 'model' GROUP BY s.contributor_id, c.name, "
-    "coalesce(s.route, 'none')"
-)
-_USAGE = text(
-    "SELECT outcome, coalesce(sum(calls), 0) AS calls, "
-    "coalesce(sum(prompt_tokens), 0) AS prompt_tokens, "
-    "coalesce(sum(completion_tokens), 0) AS completion_tokens, coalesce(sum(cost), 0) AS cost, "
-    "coalesce(sum(seconds), 0) AS seconds FROM model_usage WHERE project_id = :p "
-    "GROUP BY outcome"
-)
-_DRAFTED = text(
-    "SELECT s.answer, s.draft, s.seconds_spent FROM submissions s "
-    "JOIN contributors c ON c.id = s.contributor_id "
-    "WHERE s.project_id = :p AND c.kind = 'human' AND s.draft IS NOT NULL"
-).columns(answer=Json, draft=Json)
-_ALONGSIDE = text(  # every answer on the non-gold items a model answered
-    "SELECT s.item_id, s.contributor_id, c.kind, s.answer FROM submissions s "
-    "JOIN contributors c ON c.id = s.contributor_id JOIN items i ON i.id = s.item_id "
-    "WHERE s.project_id = :p AND i.status <> 'gold' AND s.item_id IN ("
-    "SELECT m.item_id FROM submissions m JOIN contributors mc ON mc.id = m.contributor_id "
-    "WHERE m.project_id = :p AND mc.kind = 'model') ORDER BY s.id"
-).columns(answer=Json)
-_BUCKET = {
-    "postgresql": "floor({col} / :b)",
-    "sqlite": "CAST({col} / :b AS INTEGER)",  # times are positive: truncation is floor
-}
-
 
 def effort(foundry: Foundry, organization: int, project_id: int, *,
            bucket_seconds: int = 86_400) -> dict[str, Any]:
@@ -73,13 +33,12 @@ def effort(foundry: Foundry, organization: int, project_id: int, *,
                            field="bucket")
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        p = {"p": project.id}
-        people = conn.execute(_PEOPLE, p).one()
-        records = int(conn.execute(_RECORDS, p).scalar_one())
-        routes = conn.execute(_ROUTES, p).all()
-        usage = conn.execute(_USAGE, p).all()
-        drafted = conn.execute(_DRAFTED, p).all()
-        alongside = conn.execute(_ALONGSIDE, p).all()
+        people = queries.people(conn, project.id)
+        records = queries.records(conn, project.id)
+        routes = queries.routes(conn, project.id)
+        usage = queries.usage(conn, project.id)
+        drafted = queries.drafted(conn, project.id)
+        alongside = queries.alongside(conn, project.id)
         models = _models(conn, project, routes, alongside)
         series = _series(conn, project.id, bucket_seconds)
     spent = {k: sum(getattr(u, k) for u in usage)
@@ -193,21 +152,8 @@ def _key(project: Project, answer: dict[str, Any]) -> Any:
 
 
 def _series(conn: Connection, project_id: int, bucket: int) -> list[dict[str, Any]]:
-    expr = _BUCKET[conn.dialect.name]
-    work = conn.execute(text(
-        f"SELECT {expr.format(col='s.created_at')} AS bucket, "
-        "sum(CASE WHEN c.kind = 'human' THEN 1 ELSE 0 END) AS human_labels, "
-        "coalesce(sum(CASE WHEN c.kind = 'human' THEN s.seconds_spent END), 0) AS human_seconds, "
-        "sum(CASE WHEN c.kind = 'model' THEN 1 ELSE 0 END) AS model_answers, "
-        "sum(CASE WHEN s.route = 'accepted' THEN 1 ELSE 0 END) AS auto_accepted "
-        "FROM submissions s JOIN contributors c ON c.id = s.contributor_id "
-        "WHERE s.project_id = :p GROUP BY 1 ORDER BY 1"
-    ), {"p": project_id, "b": bucket}).all()
-    spend = conn.execute(text(
-        f"SELECT {expr.format(col='created_at')} AS bucket, coalesce(sum(calls), 0) AS calls, "
-        "coalesce(sum(cost), 0) AS cost FROM model_usage WHERE project_id = :p "
-        "GROUP BY 1 ORDER BY 1"
-    ), {"p": project_id, "b": bucket}).all()
+    work = queries.work_series(conn, project_id, bucket)
+    spend = queries.spend_series(conn, project_id, bucket)
     rows: dict[int, dict[str, Any]] = {}
     for w in work:
         rows[int(w.bucket)] = {"human_labels": int(w.human_labels),

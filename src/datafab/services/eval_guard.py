@@ -18,14 +18,13 @@ import hashlib
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from datafab.errors import InvalidInput
 from datafab.evals.graders import normalise
 from datafab.foundry import Foundry
-from datafab.store.tables import eval_items, eval_projects, projects, submissions
+from datafab.store import eval_guard as queries
+from datafab.store.handles import Connection
 
-GRADING = ("grade", "compare")
+GRADING = queries.GRADING
 CHUNK = 500
 
 
@@ -59,21 +58,12 @@ def _held(conn: Connection, organization: int, prints: set[str]) -> dict[str, in
     found: dict[str, int] = {}
     ordered = sorted(prints)
     for start in range(0, len(ordered), CHUNK):
-        rows = conn.execute(
-            select(eval_items.c.fingerprint, eval_items.c.eval_set_id).where(
-                eval_items.c.organization_id == organization,
-                eval_items.c.fingerprint.in_(ordered[start : start + CHUNK]),
-            )
-        )
-        found.update({r.fingerprint: r.eval_set_id for r in rows})
+        found.update(queries.held(conn, organization, ordered[start : start + CHUNK]))
     return found
 
 
 def is_grading_project(conn: Connection, project_id: int) -> bool:
-    return conn.execute(
-        select(eval_projects.c.project_id).where(eval_projects.c.project_id == project_id,
-                                                 eval_projects.c.purpose.in_(GRADING))
-    ).first() is not None
+    return queries.is_grading_project(conn, project_id)
 
 
 def refuse_held_out(conn: Connection, organization: int, project_id: int,
@@ -109,11 +99,7 @@ def grading_skills(foundry: Foundry, conn: Connection, project_id: int) -> tuple
     key = ("eval_grading_skills", project_id)
     skills = foundry.cache.get(key)
     if skills is None:
-        link = conn.execute(
-            select(eval_projects.c.skills).where(eval_projects.c.project_id == project_id,
-                                                 eval_projects.c.purpose.in_(GRADING))
-        ).first()
-        skills = tuple(link.skills or []) if link is not None else ()
+        skills = tuple(queries.grading_skills(conn, project_id) or ())
         foundry.cache.put(key, skills)
     return skills
 
@@ -126,14 +112,5 @@ def barred(foundry: Foundry, conn: Connection, project_id: int, organization: in
     skills = set(grading_skills(foundry, conn, project_id))
     if not skills:
         return False
-    grading = select(eval_projects.c.project_id).where(eval_projects.c.purpose.in_(GRADING))
-    written = conn.execute(
-        select(projects.c.required_skills).distinct().join(
-            submissions, submissions.c.project_id == projects.c.id
-        ).where(
-            submissions.c.contributor_id == contributor_id,
-            projects.c.organization_id == organization,
-            projects.c.id.not_in(grading),
-        )
-    ).all()
-    return any(skills & set(row.required_skills or []) for row in written)
+    written = queries.written_skills(conn, contributor_id, organization)
+    return any(skills & set(required or []) for required in written)

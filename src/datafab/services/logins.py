@@ -15,8 +15,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, Field, ValidationError, field_validator
-from sqlalchemy import func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, Unauthorized, from_pydantic
 from datafab.foundry import Foundry
@@ -24,7 +22,8 @@ from datafab.names import clean_name
 from datafab.services import pools
 from datafab.services.accounts import Contributor
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
-from datafab.store.tables import contributors, organizations
+from datafab.store import accounts as queries
+from datafab.store.handles import IntegrityError
 
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
@@ -89,14 +88,11 @@ def sign_up(foundry: Foundry, raw: dict[str, Any]) -> Contributor:
     token = new_secret(CONTRIBUTOR_TOKEN_PREFIX)
     try:
         with foundry.db.write() as conn:
-            cid = conn.execute(
-                insert(contributors)
-                .values(name=spec.name, kind="human", skills=[], status="active",
-                        token_prefix=shown_prefix(token), token_hash=digest(token),
-                        created_at=foundry.now(), email=spec.email,
-                        password_hash=password_hash, skill_levels={})
-                .returning(contributors.c.id)
-            ).scalar_one()
+            cid = queries.add_contributor(
+                conn, name=spec.name, kind="human", skills=[], status="active",
+                token_prefix=shown_prefix(token), token_hash=digest(token),
+                created_at=foundry.now(), email=spec.email, password_hash=password_hash,
+                skill_levels={})
             if invite is not None:
                 pools.redeem(conn, invite, cid, foundry.now())
     except IntegrityError as exc:
@@ -112,9 +108,7 @@ def log_in(foundry: Foundry, email: str, password: str) -> Contributor:
     if not email or not password or len(password) > MAX_PASSWORD:
         raise Unauthorized("wrong email or password", field="password")
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(contributors).where(func.lower(contributors.c.email) == email)
-        ).first()
+        row = queries.contributor_by_email(conn, email)
     stored = row.password_hash if row is not None and row.password_hash else _DUMMY_HASH
     try:
         _HASHER.verify(stored, password)
@@ -126,17 +120,14 @@ def log_in(foundry: Foundry, email: str, password: str) -> Contributor:
         raise Unauthorized("this account has been removed from the pool", field="email")
     if _HASHER.check_needs_rehash(stored):
         with foundry.db.write() as conn:
-            conn.execute(update(contributors).where(contributors.c.id == row.id)
-                         .values(password_hash=_HASHER.hash(password)))
+            queries.set_password_hash(conn, row.id, _HASHER.hash(password))
     return Contributor(row.id, row.name, row.kind, row.skills, row.status)
 
 
 def contributor_by_id(foundry: Foundry, contributor_id: int) -> Contributor:
     """The signed-in contributor, read afresh (a removed one is signed out)."""
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(contributors).where(contributors.c.id == contributor_id)
-        ).first()
+        row = queries.contributor(conn, contributor_id)
     if row is None or row.status == "removed":
         raise Unauthorized("your session has ended; log in again")
     return Contributor(row.id, row.name, row.kind, row.skills, row.status)
@@ -159,8 +150,7 @@ def requester_by_key(foundry: Foundry, key: str) -> tuple[int, str]:
 
 def organization_name(foundry: Foundry, organization: int) -> str:
     with foundry.db.read() as conn:
-        name = conn.execute(select(organizations.c.name)
-                            .where(organizations.c.id == organization)).scalar()
+        name = queries.organization_name(conn, organization)
     return name or f"organization {organization}"
 
 

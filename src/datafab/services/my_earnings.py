@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
-
 from datafab.foundry import Foundry
 from datafab.services import confidentiality, pay
 from datafab.services.accounts import Contributor
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
-from datafab.store.tables import earnings, items, projects, submissions
+from datafab.store import pay as pay_sql
+from datafab.store.handles import Connection
 
 DAY = 86_400
 DAYS = 30  # the chart's span
@@ -94,30 +93,13 @@ def earnings_of(foundry: Foundry, contributor: Contributor, *, before: str | Non
     check_limit(limit)
     now = foundry.now()
     first_day = (now // DAY - (days - 1)) * DAY
-    query = (
-        select(earnings.c.id, earnings.c.created_at, earnings.c.kind, earnings.c.amount_minor,
-               earnings.c.currency, earnings.c.payout_id, earnings.c.submission_id,
-               earnings.c.project_id,
-               func.coalesce(projects.c.name, ERASED).label("name"), items.c.external_id)
-        .outerjoin(projects, projects.c.id == earnings.c.project_id)
-        .outerjoin(submissions, submissions.c.id == earnings.c.submission_id)
-        .outerjoin(items, items.c.id == submissions.c.item_id)
-        .where(earnings.c.contributor_id == contributor.id)
-        .order_by(earnings.c.id.desc()).limit(limit + 1))
-    if after:
-        query = query.where(earnings.c.id < after)
     with foundry.db.read() as conn:
-        rows = conn.execute(query).all()
+        rows = pay_sql.entries_page(conn, contributor.id, before=after, limit=limit + 1,
+                                    erased=ERASED)
         shown = _shown(foundry, conn, contributor, {r.project_id for r in rows[:limit]})
         tasks = [r.submission_id for r in rows[:limit] if r.kind == "task" and r.submission_id]
-        taken_back = set(conn.execute(
-            select(earnings.c.submission_id).where(
-                earnings.c.contributor_id == contributor.id, earnings.c.kind == "reversal",
-                earnings.c.submission_id.in_(tasks))).scalars()) if tasks else set()
-        recent = conn.execute(
-            select(earnings.c.created_at, earnings.c.amount_minor, earnings.c.currency)
-            .where(earnings.c.contributor_id == contributor.id,
-                   earnings.c.created_at >= first_day)).all()
+        taken_back = pay_sql.reversed_among(conn, contributor.id, tasks) if tasks else set()
+        recent = pay_sql.entries_since(conn, contributor.id, first_day)
     entries = [Entry(r.id, r.created_at,
                      r.name if r.project_id is None or r.project_id in shown else NOT_SHOWN,
                      r.kind, r.external_id if r.project_id in shown else None,

@@ -16,14 +16,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from datafab.foundry import Foundry
 from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, quality, work, workbench, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
-from datafab.store.tables import items, project_members, submissions
+from datafab.store import my_projects as queries
+from datafab.store.handles import Connection
 
 # The gate's reasons are the lease API's; one says more about the customer than a
 # contributor needs to know (the budget's size), so the page words it without the figure.
@@ -98,11 +97,8 @@ def my_projects(foundry: Foundry, contributor: Contributor) -> list[ProjectStand
     (a member, or have answered in) first, those with work open to them before the others,
     then by name."""
     with foundry.db.read() as conn:
-        members = {r.project_id: r for r in conn.execute(
-            select(project_members).where(project_members.c.contributor_id == contributor.id))}
-        worked = set(conn.execute(select(submissions.c.project_id).distinct()
-                                  .where(submissions.c.contributor_id == contributor.id))
-                     .scalars())
+        members = queries.memberships(conn, contributor.id)
+        worked = queries.answered_in(conn, contributor.id)
         known = {p.id: p for p in workbench.eligible(conn, foundry, contributor)}
         offered = set(known)
         answers = _gold_answers(conn, contributor.id, known)
@@ -125,11 +121,7 @@ def my_projects(foundry: Foundry, contributor: Contributor) -> list[ProjectStand
 def _gold_answers(conn: Connection, contributor_id: int,
                   known: dict[int, Project]) -> dict[int, list[bool]]:
     """Per project, whether each of the contributor's gold answers was right, oldest first."""
-    rows = conn.execute(
-        select(submissions.c.project_id, submissions.c.answer, items.c.gold_answer)
-        .join(items, items.c.id == submissions.c.item_id)
-        .where(submissions.c.contributor_id == contributor_id, items.c.status == "gold")
-        .order_by(submissions.c.id)).all()
+    rows = queries.gold_answers(conn, contributor_id)
     out: dict[int, list[bool]] = {}
     for r in rows:
         project = known.get(r.project_id)

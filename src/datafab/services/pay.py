@@ -7,11 +7,10 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, func, select, text, update
-
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
-from datafab.store.tables import contributor_skills, earnings, payouts, workforce_policies
+from datafab.store import pay as queries
+from datafab.store.handles import Connection
 
 
 def credit(conn: Connection, rates, currency: str, project_id: int, contributor_id: int,
@@ -36,54 +35,34 @@ def credit_many(conn: Connection, rates, currency: str, project_id: int, contrib
                          "submission_id": submission_id, "kind": "task",
                          "amount_minor": amount, "currency": currency, "created_at": now})
     if rows:
-        conn.execute(earnings.insert(), rows)
+        queries.add_entries(conn, rows)
     return sum(row["amount_minor"] for row in rows)
-
-
-_REVERSE = text(
-    "INSERT INTO earnings (contributor_id, project_id, submission_id, kind, amount_minor, "
-    "currency, created_at) SELECT e.contributor_id, e.project_id, e.submission_id, 'reversal', "
-    "-e.amount_minor, e.currency, :now FROM earnings e WHERE e.kind = 'task' AND "
-    "e.payout_id IS NULL AND e.submission_id IN :ids AND NOT EXISTS (SELECT 1 FROM earnings "
-    "r WHERE r.kind = 'reversal' AND r.submission_id = e.submission_id)"
-).bindparams(bindparam("ids", expanding=True))
 
 
 def reverse(conn: Connection, submission_ids: list[int], now: float) -> None:
     """Take back what these submissions earned and no payout has settled yet (they stopped
     counting); pay already settled in a statement is not clawed back."""
     if submission_ids:
-        conn.execute(_REVERSE, {"ids": submission_ids, "now": now})
+        queries.reverse(conn, submission_ids, now)
 
 
 def _bonuses(conn: Connection, start: float, end: float) -> None:
     """Quality bonuses for the period: a share of the period's unpaid task pay for each
     contributor whose gold accuracy in the project reaches the project's bonus bar."""
-    policies = {r.project_id: r.policy for r in conn.execute(
-        select(workforce_policies.c.project_id, workforce_policies.c.policy))}
-    due = conn.execute(
-        select(earnings.c.contributor_id, earnings.c.project_id, earnings.c.currency,
-               func.sum(earnings.c.amount_minor))
-        .where(earnings.c.kind.in_(("task", "reversal")), earnings.c.payout_id.is_(None),
-               earnings.c.created_at >= start, earnings.c.created_at < end)
-        .group_by(earnings.c.contributor_id, earnings.c.project_id, earnings.c.currency)
-        .order_by(earnings.c.contributor_id, earnings.c.project_id)).all()
+    policies = queries.policies(conn)
+    due = queries.unpaid_task_pay(conn, start, end)
     for cid, pid, currency, base in due:
         rates = (policies.get(pid) or {}).get("pay") or {}
         bar, percent = rates.get("bonus_min_accuracy"), rates.get("bonus_percent", 0)
         if bar is None or not percent or base <= 0:
             continue
-        gold = conn.execute(select(contributor_skills.c.gold_seen,
-                                   contributor_skills.c.gold_correct).where(
-            contributor_skills.c.project_id == pid,
-            contributor_skills.c.contributor_id == cid)).first()
+        gold = queries.gold_record(conn, pid, cid)
         if gold is None or not gold.gold_seen or gold.gold_correct / gold.gold_seen < bar:
             continue
         amount = int(base) * percent // 100
         if amount:
-            conn.execute(earnings.insert().values(
-                contributor_id=cid, project_id=pid, kind="bonus", amount_minor=amount,
-                currency=currency, created_at=start))
+            queries.add_entry(conn, contributor_id=cid, project_id=pid, kind="bonus",
+                              amount_minor=amount, currency=currency, created_at=start)
 
 
 def run_payouts(foundry: Foundry, start: float, end: float) -> list[dict[str, Any]]:
@@ -95,21 +74,9 @@ def run_payouts(foundry: Foundry, start: float, end: float) -> list[dict[str, An
     made = []
     with foundry.db.write() as conn:
         _bonuses(conn, start, end)
-        window = and_(earnings.c.payout_id.is_(None), earnings.c.created_at >= start,
-                      earnings.c.created_at < end)
-        groups = conn.execute(
-            select(earnings.c.contributor_id, earnings.c.currency,
-                   func.sum(earnings.c.amount_minor), func.count())
-            .where(window).group_by(earnings.c.contributor_id, earnings.c.currency)
-            .order_by(earnings.c.contributor_id, earnings.c.currency)).all()
-        for cid, currency, total, n in groups:
-            payout_id = conn.execute(payouts.insert().values(
-                contributor_id=cid, currency=currency, period_start=start, period_end=end,
-                amount_minor=int(total), n_entries=int(n), created_at=now)
-                .returning(payouts.c.id)).scalar_one()
-            conn.execute(update(earnings).where(window, earnings.c.contributor_id == cid,
-                                                earnings.c.currency == currency)
-                         .values(payout_id=payout_id))
+        for cid, currency, total, n in queries.unsettled(conn, start, end):
+            payout_id = queries.settle(conn, cid, currency, start, end, total=int(total),
+                                       n=int(n), now=now)
             made.append({"id": payout_id, "contributor_id": cid, "currency": currency,
                          "period_start": start, "period_end": end,
                          "amount_minor": int(total), "n_entries": int(n)})
@@ -117,11 +84,8 @@ def run_payouts(foundry: Foundry, start: float, end: float) -> list[dict[str, An
 
 
 def list_payouts(foundry: Foundry, contributor_id: int | None = None) -> list[dict[str, Any]]:
-    query = select(payouts).order_by(payouts.c.id)
-    if contributor_id is not None:
-        query = query.where(payouts.c.contributor_id == contributor_id)
     with foundry.db.read() as conn:
-        rows = conn.execute(query).all()
+        rows = queries.payouts_of(conn, contributor_id)
     return [{"id": r.id, "contributor_id": r.contributor_id, "currency": r.currency,
              "period_start": r.period_start, "period_end": r.period_end,
              "amount_minor": int(r.amount_minor), "n_entries": r.n_entries,
@@ -131,8 +95,7 @@ def list_payouts(foundry: Foundry, contributor_id: int | None = None) -> list[di
 def ledger(foundry: Foundry, contributor_id: int, limit: int = 500) -> list[dict[str, Any]]:
     """A contributor's latest ledger entries, newest first."""
     with foundry.db.read() as conn:
-        rows = conn.execute(select(earnings).where(earnings.c.contributor_id == contributor_id)
-                            .order_by(earnings.c.id.desc()).limit(limit)).all()
+        rows = queries.entries(conn, contributor_id, limit)
     return [{"id": r.id, "project_id": r.project_id, "submission_id": r.submission_id,
              "kind": r.kind, "amount_minor": int(r.amount_minor), "currency": r.currency,
              "created_at": r.created_at, "payout_id": r.payout_id} for r in rows]
@@ -141,9 +104,5 @@ def ledger(foundry: Foundry, contributor_id: int, limit: int = 500) -> list[dict
 def balance(foundry: Foundry, contributor_id: int) -> dict[str, dict[str, int]]:
     """Per currency: everything earned, and what is not yet on a statement."""
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(earnings.c.currency, func.sum(earnings.c.amount_minor),
-                   func.sum(earnings.c.amount_minor).filter(earnings.c.payout_id.is_(None)))
-            .where(earnings.c.contributor_id == contributor_id)
-            .group_by(earnings.c.currency)).all()
+        rows = queries.balance(conn, contributor_id)
     return {c: {"earned_minor": int(t or 0), "unpaid_minor": int(u or 0)} for c, t, u in rows}

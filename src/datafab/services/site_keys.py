@@ -27,13 +27,11 @@ import os
 import secrets
 from pathlib import Path
 
-from sqlalchemy import delete, select
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
-
 from datafab.foundry import Foundry
 from datafab.settings import Settings
-from datafab.store.tables import site_keys
+from datafab.store import site_keys as queries
+from datafab.store import sqlite_files
+from datafab.store.handles import IntegrityError
 
 SESSION_KEY = "session"
 DATA_KEY = "data"
@@ -52,9 +50,9 @@ def key_file(settings: Settings) -> Path:
     """Where the keys made for unset variables are kept."""
     if settings.key_file:
         return Path(settings.key_file)
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database + ".keys")
+    backend, database = sqlite_files.url_parts(settings.database_url)
+    if backend == "sqlite" and database and database != ":memory:":
+        return Path(database + ".keys")
     return Path("datafab.keys")
 
 
@@ -115,13 +113,12 @@ def _forget_in_database(foundry: Foundry, keys: dict[str, str]) -> None:
     """Delete the kept keys the database still holds once the key file has them (a data key
     other than the file's stays: organization keys made under it may still need it)."""
     with foundry.db.read() as conn:
-        present = dict(conn.execute(select(site_keys.c.name, site_keys.c.secret)
-                                    .where(site_keys.c.name.in_(KEPT))).all())
+        present = queries.secrets_named(conn, KEPT)
     gone = [name for name, secret in present.items()
             if name == SESSION_KEY or secret == keys.get(name)]
     if gone:
         with foundry.db.write() as conn:
-            conn.execute(delete(site_keys).where(site_keys.c.name.in_(gone)))
+            queries.forget(conn, gone)
 
 
 class Pseudonyms:
@@ -142,8 +139,7 @@ def site_key(foundry: Foundry, name: str) -> bytes:
     if stored is None:
         try:
             with foundry.db.write() as conn:
-                conn.execute(site_keys.insert().values(
-                    name=name, secret=secrets.token_hex(32), created_at=foundry.now()))
+                queries.add(conn, name=name, secret=secrets.token_hex(32), now=foundry.now())
         except IntegrityError:  # another process made it first: use theirs
             pass
         stored = _stored(foundry, name)
@@ -153,6 +149,4 @@ def site_key(foundry: Foundry, name: str) -> bytes:
 
 def _stored(foundry: Foundry, name: str) -> str | None:
     with foundry.db.read() as conn:
-        return conn.execute(
-            select(site_keys.c.secret).where(site_keys.c.name == name)
-        ).scalar()
+        return queries.secret(conn, name)
