@@ -69,7 +69,7 @@ def test_the_outbox_names_no_integration():
 # what they name of the storage layer (a connection, a row, a unique-constraint error) comes
 # from store/handles.py, never from SQLAlchemy.
 SQL_FREE = ("services/evals", "services/quality", "services/webhooks", "services/compat",
-            "services/compat/scale", "services/workforce")
+            "services/compat/scale", "services/workforce", "services/ingest")
 
 
 def test_split_service_packages_import_no_sqlalchemy_and_stay_small():

@@ -179,8 +179,9 @@ _READABLE = {
 _FAST = {
     "card": r"\d(?<![\w-]\d)[ -]?(?:\d[ -]?){11,17}\d(?![\w-])",
     "iban": r"[A-Z](?<![A-Za-z0-9][A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}(?![A-Za-z0-9])",
-    # (a DNI may start with x, y or z: moving them in front gains nothing)
-    "dni": r"(?<![A-Za-z0-9])(?:\d{8}|[XYZxyz]-?\d{7})-?[A-Za-z](?![A-Za-z0-9])",
+    # the first character (a digit, or the NIE's X, Y or Z) in front, the rest after it
+    "dni": r"[\dXYZxyz](?<![A-Za-z0-9][\dXYZxyz])(?:(?<=\d)\d{7}|(?<=[XYZxyz])-?\d{7})"
+           r"-?[A-Za-z](?![A-Za-z0-9])",
     "nir": r"[12](?<!\w[12]) ?\d{2} ?(?:0[1-9]|1[0-2]|[2-9]\d) ?(?:\d{2}|2[AB]) ?\d{3} ?\d{3} "
            r"?\d{2}(?!\w)",
     "ssn": r"(\d(?<![\w-]\d)\d{2})-(\d{2})-(\d{4})(?![\w-])",
@@ -220,7 +221,7 @@ DOB_WINDOW = 40  # characters between the context word and the date
 
 
 def _digits(s: str) -> str:
-    return "".join(ch for ch in s if ch.isdigit())
+    return "".join(filter(str.isdigit, s))
 
 
 def _emails(text: str) -> Iterable[Finding]:
