@@ -13,7 +13,7 @@ from sqlalchemy import Connection, Row, select
 from datafab.store.tables import items, records
 
 
-def outcome_row(conn: Connection, item: int) -> Row[Any] | None:
+def outcome_row(conn: Connection, item: int) -> Row[*tuple[Any, ...]] | None:
     """(answer, confidence, method, details) of the item's record, if it has one."""
     return conn.execute(select(records.c.answer, records.c.confidence, records.c.method,
                                records.c.details).where(records.c.item_id == item)).first()
@@ -28,7 +28,7 @@ def reviewed(conn: Connection, item_ids: list[int]) -> set[int]:
 
 
 def page(conn: Connection, project: int, after: int, limit: int, *,
-         min_confidence: float | None, done_only: bool) -> list[Row[Any]]:
+         min_confidence: float | None, done_only: bool) -> list[Row[*tuple[Any, ...]]]:
     """Up to ``limit`` records of the project after record ``after``, in id order, each with
     its item's external id and status (``item_status``)."""
     query = (
