@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, or_, select, update
+from sqlalchemy import Connection, Row, func, insert, or_, select, update
 
 from datafab.store.tables import contributor_skills, contributors, leases
 
@@ -93,3 +93,21 @@ def active_leases(conn: Connection, contributor: int) -> list[int]:
         select(leases.c.id).where(leases.c.contributor_id == contributor,
                                   leases.c.status == "active")
         .order_by(leases.c.id)).scalars().all())
+
+
+# -- the import contributor ---------------------------------------------------------------------
+
+
+def import_contributor(conn: Connection, name: str) -> int | None:
+    """The id of the import contributor of this name, if there is one."""
+    found: int | None = conn.execute(select(contributors.c.id).where(
+        contributors.c.name == name, contributors.c.kind == "import")).scalar()
+    return found
+
+
+def insert_import_contributor(conn: Connection, name: str, token_prefix: str, token_hash: str,
+                              now: float) -> int:
+    made: int = conn.execute(insert(contributors).values(
+        name=name, kind="import", skills=[], status="active", token_prefix=token_prefix,
+        token_hash=token_hash, created_at=now).returning(contributors.c.id)).scalar_one()
+    return made

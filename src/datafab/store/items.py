@@ -92,3 +92,11 @@ def make_gold(conn: Connection, item: int, answer: Any, meta: dict[str, Any] | N
                items.c.n_live == 0)
         .values(status="gold", slots=0, gold_answer=answer, meta=meta)).rowcount
     return bool(done)
+
+
+def ids_by_external_id(conn: Connection, project: int,
+                       external_ids: list[str]) -> dict[str, int]:
+    """External id -> item id of the listed items the project holds."""
+    return {ext: item for ext, item in conn.execute(
+        select(items.c.external_id, items.c.id).where(
+            items.c.project_id == project, items.c.external_id.in_(external_ids))).all()}
