@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, select
 
 from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
@@ -33,8 +32,8 @@ from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.tracing import marking
-from datafab.store import leasing, submitting
-from datafab.store.tables import items, leases, submissions
+from datafab.store import leases, leasing, submitting
+from datafab.store.handles import Connection
 
 MAX_LEASES_PER_CALL = 100
 _RANDOM = random.Random()  # gold mixing; not security-relevant
@@ -278,13 +277,7 @@ def submit(foundry: Foundry, contributor: Contributor, lease_id: int, raw: Any) 
 def _earlier_receipt(foundry: Foundry, contributor: Contributor, lease_id: int,
                      body: SubmissionIn) -> Receipt | None:
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(submissions.c.id, submissions.c.answer, submissions.c.project_id,
-                   items.c.id.label("item_id"), items.c.status, items.c.data)
-            .join(items, items.c.id == submissions.c.item_id)
-            .where(submissions.c.lease_id == lease_id,
-                   submissions.c.contributor_id == contributor.id)
-        ).first()
+        row = leases.submitted_under(conn, lease_id, contributor.id)
         if row is None or row.status == "gold":
             return None
         project = load_project(conn, None, row.project_id)
@@ -378,13 +371,9 @@ class LeaseReleased(Conflict):
 
 
 def _lease_refusal(
-    conn, lease_id: int, contributor_id: int, now: float, prefix: str = ""
+    conn: Connection, lease_id: int, contributor_id: int, now: float, prefix: str = ""
 ) -> Exception:
-    row = conn.execute(
-        select(leases.c.status, leases.c.expires_at, leases.c.contributor_id).where(
-            leases.c.id == lease_id
-        )
-    ).first()
+    row = leases.state(conn, lease_id)
     if row is None or row.contributor_id != contributor_id:
         return NotFound(f"lease {lease_id} not found", field=f"{prefix}lease_id")
     if row.status == "submitted":
@@ -400,14 +389,10 @@ def renew_lease(foundry: Foundry, contributor: Contributor, lease_id: int) -> fl
     """Push a live lease's deadline out by the project's lease length; the new deadline."""
     now = foundry.now()
     with foundry.db.write() as conn:
-        row = conn.execute(
-            select(leases.c.project_id).where(
-                leases.c.id == lease_id, leases.c.contributor_id == contributor.id
-            )
-        ).first()
-        if row is None:
+        project_id = leases.project_of(conn, lease_id, contributor.id)
+        if project_id is None:
             raise NotFound(f"lease {lease_id} not found", field="lease_id")
-        project = load_project(conn, None, row.project_id)
+        project = load_project(conn, None, project_id)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
         if not leasing.renew(conn, lease=lease_id, contributor=contributor.id, now=now,
                              expires=expires):
@@ -431,9 +416,7 @@ def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
             if isinstance(refusal, LeaseReleased):
                 return  # a retry of a release that went through: the same answer, nothing redone
             raise refusal
-        held = conn.execute(
-            select(leases.c.item_id, leases.c.project_id).where(leases.c.id == lease_id)
-        ).one()
+        held = leases.leased(conn, lease_id)
         hybrid.after_release(conn, contributor, held.item_id)
         hybrid.record_usage(conn, held.project_id, contributor, held.item_id, body.usage,
                             body.reason, now)
