@@ -8,12 +8,10 @@ acknowledged submission.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 
-from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import (
@@ -32,6 +30,14 @@ from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.tracing import marking
+from datafab.services.work_shapes import (
+    BatchSubmissionIn,
+    Lease,
+    LeaseBatch,
+    Receipt,
+    ReleaseIn,
+    SubmissionIn,
+)
 from datafab.store import leases, leasing, submitting
 from datafab.store.handles import Connection
 
@@ -39,99 +45,7 @@ MAX_LEASES_PER_CALL = 100
 _RANDOM = random.Random()  # gold mixing; not security-relevant
 
 
-@dataclass(frozen=True)
-class Lease:
-    id: int
-    project_id: int
-    item_id: int
-    external_id: str
-    data: dict[str, Any]
-    expires_at: float
-    guideline_version: int
-    suggestion: dict[str, Any] | None = None  # a model's answer, where the project shows it
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "id": self.id,
-            "project_id": self.project_id,
-            "expires_at": self.expires_at,
-            "guideline_version": self.guideline_version,
-            "item": {"id": self.item_id, "external_id": self.external_id, "data": self.data},
-        }
-        if self.suggestion is not None:
-            out["suggestion"] = self.suggestion
-        return out
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a contributor gets back for a stored submission; ``feedback`` after a gold item."""
-
-    submission_id: int
-    lease_id: int | None  # None: an answer that came without a lease (an imported prior answer)
-    item_id: int
-    item_done: bool
-    feedback: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "submission_id": self.submission_id,
-            "lease_id": self.lease_id,
-            "item_id": self.item_id,
-            "item_done": self.item_done,
-        }
-        if self.feedback is not None:
-            out["feedback"] = self.feedback
-        return out
-
-
 M = TypeVar("M", bound=BaseModel)
-
-
-class SubmissionIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    answer: dict[str, Any]
-    seconds_spent: float | None = Field(None, ge=0, le=86_400)
-    draft: json_limits.FreeForm = Field(
-        None, description=f"Up to {json_limits.MAX_FREE_FORM_BYTES:,} bytes as JSON.")
-    confidence: float | None = Field(
-        None, ge=0.0, le=1.0, description="A model's calibrated confidence in its answer."
-    )
-    usage: hybrid.UsageIn | None = Field(None, description="What a model's answer cost.")
-
-
-class BatchSubmissionIn(SubmissionIn):
-    lease_id: int
-
-
-class ReleaseIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    reason: str = Field("skipped", pattern="^(skipped|malformed|failed)$",
-                        description="Why the lease comes back: skipped, malformed, failed.")
-    usage: hybrid.UsageIn | None = Field(None, description="What a model's failed try cost.")
-
-
-@dataclass(frozen=True)
-class LeaseBatch:
-    """Leases granted by one call, and the state of the contributor's access to the project:
-    ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
-    why nothing will come for now (``budget_reached``, ``budget_reserved`` — the rest of the
-    budget is held by leases out, ask again later —, ``share_reached``). A project the
-    contributor may not see (paused, skills they lack, a private pool they are not in,
-    removed, a failed qualification, an eval set's grading barred to them) is not found at
-    all (``confidentiality``). On a budgeted
-    project a batch may be shorter than asked: each lease reserves the price of its task,
-    and only what the budget left pays for is granted."""
-
-    leases: list[Lease]
-    state: str = "open"
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"leases": [lease.to_dict() for lease in self.leases], "state": self.state,
-                "reason": self.reason}
 
 
 def instructions(foundry: Foundry, contributor: Contributor, project_id: int) -> dict[str, Any]:
