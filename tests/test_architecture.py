@@ -98,3 +98,30 @@ def test_account_and_money_services_speak_no_sql():
         assert [m for m in imported if m.startswith(("sqlalchemy", "sqlite3"))] == [], path
         assert "datafab.store.tables" not in imported, path
         assert len(path.read_text().splitlines()) <= 400, path
+
+
+# The line's and the relations' services compose named queries from store/; none of them
+# builds a statement or imports SQLAlchemy (a package: every module in it).
+LINE_AND_RELATIONS = (
+    "services/projects.py", "services/workbench.py", "services/work.py",
+    "services/work_shapes.py", "services/items.py",
+    "services/gold_items.py", "services/contributor_standing.py", "services/item_flags.py",
+    "services/profiles.py", "services/imports.py", "services/exports.py",
+    "services/records.py", "services/idempotency.py", "services/pools.py",
+    "services/hybrid.py", "services/relabel.py", "services/disputes",
+    "services/guidelines", "services/messages", "services/recruiting", "services/tracing",
+    "services/primitive_catalog", "services/media", "services/evals/boards.py",
+    "services/webhooks/deliverer.py", "services/compat/scale/projects.py",
+)
+
+
+def test_line_and_relations_services_speak_no_sql():
+    for name in LINE_AND_RELATIONS:
+        room = SRC / name
+        modules = sorted(room.glob("*.py")) if room.is_dir() else [room]
+        assert modules and all(m.is_file() for m in modules), name
+        for path in modules:
+            imported = [m for m, _ in _imports(path)]
+            assert [m for m in imported if m.startswith("sqlalchemy")] == [], path
+            assert "datafab.store.tables" not in imported, path
+            assert len(path.read_text().splitlines()) <= 400, path

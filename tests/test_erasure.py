@@ -245,3 +245,27 @@ def test_usage_keeps_its_amounts_after_erasure(foundry, make_org, make_worker):
     with foundry.db.read() as conn:
         assert conn.execute(select(func.coalesce(func.sum(usage_events.c.quantity), 0))
                             ).scalar_one() == metered
+
+
+def test_erasing_answers_leaves_a_reviewed_record_standing(foundry, make_org, make_worker):
+    """An audit review's correction is the reviewer's, not the erased contributor's: the
+    recompute after the erasure leaves it, as a refit does."""
+    from datafab.store import curation
+
+    org = make_org()
+    project = _project(foundry, org, gold=0)
+    keeper, leaver = make_worker("keeper"), make_worker("leaver")
+    _answer(foundry, keeper, project, label="yes")
+    _answer(foundry, leaver, project, label="no")
+    with foundry.db.write() as conn:
+        reviewed = conn.execute(select(records.c.item_id).order_by(records.c.item_id)
+                                ).scalars().first()
+        curation.correct_record(conn, reviewed, {"label": "no"}, 0.97, {"reviewed_by": 1}, 5.0)
+    erasure.erase_contributor(foundry, leaver.id, answers=True)
+    with foundry.db.read() as conn:
+        recs = {r.item_id: r for r in conn.execute(select(records)).all()}
+    assert len(recs) == 4
+    kept = recs.pop(reviewed)
+    assert (kept.answer, kept.method, kept.confidence, kept.n_submissions) == (
+        {"label": "no"}, "review", 0.97, 2)
+    assert all(r.answer == {"label": "yes"} and r.n_submissions == 1 for r in recs.values())

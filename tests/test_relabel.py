@@ -163,3 +163,39 @@ def test_span_labels_follow_a_label_map(api, make_org, make_worker):
     assert r.status_code == 200, r.text
     (record,) = _records(api, org, project).values()
     assert sorted(s["label"] for s in record["answer"]["spans"]) == ["ORG", "PERSON"]
+
+
+def _item_id(foundry, project, external_id):
+    from sqlalchemy import select
+
+    from datafab.store.tables import items
+    with foundry.db.read() as conn:
+        return conn.execute(select(items.c.id).where(
+            items.c.project_id == project["id"],
+            items.c.external_id == external_id)).scalar_one()
+
+
+def test_a_reviewed_record_stands_through_a_recompute(api, foundry, answered):
+    """An audit review's correction is not overwritten by the answers it corrected: a
+    relabel's recompute leaves it (its label renamed), as a refit does."""
+    from datafab.services import records
+    from datafab.services.projects import load_project
+    from datafab.store import curation, submitting
+
+    org, project = answered
+    item = _item_id(foundry, project, "t-2")  # both answered "good"
+    with foundry.db.write() as conn:
+        curation.correct_record(conn, item, {"label": "b"}, 0.97, {"reviewed_by": 1}, 1.0)
+    r = api.patch(f"/v1/projects/{project['id']}", headers=org.headers,
+                  json={"settings": {"labels": ["good", "bad", "meh"]},
+                        "label_map": {"b": "bad"}})
+    assert r.status_code == 200, r.text
+    with foundry.db.write() as conn:
+        records.recompute(foundry, conn, load_project(conn, None, project["id"]), [item], 2.0)
+        reviewed = records.stored_outcome(conn, item)
+        assert [v.answer for v in submitting.votes(conn, item)] == [{"label": "good"}] * 2
+    assert reviewed is not None
+    assert (reviewed.answer, reviewed.method, reviewed.confidence) == (
+        {"label": "bad"}, "review", 0.97)
+    # the other records were recomputed in the new labels
+    assert "{'label': 'b'}" not in _answers(api, org, project)

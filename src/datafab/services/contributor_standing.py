@@ -11,13 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select, update
-
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.services import audit
+from datafab.store import contributors as queries
 from datafab.store import leasing
-from datafab.store.tables import contributor_skills, contributors, leases
 
 STATUSES = ("active", "probation", "removed")
 
@@ -50,27 +48,10 @@ def search(foundry: Foundry, *, text: str = "", skill: str = "", status: str = "
     for name, value in (("min_accuracy", min_accuracy), ("max_accuracy", max_accuracy)):
         if value is not None and not 0.0 <= value <= 1.0:
             raise InvalidInput(f"{name}: between 0 and 1, e.g. 0.8", field=name)
-    query = select(contributors).order_by(contributors.c.id)
-    if text.strip():
-        like = f"%{text.strip().lower()}%"
-        query = query.where(or_(func.lower(contributors.c.name).like(like),
-                                func.lower(contributors.c.email).like(like)))
-    if status:
-        query = query.where(contributors.c.status == status)
-    if only is not None:
-        query = query.where(contributors.c.id == only)
     with foundry.db.read() as conn:
-        rows = conn.execute(query).all()
-        gold = {r.contributor_id: r for r in conn.execute(
-            select(contributor_skills.c.contributor_id,
-                   func.sum(contributor_skills.c.n_labels).label("labels"),
-                   func.sum(contributor_skills.c.gold_seen).label("seen"),
-                   func.sum(contributor_skills.c.gold_correct).label("correct"))
-            .group_by(contributor_skills.c.contributor_id))}
-        live: dict[int, int] = dict(conn.execute(
-            select(leases.c.contributor_id, func.count())
-            .where(leases.c.status == "active", leases.c.expires_at > foundry.now())
-            .group_by(leases.c.contributor_id)).all())
+        rows = queries.matching(conn, text=text.strip().lower(), status=status, only=only)
+        gold = queries.gold_totals(conn)
+        live = queries.live_lease_counts(conn, foundry.now())
     wanted = skill.strip().lower()
     out = []
     for r in rows:
@@ -105,15 +86,11 @@ def set_status(foundry: Foundry, contributor_id: int, status: str,
     now = foundry.now()
     released = 0
     with foundry.db.write() as conn:
-        done = conn.execute(update(contributors).where(contributors.c.id == contributor_id)
-                            .values(status=status)).rowcount
+        done = queries.set_status(conn, contributor_id, status)
         if not done:
             raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
         if status == "removed":
-            held = conn.execute(
-                select(leases.c.id).where(leases.c.contributor_id == contributor_id,
-                                          leases.c.status == "active")
-                .order_by(leases.c.id)).scalars().all()
+            held = queries.active_leases(conn, contributor_id)
             for lease_id in held:
                 released += leasing.release(conn, lease=lease_id, contributor=contributor_id,
                                             now=now)

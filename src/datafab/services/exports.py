@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import RecordView
@@ -19,7 +17,8 @@ from datafab.services import eval_guard, parquet
 from datafab.services.perception import files_out
 from datafab.services.projects import Project, load_project
 from datafab.services.site_keys import Pseudonyms
-from datafab.store.tables import items, records, submissions
+from datafab.store import exports as queries
+from datafab.store.handles import Connection
 
 PAGE = 1000
 ITEMS = "items"  # every format: the items as people and models see them
@@ -67,20 +66,9 @@ def _stream(
     pseudonym = Pseudonyms(foundry)
     while True:
         with foundry.db.read() as conn:
-            query = (
-                select(records, items.c.external_id, items.c.data)
-                .join(items, items.c.id == records.c.item_id)
-                .where(
-                    records.c.project_id == project.id,
-                    records.c.id > after,
-                    records.c.confidence >= min_confidence,
-                )
-                .order_by(records.c.id)
-                .limit(PAGE)
-            )
-            if not include_open:
-                query = query.where(items.c.status == "done")
-            page = conn.execute(query).all()
+            page = queries.records_page(conn, project.id, after, PAGE,
+                                        min_confidence=min_confidence,
+                                        include_open=include_open)
             if not page:
                 return
             behind = _submissions(conn, [r.item_id for r in page])
@@ -101,12 +89,7 @@ def _items(foundry: Foundry, project: Project) -> Iterator[dict[str, Any]]:
     after = 0
     while True:
         with foundry.db.read() as conn:
-            page = conn.execute(
-                select(items.c.id, items.c.external_id, items.c.data, items.c.status)
-                .where(items.c.project_id == project.id, items.c.id > after,
-                       items.c.status.not_like("staged:%"))
-                .order_by(items.c.id).limit(PAGE)
-            ).all()
+            page = queries.items_page(conn, project.id, after, PAGE)
         if not page:
             return
         for row in page:
@@ -114,20 +97,9 @@ def _items(foundry: Foundry, project: Project) -> Iterator[dict[str, Any]]:
         after = page[-1].id
 
 
-def _submissions(conn, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+def _submissions(conn: Connection, item_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    rows = conn.execute(
-        select(
-            submissions.c.item_id,
-            submissions.c.contributor_id,
-            submissions.c.answer,
-            submissions.c.seconds_spent,
-            submissions.c.guideline_version,
-            submissions.c.draft,
-        )
-        .where(submissions.c.item_id.in_(item_ids), submissions.c.counted)
-        .order_by(submissions.c.id)
-    )
+    rows = queries.counted_answers(conn, item_ids)
     for r in rows:
         found[r.item_id].append(
             {

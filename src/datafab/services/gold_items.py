@@ -10,14 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
-
 from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.services import items as item_service
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
-from datafab.store.tables import items, organizations, projects, submissions
+from datafab.store import items as queries
 
 
 @dataclass(frozen=True)
@@ -45,11 +43,7 @@ class GoldResult:
 def all_projects(foundry: Foundry) -> list[ProjectChoice]:
     """Every project of every organization (operators see the whole foundry)."""
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(projects.c.id, projects.c.name, projects.c.primitive,
-                   organizations.c.name.label("org"))
-            .join(organizations, organizations.c.id == projects.c.organization_id)
-            .order_by(organizations.c.name, projects.c.name)).all()
+        rows = queries.all_projects(conn)
     return [ProjectChoice(r.id, r.name, r.org, r.primitive) for r in rows]
 
 
@@ -62,13 +56,8 @@ def report(foundry: Foundry, project_id: int) -> list[GoldResult]:
     """The project's gold items, the ones most often answered wrong first."""
     with foundry.db.read() as conn:
         found = load_project(conn, None, project_id)
-        gold = conn.execute(
-            select(items.c.id, items.c.external_id, items.c.gold_answer, items.c.meta)
-            .where(items.c.project_id == found.id, items.c.status == "gold")
-            .order_by(items.c.id)).all()
-        answers = conn.execute(
-            select(submissions.c.item_id, submissions.c.answer)
-            .where(submissions.c.item_id.in_([g.id for g in gold]))).all() if gold else []
+        gold = queries.gold_items(conn, found.id)
+        answers = queries.answers_on(conn, [g.id for g in gold])
     by_item: dict[int, list[dict]] = {}
     for item_id, answer in answers:
         by_item.setdefault(item_id, []).append(answer)
@@ -89,8 +78,7 @@ def make_gold(foundry: Foundry, project_id: int, external_id: str, answer: Any,
         raise InvalidInput("external_id: name the item", field="external_id")
     with foundry.db.read() as conn:
         found = load_project(conn, None, project_id)
-        row = conn.execute(select(items).where(items.c.project_id == found.id,
-                                               items.c.external_id == external_id)).first()
+        row = queries.by_external_id(conn, found.id, external_id)
     if row is None:
         raise NotFound(f"external_id: no item {external_id!r} in this project",
                        field="external_id")
@@ -101,11 +89,7 @@ def make_gold(foundry: Foundry, project_id: int, external_id: str, answer: Any,
     if explanation.strip():
         meta["gold_explanation"] = explanation.strip()
     with foundry.db.write() as conn:
-        done = conn.execute(
-            update(items)
-            .where(items.c.id == row.id, items.c.status == "open", items.c.n_labels == 0,
-                   items.c.n_live == 0)
-            .values(status="gold", slots=0, gold_answer=parsed, meta=meta or None)).rowcount
+        done = queries.make_gold(conn, row.id, parsed, meta or None)
     if not done:
         raise Conflict(f"external_id: {external_id!r} already has answers or is being worked "
                        "on; add a new gold item instead", field="external_id")

@@ -22,7 +22,6 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
 from datafab.foundry import Foundry
 from datafab.primitives import Outcome, Vote
@@ -33,6 +32,7 @@ from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
 from datafab.services.records import store_record
 from datafab.store import leasing, model_ledger, model_stage, submitting
+from datafab.store.handles import Connection
 
 _RANDOM = random.Random()  # audit draws; not security-relevant
 ROUTES = {"accept": "accepted", "audit": "audit", "people": "people"}

@@ -25,8 +25,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
-
 from datafab import json_limits
 from datafab.errors import DatafabError, InvalidInput
 from datafab.foundry import Foundry
@@ -36,8 +34,8 @@ from datafab.services.accounts import Contributor
 from datafab.services.perception import files_in
 from datafab.services.projects import Project, get_project
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
-from datafab.store.tables import contributors
-from datafab.store.tables import items as items_table
+from datafab.store import contributors
+from datafab.store import items as items_sql
 
 BATCH = 1000
 
@@ -229,34 +227,19 @@ def _item_ids(foundry: Foundry, project: Project,
     if not priors:
         return {}
     with foundry.db.read() as conn:
-        found = conn.execute(
-            select(items_table.c.external_id, items_table.c.id).where(
-                items_table.c.project_id == project.id,
-                items_table.c.external_id.in_(list(priors)),
-            )
-        ).all()
-    return {item_id: priors[ext] for ext, item_id in found}
+        found = items_sql.ids_by_external_id(conn, project.id, list(priors))
+    return {item_id: priors[ext] for ext, item_id in found.items()}
 
 
 def _import_contributor(foundry: Foundry, organization: int) -> Contributor:
     """The organization's import contributor: the author of every prior answer it imports."""
     name = f"import:{organization}"
     with foundry.db.write() as conn:
-        row = conn.execute(
-            select(contributors.c.id).where(contributors.c.name == name,
-                                            contributors.c.kind == "import")
-        ).first()
-        if row is None:
+        cid = contributors.import_contributor(conn, name)
+        if cid is None:
             token = new_secret(CONTRIBUTOR_TOKEN_PREFIX)  # never shown: nobody logs in as it
-            cid = conn.execute(
-                insert(contributors).values(
-                    name=name, kind="import", skills=[], status="active",
-                    token_prefix=shown_prefix(token), token_hash=digest(token),
-                    created_at=foundry.now(),
-                ).returning(contributors.c.id)
-            ).scalar_one()
-        else:
-            cid = row.id
+            cid = contributors.insert_import_contributor(
+                conn, name, shown_prefix(token), digest(token), foundry.now())
     return Contributor(cid, name, "import", [], "active")
 
 

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select, update
-
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.services.accounts import Contributor
-from datafab.store.tables import contributors, item_flags, items, leases, projects
+from datafab.store import item_flags as queries
 
 REASONS = {
     "broken": "Broken or unreadable",
@@ -52,47 +50,26 @@ def raise_flag(foundry: Foundry, contributor: Contributor, lease_id: int, reason
     if reason == "other" and not note:
         raise InvalidInput("note: say what is wrong with this item", field="note")
     with foundry.db.write() as conn:
-        lease = conn.execute(
-            select(leases.c.project_id, leases.c.item_id)
-            .where(leases.c.id == lease_id, leases.c.contributor_id == contributor.id)
-        ).first()
+        lease = queries.leased_item(conn, lease_id, contributor.id)
         if lease is None:
             raise NotFound(f"lease {lease_id} not found", field="lease_id")
-        return conn.execute(
-            insert(item_flags).values(
-                project_id=lease.project_id, item_id=lease.item_id,
-                contributor_id=contributor.id, reason=reason, note=note, status="open",
-                created_at=foundry.now(),
-            ).returning(item_flags.c.id)
-        ).scalar_one()
+        return queries.insert_flag(conn, project=lease.project_id, item=lease.item_id,
+                                   contributor=contributor.id, reason=reason, note=note,
+                                   now=foundry.now())
 
 
 def list_flags(foundry: Foundry, status: str | None = "open", limit: int = 200) -> list[Flag]:
     """Flags, newest first (an operator's view: every organization)."""
     if status not in (None, "open", "resolved"):
         raise InvalidInput("status: must be 'open' or 'resolved'", field="status")
-    query = (
-        select(item_flags, projects.c.name.label("project_name"), items.c.external_id,
-               contributors.c.name.label("contributor_name"))
-        .join(projects, projects.c.id == item_flags.c.project_id)
-        .join(items, items.c.id == item_flags.c.item_id)
-        .join(contributors, contributors.c.id == item_flags.c.contributor_id)
-        .order_by(item_flags.c.id.desc())
-        .limit(limit)
-    )
-    if status:
-        query = query.where(item_flags.c.status == status)
     with foundry.db.read() as conn:
-        rows = conn.execute(query).all()
+        rows = queries.newest(conn, status, limit)
     return [Flag(r.id, r.project_id, r.project_name, r.item_id, r.external_id, r.contributor_id,
                  r.contributor_name, r.reason, r.note, r.status, r.created_at) for r in rows]
 
 
 def resolve(foundry: Foundry, flag_id: int) -> None:
     with foundry.db.write() as conn:
-        done = conn.execute(
-            update(item_flags).where(item_flags.c.id == flag_id)
-            .values(status="resolved", resolved_at=foundry.now())
-        ).rowcount
+        done = queries.resolve(conn, flag_id, foundry.now())
     if not done:
         raise NotFound(f"flag {flag_id} not found", field="flag_id")

@@ -8,8 +8,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
 
 from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
@@ -19,11 +17,10 @@ from datafab.services.hybrid import initial_status
 from datafab.services.media import sizes as media_sizes
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
-from datafab.store.tables import items
+from datafab.store import items as queries
+from datafab.store.handles import IntegrityError, Row
 
 MAX_FREE_FORM_BYTES = json_limits.MAX_FREE_FORM_BYTES
-
-LOOKUP_CHUNK = 500
 
 
 class ItemIn(BaseModel):
@@ -77,7 +74,8 @@ def upload_items(
         with foundry.db.write() as conn:
             eval_guard.refuse_held_out(conn, project.organization_id, project.id,
                                        [(r.index, r.values["data"]) for r in rows])
-            stored = _stored_hashes(conn, project.id, [r.values["external_id"] for r in rows])
+            stored = queries.stored_hashes(conn, project.id,
+                                           [r.values["external_id"] for r in rows])
             fresh = []
             for row in rows:
                 ext = row.values["external_id"]
@@ -89,7 +87,7 @@ def upload_items(
                         f"{field}: item {ext!r} exists with different content", field=field
                     )
             if fresh:
-                conn.execute(insert(items), fresh)
+                queries.insert_items(conn, fresh)
     except IntegrityError as exc:
         raise Conflict("items: another upload of the same items is in progress; retry") from exc
     return UploadResult(created=len(fresh), unchanged=len(rows) - len(fresh))
@@ -156,20 +154,6 @@ def _free_form(value: Any, field: str) -> None:
         raise InvalidInput(f"{field}: {exc}", field=field) from exc
 
 
-def _stored_hashes(conn, project_id: int, external_ids: list[str]) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for start in range(0, len(external_ids), LOOKUP_CHUNK):
-        chunk = external_ids[start : start + LOOKUP_CHUNK]
-        found.update(
-            conn.execute(
-                select(items.c.external_id, items.c.content_hash).where(
-                    items.c.project_id == project_id, items.c.external_id.in_(chunk)
-                )
-            ).all()
-        )
-    return found
-
-
 def _hash(content: dict[str, Any]) -> str:
     canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
@@ -189,22 +173,14 @@ def list_items(
         raise InvalidInput("status: must be 'open', 'done', 'gold' or 'model'", field="status")
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        query = (
-            select(items)
-            .where(items.c.project_id == project.id, items.c.id > after)
-            .order_by(items.c.id)
-            .limit(limit + 1)
-        )
-        if status:
-            query = query.where(items.c.status == status)
-        rows = conn.execute(query).all()
+        rows = queries.page(conn, project.id, after, limit + 1, status)
     page = [item_dict(r) for r in rows[:limit]]
     return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
 
 
 def get_item(foundry: Foundry, organization: int, item_id: int) -> dict[str, Any]:
     with foundry.db.read() as conn:
-        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        row = queries.load(conn, item_id)
         try:
             if row is None:
                 raise NotFound("no such item")
@@ -214,7 +190,7 @@ def get_item(foundry: Foundry, organization: int, item_id: int) -> dict[str, Any
     return item_dict(row)
 
 
-def item_dict(row) -> dict[str, Any]:
+def item_dict(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id,
         "project_id": row.project_id,

@@ -12,15 +12,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, select
 
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import audit, workforce
 from datafab.services.secrets import digest, new_secret, shown_prefix
-from datafab.store import leasing
+from datafab.store import contributors, leasing
 from datafab.store import pools as pools_sql
-from datafab.store.tables import contributors
+from datafab.store.handles import Connection
 
 INVITE_PREFIX = "dfi_"
 DAY = 86_400.0
@@ -46,8 +45,7 @@ class Invitation:
 
 
 def _contributor_exists(conn: Connection, contributor_id: int) -> None:
-    if conn.execute(select(contributors.c.id)
-                    .where(contributors.c.id == contributor_id)).first() is None:
+    if not contributors.exists(conn, contributor_id):
         raise NotFound(f"contributor_id: no contributor {contributor_id}",
                        field="contributor_id")
 

@@ -9,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
-from sqlalchemy import select, update
 
 from datafab.errors import InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import taxonomy
-from datafab.store.tables import contributors
+from datafab.store import contributors as queries
 
 LANGUAGE_LEVELS = ("basic", "fluent", "native")
 DOMAIN_LEVELS = ("familiar", "professional", "expert")
@@ -80,9 +79,7 @@ class Profile:
 
 def get_profile(foundry: Foundry, contributor_id: int) -> Profile:
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(contributors).where(contributors.c.id == contributor_id)
-        ).first()
+        row = queries.load(conn, contributor_id)
     if row is None:
         raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
     levels = row.skill_levels or {}
@@ -154,8 +151,7 @@ def create_with_skills(foundry: Foundry, name: str, kind: str,
     who, token = create_contributor(foundry, {"name": name, "kind": kind, "skills": names})
     if levels:
         with foundry.db.write() as conn:
-            conn.execute(update(contributors).where(contributors.c.id == who.id)
-                         .values(skill_levels=levels))
+            queries.set_skill_levels(conn, who.id, levels)
     return who, token
 
 
@@ -163,16 +159,12 @@ def update_skills(foundry: Foundry, contributor_id: int, raw: dict[str, Any]) ->
     """Replace the contributor's skills. A name may appear once across languages and domains."""
     levels = _levels(raw)
     with foundry.db.write() as conn:
-        before = conn.execute(select(contributors.c.skill_levels)
-                              .where(contributors.c.id == contributor_id)).scalar() or {}
+        before = queries.skill_levels(conn, contributor_id)
         for name, entry in levels.items():  # a verified skill stays verified at the same level
             old = before.get(name) or {}
             if old.get("verified") and old.get("level") == entry["level"]:
                 entry["verified"] = old["verified"]
-        done = conn.execute(
-            update(contributors).where(contributors.c.id == contributor_id)
-            .values(skills=list(levels), skill_levels=levels)
-        ).rowcount
+        done = queries.set_skills(conn, contributor_id, list(levels), levels)
     if not done:
         raise NotFound(f"contributor {contributor_id} not found", field="contributor_id")
     return get_profile(foundry, contributor_id)

@@ -7,8 +7,6 @@ from functools import cached_property
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-from sqlalchemy import Connection, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from datafab import quality
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
@@ -18,7 +16,8 @@ from datafab.primitives import Primitive, get_primitive
 from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.primitive_catalog import resolve
-from datafab.store.tables import guidelines, items, projects
+from datafab.store import projects as queries
+from datafab.store.handles import Connection, IntegrityError, Row
 
 #: A policy's ``method``: the primitive's default, its per-item vote, or a skill estimator
 #: by its name in ``quality.ESTIMATORS`` (or an alias, stored as the name it stands for).
@@ -257,11 +256,7 @@ def new_project(organization: int, raw: dict[str, Any], now: float,
 def insert_project(conn: Connection, new: NewProject) -> int:
     """Insert a checked project and its first guidelines; a taken name raises
     ``IntegrityError`` (the caller's transaction then writes nothing)."""
-    pid = conn.execute(insert(projects).values(**new.values).returning(projects.c.id)
-                       ).scalar_one()
-    conn.execute(insert(guidelines).values(project_id=pid, version=1, text=new.guidelines,
-                                           created_at=new.values["created_at"]))
-    return pid
+    return queries.insert_project(conn, new.values, new.guidelines)
 
 
 def _check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseModel) -> None:
@@ -277,10 +272,7 @@ def _check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseMod
 
 def load_project(conn: Connection, organization: int | None, project_id: int) -> Project:
     """The project, if it belongs to ``organization`` (``None``: any, for contributors)."""
-    query = select(projects).where(projects.c.id == project_id)
-    if organization is not None:
-        query = query.where(projects.c.organization_id == organization)
-    row = conn.execute(query).first()
+    row = queries.load(conn, project_id, organization)
     if row is None:
         raise NotFound(f"project {project_id} not found", field="project_id")
     return _project(row, conn)
@@ -308,12 +300,7 @@ def guideline_text(foundry: Foundry, organization: int | None, project_id: int) 
 
 def guidelines_of(conn: Connection, project: Project) -> str:
     """The text of the project's current guidelines."""
-    return conn.execute(
-        select(guidelines.c.text).where(
-            guidelines.c.project_id == project.id,
-            guidelines.c.version == project.guideline_version,
-        )
-    ).scalar_one()
+    return queries.guideline_text(conn, project.id, project.guideline_version)
 
 
 def list_projects(
@@ -321,12 +308,7 @@ def list_projects(
 ) -> tuple[list[Project], str | None]:
     after, limit = decode_cursor(cursor), check_limit(limit)
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(projects)
-            .where(projects.c.organization_id == organization, projects.c.id > after)
-            .order_by(projects.c.id)
-            .limit(limit + 1)
-        ).all()
+        rows = queries.page(conn, organization, after, limit + 1)
         page = [_project(r, conn) for r in rows[:limit]]
     return page, encode_cursor(page[-1].id) if len(rows) > limit else None
 
@@ -364,16 +346,11 @@ def update_project(
                 values["status"] = patch.status
             if patch.guidelines is not None:
                 version = project.guideline_version + 1
-                conn.execute(
-                    insert(guidelines).values(
-                        project_id=project.id, version=version, text=patch.guidelines,
-                        created_at=now,
-                    )
-                )
+                queries.add_guidelines(conn, project.id, version, patch.guidelines, now)
                 values["guideline_version"] = version
                 changes.record(foundry, conn, project.id, version,
                                changes.ChangeFields.model_validate(patch.model_dump()), now)
-            conn.execute(update(projects).where(projects.c.id == project.id).values(**values))
+            queries.change(conn, project.id, values)
             audit.record(conn, now, organization=organization, actor=actor,
                          action="project.updated", target=f"project:{project.id}",
                          details={"fields": sorted(patch.model_dump(exclude_unset=True))})
@@ -393,16 +370,7 @@ def progress(foundry: Foundry, organization: int, project_id: int) -> dict[str, 
     """Items by status, labels given and live leases."""
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        rows = conn.execute(
-            select(
-                items.c.status,
-                func.count(),
-                func.coalesce(func.sum(items.c.n_labels), 0),
-                func.coalesce(func.sum(items.c.n_live), 0),
-            )
-            .where(items.c.project_id == project.id)
-            .group_by(items.c.status)
-        ).all()
+        rows = queries.item_tallies(conn, project.id)
     counts = {"items": 0, "open": 0, "done": 0, "labels": 0, "live_leases": 0}
     for status, n, labels, live in rows:
         counts[status] = n
@@ -412,7 +380,7 @@ def progress(foundry: Foundry, organization: int, project_id: int) -> dict[str, 
     return counts
 
 
-def _project(row, conn: Connection) -> Project:
+def _project(row: Row[Any], conn: Connection) -> Project:
     custom = (resolve.primitive_of(conn, row.organization_id, row.primitive)
               if resolve.is_pinned(row.primitive) else None)
     return Project(

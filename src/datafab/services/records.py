@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, select
-
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import Outcome, Vote
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
+from datafab.store import records as queries
 from datafab.store import submitting
-from datafab.store.tables import items, records
+from datafab.store.handles import Connection, Row
 
 
 def store_record(
@@ -29,8 +28,7 @@ def store_record(
 
 def stored_outcome(conn: Connection, item_id: int) -> Outcome | None:
     """The item's record as an outcome (``None``: no record)."""
-    row = conn.execute(select(records.c.answer, records.c.confidence, records.c.method,
-                              records.c.details).where(records.c.item_id == item_id)).first()
+    row = queries.outcome_row(conn, item_id)
     if row is None:
         return None
     return Outcome(answer=row.answer, confidence=row.confidence, method=row.method,
@@ -40,11 +38,15 @@ def stored_outcome(conn: Connection, item_id: int) -> Outcome | None:
 def recompute(foundry: Foundry, conn: Connection, project, item_ids: list[int],
               now: float) -> None:
     """Recompute these items' records from their counted votes (locked in id order, the
-    order a submit takes them); an item with no votes left loses its record."""
+    order a submit takes them); an item with no votes left loses its record. A record an
+    audit review set (method ``review``) stands, as it does through a refit."""
     from datafab.services import quality
 
     locked = submitting.lock_items(conn, item_ids)
+    reviewed = queries.reviewed(conn, sorted(locked))
     for item_id in sorted(locked):
+        if item_id in reviewed:
+            continue
         votes = [Vote(contributor=r.contributor_id, answer=r.answer)
                  for r in submitting.votes(conn, item_id)]
         if not votes:
@@ -70,23 +72,13 @@ def list_records(
         raise InvalidInput("min_confidence: must be between 0 and 1", field="min_confidence")
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-        query = (
-            select(records, items.c.external_id, items.c.status.label("item_status"))
-            .join(items, items.c.id == records.c.item_id)
-            .where(records.c.project_id == project.id, records.c.id > after)
-            .order_by(records.c.id)
-            .limit(limit + 1)
-        )
-        if min_confidence is not None:
-            query = query.where(records.c.confidence >= min_confidence)
-        if done_only:
-            query = query.where(items.c.status == "done")
-        rows = conn.execute(query).all()
+        rows = queries.page(conn, project.id, after, limit + 1,
+                            min_confidence=min_confidence, done_only=done_only)
     page = [record_dict(r) for r in rows[:limit]]
     return page, encode_cursor(page[-1]["id"]) if len(rows) > limit else None
 
 
-def record_dict(row) -> dict[str, Any]:
+def record_dict(row: Row[Any]) -> dict[str, Any]:
     return {
         "id": row.id,
         "item_id": row.item_id,

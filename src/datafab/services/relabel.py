@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 from pydantic import BaseModel
-from sqlalchemy import Connection
 
 from datafab.errors import Conflict, InvalidInput
 from datafab.foundry import Foundry
 from datafab.services.items import _hash as content_hash
 from datafab.services.projects import Project
 from datafab.store import relabel as store
+from datafab.store.handles import Connection
 
 
 def label_mapping(
@@ -155,6 +155,10 @@ def apply(
     forget(foundry, before.id)
     recorded = store.recorded_items(conn, before.id)
     records.recompute(foundry, conn, after, recorded, now)
+    # a reviewed record stands through the recompute; only its labels are renamed
+    store.set_reviewed_answers(conn, [
+        {"item": r.item_id, "answer": map_answer(r.answer, mapping)}
+        for r in store.reviewed_answers(conn, before.id)])
     return {"labels_before": old, "labels_after": new, "label_map": changed,
             "answers_rewritten": len(subs), "items_rewritten": len(items),
             "records_recomputed": len(recorded)}

@@ -8,13 +8,10 @@ acknowledged submission.
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import Connection, select
+from pydantic import BaseModel, ValidationError
 
-from datafab import json_limits
 from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import (
@@ -33,106 +30,22 @@ from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
 from datafab.services.projects import Project, load_project, working_project
 from datafab.services.tracing import marking
-from datafab.store import leasing, submitting
-from datafab.store.tables import items, leases, submissions
+from datafab.services.work_shapes import (
+    BatchSubmissionIn,
+    Lease,
+    LeaseBatch,
+    Receipt,
+    ReleaseIn,
+    SubmissionIn,
+)
+from datafab.store import leases, leasing, submitting
+from datafab.store.handles import Connection
 
 MAX_LEASES_PER_CALL = 100
 _RANDOM = random.Random()  # gold mixing; not security-relevant
 
 
-@dataclass(frozen=True)
-class Lease:
-    id: int
-    project_id: int
-    item_id: int
-    external_id: str
-    data: dict[str, Any]
-    expires_at: float
-    guideline_version: int
-    suggestion: dict[str, Any] | None = None  # a model's answer, where the project shows it
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {
-            "id": self.id,
-            "project_id": self.project_id,
-            "expires_at": self.expires_at,
-            "guideline_version": self.guideline_version,
-            "item": {"id": self.item_id, "external_id": self.external_id, "data": self.data},
-        }
-        if self.suggestion is not None:
-            out["suggestion"] = self.suggestion
-        return out
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """What a contributor gets back for a stored submission; ``feedback`` after a gold item."""
-
-    submission_id: int
-    lease_id: int | None  # None: an answer that came without a lease (an imported prior answer)
-    item_id: int
-    item_done: bool
-    feedback: dict[str, Any] | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "submission_id": self.submission_id,
-            "lease_id": self.lease_id,
-            "item_id": self.item_id,
-            "item_done": self.item_done,
-        }
-        if self.feedback is not None:
-            out["feedback"] = self.feedback
-        return out
-
-
 M = TypeVar("M", bound=BaseModel)
-
-
-class SubmissionIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    answer: dict[str, Any]
-    seconds_spent: float | None = Field(None, ge=0, le=86_400)
-    draft: json_limits.FreeForm = Field(
-        None, description=f"Up to {json_limits.MAX_FREE_FORM_BYTES:,} bytes as JSON.")
-    confidence: float | None = Field(
-        None, ge=0.0, le=1.0, description="A model's calibrated confidence in its answer."
-    )
-    usage: hybrid.UsageIn | None = Field(None, description="What a model's answer cost.")
-
-
-class BatchSubmissionIn(SubmissionIn):
-    lease_id: int
-
-
-class ReleaseIn(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
-
-    reason: str = Field("skipped", pattern="^(skipped|malformed|failed)$",
-                        description="Why the lease comes back: skipped, malformed, failed.")
-    usage: hybrid.UsageIn | None = Field(None, description="What a model's failed try cost.")
-
-
-@dataclass(frozen=True)
-class LeaseBatch:
-    """Leases granted by one call, and the state of the contributor's access to the project:
-    ``open`` (``reason`` empty), ``qualifying`` or ``probation`` while work still flows, or
-    why nothing will come for now (``budget_reached``, ``budget_reserved`` — the rest of the
-    budget is held by leases out, ask again later —, ``share_reached``). A project the
-    contributor may not see (paused, skills they lack, a private pool they are not in,
-    removed, a failed qualification, an eval set's grading barred to them) is not found at
-    all (``confidentiality``). On a budgeted
-    project a batch may be shorter than asked: each lease reserves the price of its task,
-    and only what the budget left pays for is granted."""
-
-    leases: list[Lease]
-    state: str = "open"
-    reason: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"leases": [lease.to_dict() for lease in self.leases], "state": self.state,
-                "reason": self.reason}
 
 
 def instructions(foundry: Foundry, contributor: Contributor, project_id: int) -> dict[str, Any]:
@@ -278,13 +191,7 @@ def submit(foundry: Foundry, contributor: Contributor, lease_id: int, raw: Any) 
 def _earlier_receipt(foundry: Foundry, contributor: Contributor, lease_id: int,
                      body: SubmissionIn) -> Receipt | None:
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(submissions.c.id, submissions.c.answer, submissions.c.project_id,
-                   items.c.id.label("item_id"), items.c.status, items.c.data)
-            .join(items, items.c.id == submissions.c.item_id)
-            .where(submissions.c.lease_id == lease_id,
-                   submissions.c.contributor_id == contributor.id)
-        ).first()
+        row = leases.submitted_under(conn, lease_id, contributor.id)
         if row is None or row.status == "gold":
             return None
         project = load_project(conn, None, row.project_id)
@@ -378,13 +285,9 @@ class LeaseReleased(Conflict):
 
 
 def _lease_refusal(
-    conn, lease_id: int, contributor_id: int, now: float, prefix: str = ""
+    conn: Connection, lease_id: int, contributor_id: int, now: float, prefix: str = ""
 ) -> Exception:
-    row = conn.execute(
-        select(leases.c.status, leases.c.expires_at, leases.c.contributor_id).where(
-            leases.c.id == lease_id
-        )
-    ).first()
+    row = leases.state(conn, lease_id)
     if row is None or row.contributor_id != contributor_id:
         return NotFound(f"lease {lease_id} not found", field=f"{prefix}lease_id")
     if row.status == "submitted":
@@ -400,14 +303,10 @@ def renew_lease(foundry: Foundry, contributor: Contributor, lease_id: int) -> fl
     """Push a live lease's deadline out by the project's lease length; the new deadline."""
     now = foundry.now()
     with foundry.db.write() as conn:
-        row = conn.execute(
-            select(leases.c.project_id).where(
-                leases.c.id == lease_id, leases.c.contributor_id == contributor.id
-            )
-        ).first()
-        if row is None:
+        project_id = leases.project_of(conn, lease_id, contributor.id)
+        if project_id is None:
             raise NotFound(f"lease {lease_id} not found", field="lease_id")
-        project = load_project(conn, None, row.project_id)
+        project = load_project(conn, None, project_id)
         expires = now + (project.policy.lease_seconds or foundry.settings.lease_seconds)
         if not leasing.renew(conn, lease=lease_id, contributor=contributor.id, now=now,
                              expires=expires):
@@ -431,9 +330,7 @@ def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
             if isinstance(refusal, LeaseReleased):
                 return  # a retry of a release that went through: the same answer, nothing redone
             raise refusal
-        held = conn.execute(
-            select(leases.c.item_id, leases.c.project_id).where(leases.c.id == lease_id)
-        ).one()
+        held = leases.leased(conn, lease_id)
         hybrid.after_release(conn, contributor, held.item_id)
         hybrid.record_usage(conn, held.project_id, contributor, held.item_id, body.usage,
                             body.reason, now)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, and_, func, select
-
 from datafab import quality as engine
 from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
@@ -20,7 +18,8 @@ from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.services.quality import gold_evidence
 from datafab.services.tracing import marking
-from datafab.store.tables import contributor_skills, items, leases, projects, submissions
+from datafab.store import workbench as queries
+from datafab.store.handles import Connection
 
 QUEUE_DEPTH = 2  # the task on screen and the next one
 SKIP_REASONS = {
@@ -66,17 +65,8 @@ def offers(foundry: Foundry, contributor: Contributor) -> list[Offer]:
     with foundry.db.read() as conn:
         eligible_now = eligible(conn, foundry, contributor)
         ids = [p.id for p in eligible_now]
-        open_counts: dict[int, int] = dict(conn.execute(
-            select(items.c.project_id, func.count())
-            .where(items.c.project_id.in_(ids), items.c.status == "open", items.c.slots > 0)
-            .group_by(items.c.project_id)
-        ).all()) if ids else {}
-        held: dict[int, int] = dict(conn.execute(
-            select(leases.c.project_id, func.count())
-            .where(leases.c.contributor_id == contributor.id, leases.c.status == "active",
-                   leases.c.expires_at > foundry.now(), leases.c.project_id.in_(ids))
-            .group_by(leases.c.project_id)
-        ).all()) if ids else {}
+        open_counts = queries.open_counts(conn, ids)
+        held = queries.held_counts(conn, contributor.id, ids, foundry.now())
         found = [Offer(p, int(open_counts.get(p.id, 0)), int(held.get(p.id, 0)),
                        confidentiality.customer(foundry, conn, p)) for p in eligible_now]
     return sorted(found, key=lambda o: (o.open_items + o.held == 0, o.project.id))
@@ -112,13 +102,7 @@ def queue(foundry: Foundry, contributor: Contributor, project_id: int,
 def task(foundry: Foundry, contributor: Contributor, lease_id: int) -> Task:
     """One live task held by the contributor (to show it again, e.g. with an error)."""
     with foundry.db.read() as conn:
-        row = conn.execute(
-            select(leases.c.id, leases.c.project_id, leases.c.expires_at, items.c.id.label("item"),
-                   items.c.external_id, items.c.data)
-            .join(items, items.c.id == leases.c.item_id)
-            .where(leases.c.id == lease_id, leases.c.contributor_id == contributor.id,
-                   leases.c.status == "active", leases.c.expires_at > foundry.now())
-        ).first()
+        row = queries.live_task(conn, lease_id, contributor.id, foundry.now())
         if row is None:
             raise NotFound(f"lease {lease_id} is not yours or no longer live", field="lease_id")
         project = load_project(conn, None, row.project_id)
@@ -129,14 +113,7 @@ def task(foundry: Foundry, contributor: Contributor, lease_id: int) -> Task:
 
 def _held(foundry: Foundry, contributor: Contributor, project: Project) -> list[Task]:
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(leases.c.id, leases.c.expires_at, items.c.id.label("item"),
-                   items.c.external_id, items.c.data)
-            .join(items, items.c.id == leases.c.item_id)
-            .where(leases.c.contributor_id == contributor.id, leases.c.project_id == project.id,
-                   leases.c.status == "active", leases.c.expires_at > foundry.now())
-            .order_by(leases.c.id)
-        ).all()
+        rows = queries.live_tasks(conn, contributor.id, project.id, foundry.now())
         shown = hybrid.suggestions(conn, project, contributor, [r.item for r in rows])
     marked = marking.marker(foundry, project, contributor)
     return [Task(r.id, project, r.item, r.external_id, marked(r.item, r.data), r.expires_at,
@@ -174,15 +151,7 @@ def history(foundry: Foundry, contributor: Contributor, limit: int = 50) -> list
     """The contributor's latest answers, newest first, with the verdict on gold items, in
     the projects they may still see."""
     with foundry.db.read() as conn:
-        rows = conn.execute(
-            select(submissions.c.project_id, submissions.c.answer, submissions.c.created_at,
-                   submissions.c.seconds_spent, items.c.external_id, items.c.status,
-                   items.c.gold_answer)
-            .join(items, items.c.id == submissions.c.item_id)
-            .where(submissions.c.contributor_id == contributor.id)
-            .order_by(submissions.c.id.desc())
-            .limit(limit)
-        ).all()
+        rows = queries.latest_answers(conn, contributor.id, limit)
         found = {pid: load_project(conn, None, pid) for pid in {r.project_id for r in rows}}
         seen = {pid for pid, p in found.items()
                 if confidentiality.may_see(foundry, conn, p, contributor)}
@@ -222,21 +191,8 @@ def gold_record(foundry: Foundry, contributor: Contributor) -> list[GoldRecord]:
     """Per project they may still see: labels given and their results on gold items."""
     with foundry.db.read() as conn:
         visible = [p.id for p in eligible(conn, foundry, contributor)]
-        rows = conn.execute(
-            select(projects.c.name, contributor_skills.c.n_labels,
-                   contributor_skills.c.gold_seen, contributor_skills.c.gold_correct)
-            .join(projects, and_(projects.c.id == contributor_skills.c.project_id))
-            .where(contributor_skills.c.contributor_id == contributor.id,
-                   projects.c.id.in_(visible))
-            .order_by(projects.c.name)
-        ).all()
-        answered: dict[str, int] = dict(conn.execute(
-            select(projects.c.name, func.count())
-            .join(projects, projects.c.id == submissions.c.project_id)
-            .where(submissions.c.contributor_id == contributor.id,
-                   submissions.c.project_id.in_(visible))
-            .group_by(projects.c.name)
-        ).all())
+        rows = queries.gold_tallies(conn, contributor.id, visible)
+        answered = queries.answered_per_project(conn, contributor.id, visible)
     seen = {r.name: GoldRecord(r.name, max(r.n_labels, answered.get(r.name, 0)), r.gold_seen,
                                r.gold_correct) for r in rows}
     for name, n in answered.items():

@@ -71,6 +71,15 @@ class Database:
         self.engine.dispose()
 
 
+def sqlite_file(url: str) -> str | None:
+    """The file a SQLite database URL names (None for another database or one in memory)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and \
+            parsed.database != ":memory:":
+        return parsed.database
+    return None
+
+
 def _refused(exc: DataError) -> InvalidInput:
     return InvalidInput("a number is out of range or a value is too long "
                         f"({type(exc.orig).__name__})")

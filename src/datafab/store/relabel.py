@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, bindparam, exists, or_, select, text
+from sqlalchemy import Connection, Integer, Row, bindparam, exists, or_, select, text
 
 from datafab.store.tables import Json, contributor_skills, items, project_fits, submissions
 
@@ -98,3 +98,22 @@ _RECORDED_ITEMS = text(
 
 def recorded_items(conn: Connection, project: int) -> list[int]:
     return list(conn.execute(_RECORDED_ITEMS, {"project": project}).scalars())
+
+
+_REVIEWED = text(
+    "SELECT item_id, answer FROM records WHERE project_id = :project AND method = 'review' "
+    "ORDER BY item_id").columns(item_id=Integer, answer=Json)
+_SET_REVIEWED = text(
+    "UPDATE records SET answer = :answer WHERE item_id = :item AND method = 'review'"
+).bindparams(bindparam("answer", type_=Json))
+
+
+def reviewed_answers(conn: Connection, project: int) -> Sequence[Row[*tuple[Any, ...]]]:
+    """(item_id, answer) of the records an audit review set (a recompute leaves them)."""
+    return conn.execute(_REVIEWED, {"project": project}).all()
+
+
+def set_reviewed_answers(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Rewrite reviewed records' answers: {item, answer} each."""
+    if rows:
+        conn.execute(_SET_REVIEWED, rows)

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.foundry import Foundry
 from datafab.quality import two_sided_z, wilson_interval
 from datafab.services import audit, workforce
@@ -21,6 +19,7 @@ from datafab.services.projects import Project
 from datafab.services.quality import gold_evidence
 from datafab.services.workforce import WorkforcePolicy
 from datafab.store import disputes as sql
+from datafab.store.handles import Connection
 
 REVIEW_REASON = "gold accuracy"  # how the quality review's probation and removal reasons start
 

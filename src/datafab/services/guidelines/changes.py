@@ -6,12 +6,12 @@ from dataclasses import asdict
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import Connection
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.services.projects import load_project
 from datafab.store import guideline_changes as sql
+from datafab.store.handles import Connection
 
 MAX_QUIZ_ITEMS = 20
 

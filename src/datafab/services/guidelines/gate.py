@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from sqlalchemy import Connection
-
 from datafab.foundry import Foundry
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
 from datafab.services.workforce import Gate
 from datafab.store import guideline_changes as sql
 from datafab.store.guideline_changes import Change
+from datafab.store.handles import Connection
 
 STATE = "guidelines_changed"
 

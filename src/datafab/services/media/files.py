@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy.engine import make_url
-
 from datafab.settings import Settings
+from datafab.store.database import sqlite_file
 
 UPLOADS = "sha256"
 
@@ -17,9 +16,9 @@ def media_dir(settings: Settings) -> Path:
     """The media folder: the setting, or beside the SQLite database, or the working one."""
     if settings.media_dir:
         return Path(settings.media_dir)
-    url = make_url(settings.database_url)
-    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
-        return Path(url.database + ".media")
+    database = sqlite_file(settings.database_url)
+    if database:
+        return Path(database + ".media")
     return Path("datafab-media")
 
 

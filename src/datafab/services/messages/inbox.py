@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection
-
 from datafab.errors import NotFound
 from datafab.foundry import Foundry
 from datafab.services.accounts import Contributor
 from datafab.store import inbox as sql
+from datafab.store.handles import Connection
 
 NOTICE = "notice"
 

@@ -14,8 +14,6 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
 from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.primitives import primitive_names
@@ -23,6 +21,7 @@ from datafab.primitives.declarative import check_name, parse_definition, version
 from datafab.services import audit
 from datafab.services.primitive_catalog.resolve import SEPARATOR
 from datafab.store import primitive_definitions as store
+from datafab.store.handles import IntegrityError
 
 
 @dataclass(frozen=True)

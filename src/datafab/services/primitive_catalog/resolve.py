@@ -13,13 +13,12 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.errors import InvalidInput, NotFound
 from datafab.primitives import Primitive, primitive_names
 from datafab.primitives.declarative import DeclarativePrimitive
 from datafab.primitives.declarative.definition import NAME
 from datafab.store import primitive_definitions as store
+from datafab.store.handles import Connection
 
 SEPARATOR = "@"
 TYPO = 0.85  # how alike a name must be to a known one to be answered as its typo

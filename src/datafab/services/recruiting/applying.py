@@ -7,7 +7,6 @@ import random
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
@@ -15,6 +14,7 @@ from datafab.services.accounts import Contributor
 from datafab.services.projects import load_project
 from datafab.services.quality import gold_evidence
 from datafab.store import recruiting as sql
+from datafab.store.handles import IntegrityError
 
 
 class ApplicationIn(BaseModel):

@@ -13,13 +13,13 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
-from sqlalchemy.exc import IntegrityError
 
 from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services.projects import load_project
 from datafab.services.workforce import Requirement
 from datafab.store import recruiting as sql
+from datafab.store.handles import IntegrityError
 
 
 class ScreeningPart(BaseModel):

@@ -21,13 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab import marks
 from datafab.foundry import Foundry
 from datafab.services import site_keys, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
+from datafab.store.handles import Connection
 
 WATERMARK_KEY = "watermark"
 MIN_WORDS = 3
