@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from datafab.services.media import hosts
+from datafab import media_hosts as hosts
 from datafab.settings import Settings
 from datafab.web.headers import PAGE_POLICY, with_image_hosts
 

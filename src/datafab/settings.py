@@ -8,7 +8,7 @@ from __future__ import annotations
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from datafab import netguard
+from datafab import media_hosts, netguard
 
 
 class Settings(BaseSettings):
@@ -180,9 +180,7 @@ class Settings(BaseSettings):
     @field_validator("media_hosts")
     @classmethod
     def _media_hosts_parse(cls, value: str) -> str:
-        from datafab.services.media import hosts
-
-        return ",".join(hosts.parse(value))  # a typo stops the server at start
+        return ",".join(media_hosts.parse(value))  # a typo stops the server at start
 
     @field_validator("model_allowed_networks")
     @classmethod

@@ -6,7 +6,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 
-from datafab.services.media import hosts, serving
+from datafab import media_hosts as hosts
+from datafab.services.media import serving
 from datafab.web.guards import ContributorSession, PageFoundry
 from datafab.web.render import PageRoute, templates
 
