@@ -96,13 +96,18 @@ def score_gold(answers: list[Answer], evidence: quality.Evidence) -> None:
 
 def aggregate(foundry: Foundry, conn: Connection, answers: list[Answer],
               evidence: quality.Evidence, now: float) -> list[dict[str, Any]]:
-    """Each answered item's record from all its counted votes (read in one query), upserted
-    in one statement; whether each item is done. The items' new counters, for ``settle``.
-    A model's routed answer settles its item itself (``hybrid.ModelTurn``)."""
+    """Each answered item's record from all its counted votes (read in one query, and their
+    voters' skills in one more), upserted in one statement; whether each item is done. The
+    items' new counters, for ``settle``. A model's routed answer settles its item itself
+    (``hybrid.ModelTurn``)."""
     plain = [a for a in answers if not a.gold and a.model_turn is None]
     votes: dict[int, list[Vote]] = defaultdict(list)
     for row in submitting.votes_of(conn, [a.item.id for a in plain]) if plain else []:
         votes[row.item_id].append(Vote(contributor=row.contributor_id, answer=row.answer))
+    for project, group in by_project(plain):  # every voter's skills, once for the batch
+        if quality.is_model_based(project):
+            quality.read_skills(conn, project, (v.contributor for a in group
+                                                for v in votes[a.item.id]), evidence)
     records, counters = [], []
     for a in answers:
         if a.model_turn is not None:

@@ -48,7 +48,7 @@ def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
         names = project.primitive.classes(project.settings)
         k = len(names)
         voters = sorted({r.contributor_id for r in rows})
-        confusions = _confusions(conn, project.id, voters, k, Evidence())
+        confusions = _confusions(conn, project, voters, Evidence())
         prior = _class_prior(foundry, conn, project.id, k)
         position = {item_id: n for n, item_id in enumerate(ids)}
         voter = {c: n for n, c in enumerate(voters)}
