@@ -33,15 +33,16 @@ def rescore_open(foundry: Foundry, project_id: int, contributor: int) -> int:
     items are open: there the periodic refit keeps them current. How many records
     changed."""
     now = foundry.now()
-    with foundry.db.write() as conn:
+    with foundry.db.read() as conn:  # most submits leave nothing to rescore: no write then
         project = load_project(conn, None, project_id)
         if not is_model_based(project) or project.status != "active":
             return 0
         ids = submitting.open_labelled(conn, project.id, contributor, RESCORE_MAX_OPEN + 1)
-        if not ids or len(ids) > RESCORE_MAX_OPEN:
-            return 0
+    if not ids or len(ids) > RESCORE_MAX_OPEN:
+        return 0
+    with foundry.db.write() as conn:
         locked = submitting.lock_items(conn, ids)
-        ids = [i for i in ids if locked[i].status == "open"]
+        ids = [i for i in ids if i in locked and locked[i].status == "open"]
         rows = submitting.votes_of(conn, ids) if ids else []
         if not rows:
             return 0
