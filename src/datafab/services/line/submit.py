@@ -28,9 +28,10 @@ from datafab.store import submitting
 
 
 def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: list[Answer],
-        now: float) -> None:
+        now: float) -> dict[int, list[int]]:
     """Store the batch's answers and everything that follows from them; fills each
-    ``Answer``'s ``submission_id``, ``feedback`` and ``done``."""
+    ``Answer``'s ``submission_id``, ``feedback`` and ``done``. Per project, the open items
+    the contributor labelled, for ``quality.after_submissions`` to rescore once committed."""
     evidence = quality.Evidence()
     validate(foundry, conn, contributor, answers)
     store(foundry, conn, contributor, answers, now)
@@ -39,6 +40,8 @@ def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: l
     subscribers.publish_answered(foundry, conn, Answered(contributor, answers, now))
     quality.write_evidence(conn, evidence, now)
     subscribers.publish_finished(foundry, conn, finished(answers, now))
+    return {project.id: quality.open_labelled(conn, project, contributor.id)
+            for project, _ in by_project(answers)}
 
 
 def validate(foundry: Foundry, conn: Connection, contributor: Contributor,

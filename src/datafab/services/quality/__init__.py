@@ -33,14 +33,15 @@ from datafab.services.quality.refits import (
     after_submissions,
     refits,
 )
-from datafab.services.quality.rescore import RESCORE_MAX_OPEN, rescore_open
+from datafab.services.quality.rescore import RESCORE_MAX_OPEN, open_labelled, rescore_open
 from datafab.services.quality.summary import summary
 
 __all__ = [
     "NO_GAIN", "REFIT_CHUNK", "REFIT_GROWTH", "REFIT_MIN_LABELS", "RESCORE_MAX_OPEN",
     "Evidence", "Fit", "LabelSets", "Labels", "Refits", "after_submissions", "apply_fit",
     "fit_project", "gold_evidence", "is_done", "is_model_based", "item_outcome",
-    "label_evidence", "load_label_sets", "load_labels", "method_of", "read_skills", "refit",
+    "label_evidence", "load_label_sets", "load_labels", "method_of", "open_labelled",
+    "read_skills", "refit",
     "refits",
     "rescore_open", "summary", "write_evidence",
 ]
