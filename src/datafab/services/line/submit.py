@@ -39,9 +39,10 @@ def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: l
     settle(conn, aggregate(foundry, conn, answers, evidence, now))
     subscribers.publish_answered(foundry, conn, Answered(contributor, answers, now))
     quality.write_evidence(conn, evidence, now)
-    subscribers.publish_finished(foundry, conn, finished(answers, now))
-    return {project.id: quality.open_labelled(conn, project, contributor.id)
-            for project, _ in by_project(answers)}
+    still_open = {project.id: quality.open_labelled(conn, project, contributor.id)
+                  for project, _ in by_project(answers)}
+    subscribers.publish_finished(foundry, conn, finished(answers, now))  # last: it may wait
+    return still_open
 
 
 def validate(foundry: Foundry, conn: Connection, contributor: Contributor,
