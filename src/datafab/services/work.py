@@ -249,11 +249,11 @@ def _submit_all(
                           working_project(foundry, conn, closed[lease_id].project_id),
                           locked[closed[lease_id].item_id], contributor.id)
                    for lease_id, body, prefix in entries]
-        line.run(foundry, conn, contributor, answers, now)
+        still_open = line.run(foundry, conn, contributor, answers, now)
     labelled: dict[int, int] = {}
     for row in closed.values():
         labelled[row.project_id] = labelled.get(row.project_id, 0) + 1
-    quality.after_submissions(foundry, labelled, contributor.id)
+    quality.after_submissions(foundry, labelled, contributor.id, still_open)
     return [Receipt(a.submission_id, a.lease_id, a.item.id, a.done, a.feedback)
             for a in answers]
 

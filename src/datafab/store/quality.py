@@ -127,10 +127,17 @@ def gold_answers(conn: Connection, project: int) -> list[Row[Any]]:
         items.c.project_id == project, items.c.status == "gold")))
 
 
+_LABELLED_STATES = text(
+    "SELECT i.id, i.status, i.n_labels FROM items i WHERE i.id IN (SELECT s.item_id "
+    "FROM submissions s WHERE s.project_id = :project AND s.counted) AND i.status != 'gold'"
+)
+
+
 def item_states(conn: Connection, project: int) -> list[Row[Any]]:
-    """(id, status, n_labels) of the project's items that are not gold."""
-    return list(conn.execute(select(items.c.id, items.c.status, items.c.n_labels).where(
-        items.c.project_id == project, items.c.status != "gold")))
+    """(id, status, n_labels) of the project's items that are not gold and have a counted
+    answer (the only ones a refit decides about): read from the labels, so a refit costs
+    what the project's labels do, not what its items do."""
+    return list(conn.execute(_LABELLED_STATES, {"project": project}))
 
 
 def counted_votes(conn: Connection, project: int) -> list[Row[Any]]:

@@ -28,9 +28,10 @@ from datafab.store import submitting
 
 
 def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: list[Answer],
-        now: float) -> None:
+        now: float) -> dict[int, list[int]]:
     """Store the batch's answers and everything that follows from them; fills each
-    ``Answer``'s ``submission_id``, ``feedback`` and ``done``."""
+    ``Answer``'s ``submission_id``, ``feedback`` and ``done``. Per project, the open items
+    the contributor labelled, for ``quality.after_submissions`` to rescore once committed."""
     evidence = quality.Evidence()
     validate(foundry, conn, contributor, answers)
     store(foundry, conn, contributor, answers, now)
@@ -38,7 +39,10 @@ def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: l
     settle(conn, aggregate(foundry, conn, answers, evidence, now))
     subscribers.publish_answered(foundry, conn, Answered(contributor, answers, now))
     quality.write_evidence(conn, evidence, now)
-    subscribers.publish_finished(foundry, conn, finished(answers, now))
+    still_open = {project.id: quality.open_labelled(conn, project, contributor.id)
+                  for project, _ in by_project(answers)}
+    subscribers.publish_finished(foundry, conn, finished(answers, now))  # last: it may wait
+    return still_open
 
 
 def validate(foundry: Foundry, conn: Connection, contributor: Contributor,
@@ -96,13 +100,18 @@ def score_gold(answers: list[Answer], evidence: quality.Evidence) -> None:
 
 def aggregate(foundry: Foundry, conn: Connection, answers: list[Answer],
               evidence: quality.Evidence, now: float) -> list[dict[str, Any]]:
-    """Each answered item's record from all its counted votes (read in one query), upserted
-    in one statement; whether each item is done. The items' new counters, for ``settle``.
-    A model's routed answer settles its item itself (``hybrid.ModelTurn``)."""
+    """Each answered item's record from all its counted votes (read in one query, and their
+    voters' skills in one more), upserted in one statement; whether each item is done. The
+    items' new counters, for ``settle``. A model's routed answer settles its item itself
+    (``hybrid.ModelTurn``)."""
     plain = [a for a in answers if not a.gold and a.model_turn is None]
     votes: dict[int, list[Vote]] = defaultdict(list)
     for row in submitting.votes_of(conn, [a.item.id for a in plain]) if plain else []:
         votes[row.item_id].append(Vote(contributor=row.contributor_id, answer=row.answer))
+    for project, group in by_project(plain):  # every voter's skills, once for the batch
+        if quality.is_model_based(project):
+            quality.read_skills(conn, project, (v.contributor for a in group
+                                                for v in votes[a.item.id]), evidence)
     records, counters = [], []
     for a in answers:
         if a.model_turn is not None:

@@ -25,7 +25,7 @@ from datafab.services.quality.evidence import (
 from datafab.services.quality.fits import REFIT_CHUNK, Fit, apply_fit, fit_project, refit
 from datafab.services.quality.labels import Labels, LabelSets, load_label_sets, load_labels
 from datafab.services.quality.methods import is_model_based, method_of
-from datafab.services.quality.posteriors import NO_GAIN, is_done, item_outcome
+from datafab.services.quality.posteriors import NO_GAIN, is_done, item_outcome, read_skills
 from datafab.services.quality.refits import (
     REFIT_GROWTH,
     REFIT_MIN_LABELS,
@@ -33,13 +33,15 @@ from datafab.services.quality.refits import (
     after_submissions,
     refits,
 )
-from datafab.services.quality.rescore import RESCORE_MAX_OPEN, rescore_open
+from datafab.services.quality.rescore import RESCORE_MAX_OPEN, open_labelled, rescore_open
 from datafab.services.quality.summary import summary
 
 __all__ = [
     "NO_GAIN", "REFIT_CHUNK", "REFIT_GROWTH", "REFIT_MIN_LABELS", "RESCORE_MAX_OPEN",
     "Evidence", "Fit", "LabelSets", "Labels", "Refits", "after_submissions", "apply_fit",
     "fit_project", "gold_evidence", "is_done", "is_model_based", "item_outcome",
-    "label_evidence", "load_label_sets", "load_labels", "method_of", "refit", "refits",
+    "label_evidence", "load_label_sets", "load_labels", "method_of", "open_labelled",
+    "read_skills", "refit",
+    "refits",
     "rescore_open", "summary", "write_evidence",
 ]

@@ -72,11 +72,10 @@ def apply_fit(foundry: Foundry, fit: Fit) -> int:
     foundry.cache.forget(("prior", project.id))
     foundry.cache.forget(("crowd", project.id))
     crowd = quality.population_confusion(confusion_from_counts(counts))
-    rows = sorted(state, key=lambda r: r.id)
-    for start in range(0, len(rows), REFIT_CHUNK):
+    records, states = _records_and_states(project, data, estimator, state, now, crowd)
+    for start in range(0, len(records), REFIT_CHUNK):  # computed above: short transactions
         with foundry.db.write() as conn:
-            _write_records(conn, project, data, estimator, rows[start:start + REFIT_CHUNK], now,
-                           crowd)
+            _write_records(conn, project, records[start:start + REFIT_CHUNK], states, now)
     return len(data.label)
 
 
@@ -150,30 +149,38 @@ def _add_later_labels(conn, project, data: Labels, counts, n_labels, gold_seen,
         counts[w, :, label] += np.array([posterior.get(n, 0.0) for n in names])
 
 
-def _write_records(
-    conn, project, data: Labels, estimator, rows, now: float, crowd: np.ndarray
-) -> None:
-    """Records and open/done states for a chunk of items, locked in id order first (the
-    order a submit takes them), so a refit and the line never deadlock."""
-    submitting.lock_items(conn, [row.id for row in rows])
+def _records_and_states(
+    project, data: Labels, estimator, state, now: float, crowd: np.ndarray
+) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The refit's records (in item order) and the open/done states it changes, by item:
+    computed before any transaction, so the writes hold their locks only to write."""
     method, policy = method_of(project), project.policy
     per_item = np.bincount(data.item, minlength=len(data.item_ids))
     position = {int(item_id): n for n, item_id in enumerate(data.item_ids)}
-    record_rows, state_rows = [], []
-    for row in rows:
+    records, states = [], {}
+    for row in sorted(state, key=lambda r: r.id):
         n = position.get(row.id)
         if n is None:
             continue
         outcome = _outcome(project, estimator.probas_[n], method)
-        record_rows.append({"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
-                            "confidence": outcome.confidence, "method": method,
-                            "details": outcome.details, "now": now})
+        records.append({"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
+                        "confidence": outcome.confidence, "method": method,
+                        "details": outcome.details, "now": now})
         done = _finished(project, row.n_labels, outcome, lambda: crowd)
         if done != (row.status == "done"):
-            state_rows.append({"item": row.id, "n_labels": row.n_labels,
-                               "status": "done" if done else "open",
-                               "wanted": 0 if done else policy.wanted(row.n_labels)})
-    store.refit_records(conn, record_rows)
+            states[row.id] = {"item": row.id, "n_labels": row.n_labels,
+                              "status": "done" if done else "open",
+                              "wanted": 0 if done else policy.wanted(row.n_labels)}
+    return records, states
+
+
+def _write_records(conn, project, records: list[dict[str, Any]],
+                   states: dict[int, dict[str, Any]], now: float) -> None:
+    """Records and open/done states for a chunk of items, locked in id order first (the
+    order a submit takes them), so a refit and the line never deadlock."""
+    submitting.lock_items(conn, [r["item"] for r in records])
+    store.refit_records(conn, records)
+    state_rows = [states[r["item"]] for r in records if r["item"] in states]
     if state_rows:
         store.refit_states(conn, state_rows)
         finished = [r["item"] for r in state_rows if r["status"] == "done"]

@@ -3,6 +3,7 @@ contributors' stored skill counts (a warm start: no refit), and whether it is fi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import Any
 
@@ -33,7 +34,7 @@ def item_outcome(
     names = project.primitive.classes(project.settings)
     prior = _class_prior(foundry, conn, project.id, len(names))
     voters = sorted({v.contributor for v in votes})
-    confusions = _confusions(conn, project.id, voters, len(names), evidence)
+    confusions = _confusions(conn, project, voters, evidence)
     index = {c: i for i, c in enumerate(voters)}
     labels = [project.primitive.encode(project.settings, v.answer) for v in votes]
     posterior = quality.item_posterior(
@@ -119,14 +120,33 @@ def _class_prior(foundry: Foundry, conn: Connection, project_id: int, k: int) ->
     return prior
 
 
+def read_skills(conn: Connection, project: Project, voters: Iterable[int],
+                evidence: Evidence) -> None:
+    """The stored skill counts of the voters this transaction has not read yet, in one
+    statement, kept in ``evidence`` (what the posteriors and the evidence written back start
+    from): a submit reads its whole batch's voters once, not once per item."""
+    missing = sorted({v for v in voters if (project.id, v) not in evidence.stored})
+    if not missing:
+        return
+    k = len(project.primitive.classes(project.settings))
+    rows = store.skill_counts_of(conn, project.id, missing)
+    for voter in missing:
+        stored = rows.get(voter)
+        counts = None
+        if stored:  # counts of another shape (the labels changed) count as none yet
+            counts = (np.array(stored, dtype=np.float64) if np.shape(stored) == (k, k)
+                      else np.zeros((k, k)))
+        evidence.remember(project.id, voter, counts)
+
+
 def _confusions(
-    conn: Connection, project_id: int, voters: list[int], k: int, evidence: Evidence
+    conn: Connection, project: Project, voters: list[int], evidence: Evidence
 ) -> np.ndarray:
-    rows = store.skill_counts_of(conn, project_id, voters)
+    read_skills(conn, project, voters, evidence)
+    k = len(project.primitive.classes(project.settings))
     counts = np.zeros((len(voters), k, k))
     for i, voter in enumerate(voters):
-        stored = rows.get(voter)
-        if stored and np.shape(stored) == (k, k):
+        stored = evidence.stored[(project.id, voter)]
+        if stored is not None and stored.shape == (k, k):
             counts[i] = stored
-        evidence.remember(project_id, voter, counts[i].copy() if stored else None)
     return confusion_from_counts(counts)

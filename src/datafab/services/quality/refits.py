@@ -88,13 +88,16 @@ class Refits:
 
 
 def after_submissions(foundry: Foundry, project_ids: dict[int, int],
-                      contributor: int | None = None) -> None:
+                      contributor: int | None = None,
+                      open_labelled: dict[int, list[int]] | None = None) -> None:
     """Called after a submit commits, before it answers: bring the open items' posteriors up
-    to date with the skill the new labels changed (``rescore_open``), then count the labels
-    and refit the projects that are due."""
+    to date with the skill the new labels changed (``rescore_open``; ``open_labelled``: the
+    items to rescore per project, as the submit read them), then count the labels and refit
+    the projects that are due."""
     for project_id, n in project_ids.items():
         if contributor is not None:
-            rescore_open(foundry, project_id, contributor)
+            rescore_open(foundry, project_id, contributor,
+                         None if open_labelled is None else open_labelled.get(project_id, []))
         refits(foundry).note(foundry, project_id, n)
 
 

@@ -244,6 +244,16 @@ Index(
     postgresql_where=text("status = 'gold'"),
 )
 
+# Open items that have labels: the ones a submit rescores (services.quality.rescore_open),
+# few at any time however large the project.
+Index(
+    "ix_items_open_labelled",
+    items.c.project_id,
+    items.c.id,
+    sqlite_where=text("status = 'open' AND n_labels > 0"),
+    postgresql_where=text("status = 'open' AND n_labels > 0"),
+)
+
 # Items waiting for a model's answer (status 'model') before people get them.
 Index(
     "ix_items_model_stage",
