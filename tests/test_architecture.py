@@ -125,3 +125,81 @@ def test_line_and_relations_services_speak_no_sql():
             assert [m for m in imported if m.startswith("sqlalchemy")] == [], path
             assert "datafab.store.tables" not in imported, path
             assert len(path.read_text().splitlines()) <= 400, path
+
+
+# The rooms: each top-level package or module of datafab, and each context of services/.
+# The composition roots put rooms together and so import from every ring: they stand
+# outside the picture.
+COMPOSITION_ROOTS = ("api/app.py", "server.py", "integrations.py", "cli")
+
+
+def _room(module: str) -> str | None:
+    """``services.<context>`` for a service, the top-level name otherwise; None for what is
+    not a room of datafab (another library, or a name that is no module)."""
+    parts = module.split(".")
+    if parts[0] != "datafab" or len(parts) < 2:
+        return None
+    if parts[1] != "services":
+        return parts[1]
+    if len(parts) < 3 or not ((SRC / "services" / parts[2]).is_dir()
+                              or (SRC / "services" / f"{parts[2]}.py").exists()):
+        return None
+    return f"services.{parts[2]}"
+
+
+def _room_graph() -> dict[str, set[str]]:
+    graph: dict[str, set[str]] = {}
+    for path in sorted(SRC.rglob("*.py")):
+        relative = path.relative_to(SRC).as_posix()
+        if relative.startswith(COMPOSITION_ROOTS):
+            continue
+        module = "datafab." + relative.removesuffix(".py").replace("/", ".")
+        room = _room(module.removesuffix(".__init__"))
+        for imported, names in _imports(path):
+            targets = [imported] + [f"{imported}.{n}" for n in names]
+            for target in {_room(t) for t in targets} - {None, room}:
+                if room is not None and target is not None:
+                    graph.setdefault(room, set()).add(target)
+    return graph
+
+
+def _circles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one room (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(room: str) -> None:
+        index[room] = low[room] = len(index)
+        stack.append(room)
+        for other in sorted(graph.get(room, ())):
+            if other not in index:
+                visit(other)
+                low[room] = min(low[room], low[other])
+            elif other in stack:
+                low[room] = min(low[room], index[other])
+        if low[room] == index[room]:
+            group = []
+            while True:
+                other = stack.pop()
+                group.append(other)
+                if other == room:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for room in sorted(graph):
+        if room not in index:
+            visit(room)
+    return found
+
+
+def test_rooms_import_each_other_without_circles():
+    graph = _room_graph()
+    assert "services.work" in graph and "store" in graph["services.work"]
+    assert _circles(graph) == []
+
+
+def test_the_circle_finder_finds_a_planted_circle():
+    assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

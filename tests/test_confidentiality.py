@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from datafab.api.app import create_app
 from datafab.cli import app as cli_app
 from datafab.errors import InvalidInput
-from datafab.services import items, logins, projects, workforce
+from datafab.services import items, logins, project_changes, projects, workforce
 from datafab.store.tables import contributors, workforce_invitations, workforce_members
 
 PASSWORD = "correct horse battery"
@@ -43,7 +43,7 @@ def _project(foundry, org_id: int, name: str = NAME):
 def _in_state(foundry, org_id: int, project_id: int, contributor_id: int, state: str) -> None:
     """Put the project and the contributor in one of the table's states."""
     if state == "paused":
-        projects.update_project(foundry, org_id, project_id, {"status": "paused"})
+        project_changes.update_project(foundry, org_id, project_id, {"status": "paused"})
     elif state == "skills_unmet":
         workforce.set_policy(foundry, org_id, project_id, {
             "requirements": [{"kind": "language", "name": "de"}]})

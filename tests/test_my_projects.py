@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from datafab.quality import two_sided_z, wilson_interval
-from datafab.services import billing, items, my_projects, projects, work, workforce
+from datafab.services import billing, items, my_projects, project_changes, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
 
 
@@ -61,7 +61,7 @@ def test_qualification_in_progress_passed_failed_and_asked_again(
     assert project.id not in {s.project_id for s in my_projects.my_projects(foundry, bob)}
     assert _mine(foundry, ada, project.id).accuracy.answered == 3  # ada's, not bob's
 
-    projects.update_project(foundry, org.id, project.id, {"guidelines": "new rules"})
+    project_changes.update_project(foundry, org.id, project.id, {"guidelines": "new rules"})
     for who in (ada, bob):
         again = _mine(foundry, who, project.id)
         assert again.qualification.state == "requalify" and again.guideline_version == 2
@@ -131,16 +131,16 @@ def test_only_projects_the_contributor_may_know_of(foundry, make_org, make_worke
     worked = _project(foundry, acme, name="acme worked", gold=0)
     hidden = _project(foundry, globex, name="globex french", gold=0, required_skills=["fr"])
     paused = _project(foundry, globex, name="globex paused", gold=0)
-    projects.update_project(foundry, globex.id, paused.id, {"status": "paused"})
+    project_changes.update_project(foundry, globex.id, paused.id, {"status": "paused"})
     ada = authenticate_contributor(foundry, make_worker("ada").token)
     _answer(foundry, ada, work.lease_items(foundry, ada, worked.id, 2))
-    projects.update_project(foundry, acme.id, worked.id, {"status": "paused"})
+    project_changes.update_project(foundry, acme.id, worked.id, {"status": "paused"})
 
     shown = {s.name: s for s in my_projects.my_projects(foundry, ada)}
     assert set(shown) == {"acme open"}  # neither of globex's, nor a paused one they were in
     assert shown["acme open"].qualification.state == "not_required"
     assert not shown["acme open"].managed and shown["acme open"].workable
-    projects.update_project(foundry, acme.id, worked.id, {"status": "active"})
+    project_changes.update_project(foundry, acme.id, worked.id, {"status": "active"})
     assert [s.name for s in my_projects.my_projects(foundry, ada)] == [
         "acme worked", "acme open"]  # the ones they are in first
     assert open_one.id in {s.project_id for s in shown.values()}

@@ -178,7 +178,7 @@ def _item_id(foundry, project, external_id):
 def test_a_reviewed_record_stands_through_a_recompute(api, foundry, answered):
     """An audit review's correction is not overwritten by the answers it corrected: a
     relabel's recompute leaves it (its label renamed), as a refit does."""
-    from datafab.services import records
+    from datafab.services import quality, records
     from datafab.services.projects import load_project
     from datafab.store import curation, submitting
 
@@ -191,7 +191,8 @@ def test_a_reviewed_record_stands_through_a_recompute(api, foundry, answered):
                         "label_map": {"b": "bad"}})
     assert r.status_code == 200, r.text
     with foundry.db.write() as conn:
-        records.recompute(foundry, conn, load_project(conn, None, project["id"]), [item], 2.0)
+        project_row = load_project(conn, None, project["id"])
+        quality.recompute_records(foundry, conn, project_row, [item], 2.0)
         reviewed = records.stored_outcome(conn, item)
         assert [v.answer for v in submitting.votes(conn, item)] == [{"label": "good"}] * 2
     assert reviewed is not None

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from datafab.errors import InvalidInput, NotFound
-from datafab.services import items, pay, profiles, projects, work, workforce
+from datafab.services import items, pay, profiles, project_changes, projects, work, workforce
 from datafab.services.accounts import authenticate_contributor
 from datafab.services.quality.refits import Refits
 from datafab.services.site_keys import Pseudonyms
@@ -133,7 +133,7 @@ def test_new_guidelines_ask_for_requalification(foundry, make_org, make_worker):
     who = _who(foundry, make_worker())
     _answer_all(foundry, who, work.lease_batch(foundry, who, project.id, 5))
     assert work.lease_batch(foundry, who, project.id, 1).state == "open"
-    projects.update_project(foundry, org.id, project.id, {"guidelines": "new rules"})
+    project_changes.update_project(foundry, org.id, project.id, {"guidelines": "new rules"})
     again = work.lease_batch(foundry, who, project.id, 5)
     assert again.state == "qualifying" and len(again.leases) == 2
     assert all(lease.guideline_version == 2 for lease in again.leases)

@@ -11,7 +11,7 @@ import re
 
 import pytest
 
-from datafab.services import accounts, items, logins, projects, work
+from datafab.services import accounts, items, logins, project_changes, projects, work
 
 from .conftest import OPERATOR_TOKEN, PASSWORD, screenshot
 from .test_browser import check_page, log_in
@@ -53,7 +53,7 @@ def test_guidelines_disputes_inbox_and_common_errors(site, animals, browser_page
         for lease in work.lease_items(site.foundry, who, project.id, 2):
             label = label_of.get(lease.external_id, "dog")
             work.submit(site.foundry, who, lease.id, {"answer": {"label": label}})
-    projects.update_project(site.foundry, org, project.id, {
+    project_changes.update_project(site.foundry, org, project.id, {
         "guidelines": "Pick the animal that makes the sound. Barking is a dog, even a fox's.",
         "changelog": "Barking now always counts as a dog.", "requires_acknowledgement": True})
 

@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from tests.web.test_pages import PASSWORD, classify_project, sign_up
 
 from datafab.api.app import create_app
-from datafab.services import accounts, items, logins, projects, work
+from datafab.services import accounts, items, logins, project_changes, work
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def _changed(foundry, client, quiz: int = 0):
     who = logins.log_in(foundry, "ada@example.org", PASSWORD)
     (lease,) = work.lease_items(foundry, who, project.id)
     work.submit(foundry, who, lease.id, {"answer": {"label": "dog"}})
-    projects.update_project(foundry, org, project.id, {
+    project_changes.update_project(foundry, org, project.id, {
         "guidelines": "Pick the animal; a fox is a dog.", "changelog": "foxes are dogs",
         "requires_acknowledgement": True, "quiz_items": quiz})
     return org, key, project, who

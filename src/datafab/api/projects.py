@@ -22,6 +22,7 @@ from datafab.services import (
     imports,
     items,
     perception,
+    project_changes,
     projects,
     quality,
     records,
@@ -80,7 +81,8 @@ def update_project(
     project_id: int, body: ProjectPatch, org: Requester, who: Actor, foundry: FoundryDep
 ) -> dict[str, Any]:
     patch = body.model_dump(exclude_unset=True)
-    return project_json(projects.update_project(foundry, org, project_id, patch, actor=who))
+    return project_json(project_changes.update_project(foundry, org, project_id, patch,
+                                                       actor=who))
 
 
 @router.delete("/{project_id}", response_model=out.Erased, response_model_exclude_unset=True)

@@ -7,7 +7,7 @@ its skills (or may still take its qualification), its pool admits them and they 
 removed from it. To anyone else it does not exist: every contributor
 route answers 404, as for a project id never made, and leaves it out of every list.
 
-The rule is the lease gate's own answer (``work.admit``: the project's status, then
+The rule is the lease gate's own answer (``admission.admit``: the project's status, then
 ``workforce.gate``), read without claiming anything; the gate states that hide a project
 are listed once here. A project whose work is only held up for now (its budget spent,
 the contributor's share taken, probation) stays visible.
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datafab.errors import NotFound
 from datafab.foundry import Foundry
-from datafab.services import workforce
+from datafab.services import admission, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project, load_project
 from datafab.store import pools as pools_sql
@@ -46,9 +46,7 @@ def hides(gate: workforce.Gate) -> bool:
 def may_see(foundry: Foundry, conn: Connection, project: Project,
             contributor: Contributor) -> bool:
     """May this contributor see this project now? (See the module's docstring.)"""
-    from datafab.services import work  # work leases through this module's rule
-
-    return not hides(work.admit(foundry, conn, project, contributor, 1))
+    return not hides(admission.admit(foundry, conn, project, contributor, 1))
 
 
 def hidden(project_id: int) -> NotFound:

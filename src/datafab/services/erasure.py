@@ -17,7 +17,8 @@ from datafab.errors import NotFound
 from datafab.foundry import Foundry
 from datafab.services import audit, relabel
 from datafab.services.projects import load_project
-from datafab.services.records import recompute, stored_outcome
+from datafab.services.quality import recompute_records
+from datafab.services.records import stored_outcome
 from datafab.store import access_log, erasure, leasing, submitting
 
 
@@ -60,7 +61,7 @@ def erase_contributor(foundry: Foundry, contributor_id: int, *, answers: bool = 
         recomputed = 0
         for project_id, item_ids in sorted(by_project.items()):
             project = load_project(conn, None, project_id)
-            recompute(foundry, conn, project, item_ids, now)
+            recompute_records(foundry, conn, project, item_ids, now)
             recomputed += len(item_ids)
             for row in erasure.recount(conn, item_ids):
                 if row.status not in ("open", "done"):

@@ -18,7 +18,7 @@ from typing import Any
 
 from datafab.foundry import Foundry
 from datafab.quality import two_sided_z, wilson_interval
-from datafab.services import audit, quality, work, workbench, workforce
+from datafab.services import admission, audit, quality, workbench, workforce
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
 from datafab.store import my_projects as queries
@@ -108,7 +108,7 @@ def my_projects(foundry: Foundry, contributor: Contributor) -> list[ProjectStand
         out = []
         for project in known.values():
             policy = workforce.policy_of(foundry, conn, project.id)
-            gate = work.admit(foundry, conn, project, contributor, 1)
+            gate = admission.admit(foundry, conn, project, contributor, 1)
             mine = [c for c in changes if c["details"].get("project_id") == project.id]
             out.append(_standing_in(project, policy, members.get(project.id),
                                     answers.get(project.id, []), mine, gate,

@@ -13,7 +13,6 @@ from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
 from datafab.foundry import Foundry
 from datafab.names import CleanName
 from datafab.primitives import Primitive, get_primitive
-from datafab.services import audit
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.primitive_catalog import resolve
 from datafab.store import projects as queries
@@ -197,7 +196,7 @@ class Project:
         return self.primitive.parse_settings(self.settings_raw)
 
 
-def _validated(model: type[BaseModel], raw: Any) -> Any:
+def validated(model: type[BaseModel], raw: Any) -> Any:
     if not isinstance(raw, dict):
         raise InvalidInput("body: expected a JSON object", field="body")
     try:
@@ -234,10 +233,10 @@ class NewProject:
 def new_project(organization: int, raw: dict[str, Any], now: float,
                 custom: resolve.Pinned | None = None) -> NewProject:
     """Check a project spec (``InvalidInput`` naming the field); nothing is written."""
-    spec: ProjectSpec = _validated(ProjectSpec, raw)
+    spec: ProjectSpec = validated(ProjectSpec, raw)
     primitive = custom.primitive if custom else get_primitive(spec.primitive)
     settings = primitive.parse_settings(spec.settings)
-    _check_models(spec.policy, primitive, settings)
+    check_models(spec.policy, primitive, settings)
     values = dict(
         organization_id=organization,
         name=spec.name,
@@ -259,7 +258,7 @@ def insert_project(conn: Connection, new: NewProject) -> int:
     return queries.insert_project(conn, new.values, new.guidelines)
 
 
-def _check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseModel) -> None:
+def check_models(policy: QualityPolicy, primitive: Primitive, settings: BaseModel) -> None:
     """Rules between the models block and the primitive: a model answer can only stand alone
     where answers are categorical (its confidence and gold accuracy then mean something)."""
     if policy.models.auto_accept and primitive.class_names(settings) is None:
@@ -311,59 +310,6 @@ def list_projects(
         rows = queries.page(conn, organization, after, limit + 1)
         page = [_project(r, conn) for r in rows[:limit]]
     return page, encode_cursor(page[-1].id) if len(rows) > limit else None
-
-
-def update_project(
-    foundry: Foundry, organization: int, project_id: int, raw: dict[str, Any],
-    actor: str = "api",
-) -> Project:
-    """Change settings; new guideline text becomes a new version that later work is made under."""
-    from datafab.services import relabel
-    from datafab.services.guidelines import changes
-
-    patch: ProjectPatch = _validated(ProjectPatch, raw)
-    changes.check(changes.ChangeFields.model_validate(patch.model_dump()))
-    if patch.label_map and patch.settings is None:
-        raise InvalidInput("label_map: only with new settings.labels", field="label_map")
-    now = foundry.now()
-    try:
-        with foundry.db.write() as conn:
-            project = load_project(conn, organization, project_id)
-            values: dict[str, Any] = {"updated_at": now}
-            mapping = None
-            if patch.name is not None:
-                values["name"] = patch.name
-            if patch.settings is not None:
-                new_settings = project.primitive.parse_settings(patch.settings)
-                mapping = relabel.check_change(conn, project, new_settings, patch.label_map)
-                values["settings"] = new_settings.model_dump(mode="json")
-            if patch.policy is not None:
-                _check_models(patch.policy, project.primitive, project.settings)
-                values["policy"] = patch.policy.model_dump(mode="json")
-            if patch.required_skills is not None:
-                values["required_skills"] = patch.required_skills
-            if patch.status is not None:
-                values["status"] = patch.status
-            if patch.guidelines is not None:
-                version = project.guideline_version + 1
-                queries.add_guidelines(conn, project.id, version, patch.guidelines, now)
-                values["guideline_version"] = version
-                changes.record(foundry, conn, project.id, version,
-                               changes.ChangeFields.model_validate(patch.model_dump()), now)
-            queries.change(conn, project.id, values)
-            audit.record(conn, now, organization=organization, actor=actor,
-                         action="project.updated", target=f"project:{project.id}",
-                         details={"fields": sorted(patch.model_dump(exclude_unset=True))})
-            if mapping is not None:
-                after = load_project(conn, organization, project.id)
-                details = relabel.apply(foundry, conn, project, after, mapping, now)
-                audit.record(conn, now, organization=organization, actor=actor,
-                             action="project.relabelled", target=f"project:{project.id}",
-                             details=details)
-        relabel.forget(foundry, project_id)
-    except IntegrityError as exc:
-        raise Conflict(f"name: a project named {patch.name!r} exists", field="name") from exc
-    return get_project(foundry, organization, project_id)
 
 
 def progress(foundry: Foundry, organization: int, project_id: int) -> dict[str, int]:

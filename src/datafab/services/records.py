@@ -6,7 +6,7 @@ from typing import Any
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
-from datafab.primitives import Outcome, Vote
+from datafab.primitives import Outcome
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import load_project
 from datafab.store import records as queries
@@ -33,28 +33,6 @@ def stored_outcome(conn: Connection, item_id: int) -> Outcome | None:
         return None
     return Outcome(answer=row.answer, confidence=row.confidence, method=row.method,
                    details=row.details or {})
-
-
-def recompute(foundry: Foundry, conn: Connection, project, item_ids: list[int],
-              now: float) -> None:
-    """Recompute these items' records from their counted votes (locked in id order, the
-    order a submit takes them); an item with no votes left loses its record. A record an
-    audit review set (method ``review``) stands, as it does through a refit."""
-    from datafab.services import quality
-
-    locked = submitting.lock_items(conn, item_ids)
-    reviewed = queries.reviewed(conn, sorted(locked))
-    for item_id in sorted(locked):
-        if item_id in reviewed:
-            continue
-        votes = [Vote(contributor=r.contributor_id, answer=r.answer)
-                 for r in submitting.votes(conn, item_id)]
-        if not votes:
-            submitting.delete_record(conn, item_id)
-            continue
-        outcome = quality.item_outcome(foundry, conn, project, locked[item_id].data, votes,
-                                       quality.Evidence())
-        store_record(conn, project.id, item_id, outcome, len(votes), now)
 
 
 def list_records(

@@ -123,7 +123,7 @@ def apply(
     """Rewrite every answer of the project with ``mapping`` and recompute its records (in the
     caller's transaction, after the project row holds the new settings). Returns what the
     audit log keeps."""
-    from datafab.services import records
+    from datafab.services import quality
 
     old, new = labels_of(before.settings), labels_of(after.settings)
     assert old is not None and new is not None  # check_change found both label lists
@@ -154,7 +154,7 @@ def apply(
             np.asarray(prior, dtype=np.float64), old, new, mapping).tolist())
     forget(foundry, before.id)
     recorded = store.recorded_items(conn, before.id)
-    records.recompute(foundry, conn, after, recorded, now)
+    quality.recompute_records(foundry, conn, after, recorded, now)
     # a reviewed record stands through the recompute; only its labels are renamed
     store.set_reviewed_answers(conn, [
         {"item": r.item_id, "answer": map_answer(r.answer, mapping)}

@@ -17,14 +17,13 @@ from datafab.foundry import Foundry
 from datafab.services import (
     access_log,
     confidentiality,
-    eval_guard,
     hybrid,
     projects,
     quality,
     workforce,
 )
 from datafab.services.accounts import Contributor
-from datafab.services.guidelines import gate as guideline_gate
+from datafab.services.admission import admit
 from datafab.services.line import submit as line
 from datafab.services.line.events import Answer
 from datafab.services.primitive_catalog import resolve
@@ -88,23 +87,6 @@ def lease_items(
     never held, highest priority first, with gold items mixed in unannounced at the project's
     gold rate. Fewer (or none) when the pool runs dry."""
     return lease_batch(foundry, contributor, project_id, n, address, event).leases
-
-
-def admit(foundry: Foundry, conn: Connection, project: Project, contributor: Contributor,
-          n: int = 1) -> workforce.Gate:
-    """What ``lease_batch`` would let this contributor take from the project now, decided
-    without claiming anything: the project paused, the workforce gate, an eval set's bar.
-    The contributor's pages show the same reason the lease would give."""
-    if project.status != "active":
-        return workforce.Gate("paused", "the project is paused")
-    gate = workforce.gate(foundry, conn, project, contributor, n)
-    gate = guideline_gate.check(foundry, conn, project, contributor, gate)
-    if gate.stopped:
-        return gate
-    if eval_guard.barred(foundry, conn, project.id, project.organization_id, contributor.id):
-        # an eval set's grading, and this contributor writes its training data
-        return workforce.Gate("barred", "you write training data for this eval set's slices")
-    return gate
 
 
 def lease_batch(

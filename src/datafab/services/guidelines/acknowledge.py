@@ -14,7 +14,7 @@ from datafab.errors import InvalidInput, from_pydantic
 from datafab.foundry import Foundry
 from datafab.services import audit, confidentiality
 from datafab.services.accounts import Contributor
-from datafab.services.guidelines.gate import owed, required_change
+from datafab.services.admission import owed, required_change
 from datafab.services.projects import load_project
 from datafab.services.quality import gold_evidence
 from datafab.services.site_keys import Pseudonyms

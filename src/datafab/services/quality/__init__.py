@@ -26,6 +26,7 @@ from datafab.services.quality.fits import REFIT_CHUNK, Fit, apply_fit, fit_proje
 from datafab.services.quality.labels import Labels, LabelSets, load_label_sets, load_labels
 from datafab.services.quality.methods import is_model_based, method_of
 from datafab.services.quality.posteriors import NO_GAIN, is_done, item_outcome, read_skills
+from datafab.services.quality.recompute import recompute_records
 from datafab.services.quality.refits import (
     REFIT_GROWTH,
     REFIT_MIN_LABELS,
@@ -41,7 +42,7 @@ __all__ = [
     "Evidence", "Fit", "LabelSets", "Labels", "Refits", "after_submissions", "apply_fit",
     "fit_project", "gold_evidence", "is_done", "is_model_based", "item_outcome",
     "label_evidence", "load_label_sets", "load_labels", "method_of", "open_labelled",
-    "read_skills", "refit",
+    "read_skills", "recompute_records", "refit",
     "refits",
     "rescore_open", "summary", "write_evidence",
 ]

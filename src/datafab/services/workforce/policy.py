@@ -12,7 +12,7 @@ from datafab.errors import InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.services import billing, taxonomy
 from datafab.services.projects import get_project
-from datafab.services.tracing import policy as tracing_policy
+from datafab.services.workforce import watermark
 from datafab.store import budget as budget_sql
 from datafab.store import workforce as queries
 from datafab.store.handles import Connection
@@ -139,7 +139,7 @@ def set_policy(foundry: Foundry, organization: int, project_id: int,
     if not isinstance(raw, dict):
         raise InvalidInput("body: expected a JSON object", field="body")
     policy = billing.validated(WorkforcePolicy, raw)
-    tracing_policy.check(project.primitive_name, policy.watermark)
+    watermark.check(project.primitive_name, policy.watermark)
     now = foundry.now()
     body = policy.model_dump(mode="json", exclude={"budget_minor", "currency"})
     with foundry.db.write() as conn:

@@ -8,7 +8,7 @@ from typing import Any
 
 from datafab.errors import Conflict, NotFound
 from datafab.foundry import Foundry
-from datafab.services import projects as projects_service
+from datafab.services import project_changes
 from datafab.services.compat.scale.shapes import (
     MAX_PAGE,
     as_object,
@@ -82,8 +82,8 @@ def set_params(foundry: Foundry, organization: int, name: str, raw: Any) -> dict
         history = [*row.param_history, _history_entry(last["version"] + 1, params, now)]
         queries.set_param_history(conn, row.id, history)
     if row.project_id is not None and "instruction" in changes:
-        projects_service.update_project(foundry, organization, row.project_id,
-                                        {"guidelines": str(changes["instruction"] or "")})
+        project_changes.update_project(foundry, organization, row.project_id,
+                                      {"guidelines": str(changes["instruction"] or "")})
     return get_project(foundry, organization, name)
 
 

@@ -1,4 +1,5 @@
-"""Which projects may carry marks: only those whose items show text."""
+"""The workforce policy's `watermark` rule: only projects whose items show text may carry marks
+(`services.tracing` writes them)."""
 
 from __future__ import annotations
 
