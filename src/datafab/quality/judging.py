@@ -24,6 +24,7 @@ Pure NumPy.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -135,7 +136,7 @@ def truth_judge(truth: np.ndarray) -> Judge:
     return Judge(truth, np.zeros((0, k)), np.zeros((0, k)), np.zeros(0, dtype=np.int64))
 
 
-def _fit(ev: Evidence, method: str, gold: dict[int, int]):  # noqa: ANN202
+def _fit(ev: Evidence, method: str, gold: dict[int, int]) -> Any:
     return get_estimator(method)().fit(ev.item, ev.worker, ev.label, n_items=ev.n_items,
                                        n_workers=ev.n_workers, n_classes=ev.n_classes,
                                        gold=gold or None)

@@ -68,6 +68,7 @@ class Plan:
     cost: float  # the best policy's cost for those records
     covers_all: bool
     frontier: list[Outcome]  # cost ascending, accuracy rising: the best buy at each price
+    reached: bool | None = None  # planned for a target: whether ``best`` is predicted to reach it
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,23 @@ def choose(outcomes: list[Outcome], budget: float, items: int) -> Plan:
     records = int(budget // best.cost_per_record) if best.cost_per_record > 0 else items
     records = min(records, items)
     return Plan(best, records, items, budget, best.cost_per_record * records, False, frontier)
+
+
+def cheapest_reaching(outcomes: list[Outcome], target: float, items: int) -> Plan:
+    """The cheapest outcome predicted to reach ``target`` accuracy over ``items`` records
+    (among equal costs, the more accurate); when none does, the most accurate reachable one
+    (among equals, the cheaper), with ``reached`` False. The plan's budget is its cost."""
+    if not outcomes:
+        raise ValueError("no candidate policies to choose from")
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target must be an accuracy in (0, 1], got {target!r}")
+    reaching = [o for o in outcomes if o.accuracy >= target]
+    if reaching:
+        best = min(reaching, key=lambda o: (o.cost_per_record, -o.accuracy))
+    else:
+        best = max(outcomes, key=lambda o: (o.accuracy, -o.cost_per_record))
+    cost = best.cost_per_record * items
+    return Plan(best, items, items, cost, cost, True, _frontier(outcomes), bool(reaching))
 
 
 def _frontier(outcomes: list[Outcome]) -> list[Outcome]:
