@@ -171,3 +171,21 @@ def test_too_little_gold_leaves_the_posterior_as_it_is_and_few_gold_widen_the_in
     narrow = planning.evaluate(many, "dawid_skene", cands)[0]
     wide = planning.evaluate(some, "dawid_skene", cands)[0]
     assert wide.high - wide.low > narrow.high - narrow.low
+
+
+def test_a_target_takes_the_cheapest_policy_that_reaches_it_or_the_best_reachable(noisy):
+    ev, _, outcomes = noisy
+    items = ev.n_items
+    top = max(o.accuracy for o in outcomes)
+    goal = (min(o.accuracy for o in outcomes) + top) / 2
+    plan = planning.cheapest_reaching(outcomes, goal, items)
+    assert plan.reached and plan.best.accuracy >= goal
+    assert all(o.accuracy < goal for o in outcomes
+               if o.cost_per_record < plan.best.cost_per_record)
+    assert plan.budget == plan.cost == plan.best.cost_per_record * items
+    again = planning.choose(outcomes, plan.budget, items)  # that budget buys the target
+    assert again.best.accuracy >= goal - planning.RESOLUTION
+    beyond = planning.cheapest_reaching(outcomes, min(1.0, top + 0.01), items)
+    assert beyond.reached is False and beyond.best.accuracy == top
+    with pytest.raises(ValueError, match="target"):
+        planning.cheapest_reaching(outcomes, 1.2, items)
