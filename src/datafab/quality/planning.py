@@ -9,11 +9,10 @@ line's own stopping, routing and estimator code (:mod:`datafab.quality.replay`),
 predicts for each:
 
 * the expected record accuracy: per record, the probability its answer is right under the
-  *judge*, the posterior of the project's estimator fitted on **every** recorded label;
-  where the gold shows that posterior is off (:attr:`Judge.off`), corrected by how far it
-  errs on the gold items (their records replayed like any other, scored by the known answer
-  minus the posterior's score); averaged over the items, with a bootstrap interval over
-  items (and over gold items for the correction);
+  *judge*, the posterior of the project's estimator fitted on **every** recorded label,
+  calibrated on the project's gold read blind (:mod:`datafab.quality.judging`: one map for
+  every candidate); averaged over the items, with a bootstrap interval over items plus the
+  map's spread over resampled gold;
 * the cost per record (the recorded price of the labels kept, plus the gold leases a gold
   rate adds) and so the cost of the items the budget must cover.
 
@@ -21,7 +20,9 @@ predicts for each:
 accurate, counted in steps of ``RESOLUTION`` (within a step, the cheaper). A bigger budget
 never plans worse: the feasible set only grows, so the best step does too. When no
 candidate covers every item, the cheapest is chosen and the number of records it pays for
-is said. Before enough labels exist (:func:`pilot_needed`) the planner asks for a pilot.
+is said. For an accuracy target instead, :func:`cheapest_reaching` picks the cheapest
+candidate predicted to reach it (or the most accurate, saying none does). Before enough
+labels exist (:func:`pilot_needed`) the planner asks for a pilot.
 """
 
 from __future__ import annotations
