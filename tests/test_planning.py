@@ -280,3 +280,15 @@ def test_cli_plans_for_a_target(foundry, database_url, crowd, monkeypatch):
     bad = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "2"], env=env)
     assert bad.exit_code == 2 and "target" in bad.output
     assert _plans(foundry, project.id) == 0
+    unreachable = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "1",
+                                      "--apply"], env=env)
+    assert unreachable.exit_code == 0, unreachable.output
+    if not json.loads(unreachable.stdout.strip().splitlines()[-1])["reached"]:
+        assert "(not applied)" in unreachable.stdout and _plans(foundry, project.id) == 0
+    applied = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "0.5",
+                                  "--apply"], env=env)
+    assert applied.exit_code == 0 and "applied." in applied.stdout
+    set_ = json.loads(applied.stdout.strip().splitlines()[-1])
+    assert set_["reached"] is True and _plans(foundry, project.id) == 1
+    assert projects.get_project(foundry, org.id, project.id).policy.model_dump(
+        mode="json") == set_["policy"]

@@ -4,6 +4,7 @@ the project's recorded labels; ``--apply`` sets it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -42,8 +43,10 @@ def plan(
             progress.add_task("replaying the recorded labels under each policy", total=None)
             if apply and target is not None:
                 view = plans.project_plan(foundry, org, project, target=target)
-                view = plans.apply_plan(foundry, org, project, view.budget, actor="cli") \
-                    if view.recommended is not None and view.reached else view
+                if view.recommended is not None and view.reached:  # its cost as the budget
+                    view = replace(plans.apply_plan(foundry, org, project, view.budget,
+                                                    actor="cli"),
+                                   target=view.target, reached=view.reached)
             else:
                 view = (plans.apply_plan(foundry, org, project, budget, actor="cli") if apply
                         else plans.project_plan(foundry, org, project, budget, target))
