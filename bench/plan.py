@@ -3,13 +3,15 @@ rest?
 
 For each real crowdsourcing dataset (``bench/crowd_data.py``; categorical ones): the planner
 (``datafab.quality.planning``) plans from the first ``--share`` of the labels in recorded
-order, judged by the Dawid–Skene posterior of those labels (no truth, no gold: as a new
-project), for three budgets of ``--budgets`` labels per item over the items the rest of the
-labels cover (one label costs 1). Then the rest of the labels are replayed under the
-recommended policy (stopping confusions from a fit on the rest, as the line's periodic refit
-would give) and the records scored against the known truth: the realised accuracy. Every
-other candidate is replayed the same way; the regret is the best realised accuracy among the
-candidates whose realised cost fits the budget minus the recommended one's.
+order, as a project that had collected only those, with the known answer of ``--gold`` of
+their items as its gold (picked by a hash of the item code; nothing else of the truth is
+seen: the posterior is calibrated on that gold), for three budgets of ``--budgets`` labels
+per item over the items the rest of the labels cover (one label costs 1). Then the rest of
+the labels are replayed under the recommended policy (stopping confusions from a fit on the
+rest, as the line's periodic refit would give) and the records scored against the known
+truth: the realised accuracy. Every other candidate is replayed the same way; the regret is
+the best realised accuracy among the candidates whose realised cost fits the budget minus
+the recommended one's.
 
     DATAFAB_DATASETS=path/to/crowd .venv/bin/python bench/plan.py
     .venv/bin/python bench/plan.py --datasets d_product,s_dog --budgets 1.5,3,5

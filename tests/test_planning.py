@@ -226,3 +226,69 @@ def test_a_model_that_answers_well_is_planned_first_when_money_is_short(api, fou
     policy = projects.get_project(foundry, org.id, project.id).policy
     assert policy.models.auto_accept and policy.models.accept_confidence == \
         rec["policy"]["models"]["accept_confidence"]
+
+
+def test_a_target_gets_the_cheapest_policy_predicted_to_reach_it(api, crowd):
+    org, project = crowd
+    url = f"/v1/projects/{project.id}/plan"
+    frontier = api.get(url, params={"budget": 5 * PRICE * N_ITEMS},
+                       headers=org.headers).json()["frontier"]
+    reachable = frontier[-1]["accuracy"]
+    goal = round((frontier[0]["accuracy"] + reachable) / 2, 4)
+    r = api.get(url, params={"target": goal}, headers=org.headers)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    rec = body["recommended"]
+    assert body["target"] == goal and body["reached"] is True
+    assert rec["point"]["accuracy"] >= goal
+    cheaper = [p for p in frontier if p["cost_per_record"] < rec["point"]["cost_per_record"]]
+    assert cheaper and all(p["accuracy"] < goal for p in cheaper)  # none cheaper reaches it
+    assert body["budget"] == pytest.approx(rec["point"]["cost_per_record"] * N_ITEMS)
+    # the budget it names buys at least that accuracy
+    again = api.get(url, params={"budget": body["budget"]}, headers=org.headers).json()
+    assert again["recommended"]["point"]["accuracy"] >= goal - 0.005
+    out_of_reach = api.get(url, params={"target": 1.0}, headers=org.headers).json()
+    if reachable < 1.0:
+        assert out_of_reach["reached"] is False
+        assert out_of_reach["recommended"]["point"]["accuracy"] == pytest.approx(reachable)
+    assert _plans(api.app.state.foundry, project.id) == 0  # planning writes nothing
+
+
+@pytest.mark.parametrize("target", ["0", "-0.5", "1.5", "abc", "nan"])
+def test_bad_targets_are_refused_by_name(api, crowd, target):
+    org, project = crowd
+    r = api.get(f"/v1/projects/{project.id}/plan", params={"target": target},
+                headers=org.headers)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["field"] == "target"
+    both = api.get(f"/v1/projects/{project.id}/plan", params={"target": 0.9, "budget": 100},
+                   headers=org.headers)
+    assert both.status_code == 422 and both.json()["error"]["field"] == "budget"
+
+
+def test_cli_plans_for_a_target(foundry, database_url, crowd, monkeypatch):
+    org, project = crowd
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    runner = CliRunner()
+    env = {"DATAFAB_API_KEY": org.key, "COLUMNS": "200"}
+    shown = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "0.5"],
+                          env=env)
+    assert shown.exit_code == 0, shown.output
+    assert "Target 50.0%: the cheapest policy predicted to reach it" in shown.stdout
+    last = json.loads(shown.stdout.strip().splitlines()[-1])
+    assert last["reached"] is True and last["policy"]["max_labels"] == 1
+    bad = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "2"], env=env)
+    assert bad.exit_code == 2 and "target" in bad.output
+    assert _plans(foundry, project.id) == 0
+    unreachable = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "1",
+                                      "--apply"], env=env)
+    assert unreachable.exit_code == 0, unreachable.output
+    if not json.loads(unreachable.stdout.strip().splitlines()[-1])["reached"]:
+        assert "(not applied)" in unreachable.stdout and _plans(foundry, project.id) == 0
+    applied = runner.invoke(app, ["plan", "--project", str(project.id), "--target", "0.5",
+                                  "--apply"], env=env)
+    assert applied.exit_code == 0 and "applied." in applied.stdout
+    set_ = json.loads(applied.stdout.strip().splitlines()[-1])
+    assert set_["reached"] is True and _plans(foundry, project.id) == 1
+    assert projects.get_project(foundry, org.id, project.id).policy.model_dump(
+        mode="json") == set_["policy"]

@@ -41,3 +41,11 @@ def test_plan_and_apply_through_the_sdk(live_server):
     with pytest.raises(ApiError) as err:
         requester.plan(project["id"], -3)
     assert err.value.status == 422 and err.value.field == "budget"
+    goal = planned["frontier"][0]["accuracy"]
+    aimed = requester.plan(project["id"], target=goal)
+    assert aimed["reached"] is True and aimed["target"] == goal
+    assert aimed["recommended"]["point"]["cost_per_record"] == \
+        planned["frontier"][0]["cost_per_record"]  # the cheapest reaches the cheapest's figure
+    with pytest.raises(ApiError) as err:
+        requester.plan(project["id"], target=1.5)
+    assert err.value.status == 422 and err.value.field == "target"

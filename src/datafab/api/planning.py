@@ -54,6 +54,12 @@ class PlanOut(BaseModel):
     pilot: PilotOut | None
     frontier: list[PointOut] = Field(description="Cost against accuracy: the best buy at "
                                      "each price, cheapest first.")
+    target: float | None = Field(None, description="The accuracy target planned for (null: "
+                                 "planned for a budget; the budget is then the cost of the "
+                                 "recommended policy).")
+    reached: bool | None = Field(None, description="Planned for a target: whether the "
+                                 "recommended policy is predicted to reach it (false: none "
+                                 "is; the recommendation is the best reachable).")
 
 
 class ApplyBody(BaseModel):
@@ -64,12 +70,16 @@ class ApplyBody(BaseModel):
 
 @router.get("/{project_id}/plan")
 def plan(project_id: int, org: Requester, foundry: FoundryDep,
-         budget: str = Query(..., description="The budget, in the pay currency's minor "
-                             "units (or labels when labels are unpaid).")) -> PlanOut:
-    """The policy that gives the most accurate records within the budget, predicted by
-    replaying the project's recorded labels; or the pilot to run first. Nothing is written."""
-    return PlanOut.model_validate(plans.project_plan(foundry, org, project_id, budget),
-                                  from_attributes=True)
+         budget: str | None = Query(None, description="The budget, in the pay currency's "
+                                    "minor units (or labels when labels are unpaid)."),
+         target: str | None = Query(None, description="Instead of a budget: the record "
+                                    "accuracy to reach, in (0, 1].")) -> PlanOut:
+    """The policy that gives the most accurate records within the budget (or the cheapest
+    predicted to reach the accuracy target), predicted by replaying the project's recorded
+    labels; or the pilot to run first. Nothing is written."""
+    return PlanOut.model_validate(
+        plans.project_plan(foundry, org, project_id, budget=budget, target=target),
+        from_attributes=True)
 
 
 @router.post("/{project_id}/plan/apply")

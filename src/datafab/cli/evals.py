@@ -317,15 +317,8 @@ def curve(
 
 
 def _curve_svg(found: dict[str, Any]) -> str:
-    from datafab.web.svg import line_chart
+    from datafab.web.evals import learning_curve_chart
 
-    hours = [p["hours"] for p in found["points"]]
-    minutes = max(hours, default=0.0) < 5  # short projects: minutes read better
-    chart = line_chart([(h * 60 if minutes else h, p["accuracy"])
-                        for h, p in zip(hours, found["points"], strict=True)],
-                       title=f"Project {found['project_id']}: held-out accuracy of the "
-                       "learner against people's time",
-                       x_label="people's minutes" if minutes else "people's hours",
-                       y_label="held-out accuracy")
+    chart = learning_curve_chart(found)
     head, _, rest = str(chart).partition(">")
     return f"{head}>{_CHART_STYLE}{rest}\n"

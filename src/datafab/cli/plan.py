@@ -4,6 +4,7 @@ the project's recorded labels; ``--apply`` sets it."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Annotated
 
 import typer
@@ -21,8 +22,12 @@ console = Console(soft_wrap=True)  # the table is the command's output: stdout
 def plan(
     api_key: ApiKey,
     project: Annotated[int, typer.Option(help="Project id.")],
-    budget: Annotated[str, typer.Option(help="The budget, in the pay currency's minor units "
-                                        "(or labels when labels are unpaid).")],
+    budget: Annotated[str | None, typer.Option(help="The budget, in the pay currency's "
+                                               "minor units (or labels when labels are "
+                                               "unpaid).")] = None,
+    target: Annotated[str | None, typer.Option(help="Instead of a budget: the record "
+                                               "accuracy to reach (0-1); the cheapest "
+                                               "policy predicted to reach it.")] = None,
     apply: Annotated[bool, typer.Option("--apply", help="Set the project's policy to the "
                                         "plan and remember its prediction.")] = False,
 ) -> None:
@@ -36,8 +41,15 @@ def plan(
         with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                       console=errors, transient=True) as progress:
             progress.add_task("replaying the recorded labels under each policy", total=None)
-            view = (plans.apply_plan(foundry, org, project, budget, actor="cli") if apply
-                    else plans.project_plan(foundry, org, project, budget))
+            if apply and target is not None:
+                view = plans.project_plan(foundry, org, project, target=target)
+                if view.recommended is not None and view.reached:  # its cost as the budget
+                    view = replace(plans.apply_plan(foundry, org, project, view.budget,
+                                                    actor="cli"),
+                                   target=view.target, reached=view.reached)
+            else:
+                view = (plans.apply_plan(foundry, org, project, budget, actor="cli") if apply
+                        else plans.project_plan(foundry, org, project, budget, target))
     if view.pilot is not None:
         p = view.pilot
         console.print(f"Too few labels to plan ({p.reason}). Run a pilot first: {p.items} "
@@ -48,6 +60,18 @@ def plan(
     _table(view)
     rec = view.recommended
     assert rec is not None
+    if view.target is not None:
+        verdict = ("the cheapest policy predicted to reach it" if view.reached else
+                   "no policy is predicted to reach it; the best reachable"
+                   + (" (not applied)" if apply else ""))
+        console.print(f"Target {view.target:.1%}: {verdict}: {rec.point.description}; "
+                      f"predicted accuracy {rec.point.accuracy:.1%} [{rec.point.low:.1%}, "
+                      f"{rec.point.high:.1%}], cost {rec.cost:,.0f} {view.unit} for "
+                      f"{view.items} items" + ("; applied." if apply and view.reached
+                                               else "."))
+        typer.echo(json.dumps({"policy": rec.policy, "hard_items": rec.hard_items,
+                               "reached": view.reached}, sort_keys=True))
+        return
     scope = "all" if rec.covers_all else f"only {rec.records} of"
     console.print(f"Recommended for {view.budget:g} {view.unit} ({scope} {view.items} items, "
                   f"cost {rec.cost:,.0f}): {rec.point.description}; predicted accuracy "

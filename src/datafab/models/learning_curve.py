@@ -19,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -52,11 +53,25 @@ def learning_curve(client: Client, project_id: int, *, points: int = 6,
     if not 0.05 <= holdout <= 0.5:
         raise ValueError("holdout: between 0.05 and 0.5")
     rows = _labelled(client, project_id)
+    return curve_of(project_id, rows, lambda bucket: client.effort(project_id, bucket=bucket),
+                    points=points, holdout=holdout, features=features)
+
+
+def curve_of(project_id: int, rows: list[dict[str, Any]],
+             effort: Callable[[int], dict[str, Any]], *, points: int = 6,
+             holdout: float = 0.25, features: str = "tfidf") -> dict[str, Any]:
+    """The curve from the people-made final records as ``labelled_rows`` gives them and the
+    project's effort report (``effort(bucket_seconds)``): the part :func:`learning_curve`
+    and the dashboard share."""
+    if not 2 <= points <= 50:
+        raise ValueError("points: between 2 and 50")
+    if not 0.05 <= holdout <= 0.5:
+        raise ValueError("holdout: between 0.05 and 0.5")
     test = [r for r in rows if held_out(r["external_id"], holdout)]
     train = [r for r in rows if not held_out(r["external_id"], holdout)]
     if not test or len({r["label"] for r in train}) < 2:
         raise ValueError("records: too few labelled records to train and test on")
-    hours_at = _hours(client, project_id, [r["created_at"] for r in train])
+    hours_at = _hours(effort, [r["created_at"] for r in train])
     curve: list[CurvePoint] = []
     for n in _checkpoints(len(train), points):
         point = _measure(train[:n], test, hours_at[n - 1], features, curve)
@@ -67,25 +82,31 @@ def learning_curve(client: Client, project_id: int, *, points: int = 6,
 
 
 def _labelled(client: Client, project_id: int) -> list[dict[str, Any]]:
-    """(external_id, text, label, created_at) of the people-made final records, in the
-    order they were made (a refit moves ``updated_at``, never ``created_at``)."""
-    records = [r for r in client.records(project_id, final=True)
+    return labelled_rows(client.records(project_id, final=True),
+                         client.items(project_id, status="done"))
+
+
+def labelled_rows(records_read: Iterable[dict[str, Any]],
+                  items_read: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """(external_id, text, label, created_at) of the people-made final records (as the
+    records API gives them) of the done items (as the items API gives them), in the order
+    they were made (a refit moves ``updated_at``, never ``created_at``)."""
+    records = [r for r in records_read
                if r["method"] != "model" and r["answer"] and "label" in r["answer"]]
-    texts = {i["external_id"]: item_text(i["data"])
-             for i in client.items(project_id, status="done")}
+    texts = {i["external_id"]: item_text(i["data"]) for i in items_read}
     records.sort(key=lambda r: (r["created_at"], r["id"]))
     return [{"external_id": r["external_id"], "text": texts[r["external_id"]],
              "label": str(r["answer"]["label"]), "created_at": float(r["created_at"])}
             for r in records if r["external_id"] in texts]
 
 
-def _hours(client: Client, project_id: int, times: list[float]) -> list[float]:
+def _hours(effort: Callable[[int], dict[str, Any]], times: list[float]) -> list[float]:
     """People's hours on the project by each of these times (one effort bucket fine)."""
     if not times:
         return []
     span = max(times) - min(times)
     bucket = max(60, math.ceil(span / MAX_BUCKETS) + 1)
-    series = client.effort(project_id, bucket=bucket)["series"]
+    series = effort(bucket)["series"]
     starts = np.array([s["start"] for s in series], dtype=float)
     seconds = np.cumsum([s["human_seconds"] for s in series])
     out = []

@@ -9,11 +9,10 @@ line's own stopping, routing and estimator code (:mod:`datafab.quality.replay`),
 predicts for each:
 
 * the expected record accuracy: per record, the probability its answer is right under the
-  *judge*, the posterior of the project's estimator fitted on **every** recorded label;
-  where the gold shows that posterior is off (:attr:`Judge.off`), corrected by how far it
-  errs on the gold items (their records replayed like any other, scored by the known answer
-  minus the posterior's score); averaged over the items, with a bootstrap interval over
-  items (and over gold items for the correction);
+  *judge*, the posterior of the project's estimator fitted on **every** recorded label,
+  calibrated on the project's gold read blind (:mod:`datafab.quality.judging`: one map for
+  every candidate); averaged over the items, with a bootstrap interval over items plus the
+  map's spread over resampled gold;
 * the cost per record (the recorded price of the labels kept, plus the gold leases a gold
   rate adds) and so the cost of the items the budget must cover.
 
@@ -21,7 +20,9 @@ predicts for each:
 accurate, counted in steps of ``RESOLUTION`` (within a step, the cheaper). A bigger budget
 never plans worse: the feasible set only grows, so the best step does too. When no
 candidate covers every item, the cheapest is chosen and the number of records it pays for
-is said. Before enough labels exist (:func:`pilot_needed`) the planner asks for a pilot.
+is said. For an accuracy target instead, :func:`cheapest_reaching` picks the cheapest
+candidate predicted to reach it (or the most accurate, saying none does). Before enough
+labels exist (:func:`pilot_needed`) the planner asks for a pilot.
 """
 
 from __future__ import annotations
@@ -31,8 +32,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import get_estimator
+from .judging import MIN_GOLD, Judge, judge, truth_judge  # noqa: F401  (re-exported)
 from .replay import Candidate, Evidence, Replayed, Skill, replay, skill
-from .stopping import posteriors
 
 #: A plan needs this many items with at least PILOT_LABELS recorded labels each.
 PILOT_ITEMS = 50
@@ -41,10 +42,6 @@ PILOT_LABELS = 3
 PILOT_ASK = (100, 5)
 TARGETS = (0.8, 0.9, 0.95, 0.99)
 BOOTSTRAP = 200
-#: Gold items with labels needed before gold corrects the posterior's estimate.
-MIN_GOLD = 10
-#: How many standard errors the posterior must be off on gold before gold corrects it.
-OFF_Z = 2.0
 #: Accuracies closer than this are one step: the cheaper policy wins (half a point, well
 #: inside any interval the replay gives).
 RESOLUTION = 0.005
@@ -72,6 +69,7 @@ class Plan:
     cost: float  # the best policy's cost for those records
     covers_all: bool
     frontier: list[Outcome]  # cost ascending, accuracy rising: the best buy at each price
+    reached: bool | None = None  # planned for a target: whether ``best`` is predicted to reach it
 
 
 @dataclass(frozen=True)
@@ -118,54 +116,6 @@ def candidates(ev: Evidence, *, current_gold_rate: float = 0.0, routing: bool = 
     return out
 
 
-@dataclass(frozen=True)
-class Judge:
-    """What a record's answer is worth: ``probs`` (n_items, K) the chance each class is
-    right (the estimator's posterior on every recorded label, gold clamped; or the truth),
-    and on gold items ``blind`` (the same posterior without the gold answer) against
-    ``known`` (the gold answer, one-hot), which measure how far the posterior errs."""
-
-    probs: np.ndarray
-    blind: np.ndarray
-    known: np.ndarray
-    gold: np.ndarray  # gold item codes with labels
-
-    @property
-    def off(self) -> bool:
-        """Whether the gold shows the posterior errs beyond chance: on at least ``MIN_GOLD``
-        gold items, its own answers are right more or less often than it says by more than
-        ``OFF_Z`` standard errors."""
-        if self.gold.size < MIN_GOLD:
-            return False
-        said = self.blind.max(axis=1)
-        right = self.known[np.arange(self.gold.size), self.blind.argmax(axis=1)]
-        gap = right - said
-        se = max(float(gap.std(ddof=1)) / np.sqrt(gap.size), 1e-9)
-        return bool(abs(float(gap.mean())) > OFF_Z * se)
-
-
-def judge(ev: Evidence, method: str) -> Judge:
-    """The full-label judge (see :class:`Judge`)."""
-    gold = {g: c for g, c in ev.gold.items()}
-    fit = get_estimator(method)().fit(ev.item, ev.worker, ev.label, n_items=ev.n_items,
-                                      n_workers=ev.n_workers, n_classes=ev.n_classes,
-                                      gold=gold or None)
-    probs: np.ndarray = np.array(fit.probas_, dtype=np.float64)
-    labelled = np.bincount(ev.item, minlength=ev.n_items) > 0
-    codes = np.array(sorted(g for g in gold if labelled[g]), dtype=np.int64)
-    blind = posteriors(ev.item, ev.worker, ev.label, fit.confusions_, fit.priors_,
-                       n_items=ev.n_items)[codes]
-    known = np.zeros((codes.size, ev.n_classes))
-    known[np.arange(codes.size), [gold[int(g)] for g in codes]] = 1.0
-    return Judge(probs, blind, known, codes)
-
-
-def truth_judge(truth: np.ndarray) -> Judge:
-    """A judge that knows every answer ((n_items, K) one-hot rows): for benchmarks."""
-    k = truth.shape[1]
-    return Judge(truth, np.zeros((0, k)), np.zeros((0, k)), np.zeros(0, dtype=np.int64))
-
-
 def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
              sk: Skill | None = None, judged: Judge | None = None,
              seed: int = 0) -> list[Outcome]:
@@ -178,8 +128,8 @@ def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
     rng = np.random.default_rng(seed)
     picks = rng.integers(0, max(records.size, 1), size=(BOOTSTRAP, records.size))
     gold_picks = rng.integers(0, max(jd.gold.size, 1), size=(BOOTSTRAP, jd.gold.size))
-    return [_outcome(c, replay(ev, c, sk), jd, records, (picks, gold_picks))
-            for c in cands]
+    gaps = jd.gaps(np.vstack([np.arange(jd.gold.size)[None, :], gold_picks]))
+    return [_outcome(c, replay(ev, c, sk), jd, records, picks, gaps) for c in cands]
 
 
 def fitted_skill(ev: Evidence, method: str = "dawid_skene") -> Skill:
@@ -198,28 +148,21 @@ def _records(ev: Evidence) -> np.ndarray:
     return np.flatnonzero(labelled)
 
 
-def _right(probs: np.ndarray, record: np.ndarray) -> np.ndarray:
-    return np.where(record >= 0, probs[np.arange(record.size), np.maximum(record, 0)], 0.0)
-
-
 def _outcome(cand: Candidate, got: Replayed, jd: Judge, records: np.ndarray,
-             picks: tuple[np.ndarray, np.ndarray]) -> Outcome:
+             picks: np.ndarray, gaps: np.ndarray) -> Outcome:
+    """The candidate's prediction: the calibrated chance of each record being right, its
+    mean, and a 90% interval resampling the items and (through ``gaps[1:]``, the map
+    refitted on resampled gold) the gold."""
     if records.size == 0:
         return Outcome(cand, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
-    right = _right(jd.probs[records], got.record[records])
-    means = right[picks[0]].mean(axis=1)
-    estimate = float(right.mean())
-    if jd.off:
-        # the posterior's error on gold, where the answer is known, corrects the estimate
-        on_gold = got.record[jd.gold]
-        error = _right(jd.known, on_gold) - _right(jd.blind, on_gold)
-        estimate += float(error.mean())
-        means = means + error[picks[1]].mean(axis=1)
+    right = jd.right(records, got.record[records], gaps)
+    estimate = float(right[0].mean())
+    spread = right[0][picks].mean(axis=1) + (right[1:].mean(axis=1) - estimate)
     labels = float(got.used[records].mean())
     cost = float(got.cost[records].mean())
     gold_leases = cand.gold_rate / (1.0 - cand.gold_rate) if cand.gold_rate else 0.0
-    return Outcome(cand, _clip(estimate), _clip(float(np.percentile(means, 5))),
-                   _clip(float(np.percentile(means, 95))), labels, cost * (1.0 + gold_leases),
+    return Outcome(cand, _clip(estimate), _clip(float(np.percentile(spread, 5))),
+                   _clip(float(np.percentile(spread, 95))), labels, cost * (1.0 + gold_leases),
                    float(got.accepted[records].mean()))
 
 
@@ -247,6 +190,23 @@ def choose(outcomes: list[Outcome], budget: float, items: int) -> Plan:
     records = int(budget // best.cost_per_record) if best.cost_per_record > 0 else items
     records = min(records, items)
     return Plan(best, records, items, budget, best.cost_per_record * records, False, frontier)
+
+
+def cheapest_reaching(outcomes: list[Outcome], target: float, items: int) -> Plan:
+    """The cheapest outcome predicted to reach ``target`` accuracy over ``items`` records
+    (among equal costs, the more accurate); when none does, the most accurate reachable one
+    (among equals, the cheaper), with ``reached`` False. The plan's budget is its cost."""
+    if not outcomes:
+        raise ValueError("no candidate policies to choose from")
+    if not 0.0 < target <= 1.0:
+        raise ValueError(f"target must be an accuracy in (0, 1], got {target!r}")
+    reaching = [o for o in outcomes if o.accuracy >= target]
+    if reaching:
+        best = min(reaching, key=lambda o: (o.cost_per_record, -o.accuracy))
+    else:
+        best = max(outcomes, key=lambda o: (o.accuracy, -o.cost_per_record))
+    cost = best.cost_per_record * items
+    return Plan(best, items, items, cost, cost, True, _frontier(outcomes), bool(reaching))
 
 
 def _frontier(outcomes: list[Outcome]) -> list[Outcome]:

@@ -149,10 +149,13 @@ class Client(EvalMethods, CurationMethods, RelationMethods):
         """People's labels and seconds per record, model calls and cost, over time."""
         return self._call("GET", f"/v1/projects/{project_id}/effort", params={"bucket": bucket})
 
-    def plan(self, project_id: int, budget: float) -> dict[str, Any]:
-        """The policy that gives the most accurate records within ``budget`` (or the pilot to
-        run first), predicted by replaying the project's recorded labels."""
-        return self._call("GET", f"/v1/projects/{project_id}/plan", params={"budget": budget})
+    def plan(self, project_id: int, budget: float | None = None, *,
+             target: float | None = None) -> dict[str, Any]:
+        """The policy that gives the most accurate records within ``budget``, or the
+        cheapest predicted to reach the accuracy ``target`` (or the pilot to run first),
+        predicted by replaying the project's recorded labels."""
+        params = {"budget": budget} if target is None else {"target": target}
+        return self._call("GET", f"/v1/projects/{project_id}/plan", params=params)
 
     def apply_plan(self, project_id: int, budget: float) -> dict[str, Any]:
         """Plan for ``budget`` and set the project's policy to the plan."""

@@ -1,7 +1,9 @@
 """The leaderboard pages of the requester dashboard: the organization's eval sets, and an
 eval set's leaderboard — a chart of every run's score with its 95% interval, the table with
 tied ranks and the judgments behind each figure, what each dataset bought (gain per slice
-per human hour), per-slice tables and the judges' agreement with people."""
+per human hour), per-slice tables and the judges' agreement with people; beside what each
+dataset bought, the learning curve of each data project (the built-in learner's held-out
+accuracy against people's hours, as ``datafab eval curve --svg`` draws it)."""
 
 from __future__ import annotations
 
@@ -66,6 +68,41 @@ def interval_chart(rows: Sequence[dict], *, title: str, x_label: str,
                   f"<title>{escape(title)}</title>" + "".join(body) + "</svg>")
 
 
+def learning_curve_chart(found: dict[str, Any], *, name: str | None = None) -> Markup:
+    """The learner's held-out accuracy against people's time (a curve from
+    :func:`datafab.models.learning_curve.curve_of`); minutes for short projects."""
+    hours = [p["hours"] for p in found["points"]]
+    minutes = max(hours, default=0.0) < 5  # short projects: minutes read better
+    return svg.line_chart([(h * 60 if minutes else h, p["accuracy"])
+                           for h, p in zip(hours, found["points"], strict=True)],
+                          title=f"{name or 'Project ' + str(found['project_id'])}: held-out "
+                          "accuracy of the learner against people's time",
+                          x_label="people's minutes" if minutes else "people's hours",
+                          y_label="held-out accuracy")
+
+
+def learning_curves(foundry: Any, org: int, data: Sequence[dict]) -> list[dict[str, Any]]:
+    """Per data project of the data-value table: its learning curve's chart, or why there
+    is none (no scikit-learn, too few or too many records)."""
+    from datafab.services.evals.curves import project_curve
+
+    out = []
+    for d in data:
+        entry: dict[str, Any] = {"project_id": d["project_id"], "name": d["name"],
+                                 "chart": None, "note": None, "points": []}
+        try:
+            found = project_curve(foundry, org, d["project_id"])
+        except ImportError:
+            entry["note"] = "the learner needs scikit-learn (pip install 'datafab[learner]')"
+        except (ValueError, InvalidInput) as exc:
+            entry["note"] = str(exc).partition(": ")[2] or str(exc)
+        else:
+            entry["chart"] = learning_curve_chart(found, name=d["name"])
+            entry["points"] = found["points"]
+        out.append(entry)
+    return out
+
+
 def _fmt(value: float | None) -> str:
     if value is None:
         return "–"
@@ -91,9 +128,12 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
     else:
         empty = None
     chart = value = None
+    curves: list[dict[str, Any]] = []
     if board is not None and method == "mean":
         value = evals.data_value(foundry, org, set_id)
         value["names"] = {d["project_id"]: d["name"] for d in value["data"]}
+        if value["rows"]:
+            curves = learning_curves(foundry, org, value["data"])
     if board is not None:
         scale: dict[str, Any] = {} if method == "bradley_terry" else {"lo": 0.0, "hi": 1.0}
         chart = interval_chart(
@@ -102,4 +142,4 @@ def leaderboard_page(request: Request, set_id: int, org: RequesterSession,
             else "mean score (95% interval)", **scale)
     return page(request, "dashboard/leaderboard.html", title=f"Leaderboard: "
                 f"{eval_set['name']}", eval_set=eval_set, board=board, chart=chart,
-                method=method, empty=empty, fmt=_fmt, svg=svg, value=value)
+                method=method, empty=empty, fmt=_fmt, svg=svg, value=value, curves=curves)

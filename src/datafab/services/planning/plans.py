@@ -68,6 +68,8 @@ class PlanView:
     recommended: Recommended | None = None
     pilot: PilotAsk | None = None
     frontier: list[Point] = field(default_factory=list)
+    target: float | None = None  # planned for an accuracy target instead of a budget
+    reached: bool | None = None  # the recommended policy is predicted to reach the target
 
 
 def check_budget(raw: Any) -> float:
@@ -84,12 +86,36 @@ def check_budget(raw: Any) -> float:
     return budget
 
 
-def project_plan(foundry: Foundry, organization: int, project_id: int, budget: Any) -> PlanView:
-    """The best policy for ``budget`` from the project's recorded labels (nothing written)."""
-    amount = check_budget(budget)
+def check_target(raw: Any) -> float:
+    """The accuracy target as a number in (0, 1], or ``InvalidInput`` naming ``target``."""
+    if isinstance(raw, bool):
+        raise InvalidInput("target: expected a number", field="target")
+    try:
+        target = float(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"target: {raw!r} is not a number", field="target") from exc
+    if not math.isfinite(target) or not 0.0 < target <= 1.0:
+        raise InvalidInput(f"target: must be an accuracy above 0 and at most 1, got {raw!r}",
+                           field="target")
+    return target
+
+
+def project_plan(foundry: Foundry, organization: int, project_id: int, budget: Any = None,
+                 target: Any = None) -> PlanView:
+    """The best policy for ``budget``, or the cheapest predicted to reach the accuracy
+    ``target`` (exactly one of them), from the project's recorded labels (nothing
+    written)."""
+    if (budget is None) == (target is None):
+        raise InvalidInput("budget: give either a budget or an accuracy target, not "
+                           f"{'both' if budget is not None else 'neither'}", field="budget")
+    amount = check_budget(budget) if budget is not None else None
+    goal = check_target(target) if target is not None else None
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         data = gather(conn, project)
+    if goal is not None:
+        return _plan(project, data, 0.0, goal)
+    assert amount is not None
     return _plan(project, data, amount)
 
 
@@ -141,10 +167,12 @@ def frontier_of(project: Project, data: Gathered) -> list[Point]:
     return view.frontier
 
 
-def _plan(project: Project, data: Gathered, budget: float) -> PlanView:
+def _plan(project: Project, data: Gathered, budget: float,
+          target: float | None = None) -> PlanView:
     ev = data.evidence
     pilot = planning.pilot_needed(ev)
-    base = PlanView(project.id, PlanStatus.PILOT, budget, data.unit, data.items, data.labels)
+    base = PlanView(project.id, PlanStatus.PILOT, budget, data.unit, data.items, data.labels,
+                    target=target)
     if pilot is not None:
         return replace(base, pilot=PilotAsk(pilot.items, pilot.labels_per_item,
                                             pilot.items * pilot.labels_per_item * data.price,
@@ -155,12 +183,13 @@ def _plan(project: Project, data: Gathered, budget: float) -> PlanView:
     method = project.policy.method if project.policy.method not in ("auto", "majority") \
         else "dawid_skene" if project.policy.method == "auto" else "majority_vote"
     outcomes = planning.evaluate(ev, method, cands, sk=sk)
-    chosen = planning.choose(outcomes, budget, max(data.items, 1))
+    chosen = (planning.choose(outcomes, budget, max(data.items, 1)) if target is None else
+              planning.cheapest_reaching(outcomes, target, max(data.items, 1)))
     best = chosen.best
     rec = Recommended(_point(best), chosen.records, chosen.cost, chosen.covers_all,
                       _policy(project, best.policy, data.has_model), _hard(best.policy))
-    return replace(base, status=PlanStatus.PLAN, recommended=rec,
-                   frontier=[_point(o) for o in chosen.frontier])
+    return replace(base, status=PlanStatus.PLAN, recommended=rec, budget=chosen.budget,
+                   reached=chosen.reached, frontier=[_point(o) for o in chosen.frontier])
 
 
 def _point(o: planning.Outcome) -> Point:
