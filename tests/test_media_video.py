@@ -87,3 +87,19 @@ def test_an_uploaded_video_is_a_tracks_item(api, foundry, make_org, make_worker,
     who = authenticate_contributor(foundry, worker.token)
     found = serving.item_image(foundry, who, pid, item["id"], frame=5)
     assert np.abs(np.subtract(_pixel(found.content or b""), colour(5))).max() <= 12
+
+
+def test_without_pyav_a_video_item_names_the_field_and_the_extra(api, make_org, monkeypatch,
+                                                                  settings_overrides):
+    folder = Path(settings_overrides["media_dir"]) / "clips"
+    folder.mkdir(parents=True)
+    write_video(folder / "a.mp4", frames=2)
+    monkeypatch.setitem(__import__("sys").modules, "av", None)  # as if it were not installed
+    org = make_org()
+    pid = api.post("/v1/projects", headers=org.headers, json={
+        "name": "clips", "primitive": "tracks", "settings": {"labels": ["car"]},
+        "policy": {"min_labels": 1, "max_labels": 1}}).json()["id"]
+    r = api.post(f"/v1/projects/{pid}/items", headers=org.headers, json={"items": [
+        {"external_id": "ok", "data": {"video": "clips/a.mp4"}}]})
+    assert r.status_code == 422 and r.json()["error"]["field"] == "items.0.data.video"
+    assert "datafab[video]" in r.json()["error"]["message"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from datafab.errors import InvalidInput
 
 EXTRA = "pip install 'datafab[video]'"
 MAX_DECODED = 10_000  # frames decoded forward from a keyframe before giving up
+MAX_COUNTED = 100_000  # the most frames a tracks item has (primitives.tracks.MAX_FRAMES)
 
 
 class NoVideo(ValueError):
@@ -59,7 +61,8 @@ def facts(path: Path) -> VideoFacts:
             rate = stream.average_rate or stream.guessed_rate
             if not rate:
                 raise NoVideo("the file does not give its frame rate")
-            count = stream.frames or sum(1 for _ in container.decode(stream))
+            count = stream.frames or sum(  # counted, up to one past the most an item takes
+                1 for _ in islice(container.decode(stream), MAX_COUNTED + 1))
             return VideoFacts(int(count), float(rate), stream.codec_context.width,
                               stream.codec_context.height)
     except av.FFmpegError as exc:
