@@ -199,3 +199,47 @@ def test_track_a_box_through_frames(motion_site, browser_page):
     boxes = dense([(k["frame"], np.array([k["x"], k["y"], k["w"], k["h"]]))
                    for k in track["keyframes"]], 5)
     assert [middle[a] for a in "xywh"] == pytest.approx(list(boxes[2]), abs=0.11)
+
+
+def _centre_colour(page) -> list[int]:
+    return page.evaluate(
+        "() => { const c = document.querySelector('#stage canvas');"
+        " const d = c.getContext('2d').getImageData(c.width >> 1, c.height >> 1, 1, 1).data;"
+        " return [d[0], d[1], d[2]]; }")
+
+
+def test_the_tracks_canvas_shows_frames_decoded_from_a_video(motion_site, browser_page):
+    pytest.importorskip("av")
+    from pathlib import Path
+
+    from datafab.services import items, projects
+    from video_files import colour, write_video
+
+    write_video(Path(motion_site.foundry.settings.media_dir) / "clip" / "v.mp4")
+    project = projects.create_project(motion_site.foundry, motion_site.org, {
+        "name": "Video", "primitive": "tracks", "settings": {"labels": ["car"]},
+        "guidelines": "Follow every car.", "policy": {"min_labels": 1, "max_labels": 1}})
+    items.upload_items(motion_site.foundry, motion_site.org, project.id, [
+        {"external_id": "video-0", "data": {"video": "clip/v.mp4"}}])
+    page = browser_page
+    make_contributor(motion_site, "Vic", "vic@example.org")
+    log_in(page, motion_site, "vic@example.org")
+    _open(page, motion_site, project.id)
+    assert _root(page, "src").endswith("/frames/0")
+    assert _root(page, "frameCount") == "10"
+
+    def near(n: int) -> bool:
+        return max(abs(a - b) for a, b in zip(_centre_colour(page), colour(n), strict=True)) <= 12
+
+    deadline = time.monotonic() + 10
+    while not near(0) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert near(0), _centre_colour(page)
+    for _ in range(7):
+        page.keyboard.press("ArrowRight")
+    assert _root(page, "frame") == "7"
+    deadline = time.monotonic() + 10
+    while not near(7) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert near(7), _centre_colour(page)
+    check_page(page)

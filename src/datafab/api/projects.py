@@ -13,6 +13,7 @@ from datafab.api.auth import Actor, FoundryDep, Requester, client_address
 from datafab.api.bodies import CheckedRoute
 from datafab.api.downloads import export_download
 from datafab.api.schemas import projects as out
+from datafab.api.zip_downloads import ZIP_FORMATS, zip_download
 from datafab.errors import InvalidInput
 from datafab.services import (
     access_log,
@@ -226,11 +227,18 @@ def export(
     format: str = "records",
     min_confidence: float = Query(0.0, ge=0.0, le=1.0),
     include_open: bool = False,
-    file: Literal["jsonl", "parquet"] = "jsonl",
+    file: Literal["jsonl", "parquet", "zip"] | None = Query(
+        None, description="jsonl (the default), parquet, or zip (the default for yolo and voc: "
+        "the zip the CLI writes)."),
 ) -> Response:
-    """The project's records in a training format: streamed JSON Lines, or a Parquet file."""
+    """The project's records in a training format: streamed JSON Lines, a Parquet file, or
+    for YOLO and VOC a zip of label files."""
+    if file == "zip" or (file is None and format in ZIP_FORMATS):
+        return zip_download(foundry, org, project_id, format, actor=who,
+                            address=client_address(request.scope),
+                            include_open=include_open, min_confidence=min_confidence)
     return export_download(foundry, org, project_id, format, actor=who,
-                           address=client_address(request.scope), file=file,
+                           address=client_address(request.scope), file=file or "jsonl",
                            include_open=include_open, min_confidence=min_confidence)
 
 

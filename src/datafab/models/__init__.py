@@ -31,6 +31,7 @@ REGISTRY: Registry[type[Backend]] = Registry(
     {
         "openai": "datafab.models.openai_chat:OpenAIChat",
         "learner": "datafab.models.learner:Learner",
+        "local": "datafab.models.local_detector:LocalDetector",
     })
 
 

@@ -4,7 +4,7 @@ holding its lease."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from datafab import media_hosts as hosts
 from datafab.services.media import serving
@@ -35,9 +35,12 @@ def item_image(request: Request, project_id: int, item_id: int, who: Contributor
 
 @router.get("/{project_id}/items/{item_id}/frames/{frame}")
 def item_frame(request: Request, project_id: int, item_id: int, frame: int,
-               who: ContributorSession, foundry: PageFoundry) -> FileResponse:
-    """One frame of a video item given as a sequence of images."""
+               who: ContributorSession, foundry: PageFoundry) -> Response:
+    """One frame of a video item: given as a sequence of images, or decoded from its file."""
     address = request.client.host if request.client else "unknown"
     found = serving.item_image(foundry, who, project_id, item_id, address, frame=frame)
+    if found.content is not None:
+        return Response(found.content, media_type=found.content_type,
+                        headers={"Cache-Control": "private, no-store"})
     return FileResponse(found.path, media_type=found.content_type,
                         headers={"Cache-Control": "private, no-store"})

@@ -8,7 +8,8 @@ from typing import Any
 
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
-from datafab.services.media.files import relative_path
+from datafab.services.media import video
+from datafab.services.media.files import relative_path, stored_path
 from datafab.services.media.probe import NotAnImage, probe
 from datafab.services.projects import Project
 from datafab.store import media as media_sql
@@ -22,12 +23,16 @@ def with_sizes(foundry: Foundry, project: Project, raw_items: list[Any]) -> list
     other projects' items are returned as they are."""
     if project.primitive_name not in IMAGE_PRIMITIVES:
         return raw_items
-    wanted = [_data(raw).get("media") for raw in raw_items]
+    wanted = [_data(raw).get(key) for raw in raw_items for key in ("media", "video")]
     with foundry.db.read() as conn:
         known = media_sql.of(conn, project.id, [m for m in wanted if isinstance(m, str)])
     out = []
     for index, raw in enumerate(raw_items):
         data = _data(raw)
+        if project.primitive_name == "tracks" and isinstance(data.get("video"), str):
+            out.append({**raw, "data": _video(foundry, data, known,
+                                              f"items.{index}.data.video")})
+            continue
         sized = "width" in data and "height" in data
         if not data or (sized and "media" not in data):
             out.append(raw)
@@ -66,3 +71,13 @@ def _size(foundry: Foundry, data: dict[str, Any], known: dict[str, media_sql.Med
                     return None
             return found.width, found.height
     return None
+
+
+def _video(foundry: Foundry, data: dict[str, Any], known: dict[str, media_sql.MediaRow],
+           field: str) -> dict[str, Any]:
+    """A video item with its frame count, frame rate and size read from its file (an upload
+    named by its media id, or a path under the media folder) where it does not give them."""
+    name = data["video"]
+    path = (stored_path(foundry.settings, name) if name in known
+            else relative_path(foundry.settings, name))
+    return video.fill_item(path, data, field)

@@ -8,12 +8,14 @@ import hashlib
 import os
 import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO
 
 from datafab.errors import InvalidInput, PayloadTooLarge
 from datafab.foundry import Foundry
+from datafab.services.media import video
 from datafab.services.media.files import stored_path
-from datafab.services.media.probe import NotAnImage, probe
+from datafab.services.media.probe import ImageSize, NotAnImage, probe
 from datafab.services.projects import load_project
 from datafab.store import media as media_sql
 
@@ -43,10 +45,7 @@ def upload_media(foundry: Foundry, organization: int, project_id: int,
     fd, temp = tempfile.mkstemp(dir=first, prefix=".upload-")
     try:
         digest, size, head = _copy(source, os.fdopen(fd, "wb"), limit)
-        try:
-            found = probe(head)
-        except NotAnImage as exc:
-            raise InvalidInput(f"file: {exc}", field="file") from exc
+        found = _probe(head, Path(temp))
         media_id = digest.hexdigest()
         row = media_sql.MediaRow(media_id, found.content_type, found.width, found.height, size)
         target = stored_path(foundry.settings, media_id)
@@ -58,6 +57,20 @@ def upload_media(foundry: Foundry, organization: int, project_id: int,
         if os.path.exists(temp):
             os.unlink(temp)
     return Uploaded(media_id, found.content_type, found.width, found.height, size, created)
+
+
+def _probe(head: bytes, path: Path) -> ImageSize:
+    """The image's kind and size, or a video's (read with PyAV, when installed)."""
+    try:
+        return probe(head)
+    except NotAnImage as exc:
+        if not video.looks_like_video(head):
+            raise InvalidInput(f"file: {exc}", field="file") from exc
+    try:
+        facts = video.facts(path)
+    except video.NoVideo as exc:
+        raise InvalidInput(f"file: {exc}", field="file") from exc
+    return ImageSize(video.content_type(head), facts.width, facts.height)
 
 
 def _copy(source: BinaryIO, out: BinaryIO, limit: int) -> tuple[hashlib._Hash, int, bytes]:
