@@ -6,11 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.foundry import Foundry
 from datafab.services.accounts import Contributor
 from datafab.services.projects import Project
+from datafab.store.handles import Connection
 
 
 @dataclass

@@ -14,8 +14,6 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import Connection
-
 from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.primitives import Outcome, Vote
@@ -25,6 +23,7 @@ from datafab.services.line import subscribers
 from datafab.services.line.events import Answer, Answered, Finished, by_project
 from datafab.services.tracing import marking
 from datafab.store import submitting
+from datafab.store.handles import Connection
 
 
 def run(foundry: Foundry, conn: Connection, contributor: Contributor, answers: list[Answer],

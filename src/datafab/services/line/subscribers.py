@@ -11,12 +11,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Connection
-
 from datafab.foundry import Foundry
 from datafab.services import billing, hybrid, pay, webhooks, workforce
 from datafab.services.line.events import Answer, Answered, Finished, by_project
 from datafab.store import model_ledger
+from datafab.store.handles import Connection
 
 
 def account(foundry: Foundry, conn: Connection, event: Answered) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab.errors import InvalidInput
 from datafab.quality.replay import Evidence
 from datafab.services.projects import Project
 from datafab.store import planning as store
+from datafab.store.handles import Connection
 
 LABEL_UNIT = "labels"  # the budget's unit when labels are unpaid: one per label
 
