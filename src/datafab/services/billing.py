@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from datafab.errors import InvalidInput, from_pydantic
+from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import webhooks
 from datafab.services.projects import Project, get_project
 from datafab.store import billing as queries
@@ -50,12 +51,7 @@ def minor_digits(currency: str) -> int:
 
 
 def validated(model: type[BaseModel], raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    return parse(model, raw)
 
 
 class PriceSheet(BaseModel):

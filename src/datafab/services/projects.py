@@ -6,12 +6,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from datafab import quality
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
 from datafab.names import CleanName
+from datafab.parsing import parse
 from datafab.primitives import Primitive, get_primitive
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.primitive_catalog import resolve
@@ -197,12 +198,7 @@ class Project:
 
 
 def validated(model: type[BaseModel], raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    return parse(model, raw)
 
 
 def create_project(foundry: Foundry, organization: int, raw: dict[str, Any]) -> Project:

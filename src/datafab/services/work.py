@@ -10,10 +10,11 @@ from __future__ import annotations
 import random
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
-from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, LeaseExpired, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import (
     access_log,
     confidentiality,
@@ -159,7 +160,7 @@ def submit(foundry: Foundry, contributor: Contributor, lease_id: int, raw: Any) 
 
     The same answer sent again for a lease it already settled (a retry whose response was
     lost) gets the first receipt back; another answer is refused."""
-    body = _parse(SubmissionIn, raw, None)
+    body = parse(SubmissionIn, raw, None)
     try:
         (receipt,) = _submit_all(foundry, contributor, [(lease_id, body, "")])
     except Conflict:
@@ -196,21 +197,11 @@ def submit_many(foundry: Foundry, contributor: Contributor, raw: Any) -> list[Re
         )
     entries: list[tuple[int, SubmissionIn, str]] = []
     for i, entry in enumerate(raw):
-        body = _parse(BatchSubmissionIn, entry, f"submissions.{i}")
+        body = parse(BatchSubmissionIn, entry, f"submissions.{i}")
         entries.append((body.lease_id, body, f"submissions.{i}."))
     if len({lease for lease, _, _ in entries}) != len(entries):
         raise InvalidInput("submissions: a lease appears twice", field="submissions")
     return _submit_all(foundry, contributor, entries)
-
-
-def _parse(model: type[M], raw: Any, prefix: str | None) -> M:
-    if not isinstance(raw, dict):
-        field = prefix or "body"
-        raise InvalidInput(f"{field}: expected a JSON object", field=field)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc, prefix) from exc
 
 
 def _submit_all(
@@ -302,7 +293,7 @@ def release_lease(foundry: Foundry, contributor: Contributor, lease_id: int,
     A model's item goes on to people; a model may report what the failed try cost. Releasing
     a lease this contributor released already changes nothing and succeeds again (a retry
     whose first try went through, its answer lost)."""
-    body = _parse(ReleaseIn, raw if raw is not None else {}, None)
+    body = parse(ReleaseIn, raw if raw is not None else {}, None)
     if body.usage is not None and contributor.kind != "model":
         raise InvalidInput("usage: only a model reports usage", field="usage")
     now = foundry.now()

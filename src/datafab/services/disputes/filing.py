@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import audit
 from datafab.services.accounts import Contributor
 from datafab.services.projects import load_project
@@ -41,12 +42,7 @@ class Dispute:
 
 
 def _parse(raw: Any) -> DisputeIn:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        body = DisputeIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    body = parse(DisputeIn, raw)
     if not body.reason.strip():
         raise InvalidInput("reason: say why the expected answer is wrong", field="reason")
     return body

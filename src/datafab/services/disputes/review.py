@@ -7,10 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import audit, quality
 from datafab.services.disputes import DisputeStatus
 from datafab.services.disputes.rescoring import rescore
@@ -77,12 +78,7 @@ def list_disputes(foundry: Foundry, status: str | None = "open") -> list[QueuedD
 
 
 def _parse(raw: Any) -> ResolutionIn:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        body = ResolutionIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    body = parse(ResolutionIn, raw)
     if body.decision == DisputeStatus.OPEN:
         raise InvalidInput("decision: upheld or rejected", field="decision")
     if not body.reason.strip():

@@ -8,10 +8,11 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import InvalidInput, from_pydantic
+from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import audit, confidentiality
 from datafab.services.accounts import Contributor
 from datafab.services.admission import owed, required_change
@@ -102,14 +103,7 @@ def acknowledge(foundry: Foundry, contributor: Contributor, project_id: int,
 
 
 def _parse(raw: Any) -> AcknowledgeIn:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        return AcknowledgeIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    return parse(AcknowledgeIn, raw, missing_is_empty=True)
 
 
 def _score(conn, project, contributor_id: int, version: int, n: int,

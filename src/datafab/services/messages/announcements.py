@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import InvalidInput, from_pydantic
+from datafab import parsing
+from datafab.errors import InvalidInput
 from datafab.foundry import Foundry
 from datafab.services import audit
 from datafab.services.messages import mail
@@ -25,12 +26,7 @@ class AnnouncementIn(BaseModel):
 
 
 def parse(raw: Any, model: type[BaseModel] = AnnouncementIn) -> Any:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        parsed = model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    parsed = parsing.parse(model, raw)
     for name in ("subject", "body"):
         if isinstance(getattr(parsed, name, None), str) and not getattr(parsed, name).strip():
             raise InvalidInput(f"{name}: write something", field=name)

@@ -6,10 +6,11 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services.accounts import Contributor
 from datafab.services.projects import load_project
 from datafab.services.quality import gold_evidence
@@ -39,18 +40,9 @@ class ScreeningIn(BaseModel):
     answers: list[ScreeningAnswer] = Field(max_length=400)
 
 
-def _parse(model: type[BaseModel], raw: Any) -> Any:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
-
-
 def apply(foundry: Foundry, contributor: Contributor, campaign_id: int,
           raw: Any) -> dict[str, Any]:
-    body: ApplicationIn = _parse(ApplicationIn, raw)
+    body: ApplicationIn = parse(ApplicationIn, raw)
     try:
         with foundry.db.write() as conn:
             campaign = _open(conn, campaign_id)
@@ -104,7 +96,7 @@ def screen(foundry: Foundry, contributor: Contributor, campaign_id: int,
            raw: Any) -> dict[str, Any]:
     """Score the screening test: passed at the campaign's pass mark (the stage is reached
     then); the score is kept either way, and the test is taken once."""
-    body: ScreeningIn = _parse(ScreeningIn, raw)
+    body: ScreeningIn = parse(ScreeningIn, raw)
     now = foundry.now()
     with foundry.db.write() as conn:
         campaign = _open(conn, campaign_id)

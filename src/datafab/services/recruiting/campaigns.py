@@ -9,13 +9,13 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
 
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services.projects import load_project
 from datafab.services.workforce import Requirement
 from datafab.store import recruiting as sql
@@ -58,12 +58,7 @@ class CampaignIn(BaseModel):
 
 def create(foundry: Foundry, raw: Any) -> dict[str, Any]:
     """Open a campaign (``InvalidInput`` naming the field; nothing written)."""
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        spec = CampaignIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    spec = parse(CampaignIn, raw)
     code = spec.referral_code or secrets.token_hex(4)
     try:
         with foundry.db.write() as conn:

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from datafab.errors import Conflict, InvalidInput, NotFound, from_pydantic
+from datafab.errors import Conflict, InvalidInput, NotFound
 from datafab.foundry import Foundry
+from datafab.parsing import parse
 from datafab.services import audit, taxonomy
 from datafab.services.accounts import Contributor
 from datafab.services.messages import inbox, mail
@@ -89,12 +90,7 @@ def document(foundry: Foundry, credential_id: int) -> tuple[str, str, bytes]:
 
 def review(foundry: Foundry, credential_id: int, raw: Any, *,
            actor: str = "operator") -> dict[str, Any]:
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
-    try:
-        body = ReviewIn.model_validate(raw)
-    except ValidationError as exc:
-        raise from_pydantic(exc) from exc
+    body = parse(ReviewIn, raw)
     if body.decision == CredentialStatus.PENDING:
         raise InvalidInput("decision: approved or rejected", field="decision")
     if body.decision == CredentialStatus.REJECTED and not body.reason.strip():

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from datafab.errors import InvalidInput, NotFound
+from datafab.errors import NotFound
 from datafab.foundry import Foundry
 from datafab.services import billing, taxonomy
 from datafab.services.projects import get_project
@@ -136,8 +136,6 @@ def set_policy(foundry: Foundry, organization: int, project_id: int,
     priced anew from its metered usage at the organization's current prices; from then on
     each priced event adds to it while the project has a budget."""
     project = get_project(foundry, organization, project_id)
-    if not isinstance(raw, dict):
-        raise InvalidInput("body: expected a JSON object", field="body")
     policy = billing.validated(WorkforcePolicy, raw)
     watermark.check(project.primitive_name, policy.watermark)
     now = foundry.now()
