@@ -4,10 +4,6 @@ gold item and re-scores everyone who answered it (``rescoring``): gold accuracy,
 qualification, probation or removal, and quality bonuses, each change in the audit log and
 the contributors told in their inbox."""
 
-from enum import StrEnum
+from datafab.statuses import DisputeStatus
 
-
-class DisputeStatus(StrEnum):
-    OPEN = "open"
-    UPHELD = "upheld"  # the gold answer was wrong and is corrected
-    REJECTED = "rejected"  # the gold answer stands
+__all__ = ["DisputeStatus"]

@@ -4,6 +4,8 @@ verify a skill (``credentials``), and the funnel per campaign and source (``funn
 
 from enum import StrEnum
 
+from datafab.statuses import CredentialStatus
+
 
 class Stage(StrEnum):
     APPLIED = "applied"
@@ -14,7 +16,4 @@ class Stage(StrEnum):
     RETAINED = "retained"  # still active 30 days after becoming active
 
 
-class CredentialStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
+__all__ = ["CredentialStatus", "Stage"]
