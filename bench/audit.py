@@ -26,7 +26,7 @@
    random order's accuracy at 1,250 (``labels_to_reach``), per seed and its mean over
    ``--repeats`` seeds from ``--first-seed`` (seeds 0 and 1 were used to choose the method,
    so the default run starts at 2); also on the curves averaged over the seeds.
-   ``--selection-only`` skips sections 1 and 2.
+   ``--selection-only`` skips sections 1 and 2; ``--start`` sets the random start.
 
 Prints a table and one line: ``RESULT audit_f1=… cleanlab_f1=… crowd_auroc=…
 crowdlab_auroc=… selection_label_share=…``.
@@ -214,6 +214,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="selection: seeds to run")
     parser.add_argument("--first-seed", type=int, default=2,
                         help="selection: first seed (0 and 1 were used to choose the method)")
+    parser.add_argument("--start", type=int, default=50,
+                        help="selection: random labels both orders start from")
     parser.add_argument("--selection-only", action="store_true",
                         help="skip the audit and crowd sections (a faster run)")
     parser.add_argument("--crowds", default="d_product,d_possent,s_rel,s_adult,s_dog,s_face,"
@@ -237,7 +239,8 @@ def main() -> None:
               f"datafab {r['ours']:.3f} ({r['seconds_ours']:.1f} s), CROWDLAB "
               f"{r['crowdlab']:.3f} ({r['seconds_crowdlab']:.1f} s)")
     seeds = list(range(args.first_seed, args.first_seed + args.repeats))
-    selection = selection_section(texts, labels, seeds)
+    selection = selection_section(texts, labels, seeds, start=args.start,
+                                  steps=(1250 - args.start) // 100)
     print_selection(selection, seeds)
     f1 = float(np.mean([r["ours"][2] for r in noisy.values()])) if noisy else float("nan")
     cl_f1 = (float(np.mean([r["cleanlab"][2] for r in noisy.values()])) if noisy
