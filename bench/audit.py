@@ -1,6 +1,7 @@
 """Audit and selection benchmark: Datafab's p_wrong against cleanlab in the same run.
 
     DATAFAB_DATASETS=/path/to/datasets/crowd .venv/bin/python bench/audit.py
+    .venv/bin/python bench/audit.py --selection-only   # the selection part alone
 
 1. **Single labels with known noise.** A text dataset built from what installed packages ship:
    the docstrings of numpy, scipy, scikit-learn, pandas and SQLAlchemy (first paragraph of
@@ -18,10 +19,14 @@
    "majority_vote"``, so both score the same label; ``1 - consensus_quality_score``). The
    crowd files carry no item features, so both get the same uninformative classifier
    probabilities (the majority labels' class frequencies).
-3. **Selection.** On the docstring dataset (clean labels): held-out accuracy against labels
-   spent, selected order (``quality.curation.select`` under the model so far) against random
-   order; the share of random order's labels that selected order needs to reach random
-   order's final accuracy (``labels_to_reach``), mean over ``--repeats`` seeds.
+3. **Selection.** On the docstring dataset (clean labels, a quarter held out): held-out
+   accuracy against labels spent, 50 random labels then batches of 100 up to 1,250, selected
+   order (``quality.curation.select`` under the model so far) against random order from the
+   same start; the share of random order's 1,250 labels that selected order needs to reach
+   random order's accuracy at 1,250 (``labels_to_reach``), per seed and its mean over
+   ``--repeats`` seeds from ``--first-seed`` (seeds 0 and 1 were used to choose the method,
+   so the default run starts at 2); also on the curves averaged over the seeds.
+   ``--selection-only`` skips sections 1 and 2; ``--start`` sets the random start.
 
 Prints a table and one line: ``RESULT audit_f1=… cleanlab_f1=… crowd_auroc=…
 crowdlab_auroc=… selection_label_share=…``.
@@ -171,22 +176,48 @@ def crowd_section(names: list[str]) -> dict:
     return out
 
 
-def selection_section(texts: list[str], labels: np.ndarray, repeats: int) -> dict:
+def selection_section(texts: list[str], labels: np.ndarray, seeds: list[int], *,
+                      start: int = 50, batch: int = 100, steps: int = 12) -> dict:
+    """Learning curves of both orders per seed (same split, same start, same batches), the
+    label share per seed and on the curves averaged over the seeds."""
     x = c.features_of(texts)
     shares, curves = [], []
-    for seed in range(repeats):
-        curve = c.learning_curves(x, labels, len(PACKAGES), start=50, batch=50, steps=10,
-                                  seed=seed)
+    for seed in seeds:
+        curve = c.learning_curves(x, labels, len(PACKAGES), start=start, batch=batch,
+                                  steps=steps, seed=seed)
         curves.append(curve)
         share = c.labels_to_reach(curve)
         shares.append(1.0 if share is None else share)  # 1.0: selected never reached it
-    return {"share": float(np.mean(shares)), "shares": shares, "curves": curves}
+    mean = {key: list(np.mean([cv[key] for cv in curves], axis=0)) for key in curves[0]}
+    share = c.labels_to_reach(mean)
+    return {"share": float(np.mean(shares)), "shares": shares, "curves": curves,
+            "mean": mean, "mean_share": 1.0 if share is None else share}
+
+
+def print_selection(selection: dict, seeds: list[int]) -> None:
+    mean = selection["mean"]
+    print(f"learning curves, mean of seeds {', '.join(map(str, seeds))}: spent "
+          + " ".join(f"{s:.0f}" for s in mean["spent"]))
+    for seed, curve in zip(seeds, selection["curves"], strict=True):
+        print(f"  seed {seed:<3d} random   " + " ".join(f"{a:.3f}" for a in curve["random"]))
+        print("           selected " + " ".join(f"{a:.3f}" for a in curve["selected"]))
+    print("  mean     random   " + " ".join(f"{a:.3f}" for a in mean["random"]))
+    print("           selected " + " ".join(f"{a:.3f}" for a in mean["selected"]))
+    print("selection label shares per seed (1.000: selected order never reached random "
+          "order's final accuracy): " + ", ".join(f"{s:.3f}" for s in selection["shares"])
+          + f"; on the mean curves {selection['mean_share']:.3f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--per-class", type=int, default=600)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="selection: seeds to run")
+    parser.add_argument("--first-seed", type=int, default=2,
+                        help="selection: first seed (0 and 1 were used to choose the method)")
+    parser.add_argument("--start", type=int, default=50,
+                        help="selection: random labels both orders start from")
+    parser.add_argument("--selection-only", action="store_true",
+                        help="skip the audit and crowd sections (a faster run)")
     parser.add_argument("--crowds", default="d_product,d_possent,s_rel,s_adult,s_dog,s_face,"
                         "d_duck")
     args = parser.parse_args()
@@ -194,27 +225,26 @@ def main() -> None:
     texts, labels = docstrings(args.per_class)
     print(f"docstring dataset: {len(texts)} texts, {len(PACKAGES)} classes "
           f"({time.perf_counter() - started:.0f} s to build)")
-    noisy = noisy_section(texts, labels)
+    noisy = {} if args.selection_only else noisy_section(texts, labels)
     for rate, r in noisy.items():
         print(f"noise {rate:.0%}: model accuracy {r['model_accuracy']:.3f}; "
               f"datafab P/R/F1 {r['ours'][0]:.3f}/{r['ours'][1]:.3f}/{r['ours'][2]:.3f}; "
               f"cleanlab P/R/F1 {r['cleanlab'][0]:.3f}/{r['cleanlab'][1]:.3f}/"
               f"{r['cleanlab'][2]:.3f}")
-    wanted = [n for n in args.crowds.split(",") if n in crowd_data.names()]
+    wanted = [] if args.selection_only else [
+        n for n in args.crowds.split(",") if n in crowd_data.names()]
     crowd = crowd_section(wanted)
     for name, r in crowd.items():
         print(f"{name}: {r['items']} items, {r['mv_errors']} majority-vote errors; AUROC "
               f"datafab {r['ours']:.3f} ({r['seconds_ours']:.1f} s), CROWDLAB "
               f"{r['crowdlab']:.3f} ({r['seconds_crowdlab']:.1f} s)")
-    selection = selection_section(texts, labels, args.repeats)
-    last = selection["curves"][0]
-    print("learning curve (seed 0): spent " + " ".join(f"{s:.0f}" for s in last["spent"]))
-    print("  random   " + " ".join(f"{a:.3f}" for a in last["random"]))
-    print("  selected " + " ".join(f"{a:.3f}" for a in last["selected"]))
-    print("selection label shares per seed (1.000: selected order never reached random "
-          "order's final accuracy): " + ", ".join(f"{s:.3f}" for s in selection["shares"]))
-    f1 = float(np.mean([r["ours"][2] for r in noisy.values()]))
-    cl_f1 = float(np.mean([r["cleanlab"][2] for r in noisy.values()]))
+    seeds = list(range(args.first_seed, args.first_seed + args.repeats))
+    selection = selection_section(texts, labels, seeds, start=args.start,
+                                  steps=(1250 - args.start) // 100)
+    print_selection(selection, seeds)
+    f1 = float(np.mean([r["ours"][2] for r in noisy.values()])) if noisy else float("nan")
+    cl_f1 = (float(np.mean([r["cleanlab"][2] for r in noisy.values()])) if noisy
+             else float("nan"))
     ours = float(np.mean([r["ours"] for r in crowd.values()])) if crowd else float("nan")
     theirs = float(np.mean([r["crowdlab"] for r in crowd.values()])) if crowd else float("nan")
     print(f"({time.perf_counter() - started:.0f} s in all)")

@@ -70,6 +70,42 @@ def test_selection_prefers_uncertain_then_different_rows():
     assert c.select(proba, features, 1, weak=weak).tolist() == [2]
 
 
+def test_margin_uncertainty_is_one_minus_the_gap_of_the_two_best():
+    proba = np.array([[0.5, 0.5, 0.0], [0.7, 0.2, 0.1], [1.0, 0.0, 0.0]])
+    assert c.margin_uncertainty(proba) == pytest.approx([1.0, 0.5, 0.0])
+
+
+def test_selection_takes_one_item_per_cluster_of_uncertain_twins():
+    # five near twins, all very uncertain, and two other uncertain rows of their own kinds
+    features = np.array([[1.0, 0.0, 0.0]] * 5 + [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]])
+    features[:5, 1] = np.linspace(0.0, 0.01, 5)
+    proba = np.array([[0.5, 0.5]] * 5 + [[0.6, 0.4], [0.65, 0.35]])
+    order = c.select(proba, features, 3).tolist()
+    assert order[0] in range(5) and order[1:] == [5, 6]
+
+
+def test_weak_rows_come_first_even_when_alike_and_sure():
+    features = np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 3)
+    proba = np.array([[0.99, 0.01]] * 3 + [[0.5, 0.5]] * 3)
+    weak = np.array([True] * 3 + [False] * 3)
+    order = c.select(proba, features, 4, weak=weak).tolist()
+    assert sorted(order[:3]) == [0, 1, 2] and order[3] in (3, 4, 5)
+
+
+def test_selection_reduces_wide_sparse_features():
+    topics = {0: "apple pear plum fig grape melon", 1: "wheel brake engine gear tyre clutch",
+              2: "goal pitch referee match score kick"}
+    rng = np.random.default_rng(1)
+    texts = [topics[i % 3] + " " + str(rng.choice(topics[i % 3].split())) + f" w{i}"
+             for i in range(90)]
+    features = c.features_of(texts)
+    assert features.shape[1] > c.DIMS
+    proba = np.full((90, 3), 1 / 3)
+    order = c.select(proba, features, 3)
+    assert len(set(order.tolist())) == 3
+    assert sorted(int(i) % 3 for i in order) == [0, 1, 2]  # one per topic
+
+
 def test_labels_to_reach_interpolates():
     curves = {"spent": [10.0, 20.0, 30.0, 40.0], "random": [0.5, 0.6, 0.7, 0.8],
               "selected": [0.5, 0.7, 0.9, 0.95]}

@@ -23,9 +23,9 @@ flagged when another class is the most probable (:func:`flagged`).
 **Error rate** of a dataset: from a random sample that people checked, the share found
 wrong with its Wilson interval (:func:`error_rate`).
 
-**Selection** (:func:`select`): the most uncertain unlabelled items (entropy of the model's
-probabilities), spread out greedily so no two chosen items are near duplicates (cosine
-similarity of their features), with items from weak slices given a bonus.
+**Selection** (:func:`select`): items of weak slices first; among the most uncertain items
+(the smallest gap between the model's two most probable classes), one per k-means cluster
+of their features, so the picks are uncertain and unlike each other.
 
 Needs scikit-learn for the classifier (the ``learner`` extra); everything else is NumPy.
 """
@@ -40,6 +40,7 @@ import numpy as np
 from .gold import wilson_interval
 
 FLOOR = 1e-3  # no probability or threshold below this: a zero would veto all other evidence
+DIMS = 100  # selection clusters items in at most this many dimensions
 
 
 class ClassifierMissing(ImportError):
@@ -202,37 +203,85 @@ def entropy(proba: np.ndarray) -> np.ndarray:
     return -(p * np.log(p)).sum(axis=1) / np.log(k) if k > 1 else np.zeros(p.shape[0])
 
 
+def margin_uncertainty(proba: np.ndarray) -> np.ndarray:
+    """1 minus the gap between each row's two highest probabilities (0: sure, 1: a tie)."""
+    p = np.asarray(proba, dtype=np.float64)
+    if p.shape[1] < 2:
+        return np.zeros(p.shape[0])
+    top = np.sort(p, axis=1)[:, -2:]
+    out: np.ndarray = 1.0 - (top[:, 1] - top[:, 0])
+    return out
+
+
+def _projector(features: Any, seed: int) -> Any:
+    """A function from row indices to those rows as at most ``DIMS`` dense dimensions of unit
+    length: latent semantic analysis (truncated SVD, fitted on up to 5,000 rows) of wider
+    features such as TF-IDF, where clusters of raw word weights mean little."""
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.preprocessing import normalize
+
+    rows, dims = features.shape
+    if dims <= DIMS:
+        return lambda idx: normalize(np.asarray(
+            features[idx].todense() if hasattr(features, "todense") else features[idx],
+            dtype=np.float64))
+    if rows < 3:
+        return lambda idx: normalize(features[idx])
+    fit_on = np.random.default_rng(seed).permutation(rows)[:5000]
+    svd = TruncatedSVD(min(DIMS, fit_on.size - 1), random_state=seed).fit(features[fit_on])
+    return lambda idx: normalize(svd.transform(features[idx]))
+
+
+def _spread(score: np.ndarray, rows: np.ndarray, project: Any, n: int,
+            seed: int) -> np.ndarray:
+    """Positions of ``n`` of ``rows``: k-means of their projected features into ``n``
+    clusters, the highest ``score`` of each (topped up by score if clusters come out empty),
+    highest first."""
+    ranked = np.argsort(-score, kind="stable")
+    if score.size <= n:
+        return ranked
+    import warnings
+
+    from sklearn.cluster import KMeans
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct points than clusters
+        groups = KMeans(n_clusters=n, n_init=1, max_iter=100,
+                        random_state=seed).fit(project(rows)).labels_
+    best: dict[int, int] = {}
+    for i in ranked:  # best first, so each cluster keeps its most uncertain row
+        best.setdefault(int(groups[i]), int(i))
+    picked = list(best.values())
+    taken = set(picked)
+    rest = [int(i) for i in ranked if int(i) not in taken]
+    return np.asarray(picked + rest[: n - len(picked)], dtype=np.int64)
+
+
 def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None = None,
-           weak_bonus: float = 1.0, pool: int = 10) -> np.ndarray:
+           pool: int = 10, seed: int = 0) -> np.ndarray:
     """Indices of ``n`` rows to label next, in the order chosen.
 
-    Score = uncertainty (entropy) + ``weak_bonus`` on rows ``weak`` marks; among the
-    ``pool × n`` best-scoring rows, each next pick maximises score × (1 - its highest cosine
-    similarity to a row already picked), so the picks are uncertain and unlike each other.
-    ``features``: rows of unit length (TF-IDF rows are) — dense or sparse.
+    Rows ``weak`` marks come first, then the others; within each group the ``pool × n`` most
+    uncertain rows (:func:`margin_uncertainty`) are clustered into ``n`` groups by k-means
+    over their features (reduced by :func:`_projector`) and the most uncertain row of each
+    group is taken, most uncertain first: uncertain picks that are unlike each other.
+    ``features``: one row per row of ``proba``, dense or sparse.
     """
-    m = proba.shape[0]
-    n = min(n, m)
+    n = min(n, proba.shape[0])
     if n <= 0:
         return np.zeros(0, dtype=np.int64)
-    score = entropy(proba)
-    if weak is not None:
-        score = score + weak_bonus * np.asarray(weak, dtype=np.float64)
-    candidates = np.argsort(-score, kind="stable")[: max(n, pool * n)]
-    x = features[candidates]
-    sims = x @ x.T
-    sims = np.asarray(sims.todense() if hasattr(sims, "todense") else sims)
-    near = np.zeros(candidates.size)
-    chosen: list[int] = []
-    taken = np.zeros(candidates.size, bool)
-    base = score[candidates] + 1e-9
-    for _ in range(n):
-        value = np.where(taken, -np.inf, base * (1.0 - np.clip(near, 0.0, 1.0) + 1e-6))
-        best = int(np.argmax(value))
-        chosen.append(best)
-        taken[best] = True
-        near = np.maximum(near, sims[best])
-    return candidates[np.array(chosen, dtype=np.int64)]
+    with _one_blas_thread():
+        score = margin_uncertainty(proba)
+        marked = np.zeros(score.size, bool) if weak is None else np.asarray(weak, bool)
+        project = _projector(features, seed)
+        chosen: list[np.ndarray] = []
+        for group in (np.flatnonzero(marked), np.flatnonzero(~marked)):
+            want = n - sum(c.size for c in chosen)
+            if want <= 0 or group.size == 0:
+                continue
+            top = group[np.argsort(-score[group], kind="stable")[: max(want, pool * want)]]
+            chosen.append(top[_spread(score[top], top, project, want, seed)])
+    return np.concatenate(chosen).astype(np.int64)
 
 
 def learning_curves(features: Any, labels: np.ndarray, n_classes: int, *, start: int = 20,
@@ -278,7 +327,7 @@ def learning_curves(features: Any, labels: np.ndarray, n_classes: int, *, start:
             picks = rest[:take]
         else:
             proba = fit_predict_proba(features[chosen], y[chosen], n_classes, features[rest])
-            picks = rest[select(proba, features[rest], take)]
+            picks = rest[select(proba, features[rest], take, seed=seed)]
         chosen = np.concatenate([chosen, picks])
     return out
 

@@ -1,7 +1,7 @@
 """Choosing which unlabelled items to label next, and the learning curve that shows whether
 the choice pays: uncertainty and diversity under a classifier trained on the project's
-labelled items (TF-IDF or embeddings), with a bonus for items of weak slices (named by hand
-or by an eval run's gap report). The chosen items' priority is raised above every other
+labelled items (TF-IDF or embeddings), items of weak slices (named by hand or by an eval
+run's gap report) first. The chosen items' priority is raised above every other
 item's, in the order chosen, so leases hand them out first.
 """
 
@@ -61,7 +61,7 @@ def select_items(foundry: Foundry, organization: int, project_id: int, n: int, *
     proba = maths.fit_predict_proba(labelled, y, len(units.classes), pool)
     weak = np.array([bool(weak_names & set(_item_slices(c[3], c[2]))) for c in candidates])
     order = maths.select(proba, pool, n, weak=weak)
-    uncertainty = maths.entropy(proba)
+    uncertainty = maths.margin_uncertainty(proba)
     with foundry.db.write() as conn:  # above every other item's, read where it is written
         top = store.top_priority(conn, project.id)
         store.raise_priority(conn, {candidates[int(i)][0]: top + n - rank
