@@ -15,9 +15,6 @@ from __future__ import annotations
 import random
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError
-
 from datafab.errors import Conflict, InvalidInput
 from datafab.foundry import Foundry
 from datafab.quality import curation as maths
@@ -31,7 +28,8 @@ from datafab.services.projects import (
     new_project,
 )
 from datafab.store import curation as store
-from datafab.store.tables import items as items_table
+from datafab.store import items as items_sql
+from datafab.store.handles import IntegrityError
 
 #: Adaptive overlap: two people each, up to five until the answer is 90% sure.
 REVIEW_POLICY = {"min_labels": 2, "max_labels": 5, "target_confidence": 0.9}
@@ -81,7 +79,7 @@ def create_review(foundry: Foundry, organization: int, report: AuditReport, n: i
         with foundry.db.write() as conn:
             review_id = insert_project(conn, spec)
             review = load_project(conn, organization, review_id)
-            conn.execute(insert(items_table), items_service.item_rows(review, raw, now))
+            items_sql.insert_items(conn, items_service.item_rows(review, raw, now))
     except IntegrityError as exc:
         raise Conflict(f"review: a project named {spec.name!r} exists; try again",
                        field="review") from exc

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection
 
 from datafab import quality
 from datafab.errors import InvalidInput
 from datafab.services import quality as quality_service
 from datafab.services.projects import Project
 from datafab.store import curation as store
+from datafab.store.handles import Connection
 
 PRIMITIVES = ("classify", "spans")
 CONTEXT = 40  # characters either side of a span that its unit's text keeps
