@@ -426,3 +426,15 @@ def test_requesters_see_contributors_under_their_pseudonyms(api, foundry, make_o
     assert "Ada" not in response.text
     (for_operators,) = workforce.standings(foundry, org.id, project.id, names=True)
     assert (for_operators.contributor, for_operators.name) == (pseudonym, "Ada Lovelace")
+
+
+def test_a_requested_refit_runs_however_few_labels_came_in(foundry, make_org):
+    org = make_org()
+    project = projects.create_project(foundry, org.id, {
+        "name": "asked", "primitive": "classify", "settings": {"labels": ["a", "b"]}})
+    refits = _CountedRefits()
+    refits.note(foundry, project.id, 3)
+    assert refits.refitted == []  # three labels are too few to refit for
+    refits.request(foundry, project.id)
+    refits.note(foundry, project.id, 3)
+    assert refits.refitted == [project.id]  # requested once, run once

@@ -30,6 +30,7 @@ class Refits:
         self._running: set[int] = set()
         self._since: dict[int, int] = defaultdict(int)
         self._fitted: dict[int, int] = {}
+        self._requested: set[int] = set()
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
 
@@ -41,12 +42,22 @@ class Refits:
                 return
             self._running.add(project_id)
             self._since[project_id] = 0
+            self._requested.discard(project_id)
         if self.background:
             self._worker().put((foundry, project_id))
         else:
             self._run(foundry, project_id)
 
+    def request(self, foundry: Foundry, project_id: int) -> None:
+        """Refit the project as soon as it can, however few labels came in (a removal changed
+        whose labels count); a refit running now runs once more."""
+        with self._guard:
+            self._requested.add(project_id)
+        self.note(foundry, project_id, 0)
+
     def _due(self, project_id: int) -> bool:
+        if project_id in self._requested:
+            return True
         since = self._since[project_id]
         return since >= max(REFIT_MIN_LABELS, REFIT_GROWTH * self._fitted.get(project_id, 0))
 
@@ -66,6 +77,7 @@ class Refits:
                     self._running.discard(project_id)
                     return
                 self._since[project_id] = 0
+                self._requested.discard(project_id)
 
     def _worker(self) -> queue.SimpleQueue[Any]:
         with self._guard:

@@ -135,14 +135,11 @@ def review(foundry: Foundry, organization: int, project_id: int) -> list[dict[st
                             "accuracy": d.accuracy, **done})
         write_flags(conn, project.id, flagged, now)
     if any(d.action == "removed" for d in decisions):
-        quality.refits(foundry).note(foundry, project.id, REFIT_NOW)
+        quality.refits(foundry).request(foundry, project.id)
     return actions + [{"contributor_id": f["contributor_id"], "action": "flagged",
                        "flag": f["kind"]} for f in flagged]
 
 
-# A removal changes the fit more than any count of new labels: noting this many makes the
-# refit due at once (after the one running, if any).
-REFIT_NOW = 1 << 62
 _AFTER = {"probation": StandingStatus.PROBATION, "reinstated": StandingStatus.ACTIVE}
 
 
