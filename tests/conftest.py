@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +21,7 @@ from datafab.foundry import Foundry
 from datafab.settings import Settings
 from datafab.store.migrate import upgrade
 from datafab.store.tables import metadata
+from live_servers import serving  # tests/ is on the path, as its conftest
 
 PG_URL = os.environ.get("DATAFAB_TEST_DATABASE_URL")
 BACKENDS = ["sqlite"] + (["postgres"] if PG_URL else [])
@@ -161,32 +159,36 @@ def make_worker(foundry):
     return make
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.fixture
 def live_server(tmp_path, sqlite_template) -> Iterator[tuple[str, Foundry]]:
     """A real uvicorn server on 127.0.0.1 over a fresh SQLite database."""
-    import uvicorn
 
     from datafab.api.app import create_app
 
     path = tmp_path / "live.db"
     shutil.copy(sqlite_template, path)
     foundry = Foundry(Settings(database_url=f"sqlite:///{path}"))
-    port = free_port()
-    config = uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "server did not start"
-    yield f"http://127.0.0.1:{port}", foundry
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(foundry)) as base:
+        yield base, foundry
     foundry.close()
+
+
+@pytest.fixture
+def empty_database_url(database_url, tmp_path) -> Iterator[str]:
+    """A database with no schema yet, on the same backend as ``database_url`` (for tests that
+    migrate an old schema with rows in it up to head)."""
+    if database_url.startswith("sqlite"):
+        yield f"sqlite:///{tmp_path / 'old.db'}"
+        return
+    server = make_url(os.environ["DATAFAB_TEST_DATABASE_URL"])
+    name = f"datafab_empty_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield server.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -10,7 +10,7 @@ import time
 import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
-from tests.conftest import free_port
+from tests.live_servers import free_port
 
 from datafab.store.tables import contributors, inbox_entries, messages
 

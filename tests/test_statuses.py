@@ -4,14 +4,12 @@ on SQLite and PostgreSQL, and 0031 adds the checks to a database that already ha
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 from enum import StrEnum
 
 import pytest
 from sqlalchemy import CheckConstraint, create_engine, insert, inspect, select, text, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from datafab import statuses as s
@@ -142,24 +140,6 @@ def test_the_database_refuses_an_unknown_status(database_url, table, column, val
     finally:
         engine.dispose()
 
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """A database with no schema yet, on the same backend as ``database_url``."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    server = make_url(os.environ["DATAFAB_TEST_DATABASE_URL"])
-    name = f"datafab_statuses_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_migration_adds_the_checks_to_a_database_with_rows(empty_database_url):

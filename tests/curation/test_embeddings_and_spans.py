@@ -9,7 +9,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from tests.conftest import free_port
+from tests.live_servers import free_port
 from typer.testing import CliRunner
 
 from datafab.cli import app

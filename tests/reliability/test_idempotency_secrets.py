@@ -4,12 +4,8 @@ in deleted the rows stored before."""
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import pytest
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, insert, select
 
 from datafab.services import idempotency
 from datafab.services.secrets import (
@@ -99,24 +95,6 @@ def test_every_secret_kind_is_recognised():
 
     assert webhooks.SECRET_PREFIX in SECRET_PREFIXES
 
-
-@pytest.fixture
-def empty_database_url(database_url, tmp_path):
-    """A database with no schema yet, on the same backend as ``database_url``."""
-    if database_url.startswith("sqlite"):
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    server = make_url(os.environ["DATAFAB_TEST_DATABASE_URL"])
-    name = f"datafab_migrate_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def test_the_migration_deletes_stored_responses_that_show_a_secret(empty_database_url):

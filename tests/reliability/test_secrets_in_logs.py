@@ -10,7 +10,7 @@ import time
 
 import httpx
 import uvicorn
-from tests.conftest import free_port
+from tests.live_servers import free_port
 
 from datafab.api.app import create_app
 from datafab.foundry import Foundry

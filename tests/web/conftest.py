@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from tests.live_servers import serving
 
 from datafab.foundry import Foundry
 from datafab.settings import Settings
@@ -118,11 +116,6 @@ def seed(foundry: Foundry) -> Seeded:
     return seeded
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @dataclass
 class LiveSite:
@@ -134,7 +127,6 @@ class LiveSite:
 @pytest.fixture(scope="module")
 def site(sqlite_template, tmp_path_factory):
     """A real server on 127.0.0.1 over a seeded SQLite database, shared by a module's tests."""
-    import uvicorn
 
     from datafab.api.app import create_app
 
@@ -142,18 +134,8 @@ def site(sqlite_template, tmp_path_factory):
     shutil.copy(sqlite_template, path)
     foundry = Foundry(Settings(database_url=f"sqlite:///{path}", operator_token=OPERATOR_TOKEN))
     seeded = seed(foundry)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "server did not start"
-    yield LiveSite(f"http://127.0.0.1:{port}", foundry, seeded)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serving(create_app(foundry)) as base:
+        yield LiveSite(base, foundry, seeded)
     foundry.close()
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+from tests.live_servers import free_port
 
 from datafab.api.app import create_app
 
@@ -89,12 +89,6 @@ def test_the_wait_grows_with_each_failure_and_then_ends(app, clock):
 
 
 # -- `datafab serve` in its own process ----------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Served:
     """`datafab serve` in a process of its own, in ``folder``, with ``env`` on top of ours."""

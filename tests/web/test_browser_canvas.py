@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import io
 import shutil
-import threading
-import time
 
 import pytest
+from tests.live_servers import serving
 
 from datafab.foundry import Foundry
 from datafab.settings import Settings
 from image_files import png
 
-from .conftest import free_port, screenshot
+from .conftest import screenshot
 from .test_browser import check_page, current_lease, log_in, make_contributor
 
 pytestmark = pytest.mark.browser
@@ -24,7 +23,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def canvas_site(sqlite_template, tmp_path_factory):
-    import uvicorn
 
     from datafab.api.app import create_app
     from datafab.services import accounts, items, projects
@@ -48,25 +46,14 @@ def canvas_site(sqlite_template, tmp_path_factory):
     uploads.upload_media(foundry, org, outlines.id, io.BytesIO(png(200, 100, (90, 140, 90))))
     items.upload_items(foundry, org, outlines.id, [
         {"external_id": "road-0", "data": {"media": image.media_id}}])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
+    with serving(create_app(foundry)) as base:
+        class Site:
+            url = base
 
-    class Site:
-        url = f"http://127.0.0.1:{port}"
-
-    site = Site()
-    site.foundry, site.project, site.org = foundry, project, org
-    site.outlines = outlines
-    yield site
-    server.should_exit = True
-    thread.join(timeout=10)
+        site = Site()
+        site.foundry, site.project, site.org = foundry, project, org
+        site.outlines = outlines
+        yield site
     foundry.close()
 
 

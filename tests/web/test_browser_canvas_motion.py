@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import io
 import shutil
-import threading
 import time
 
 import numpy as np
 import pytest
+from tests.live_servers import serving
 
 from datafab.foundry import Foundry
 from datafab.settings import Settings
 from image_files import png
 
-from .conftest import free_port, screenshot
+from .conftest import screenshot
 from .test_browser import check_page, current_lease, log_in, make_contributor
 
 pytestmark = pytest.mark.browser
@@ -26,7 +26,6 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def motion_site(sqlite_template, tmp_path_factory):
-    import uvicorn
 
     from datafab.api.app import create_app
     from datafab.services import accounts, items, projects
@@ -55,24 +54,13 @@ def motion_site(sqlite_template, tmp_path_factory):
         {"external_id": "clip-0", "data": {
             "frames": [f"clip/{n:04d}.png" for n in range(5)], "fps": 10,
             "width": 200, "height": 100}}])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
+    with serving(create_app(foundry)) as base:
+        class Site:
+            url = base
 
-    class Site:
-        url = f"http://127.0.0.1:{port}"
-
-    site = Site()
-    site.foundry, site.org, site.poses, site.clips = foundry, org, poses, clips
-    yield site
-    server.should_exit = True
-    thread.join(timeout=10)
+        site = Site()
+        site.foundry, site.org, site.poses, site.clips = foundry, org, poses, clips
+        yield site
     foundry.close()
 
 

@@ -6,17 +6,16 @@ from __future__ import annotations
 
 import shutil
 import threading
-import time
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from tests.live_servers import serving
 
 from datafab.foundry import Foundry
 from datafab.settings import Settings
 from image_files import png
 
-from .conftest import free_port
 from .test_browser import check_page, log_in, make_contributor
 
 pytestmark = pytest.mark.browser
@@ -29,7 +28,6 @@ class _Quiet(SimpleHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def hosted_site(sqlite_template, tmp_path_factory):
-    import uvicorn
 
     from datafab.api.app import create_app
     from datafab.services import accounts, items, projects
@@ -53,24 +51,13 @@ def hosted_site(sqlite_template, tmp_path_factory):
             "guidelines": "Box every car.", "policy": {"min_labels": 1, "max_labels": 1}})
         items.upload_items(foundry, org, made[name].id, [
             {"external_id": "web-0", "data": {"image": image}}])
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(foundry), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
+    with serving(create_app(foundry)) as base:
+        class Site:
+            url = base
 
-    class Site:
-        url = f"http://127.0.0.1:{port}"
-
-    site = Site()
-    site.foundry, site.org, site.projects, site.host = foundry, org, made, host
-    yield site
-    server.should_exit = True
-    thread.join(timeout=10)
+        site = Site()
+        site.foundry, site.org, site.projects, site.host = foundry, org, made, host
+        yield site
     images.shutdown()
     foundry.close()
 
