@@ -1,9 +1,9 @@
 """Auditing labels and choosing what to label next: the maths, on plain arrays.
 
-**Out-of-fold probabilities.** A classifier (TF-IDF word and bigram weights, or given feature
-vectors such as embeddings, and a logistic regression) is trained ``folds`` times, each time
-without one fold, and predicts that fold: every item gets class probabilities from a model
-that never saw its own label (:func:`out_of_fold_proba`).
+**Out-of-fold probabilities.** A classifier (TF-IDF weights of words, word pairs and
+character n-grams, or given feature vectors such as embeddings, and a logistic regression)
+is trained ``folds`` times, each time without one fold, and predicts that fold: every item
+gets class probabilities from a model that never saw its own label (:func:`out_of_fold_proba`).
 
 **Per-class thresholds** (confident learning: Northcutt, Jiang, Chuang, "Confident Learning:
 Estimating Uncertainty in Dataset Labels", *JAIR* 70, 2021). A classifier trained on noisy
@@ -60,12 +60,18 @@ def _sklearn() -> Any:
 
 
 def features_of(texts: Sequence[str]) -> Any:
-    """TF-IDF word and bigram weights of ``texts`` (a sparse matrix, rows of unit length)."""
+    """TF-IDF weights of ``texts``' words and word pairs, side by side with those of their
+    character 2- to 5-grams within words (a sparse matrix, rows of unit length)."""
     _sklearn()
+    from scipy.sparse import hstack
     from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.preprocessing import normalize
 
-    return TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
-                           max_features=50_000).fit_transform(list(texts))
+    words = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=1,
+                            max_features=50_000).fit_transform(list(texts))
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True,
+                            max_features=100_000).fit_transform(list(texts))
+    return normalize(hstack([words, chars]).tocsr())
 
 
 def out_of_fold_proba(features: Any, labels: np.ndarray, n_classes: int, *, folds: int = 5,
