@@ -160,3 +160,17 @@ def test_rooms_import_each_other_without_circles():
 
 def test_the_circle_finder_finds_a_planted_circle():
     assert _circles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_outer_rooms_speak_no_sql():
+    """The API, the pages, the CLI, the SDK and the model workers reach the database only
+    through services (the CLI's migrate and backup commands through store.migrate, and the
+    database URL it prints through store.database)."""
+    for room in ("api", "web", "cli", "sdk", "models"):
+        for path in sorted((SRC / room).rglob("*.py")):
+            imported = [m for m, _ in _imports(path)]
+            assert [m for m in imported if m.startswith(("sqlalchemy", "sqlite3"))] == [], path
+            allowed = ({"datafab.store.migrate", "datafab.store.database"} if room == "cli"
+                       else set())
+            assert [m for m in imported if m.startswith("datafab.store")
+                    and m not in allowed] == [], path

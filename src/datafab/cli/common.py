@@ -143,6 +143,6 @@ def json_object(path: Path) -> dict[str, Any]:
 
 def shown_url(url: str) -> str:
     """A database URL as it may be printed: its password hidden."""
-    from sqlalchemy.engine import make_url
+    from datafab.store.database import shown_url as hidden
 
-    return make_url(url).render_as_string(hide_password=True)
+    return hidden(url)

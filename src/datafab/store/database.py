@@ -80,6 +80,11 @@ def sqlite_file(url: str) -> str | None:
     return None
 
 
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed: its password hidden."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _refused(exc: DataError) -> InvalidInput:
     return InvalidInput("a number is out of range or a value is too long "
                         f"({type(exc.orig).__name__})")
