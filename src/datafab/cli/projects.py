@@ -3,14 +3,13 @@ and their data in and out of training formats, on the configured database."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.table import Table
 
-from datafab.cli.common import console, progress, requester
+from datafab.cli.common import console, json_object, progress, requester
 from datafab.cli.options import ApiKey
 
 project_app = typer.Typer(help="Projects.", no_args_is_help=True)
@@ -32,15 +31,7 @@ def project_create(
 
     body = {"name": name, "primitive": primitive}
     if settings is not None:
-        try:
-            extra = json.loads(settings.read_text())
-        except (OSError, ValueError) as exc:
-            console.print(f"[red]error:[/red] {settings}: {exc}")
-            raise typer.Exit(code=2) from exc
-        if not isinstance(extra, dict):
-            console.print(f"[red]error:[/red] {settings}: expected a JSON object")
-            raise typer.Exit(code=2)
-        body.update(extra)
+        body.update(json_object(settings))
     with requester(api_key) as (foundry, org):
         project = create_project(foundry, org, body)
     console.print(f"project {project.name!r} created ({project.primitive_name})")

@@ -72,14 +72,18 @@ class PlanView:
     reached: bool | None = None  # the recommended policy is predicted to reach the target
 
 
+def _number(raw: Any, field: str) -> float:
+    if isinstance(raw, bool):
+        raise InvalidInput(f"{field}: expected a number", field=field)
+    try:
+        return float(raw)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInput(f"{field}: {raw!r} is not a number", field=field) from exc
+
+
 def check_budget(raw: Any) -> float:
     """The budget as a positive finite number, or ``InvalidInput`` naming ``budget``."""
-    if isinstance(raw, bool):
-        raise InvalidInput("budget: expected a number", field="budget")
-    try:
-        budget = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"budget: {raw!r} is not a number", field="budget") from exc
+    budget = _number(raw, "budget")
     if not math.isfinite(budget) or budget <= 0 or budget > MAX_BUDGET:
         raise InvalidInput(f"budget: must be a positive number up to {MAX_BUDGET:.0e}, "
                            f"got {raw!r}", field="budget")
@@ -88,12 +92,7 @@ def check_budget(raw: Any) -> float:
 
 def check_target(raw: Any) -> float:
     """The accuracy target as a number in (0, 1], or ``InvalidInput`` naming ``target``."""
-    if isinstance(raw, bool):
-        raise InvalidInput("target: expected a number", field="target")
-    try:
-        target = float(raw)
-    except (TypeError, ValueError) as exc:
-        raise InvalidInput(f"target: {raw!r} is not a number", field="target") from exc
+    target = _number(raw, "target")
     if not math.isfinite(target) or not 0.0 < target <= 1.0:
         raise InvalidInput(f"target: must be an accuracy above 0 and at most 1, got {raw!r}",
                            field="target")
