@@ -15,15 +15,10 @@ from datafab.errors import Conflict, DatafabError, NotFound
 from datafab.foundry import Foundry
 from datafab.services.curation import audit
 from datafab.services.projects import load_project
+from datafab.statuses import CurationRunStatus as RunStatus
 from datafab.store import curation as store
 
 log = logging.getLogger("datafab.curation")
-
-
-class RunStatus(StrEnum):
-    RUNNING = "running"
-    DONE = "done"
-    FAILED = "failed"
 
 
 # A run writes its progress at every step; one silent this long was stopped with its process
