@@ -215,6 +215,9 @@ def test_the_tracks_canvas_shows_frames_decoded_from_a_video(motion_site, browse
     _open(page, motion_site, project.id)
     assert _root(page, "src").endswith("/frames/0")
     assert _root(page, "frameCount") == "10"
+    # one URL pattern for a video's frames, not a URL per frame in the page
+    assert _root(page, "frames") == "[]"
+    assert _root(page, "framePattern").endswith("/frames/{n}")
 
     def near(n: int) -> bool:
         return max(abs(a - b) for a, b in zip(_centre_colour(page), colour(n), strict=True)) <= 12

@@ -46,6 +46,8 @@
   Tracks.prototype.init = function (root) {
     var self = this;
     this.frames = JSON.parse(root.dataset.frames || "[]");
+    // a video's frames are one URL each, made from a pattern (not listed: it may have 100,000)
+    this.framePattern = root.dataset.framePattern || "";
     this.frameCount = +root.dataset.frameCount || this.frames.length || 1;
     this.fps = +root.dataset.fps || 0;
     this.frame = 0;
@@ -59,13 +61,19 @@
     this.objects = [];  // tracks: {id, label, keys}
   };
 
+  Tracks.prototype.frameUrl = function (f) {
+    if (this.framePattern) return this.framePattern.replace("{n}", String(f));
+    return this.frames[f] || "";
+  };
+
   Tracks.prototype.frameImage = function (f) {
     var self = this;
-    if (f === 0 || !this.frames[f]) return f === 0 ? this.image : null;
+    var url = this.frameUrl(f);
+    if (f === 0 || !url) return f === 0 ? this.image : null;
     if (!this.cache[f]) {
       var img = new Image();
       img.onload = function () { if (self.frame === f) self.draw(); };
-      img.src = this.frames[f];
+      img.src = url;
       this.cache[f] = img;
     }
     return this.cache[f];
