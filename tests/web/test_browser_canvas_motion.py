@@ -234,3 +234,92 @@ def test_the_tracks_canvas_shows_frames_decoded_from_a_video(motion_site, browse
         time.sleep(0.05)
     assert near(7), _centre_colour(page)
     check_page(page)
+
+
+def _proposing_project(site, primitive: str, settings: dict, data: dict, answer: dict):
+    """A project whose item a model answered first, unsure, so a person gets it with the
+    model's answer as a proposal."""
+    from datafab.services import accounts, items, projects, work
+
+    project = projects.create_project(site.foundry, site.org, {
+        "name": f"Proposed {primitive}", "primitive": primitive, "settings": settings,
+        "guidelines": "Check the model's work.",
+        "policy": {"min_labels": 1, "max_labels": 1,
+                   "models": {"first": True, "suggest": True}}})
+    items.upload_items(site.foundry, site.org, project.id, [
+        {"external_id": f"{primitive}-proposed", "data": data}])
+    model, _ = accounts.create_contributor(site.foundry, {
+        "name": f"{primitive}-model", "kind": "model"})
+    [lease] = work.lease_batch(site.foundry, model, project.id, 1).leases
+    work.submit(site.foundry, model, lease.id, {"answer": answer, "confidence": 0.3})
+    return project
+
+
+def test_keypoints_a_model_proposed_are_placed_to_be_corrected(motion_site, browser_page):
+    from datafab.services.records import list_records
+
+    project = _proposing_project(
+        motion_site, "keypoints", {"keypoints": ["nose", "left_eye", "right_eye"]},
+        {"image": "clip/0000.png", "width": 200, "height": 100},
+        {"points": {"nose": {"x": 90, "y": 50, "visibility": "visible"},
+                    "left_eye": {"x": 80, "y": 40, "visibility": "occluded"},
+                    "right_eye": {"visibility": "absent"}}})
+    page = browser_page
+    make_contributor(motion_site, "Pia", "pia@example.org")
+    log_in(page, motion_site, "pia@example.org")
+    lease = _open(page, motion_site, project.id)
+    assert _root(page, "objects") == "2" and _root(page, "proposedLeft") == "2"
+    assert _root(page, "current") == "right_eye"  # the first point the model did not place
+    page.mouse.move(*_screen(page, 90, 50))  # the nose is 10 pixels further right
+    page.mouse.down()
+    page.mouse.move(*_screen(page, 100, 50), steps=4)
+    page.mouse.up()
+    assert _root(page, "proposedLeft") == "1"
+    page.keyboard.press("3")  # the right eye is there
+    page.mouse.click(*_screen(page, 120, 30))
+    check_page(page)
+    _submit(page, lease)
+
+    records, _ = list_records(motion_site.foundry, motion_site.org, project.id)
+    [record] = records
+    points = record["answer"]["points"]
+    assert points["nose"]["x"] == pytest.approx(100, abs=1.0)
+    assert (points["left_eye"]["x"], points["left_eye"]["y"],
+            points["left_eye"]["visibility"]) == (80, 40, "occluded")
+    assert points["right_eye"]["x"] == pytest.approx(120, abs=1.0)
+
+
+def test_tracks_a_model_proposed_are_shown_to_be_corrected(motion_site, browser_page):
+    from datafab.services.records import list_records
+
+    frames = [f"clip/{n:04d}.png" for n in range(5)]
+    project = _proposing_project(
+        motion_site, "tracks", {"labels": ["car", "bike"]},
+        {"frames": frames, "width": 200, "height": 100},
+        {"tracks": [{"id": "1", "label": "car", "keyframes": [
+            {"frame": 0, "x": 10, "y": 10, "w": 40, "h": 20},
+            {"frame": 4, "x": 90, "y": 10, "w": 40, "h": 20}]}]})
+    page = browser_page
+    make_contributor(motion_site, "Ola", "ola@example.org")
+    log_in(page, motion_site, "ola@example.org")
+    lease = _open(page, motion_site, project.id)
+    [car] = _shown(page)
+    assert (car["label"], car["model"], car["x"], car["key"]) == ("car", True, 10, True)
+    page.locator("input[data-frame-slider]").fill("2")
+    [car] = _shown(page)
+    assert (car["x"], car["key"]) == (50, False)  # interpolated between the model's keys
+    # on frame 2 the car is lower than the model thought: a keyframe of the person's
+    page.mouse.move(*_screen(page, 70, 20))
+    page.mouse.down()
+    page.mouse.move(*_screen(page, 70, 40), steps=4)
+    page.mouse.up()
+    [car] = _shown(page)
+    assert (car["model"], car["key"], car["y"]) == (False, True, pytest.approx(30, abs=1.0))
+    check_page(page)
+    _submit(page, lease)
+
+    records, _ = list_records(motion_site.foundry, motion_site.org, project.id)
+    [record] = records
+    [track] = record["answer"]["tracks"]
+    assert [k["frame"] for k in track["keyframes"]] == [0, 2, 4]
+    assert track["keyframes"][1]["y"] == pytest.approx(30, abs=1.0)

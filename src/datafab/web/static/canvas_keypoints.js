@@ -4,7 +4,8 @@
    occluded, absent) of the point last placed or dragged (ringed), Delete makes it absent,
    N / P step through the points. The skeleton's
    pairs are drawn as lines (dashed where a point is occluded). Every point is answered:
-   one never placed is absent. */
+   one never placed is absent. A model's proposed points come placed, ringed dashed until a
+   person moves them or changes their visibility. */
 (function () {
   "use strict";
   var D = window.DatafabCanvas;
@@ -24,6 +25,19 @@
     this.points = {};  // name -> {x, y, visibility}; an absent point keeps its last place
     this.current = 0;
     this.touched = null;  // the point last placed or dragged: V and Delete act on it
+    this.propose(JSON.parse(root.dataset.proposed || "{}"));
+  };
+
+  // a model's points, placed as proposed (source "model" until a person touches them)
+  Keypoints.prototype.propose = function (proposed) {
+    var self = this;
+    this.names.forEach(function (name) {
+      var p = proposed[name];
+      if (!p || p.visibility === "absent" || typeof p.x !== "number" || typeof p.y !== "number") return;
+      self.points[name] = { x: p.x, y: p.y, visibility: p.visibility || "visible", source: "model" };
+    });
+    var unplaced = this.names.findIndex(function (name) { return !self.points[name]; });
+    this.current = Math.max(unplaced, 0);
   };
 
   Keypoints.prototype.placed = function (name) {
@@ -59,6 +73,7 @@
   Keypoints.prototype.pull = function (q) {
     var pt = this.points[this.drag.name];
     pt.x = q.x; pt.y = q.y;
+    delete pt.source;
     this.draw();
   };
 
@@ -98,6 +113,7 @@
     var pt = this.points[this.touched || this.names[this.current]];
     if (!pt) return;  // a point never placed is absent until clicked
     pt.visibility = to || NEXT[pt.visibility];
+    delete pt.source;
     this.save();
     this.draw();
   };
@@ -113,14 +129,16 @@
   };
 
   Keypoints.prototype.save = function () {
-    var out = {}, self = this, placed = 0;
+    var out = {}, self = this, placed = 0, proposed = 0;
     this.names.forEach(function (name) {
       var pt = self.placed(name);
       if (pt) { placed++; out[name] = { x: round(pt.x), y: round(pt.y), visibility: pt.visibility }; }
       else out[name] = { visibility: "absent" };
+      if (pt && pt.source === "model") proposed++;
     });
     if (this.input) this.input.value = JSON.stringify(out);
     this.root.dataset.objects = String(placed);
+    this.root.dataset.proposedLeft = String(proposed);
   };
 
   Keypoints.prototype.draw = function () {
@@ -144,6 +162,11 @@
       if (pt.visibility === "occluded") ctx.stroke(); else ctx.fill();
       if (name === self.touched) {
         ctx.beginPath(); ctx.arc(pt.x, pt.y, 8 / k, 0, 2 * Math.PI); ctx.stroke();
+      }
+      if (pt.source === "model") {  // proposed, not yet checked
+        ctx.setLineDash([3 / k, 3 / k]);
+        ctx.beginPath(); ctx.arc(pt.x, pt.y, 11 / k, 0, 2 * Math.PI); ctx.stroke();
+        ctx.setLineDash([]);
       }
       ctx.fillText(name, pt.x + 6 / k, pt.y - 6 / k);
     });

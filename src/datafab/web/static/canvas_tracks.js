@@ -58,7 +58,20 @@
       this.slider.max = String(this.frameCount - 1);
       this.slider.addEventListener("input", function () { self.show(+self.slider.value); });
     }
-    this.objects = [];  // tracks: {id, label, keys}
+    this.objects = [];  // tracks: {id, label, keys, source}
+    this.propose(JSON.parse(root.dataset.proposed || "[]"));
+  };
+
+  // a model's tracks, as proposed (labelled "model" until a person changes one)
+  Tracks.prototype.propose = function (proposed) {
+    var self = this;
+    proposed.forEach(function (t) {
+      if (!t || !Array.isArray(t.keyframes) || !t.keyframes.length) return;
+      var keys = t.keyframes.map(function (k) {
+        return { frame: k.frame, box: k.outside ? null : { x: k.x, y: k.y, w: k.w, h: k.h } };
+      }).sort(function (a, b) { return a.frame - b.frame; });
+      self.objects.push({ id: String(t.id || self.nextId()), label: t.label, keys: keys, source: "model" });
+    });
   };
 
   Tracks.prototype.frameUrl = function (f) {
@@ -91,6 +104,7 @@
     while (i < keys.length && keys[i].frame < f) i++;
     var key = { frame: f, box: box };
     if (i < keys.length && keys[i].frame === f) keys[i] = key; else keys.splice(i, 0, key);
+    delete track.source;
   };
 
   Tracks.prototype.hit = function (p) {
@@ -158,6 +172,7 @@
     if (!t) return;
     var f = this.frame;
     t.keys = t.keys.filter(function (k) { return k.frame !== f; });
+    delete t.source;
     if (whole || !t.keys.length) { this.objects.splice(this.selected, 1); this.selected = -1; }
     this.save();
     this.draw();
@@ -199,7 +214,7 @@
       var at = shownAt(t.keys, f), o = at && at.box;
       if (!o) return;
       var key = t.keys.some(function (x) { return x.frame === f; });
-      shown.push({ id: t.id, label: t.label, key: key, held: at.held,
+      shown.push({ id: t.id, label: t.label, key: key, held: at.held, model: t.source === "model",
                    x: round(o.x), y: round(o.y), w: round(o.w), h: round(o.h) });
       ctx.strokeStyle = ctx.fillStyle = self.colour(t.label);
       ctx.globalAlpha = at.held ? 0.4 : 1;  // faint: past the track's end
@@ -208,7 +223,8 @@
       if (i === self.selected) self.corners(o).forEach(function (p) {
         ctx.fillRect(p[0] - 3 / k, p[1] - 3 / k, 6 / k, 6 / k);
       });
-      ctx.fillText(t.label + " #" + t.id + (key ? " \u25c6" : ""), o.x + 2 / k, o.y - 3 / k);
+      ctx.fillText(t.label + " #" + t.id + (key ? " \u25c6" : "") + (t.source === "model" ? " \u00b7 model" : ""),
+                   o.x + 2 / k, o.y - 3 / k);
       ctx.globalAlpha = 1;
     });
     this.root.dataset.frame = String(f);
