@@ -38,10 +38,11 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 
-from datafab.ingest import names
+from datafab.ingest import gates, names
+from datafab.ingest.numerals import Numerals
 
 EMAIL = "EMAIL"
 PHONE = "PHONE"
@@ -231,11 +232,11 @@ def _emails(text: str) -> Iterable[Finding]:
         yield Finding(EMAIL, m.start(), m.end(), m.group())
 
 
-def _cards(text: str) -> Iterable[Finding]:
-    for m in _CARD.finditer(text):
+def _cards(text: str, view: Numerals | None = None) -> Iterable[Finding]:
+    for m, shift in (view or Numerals(text)).finditer(_CARD):
         digits = _digits(m.group())
         if 13 <= len(digits) <= 19 and card_brand_ok(digits) and luhn_ok(digits):
-            yield Finding(CREDIT_CARD, m.start(), m.end(), m.group())
+            yield Finding(CREDIT_CARD, m.start() + shift, m.end() + shift, m.group())
 
 
 def _ibans(text: str) -> Iterable[Finding]:
@@ -258,25 +259,28 @@ def _ibans(text: str) -> Iterable[Finding]:
             yield Finding(IBAN, m.start(), end, candidate)
 
 
-def _national_ids(text: str) -> Iterable[Finding]:
-    for m in _DNI.finditer(text):
+def _national_ids(text: str, view: Numerals | None = None,
+                   opened: Set[str] = gates.ALL) -> Iterable[Finding]:
+    view = view or Numerals(text)
+    for m, shift in view.finditer(_DNI) if "dni" in opened else ():
         if dni_ok(m.group().replace("-", "")):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
-    for m in _NIR.finditer(text):
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
+    for m, shift in view.finditer(_NIR) if "nir" in opened else ():
         if nir_ok(m.group().replace(" ", "")):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
-    for m in _SSN.finditer(text):
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
+    for m, shift in view.finditer(_SSN) if "ssn" in opened else ():
         if ssn_ok(*m.groups()):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
 
 
-def _ips(text: str) -> Iterable[Finding]:
-    if "." in text:
-        for m in _IPV4.finditer(text):
+def _ips(text: str, view: Numerals | None = None,
+         opened: Set[str] = gates.ALL) -> Iterable[Finding]:
+    if "." in text and "ipv4" in opened:
+        for m, shift in (view or Numerals(text)).finditer(_IPV4):
+            start = m.start() + shift
             if all(int(part) <= 255 for part in m.group().split(".")) and not \
-                    _VERSION_BEFORE.search(text, max(0, m.start() - VERSION_LOOK_BEHIND),
-                                           m.start()):
-                yield Finding(IP_ADDRESS, m.start(), m.end(), m.group())
+                    _VERSION_BEFORE.search(text, max(0, start - VERSION_LOOK_BEHIND), start):
+                yield Finding(IP_ADDRESS, start, m.end() + shift, m.group())
     if "::" in text or text.count(":") >= 5:
         for m in _IPV6.finditer(text):
             value = m.group()
@@ -290,8 +294,8 @@ def _ips(text: str) -> Iterable[Finding]:
             yield Finding(IP_ADDRESS, m.start(), m.end(), value)
 
 
-def _phones(text: str) -> Iterable[Finding]:
-    for m in _PHONE.finditer(text):
+def _phones(text: str, view: Numerals | None = None) -> Iterable[Finding]:
+    for m, shift in (view or Numerals(text)).finditer(_PHONE):
         value = m.group()
         n = len(_digits(value))
         if not 9 <= n <= 15:
@@ -299,7 +303,7 @@ def _phones(text: str) -> Iterable[Finding]:
         separated = value[0] == "+" or "(" in value or any(ch in value for ch in " .-")
         if not separated and n < 10:
             continue  # a bare run of 9 digits is more often an id than a phone
-        yield Finding(PHONE, m.start(), m.end(), value)
+        yield Finding(PHONE, m.start() + shift, m.end() + shift, value)
 
 
 def _valid_date(m: re.Match) -> bool:
@@ -333,10 +337,20 @@ def _persons(text: str) -> Iterable[Finding]:
         yield Finding(PERSON, start, end, text[start:end], by="names")
 
 
-# Checksum types first: when two findings overlap, the earlier detector wins.
-_DETECTORS: tuple[Callable[[str], Iterable[Finding]], ...] = (
-    _emails, _ibans, _cards, _national_ids, _ips, _dates_of_birth, _phones,
-)
+def _by_patterns(text: str) -> tuple[Iterable[Finding], ...]:
+    """The pattern detectors' findings, checksum types first: when two findings overlap,
+    the earlier detector wins. The patterns for numbers read only the text's numerals."""
+    opened = gates.open_gates(text)
+    view = Numerals(text if opened & _NUMERAL_GATES else "")
+    return (_emails(text) if "email" in opened else (),
+            _ibans(text) if "iban" in opened else (),
+            _cards(text, view) if "card" in opened else (),
+            _national_ids(text, view, opened), _ips(text, view, opened),
+            _dates_of_birth(text) if "dob_context" in opened else (),
+            _phones(text, view) if "phone" in opened else ())
+
+
+_NUMERAL_GATES = frozenset(("card", "dni", "nir", "ssn", "ipv4", "phone"))
 
 
 class NerDetector:
@@ -370,16 +384,12 @@ def detect(text: str, *, ner: Callable[[str], Iterable[Finding]] | None = None,
     """Every piece of personal data in ``text``, in order, without overlaps. Names: the
     model's (``ner``) first, then the list's where the model found none."""
     wanted = set(types) if types is not None else None
-    found: list[Finding] = []
-    detectors: list[Callable[[str], Iterable[Finding]]] = list(_DETECTORS)
+    runs = list(_by_patterns(text))
     if ner is not None:
-        detectors.append(ner)
+        runs.append(ner(text))
     if wanted is None or PERSON in wanted:
-        detectors.append(_persons)
-    for detector in detectors:
-        for f in detector(text):
-            if wanted is None or f.type in wanted:
-                found.append(f)
+        runs.append(_persons(text))
+    found = [f for run in runs for f in run if wanted is None or f.type in wanted]
     return _without_overlaps(found)
 
 
