@@ -25,8 +25,8 @@ Each ingest also gives its CPU seconds (its process and its workers: user and sy
 which a busy machine inflates less than wall time). Ends with ``RESULT mb_per_s=…
 chunks_per_s=… cpu_s_per_mb=… peak_mb=… pii_recall_checksum=… pii_precision=…
 name_recall=… name_precision=… quarter_peak_mb=… load=…`` (with ``--baseline``, also
-``baseline_mb_per_s=… speedup=… same_as_baseline=… baseline_cpu_s_per_mb=… cpu_speedup=…``; with ``--engine dask``, also
-``dask_mb_per_s=… dask_vs_local=… dask_same_as_local=…``).
+``baseline_mb_per_s=… speedup=… same_as_baseline=… baseline_cpu_s_per_mb=… cpu_speedup=…``;
+with ``--engine dask``, also ``dask_mb_per_s=… dask_vs_local=… dask_same_as_local=…``).
 
     .venv/bin/python bench/ingest.py                    # 64 MB (and 16 MB)
     .venv/bin/python bench/ingest.py --size 1024        # the 1 GB (long)

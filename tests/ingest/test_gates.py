@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import re
+import threading
 
 import pytest
 
@@ -87,3 +88,19 @@ def test_only_ascii_is_gated():
 def test_the_birth_words_gate_folds_case():
     rx = re.compile(gates.GATES["dob_context"][0].decode(), re.IGNORECASE)
     assert rx.search("DATE OF BIRTH") and "dob_context" in gates.open_gates("D.O.B: x")
+
+
+def test_threads_gate_at_once():
+    texts = [t for t in _texts()[:3_000] if t.isascii()]
+    alone = [gates.open_gates(t) for t in texts]
+    results: list[list] = [[] for _ in range(4)]
+
+    def run(i: int) -> None:
+        results[i] = [gates.open_gates(t) for t in texts]
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(r == alone for r in results)

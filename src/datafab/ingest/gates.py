@@ -13,6 +13,7 @@ every text when Hyperscan is not installed, is read by every detector.
 
 from __future__ import annotations
 
+import threading
 from functools import cache
 from typing import Any
 
@@ -61,11 +62,23 @@ def _open(gate: int, _from: int, _to: int, _flags: int, opened: set[str]) -> Non
     opened.add(_NAMES[gate])
 
 
+_THREAD = threading.local()  # a scan's scratch space is used by one scan at a time
+
+
+def _scratch(db: Any) -> Any:
+    scratch = getattr(_THREAD, "scratch", None)
+    if scratch is None:
+        import hyperscan
+
+        scratch = _THREAD.scratch = hyperscan.Scratch(db)
+    return scratch
+
+
 def open_gates(text: str) -> frozenset[str] | set[str]:
     """The names of the gates ``text`` opens: every one when the text cannot be gated."""
     db = _database()
     if db is None or not text.isascii():
         return ALL
     opened: set[str] = set()
-    db.scan(text.encode(), match_event_handler=_open, context=opened)
+    db.scan(text.encode(), match_event_handler=_open, context=opened, scratch=_scratch(db))
     return opened
