@@ -21,10 +21,12 @@
    capitalised words that are not names. Recall over the planted names; precision over every
    name found, with no named-entity model.
 
-Ends with ``RESULT mb_per_s=… chunks_per_s=… peak_mb=… pii_recall_checksum=… pii_precision=…
+Each ingest also gives its CPU seconds (its process and its workers: user and system time,
+which a busy machine inflates less than wall time). Ends with ``RESULT mb_per_s=…
+chunks_per_s=… cpu_s_per_mb=… peak_mb=… pii_recall_checksum=… pii_precision=…
 name_recall=… name_precision=… quarter_peak_mb=… load=…`` (with ``--baseline``, also
-``baseline_mb_per_s=… speedup=… same_as_baseline=…``; with ``--engine dask``, also
-``dask_mb_per_s=… dask_vs_local=… dask_same_as_local=…``).
+``baseline_mb_per_s=… speedup=… same_as_baseline=… baseline_cpu_s_per_mb=… cpu_speedup=…``;
+with ``--engine dask``, also ``dask_mb_per_s=… dask_vs_local=… dask_same_as_local=…``).
 
     .venv/bin/python bench/ingest.py                    # 64 MB (and 16 MB)
     .venv/bin/python bench/ingest.py --size 1024        # the issue's 1 GB (long)
@@ -439,6 +441,7 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
     sources = [ingest.Source(p, p.name) for p in sorted(Path(folder).iterdir())]
     base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     memory = TreeMemory()
+    cpu_before = _cpu_seconds()
     started = time.perf_counter()
     report = ingest.ingest_files(foundry, org, pid, sources, {"workers": workers},
                                  **(engine or {}))
@@ -446,10 +449,11 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
     memory.stop()
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     workers_peak = sorted(memory.worker_peaks.values(), reverse=True)[:report["workers"]]
-    foundry.close()
+    foundry.close()  # its worker processes end: their CPU time is counted
+    cpu = _cpu_seconds() - cpu_before
     # an upper bound: the run's own peak plus each worker's, as if all came at once (and
     # counting the shared library pages once per process)
-    queue.put({"seconds": seconds, "peak_mb": own + sum(workers_peak), "own_mb": own,
+    queue.put({"seconds": seconds, "cpu_s": cpu, "peak_mb": own + sum(workers_peak), "own_mb": own,
                "worker_mb": max(workers_peak, default=0.0), "tree_sampled_mb": memory.tree_peak,
                "workers": report["workers"], "base_mb": base,
                "bytes": report["bytes"], "chunks": report["chunks"],
@@ -457,6 +461,13 @@ def _ingest_child(folder: str, db: str, workers: int | None, queue,
                    k: report["duplicates"][k] for k in ("exact", "near")},
                "errors": len(report["errors"]), "pii": report["pii"],
                "code": str(Path(sys.modules["datafab"].__file__).parent)})
+
+
+def _cpu_seconds() -> float:
+    """User and system CPU time of this process and of its ended children (the workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def run_ingest(folder: Path, work: Path, workers: int | None = None,
@@ -719,7 +730,8 @@ def main() -> None:
                   f"({r['created']} items, {r['duplicates']['exact']} exact + "
                   f"{r['duplicates']['near']} near duplicates dropped, {r['errors']} bad "
                   f"files) in {r['seconds']:.0f} s: {r['bytes'] / MB / r['seconds']:.2f} MB/s, "
-                  f"{r['chunks'] / r['seconds']:.0f} chunks/s; {r['workers']} worker(s); peak "
+                  f"{r['chunks'] / r['seconds']:.0f} chunks/s; CPU {r['cpu_s']:.1f} s, "
+                  f"{r['cpu_s'] / (r['bytes'] / MB):.3f} s/MB; {r['workers']} worker(s); peak "
                   f"RSS {r['peak_mb']:.0f} MB (run {r['own_mb']:.0f} MB after start-up "
                   f"{r['base_mb']:.0f} MB, + up to {r['worker_mb']:.0f} MB per worker; "
                   f"largest sampled total {r['tree_sampled_mb']:.0f} MB; code {r['code']})")
@@ -736,13 +748,17 @@ def main() -> None:
                   f"same chunks, items, duplicates and redaction counts: "
                   f"{'yes' if same else 'NO'}")
             extra = (f" baseline_mb_per_s={base_mb_s:.2f} speedup={mb_s / base_mb_s:.2f} "
-                     f"same_as_baseline={int(same)}")
+                     f"same_as_baseline={int(same)} baseline_cpu_s_per_mb="
+                     f"{base['cpu_s'] / (base['bytes'] / MB):.3f} cpu_speedup="
+                     f"{base['cpu_s'] / full['cpu_s']:.2f}")
             if args.serial:
                 one, one_base = runs["quarter, one process"], runs[
                     "quarter, one process, baseline"]
                 ratio = one_base["seconds"] / one["seconds"]
-                print(f"one process, quarter: this version {ratio:.2f}x the baseline")
-                extra += f" serial_speedup={ratio:.2f}"
+                cpu_ratio = one_base["cpu_s"] / one["cpu_s"]
+                print(f"one process, quarter: this version {ratio:.2f}x the baseline "
+                      f"({cpu_ratio:.2f}x in CPU seconds)")
+                extra += f" serial_speedup={ratio:.2f} serial_cpu_speedup={cpu_ratio:.2f}"
         if args.engine == "dask":
             on_cluster = runs["full, dask"]
             same = all(on_cluster[k] == full[k]
@@ -754,6 +770,7 @@ def main() -> None:
             extra += (f" dask_mb_per_s={dask_mb_s:.2f} dask_vs_local={dask_mb_s / mb_s:.2f} "
                       f"dask_same_as_local={int(same)}")
         print(f"RESULT mb_per_s={mb_s:.2f} chunks_per_s={full['chunks'] / full['seconds']:.0f} "
+              f"cpu_s_per_mb={full['cpu_s'] / (full['bytes'] / MB):.3f} "
               f"peak_mb={full['peak_mb']:.0f} pii_recall_checksum="
               f"{quality['recall_checksum']:.4f} pii_precision={quality['precision']:.4f} "
               f"name_recall={names['recall']:.4f} name_precision={names['precision']:.4f}"

@@ -8,6 +8,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from datafab.ingest import readers
 from datafab.ingest.chunking import ChunkSpec, chunk
 from datafab.ingest.dedupe import Deduper
 from datafab.ingest.readers import ReadError, reader_for
@@ -84,6 +85,23 @@ def test_pdf_pages(tmp_path):
     broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
     with pytest.raises(ReadError, match="broken.pdf"):
         _read(broken)
+
+
+def test_pdfium_reads_what_pypdf_reads(tmp_path, monkeypatch):
+    pytest.importorskip("pypdfium2")
+    path = tmp_path / "t.pdf"
+    lines = [f"Case {i}: refund approved by Ana Ruiz, card 4111 1111 1111 1111." for i in range(40)]
+    path.write_bytes(minimal_pdf([lines[:25], ["", "Second page, after a gap."], lines[25:]]))
+    fields = ("text", "page", "line", "start", "end", "heading")
+    by_pdfium = [[getattr(s, f) for f in fields] for s in _read(path)]
+    monkeypatch.setattr(readers, "pdf_pages", readers._pypdf_pages)
+    assert [[getattr(s, f) for f in fields] for s in _read(path)] == by_pdfium
+    assert len(by_pdfium) >= 3
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4 this is not really a pdf")
+    for pages in (readers._pdfium_pages, readers._pypdf_pages):
+        with pytest.raises(ReadError, match="not a readable PDF"):
+            list(pages(broken))
 
 
 def test_eml_lists_attachments(tmp_path):

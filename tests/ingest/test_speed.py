@@ -9,7 +9,7 @@ import re
 
 import numpy as np
 
-from datafab.ingest import names, pii
+from datafab.ingest import dedupe, names, pii
 from datafab.ingest.chunking import ChunkSpec
 from datafab.ingest.dedupe import Deduper, fingerprint, fingerprints
 from datafab.ingest.pipeline import (
@@ -195,3 +195,11 @@ def test_band_keys_hash_each_band_of_the_signature():
         r = bands.rows
         assert bands.keys(f.signature) == [hash(f.signature[i * r:(i + 1) * r].tobytes())
                                            for i in range(bands.bands)]
+
+
+def test_words_through_the_byte_table_are_the_pattern_s():
+    rng = random.Random(8)
+    texts = _mixed(rng, 200) + ["".join(map(chr, range(128))) * 2, "Ab_9 x\x1fy\x7fZ"]
+    texts += ["".join(chr(rng.randrange(128)) for _ in range(80)) for _ in range(2_000)]
+    for text in texts:
+        assert dedupe._words(text) == [w.encode() for w in re.findall(r"\w+", text.lower())]

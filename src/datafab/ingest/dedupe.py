@@ -136,23 +136,39 @@ def fingerprints(texts: list[str], *, near: bool = True) -> list[Fingerprint]:
     and the minimum per chunk taken over contiguous slices (``minimum.reduceat``) — no
     per-chunk NumPy calls. Duplicate shingles are not removed first: they do not change a
     minimum."""
-    words = [_WORD.findall(t.lower()) for t in texts]
-    digests = [hashlib.blake2b(" ".join(w).encode(), digest_size=16).digest() for w in words]
+    words = [_words(t) for t in texts]
+    digests = [hashlib.blake2b(b" ".join(w), digest_size=16).digest() for w in words]
     if not near:
         return [Fingerprint(d, None) for d in digests]
     sigs = minhashes(words)
     return [Fingerprint(d, s) for d, s in zip(digests, sigs, strict=True)]
 
 
-def minhashes(word_lists: list[list[str]]) -> list[np.ndarray | None]:
-    """:func:`minhash` of each list of words (``None`` for fewer than ``SHINGLE`` words)."""
+# the word characters of ASCII (``\w``) as themselves, capitals as small letters, every other
+# byte as a space
+_ASCII_WORDS = bytes(
+    c + 32 if 65 <= c <= 90 else c if chr(c).isalnum() or c == 95 else 32
+    for c in range(128)
+) + b" " * 128
+
+
+def _words(text: str) -> list[bytes]:
+    r"""The words of the text in small letters (``\w+``), UTF-8 encoded: an ASCII text
+    through a byte table, the others through the regular expression."""
+    if text.isascii():
+        return text.encode().translate(_ASCII_WORDS).split()
+    return [w.encode() for w in _WORD.findall(text.lower())]
+
+
+def minhashes(word_lists: list[list[bytes]]) -> list[np.ndarray | None]:
+    """:func:`minhash` of each list of (UTF-8 encoded) words (``None`` for fewer than
+    ``SHINGLE`` words)."""
     out: list[np.ndarray | None] = [None] * len(word_lists)
     flat = [w for ws in word_lists for w in ws]
     if not flat:
         return out
-    table: dict[str, int | None] = dict.fromkeys(flat)  # each distinct word hashed once
-    for word in table:
-        table[word] = zlib.crc32(word.encode())
+    distinct = dict.fromkeys(flat)  # each distinct word hashed once
+    table = dict(zip(distinct, map(zlib.crc32, distinct), strict=True))
     w = np.fromiter(map(table.__getitem__, flat), dtype=np.uint64, count=len(flat))
     n = len(flat) - SHINGLE + 1
     if n <= 0:

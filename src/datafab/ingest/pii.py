@@ -38,10 +38,21 @@ import hashlib
 import hmac
 import ipaddress
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 
-from datafab.ingest import names
+from datafab.ingest import gates, names
+from datafab.ingest.checksums import (  # noqa: F401 - also pii's, as before
+    DNI_LETTERS,
+    IBAN_LENGTHS,
+    card_brand_ok,
+    dni_ok,
+    iban_ok,
+    luhn_ok,
+    nir_ok,
+    ssn_ok,
+)
+from datafab.ingest.numerals import Numerals
 
 EMAIL = "EMAIL"
 PHONE = "PHONE"
@@ -69,86 +80,6 @@ class Finding:
     value: str
     score: float = 1.0
     by: str = "pattern"  # or "names" (the list of names), or "ner" (the model)
-
-
-# --- checksums ---------------------------------------------------------------------------
-
-def luhn_ok(digits: str) -> bool:
-    """The Luhn check used by payment cards."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
-IBAN_LENGTHS = {
-    "AD": 24, "AE": 23, "AT": 20, "BA": 20, "BE": 16, "BG": 22, "BH": 22, "BR": 29, "CH": 21,
-    "CY": 28, "CZ": 24, "DE": 22, "DK": 18, "EE": 20, "ES": 24, "FI": 18, "FO": 18, "FR": 27,
-    "GB": 22, "GI": 23, "GL": 18, "GR": 27, "HR": 21, "HU": 28, "IE": 22, "IL": 23, "IS": 26,
-    "IT": 27, "KW": 30, "KZ": 20, "LB": 28, "LI": 21, "LT": 20, "LU": 20, "LV": 21, "MC": 27,
-    "ME": 22, "MK": 19, "MT": 31, "MU": 30, "NL": 18, "NO": 15, "PK": 24, "PL": 28, "PT": 25,
-    "QA": 29, "RO": 24, "RS": 22, "SA": 24, "SE": 24, "SI": 19, "SK": 24, "SM": 27, "TN": 24,
-    "TR": 26, "UA": 29,
-}
-
-
-def card_brand_ok(digits: str) -> bool:
-    """The number's length fits its issuer's prefix (Visa, Mastercard, Amex, Discover, JCB,
-    Diners, UnionPay): a Luhn-valid run of digits of the wrong shape is not a card."""
-    n, head = len(digits), digits[:4]
-    if digits[0] == "4":
-        return n in (13, 16, 19)
-    if head[:2] in ("34", "37"):
-        return n == 15
-    if "51" <= head[:2] <= "55" or "2221" <= head <= "2720":
-        return n == 16
-    if digits[0] == "6" or head[:2] == "35":
-        return 16 <= n <= 19
-    if head[:2] in ("30", "36", "38", "39"):
-        return 14 <= n <= 19
-    return False
-
-
-def iban_ok(iban: str) -> bool:
-    """ISO 13616: the country's length, and the number mod 97 equals 1."""
-    if IBAN_LENGTHS.get(iban[:2]) != len(iban):
-        return False
-    moved = iban[4:] + iban[:4]
-    number = "".join(str(int(ch, 36)) for ch in moved)
-    return int(number) % 97 == 1
-
-
-DNI_LETTERS = "TRWAGMYFPDXBNJZSQVHLCKE"
-
-
-def dni_ok(value: str) -> bool:
-    """Spanish DNI (8 digits + letter) or NIE (X/Y/Z + 7 digits + letter): number mod 23."""
-    value = value.upper()
-    head = value[:-1]
-    if head[0] in "XYZ":
-        head = str("XYZ".index(head[0])) + head[1:]
-    return head.isdigit() and DNI_LETTERS[int(head) % 23] == value[-1]
-
-
-def nir_ok(digits: str) -> bool:
-    """French social security number (NIR): 13 digits and a key = 97 - (number mod 97).
-    Corsican departments 2A/2B count as 19/18."""
-    body, key = digits[:13], digits[13:]
-    body = body.replace("2A", "19").replace("2B", "18")
-    if not body.isdigit() or not key.isdigit():
-        return False
-    return 97 - int(body) % 97 == int(key)
-
-
-def ssn_ok(area: str, group: str, serial: str) -> bool:
-    """US SSN format rules (it has no check digit): no zero field, area not 666 or 9xx."""
-    return (area not in ("000", "666") and not area.startswith("9")
-            and group != "00" and serial != "0000")
 
 
 # --- patterns ----------------------------------------------------------------------------
@@ -231,11 +162,11 @@ def _emails(text: str) -> Iterable[Finding]:
         yield Finding(EMAIL, m.start(), m.end(), m.group())
 
 
-def _cards(text: str) -> Iterable[Finding]:
-    for m in _CARD.finditer(text):
+def _cards(text: str, view: Numerals | None = None) -> Iterable[Finding]:
+    for m, shift in (view or Numerals(text)).finditer(_CARD):
         digits = _digits(m.group())
         if 13 <= len(digits) <= 19 and card_brand_ok(digits) and luhn_ok(digits):
-            yield Finding(CREDIT_CARD, m.start(), m.end(), m.group())
+            yield Finding(CREDIT_CARD, m.start() + shift, m.end() + shift, m.group())
 
 
 def _ibans(text: str) -> Iterable[Finding]:
@@ -258,25 +189,28 @@ def _ibans(text: str) -> Iterable[Finding]:
             yield Finding(IBAN, m.start(), end, candidate)
 
 
-def _national_ids(text: str) -> Iterable[Finding]:
-    for m in _DNI.finditer(text):
+def _national_ids(text: str, view: Numerals | None = None,
+                   opened: Set[str] = gates.ALL) -> Iterable[Finding]:
+    view = view or Numerals(text)
+    for m, shift in view.finditer(_DNI) if "dni" in opened else ():
         if dni_ok(m.group().replace("-", "")):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
-    for m in _NIR.finditer(text):
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
+    for m, shift in view.finditer(_NIR) if "nir" in opened else ():
         if nir_ok(m.group().replace(" ", "")):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
-    for m in _SSN.finditer(text):
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
+    for m, shift in view.finditer(_SSN) if "ssn" in opened else ():
         if ssn_ok(*m.groups()):
-            yield Finding(NATIONAL_ID, m.start(), m.end(), m.group())
+            yield Finding(NATIONAL_ID, m.start() + shift, m.end() + shift, m.group())
 
 
-def _ips(text: str) -> Iterable[Finding]:
-    if "." in text:
-        for m in _IPV4.finditer(text):
+def _ips(text: str, view: Numerals | None = None,
+         opened: Set[str] = gates.ALL) -> Iterable[Finding]:
+    if "." in text and "ipv4" in opened:
+        for m, shift in (view or Numerals(text)).finditer(_IPV4):
+            start = m.start() + shift
             if all(int(part) <= 255 for part in m.group().split(".")) and not \
-                    _VERSION_BEFORE.search(text, max(0, m.start() - VERSION_LOOK_BEHIND),
-                                           m.start()):
-                yield Finding(IP_ADDRESS, m.start(), m.end(), m.group())
+                    _VERSION_BEFORE.search(text, max(0, start - VERSION_LOOK_BEHIND), start):
+                yield Finding(IP_ADDRESS, start, m.end() + shift, m.group())
     if "::" in text or text.count(":") >= 5:
         for m in _IPV6.finditer(text):
             value = m.group()
@@ -290,8 +224,8 @@ def _ips(text: str) -> Iterable[Finding]:
             yield Finding(IP_ADDRESS, m.start(), m.end(), value)
 
 
-def _phones(text: str) -> Iterable[Finding]:
-    for m in _PHONE.finditer(text):
+def _phones(text: str, view: Numerals | None = None) -> Iterable[Finding]:
+    for m, shift in (view or Numerals(text)).finditer(_PHONE):
         value = m.group()
         n = len(_digits(value))
         if not 9 <= n <= 15:
@@ -299,7 +233,7 @@ def _phones(text: str) -> Iterable[Finding]:
         separated = value[0] == "+" or "(" in value or any(ch in value for ch in " .-")
         if not separated and n < 10:
             continue  # a bare run of 9 digits is more often an id than a phone
-        yield Finding(PHONE, m.start(), m.end(), value)
+        yield Finding(PHONE, m.start() + shift, m.end() + shift, value)
 
 
 def _valid_date(m: re.Match) -> bool:
@@ -333,10 +267,20 @@ def _persons(text: str) -> Iterable[Finding]:
         yield Finding(PERSON, start, end, text[start:end], by="names")
 
 
-# Checksum types first: when two findings overlap, the earlier detector wins.
-_DETECTORS: tuple[Callable[[str], Iterable[Finding]], ...] = (
-    _emails, _ibans, _cards, _national_ids, _ips, _dates_of_birth, _phones,
-)
+def _by_patterns(text: str) -> tuple[Iterable[Finding], ...]:
+    """The pattern detectors' findings, checksum types first: when two findings overlap,
+    the earlier detector wins. The patterns for numbers read only the text's numerals."""
+    opened = gates.open_gates(text)
+    view = Numerals(text if opened & _NUMERAL_GATES else "")
+    return (_emails(text) if "email" in opened else (),
+            _ibans(text) if "iban" in opened else (),
+            _cards(text, view) if "card" in opened else (),
+            _national_ids(text, view, opened), _ips(text, view, opened),
+            _dates_of_birth(text) if "dob_context" in opened else (),
+            _phones(text, view) if "phone" in opened else ())
+
+
+_NUMERAL_GATES = frozenset(("card", "dni", "nir", "ssn", "ipv4", "phone"))
 
 
 class NerDetector:
@@ -370,16 +314,12 @@ def detect(text: str, *, ner: Callable[[str], Iterable[Finding]] | None = None,
     """Every piece of personal data in ``text``, in order, without overlaps. Names: the
     model's (``ner``) first, then the list's where the model found none."""
     wanted = set(types) if types is not None else None
-    found: list[Finding] = []
-    detectors: list[Callable[[str], Iterable[Finding]]] = list(_DETECTORS)
+    runs = list(_by_patterns(text))
     if ner is not None:
-        detectors.append(ner)
+        runs.append(ner(text))
     if wanted is None or PERSON in wanted:
-        detectors.append(_persons)
-    for detector in detectors:
-        for f in detector(text):
-            if wanted is None or f.type in wanted:
-                found.append(f)
+        runs.append(_persons(text))
+    found = [f for run in runs for f in run if wanted is None or f.type in wanted]
     return _without_overlaps(found)
 
 

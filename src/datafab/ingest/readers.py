@@ -16,6 +16,7 @@ import csv
 import email
 import email.policy
 import json
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -249,6 +250,54 @@ def read_html(path: Path, text_field: str | None = None) -> Iterator[Segment]:
 
 
 def read_pdf(path: Path, text_field: str | None = None) -> Iterator[Segment]:
+    """A PDF's text, page by page: through PDFium (``pypdfium2``, the ``ingest`` extra) when
+    installed, through pypdf otherwise."""
+    for number, text in pdf_pages(path):
+        numbered = ((i + 1, line) for i, line in enumerate(text.splitlines(keepends=True)))
+        for seg in _paragraphs(numbered, unit=number):
+            yield Segment(seg.text, number, seg.start, seg.end, line=seg.line, page=number,
+                          heading=seg.heading)
+
+
+def pdf_pages(path: Path) -> Iterator[tuple[int, str]]:
+    try:
+        import pypdfium2  # noqa: F401 - the ingest extra
+    except ImportError:
+        return _pypdf_pages(path)
+    return _pdfium_pages(path)
+
+
+_PDFIUM = threading.Lock()  # PDFium is not thread-safe: one document operation at a time
+
+
+def _pdfium_pages(path: Path) -> Iterator[tuple[int, str]]:
+    """PDFium ends lines with CR LF; they are read as LF, as pypdf gives them."""
+    import pypdfium2 as pdfium
+
+    with _PDFIUM:
+        try:
+            document = pdfium.PdfDocument(path)
+        except (pdfium.PdfiumError, OSError) as exc:
+            raise ReadError(str(path), f"not a readable PDF ({exc})") from exc
+    try:
+        for number in range(1, len(document) + 1):
+            with _PDFIUM:
+                try:
+                    page = document[number - 1]
+                    textpage = page.get_textpage()
+                    text = textpage.get_text_range()
+                    textpage.close()
+                    page.close()
+                except Exception as exc:  # noqa: BLE001 - a broken page, whatever PDFium says
+                    raise ReadError(str(path), f"page {number} unreadable ({exc})",
+                                    line=None) from exc
+            yield number, text.replace("\r\n", "\n")
+    finally:
+        with _PDFIUM:
+            document.close()
+
+
+def _pypdf_pages(path: Path) -> Iterator[tuple[int, str]]:
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError
 
@@ -262,10 +311,7 @@ def read_pdf(path: Path, text_field: str | None = None) -> Iterator[Segment]:
             text = reader.pages[number - 1].extract_text() or ""
         except Exception as exc:  # noqa: BLE001 - pypdf raises many kinds on broken pages
             raise ReadError(str(path), f"page {number} unreadable ({exc})", line=None) from exc
-        numbered = ((i + 1, line) for i, line in enumerate(text.splitlines(keepends=True)))
-        for seg in _paragraphs(numbered, unit=number):
-            yield Segment(seg.text, number, seg.start, seg.end, line=seg.line, page=number,
-                          heading=seg.heading)
+        yield number, text
 
 
 def read_eml(path: Path, text_field: str | None = None) -> Iterator[Segment]:
