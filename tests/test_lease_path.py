@@ -203,3 +203,31 @@ def test_a_known_contributor_over_their_rate_waits(foundry, make_org, make_worke
     assert refused.json()["error"]["type"] == "rate_limited"
     assert int(refused.headers["retry-after"]) >= 1
     assert len(taken) == 1  # the second call; the third and fourth were refused before it
+
+
+def test_answers_encode_to_the_same_values_as_the_standard_encoder():
+    import json
+
+    out = {
+        "leases": [
+            {
+                "id": 1,
+                "expires_at": 1.8e9 + 0.25,
+                "item": {
+                    "data": {
+                        "text": "naïve — 漢字 \u2028",
+                        "n": 1e16,
+                        "small": 5e-324,
+                        "big": 2**62,
+                        "none": None,
+                        "nested": [[1, 2.5], {"k": True}],
+                    }
+                },
+            }
+        ],
+        "state": "open",
+        "reason": "",
+    }
+    assert json.loads(lease_path._encoded(out)) == out
+    past_64_bits = {"n": 2**70}  # orjson refuses it; the standard encoder writes it
+    assert json.loads(lease_path._encoded(past_64_bits)) == past_64_bits

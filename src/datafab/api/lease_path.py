@@ -30,6 +30,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+import orjson
 from pydantic import BaseModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -102,11 +103,7 @@ class LeasePath:
         except (DatafabError, OverflowError) as exc:
             await self._refuse(scope, send, exc)
             return
-        await _send_json(
-            send,
-            200,
-            json.dumps(out, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(),
-        )
+        await _send_json(send, 200, _encoded(out))
 
     async def _refuse(self, scope: Scope, send: Send, exc: Exception) -> None:
         """Rendered by the application's handler for the exception, as the route's would be."""
@@ -185,6 +182,15 @@ def _parsed(route: _Route, raw: bytes) -> BaseModel | None:
         return route.body.model_validate(json_limits.loads(raw))
     except (InvalidInput, ValidationError):
         return _REFUSED
+
+
+def _encoded(out: dict[str, Any]) -> bytes:
+    """The answer as JSON: orjson, a few times faster than the standard encoder on a batch of
+    leases, or the standard encoder for what orjson refuses (an integer past 64 bits)."""
+    try:
+        return orjson.dumps(out)
+    except orjson.JSONEncodeError:
+        return json.dumps(out, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 def _replay(messages: list[Message], receive: Receive) -> Receive:
