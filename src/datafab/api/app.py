@@ -35,6 +35,7 @@ from datafab.api import (
 from datafab.api.auth import _Cache
 from datafab.api.bodies import JsonDepth
 from datafab.api.idempotency import Idempotency
+from datafab.api.lease_path import LeasePath
 from datafab.api.limits import BodyLimit, RateLimits
 from datafab.api.openapi import document
 from datafab.api.schemas.meta import Health
@@ -94,6 +95,8 @@ def create_app(foundry: Foundry, *, deliver_webhooks: bool = False) -> FastAPI:
     from datafab import web  # the pages: workbench, dashboard, ops console
 
     web.install(app)
+    # outermost: the lease path's hot routes skip the layers below when nothing calls for them
+    app.add_middleware(LeasePath, foundry=foundry, limit=foundry.settings.max_body_bytes)
     document(app)
     return app
 

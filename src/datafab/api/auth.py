@@ -94,14 +94,28 @@ def authenticate(request_or_scope: Request | Scope, kind: str, secret: str | Non
             failures.charge(address)
             raise
         cache.put((kind, secret), who)
+    _charge(scope, kind, secret, who)
+    return who
+
+
+def known_contributor(scope: Scope, secret: str) -> Contributor | None:
+    """The contributor holding ``secret`` if the cache knows them (one request spent of
+    their rate limit, as ``authenticate``), else None: no look-up, no I/O."""
+    who = scope["app"].state.auth_cache.get(("contributor", secret))
+    if who is not None:
+        _charge(scope, "contributor", secret, who)
+    return who
+
+
+def _charge(scope: Scope, kind: str, secret: str, who: int | Contributor) -> None:
     charged = (kind, digest(secret))
     if scope.get(CHARGED) != charged:
-        if kind == "requester":
-            state.api_key_limits.take(charged[1])
-        else:
+        state = scope["app"].state
+        if isinstance(who, Contributor):
             state.contributor_limits.take(str(who.id))
+        else:
+            state.api_key_limits.take(charged[1])
         scope[CHARGED] = charged
-    return who
 
 
 def kind_of(secret: str) -> str:

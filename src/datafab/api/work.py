@@ -10,7 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from datafab.api.auth import ContributorDep, FoundryDep, client_address
 from datafab.api.bodies import CheckedRoute
 from datafab.api.schemas import work as out
+from datafab.foundry import Foundry
 from datafab.services import work
+from datafab.services.accounts import Contributor
 from datafab.services.work import (
     MAX_LEASES_PER_CALL,
     BatchSubmissionIn,
@@ -18,7 +20,11 @@ from datafab.services.work import (
     SubmissionIn,
 )
 
-router = APIRouter(prefix="/v1", tags=["work"], route_class=CheckedRoute)
+PREFIX = "/v1"
+LEASES = "/projects/{project_id}/leases"  # the three routes api/lease_path.py answers directly
+SUBMIT = "/leases/{lease_id}/submit"
+SUBMISSIONS = "/submissions"
+router = APIRouter(prefix=PREFIX, tags=["work"], route_class=CheckedRoute)
 
 
 class LeaseRequest(BaseModel):
@@ -27,22 +33,29 @@ class LeaseRequest(BaseModel):
     n: int = Field(1, ge=1, le=MAX_LEASES_PER_CALL, description="How many items to lease.")
 
 
-@router.post("/projects/{project_id}/leases",
-             response_model=out.LeaseBatchOut, response_model_exclude_unset=True)
+@router.post(LEASES, response_model=out.LeaseBatchOut, response_model_exclude_unset=True)
 def lease(
     project_id: int, request: Request, who: ContributorDep, foundry: FoundryDep,
     body: LeaseRequest | None = None,
 ) -> dict[str, Any]:
+    return leased(foundry, who, project_id, body, client_address(request.scope))
+
+
+def leased(foundry: Foundry, who: Contributor, project_id: int, body: LeaseRequest | None,
+           address: str) -> dict[str, Any]:
     n = body.n if body else 1
-    address = client_address(request.scope)
     return work.lease_batch(foundry, who, project_id, n, address).to_dict()
 
 
-@router.post("/leases/{lease_id}/submit",
-             response_model=out.ReceiptOut, response_model_exclude_unset=True)
+@router.post(SUBMIT, response_model=out.ReceiptOut, response_model_exclude_unset=True)
 def submit(
     lease_id: int, body: SubmissionIn, who: ContributorDep, foundry: FoundryDep
 ) -> dict[str, Any]:
+    return submitted(foundry, who, lease_id, body)
+
+
+def submitted(foundry: Foundry, who: Contributor, lease_id: int,
+              body: SubmissionIn) -> dict[str, Any]:
     return work.submit(foundry, who, lease_id, body.model_dump(exclude_none=True)).to_dict()
 
 
@@ -55,8 +68,12 @@ class SubmissionBatch(BaseModel):
     )
 
 
-@router.post("/submissions", response_model=out.ReceiptList, response_model_exclude_unset=True)
+@router.post(SUBMISSIONS, response_model=out.ReceiptList, response_model_exclude_unset=True)
 def submit_many(body: SubmissionBatch, who: ContributorDep, foundry: FoundryDep) -> dict[str, Any]:
+    return submitted_many(foundry, who, body)
+
+
+def submitted_many(foundry: Foundry, who: Contributor, body: SubmissionBatch) -> dict[str, Any]:
     raw = [entry.model_dump(exclude_none=True) for entry in body.submissions]
     return {"submissions": [r.to_dict() for r in work.submit_many(foundry, who, raw)]}
 
