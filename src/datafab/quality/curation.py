@@ -24,9 +24,8 @@ flagged when another class is the most probable (:func:`flagged`).
 wrong with its Wilson interval (:func:`error_rate`).
 
 **Selection** (:func:`select`): items of weak slices first; among the most uncertain items
-(the smallest gap between the model's two most probable classes), a batch drawn by k-means++
-seeding over their gradient embeddings (BADGE), so the picks are uncertain and unlike each
-other.
+(the smallest gap between the model's two most probable classes), one per k-means cluster
+of their features, so the picks are uncertain and unlike each other.
 
 Needs scikit-learn for the classifier (the ``learner`` extra); everything else is NumPy.
 """
@@ -239,52 +238,29 @@ def _projector(features: Any, seed: int) -> Any:
     return lambda idx: normalize(svd.transform(features[idx]))
 
 
-def gradient_embedding(proba: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """Each row's ``(p - onehot(argmax p)) ⊗ x``: the gradient of a linear softmax model's
-    log loss with respect to its weights, were the model's own guess the label (BADGE: Ash
-    et al., "Deep Batch Active Learning by Diverse, Uncertain Gradient Lower Bounds", ICLR
-    2020). Its length grows with the model's doubt, its direction with the item's features
-    and the classes in doubt. ``points``: dense rows (the projected features)."""
-    p = np.asarray(proba, dtype=np.float64)
-    pull = p.copy()
-    pull[np.arange(p.shape[0]), p.argmax(axis=1)] -= 1.0
-    out: np.ndarray = (pull[:, :, None] * np.asarray(points)[:, None, :]).reshape(
-        p.shape[0], -1)
-    return out
-
-
-def _seeded(points: np.ndarray, n: int, seed: int) -> np.ndarray:
-    """Positions of ``n`` rows of ``points`` by k-means++ seeding: the longest row first,
-    then each next row drawn with probability proportional to its squared distance from the
-    nearest row drawn so far (rows already covered are not drawn again)."""
-    rng = np.random.default_rng(seed)
-    lengths = np.einsum("ij,ij->i", points, points)
-    picked = [int(np.argmax(lengths))]
-    near = np.full(points.shape[0], np.inf)
-    for _ in range(n - 1):
-        last = points[picked[-1]]
-        near = np.minimum(near, np.maximum(lengths + lengths[picked[-1]] - 2 * points @ last,
-                                           0.0))
-        near[picked] = 0.0
-        total = near.sum()
-        if total <= 0:  # only copies of drawn rows are left: take them in row order
-            taken = set(picked)
-            picked += [i for i in range(points.shape[0]) if i not in taken][: n - len(picked)]
-            break
-        picked.append(int(rng.choice(points.shape[0], p=near / total)))
-    return np.asarray(picked, dtype=np.int64)
-
-
-def _spread(score: np.ndarray, proba: np.ndarray, rows: np.ndarray, project: Any, n: int,
+def _spread(score: np.ndarray, rows: np.ndarray, project: Any, n: int,
             seed: int) -> np.ndarray:
-    """Positions of ``n`` of ``rows``: k-means++ seeding over their gradient embeddings
-    (:func:`gradient_embedding` of their projected features), most uncertain first."""
+    """Positions of ``n`` of ``rows``: k-means of their projected features into ``n``
+    clusters, the highest ``score`` of each (topped up by score if clusters come out empty),
+    highest first."""
     ranked = np.argsort(-score, kind="stable")
     if score.size <= n:
         return ranked
-    picked = _seeded(gradient_embedding(proba, project(rows)), n, seed)
-    out: np.ndarray = picked[np.argsort(-score[picked], kind="stable")]
-    return out
+    import warnings
+
+    from sklearn.cluster import KMeans
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # fewer distinct points than clusters
+        groups = KMeans(n_clusters=n, n_init=1, max_iter=100,
+                        random_state=seed).fit(project(rows)).labels_
+    best: dict[int, int] = {}
+    for i in ranked:  # best first, so each cluster keeps its most uncertain row
+        best.setdefault(int(groups[i]), int(i))
+    picked = list(best.values())
+    taken = set(picked)
+    rest = [int(i) for i in ranked if int(i) not in taken]
+    return np.asarray(picked + rest[: n - len(picked)], dtype=np.int64)
 
 
 def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None = None,
@@ -292,13 +268,10 @@ def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None 
     """Indices of ``n`` rows to label next, in the order chosen.
 
     Rows ``weak`` marks come first, then the others; within each group the ``pool × n`` most
-    uncertain rows (:func:`margin_uncertainty`) are the candidates, and ``n`` of them are
-    drawn by k-means++ seeding over their gradient embeddings (:func:`gradient_embedding` of
-    their features reduced by :func:`_projector`): the most doubtful candidate first, then
-    each next one with probability proportional to its squared distance from those drawn, so
-    the picks are uncertain and unlike each other. Most uncertain first within a group.
-    ``features``: one row per row of ``proba``, dense or sparse. The same ``seed`` gives the
-    same picks.
+    uncertain rows (:func:`margin_uncertainty`) are clustered into ``n`` groups by k-means
+    over their features (reduced by :func:`_projector`) and the most uncertain row of each
+    group is taken, most uncertain first: uncertain picks that are unlike each other.
+    ``features``: one row per row of ``proba``, dense or sparse.
     """
     n = min(n, proba.shape[0])
     if n <= 0:
@@ -313,7 +286,7 @@ def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None 
             if want <= 0 or group.size == 0:
                 continue
             top = group[np.argsort(-score[group], kind="stable")[: max(want, pool * want)]]
-            chosen.append(top[_spread(score[top], proba[top], top, project, want, seed)])
+            chosen.append(top[_spread(score[top], top, project, want, seed)])
     return np.concatenate(chosen).astype(np.int64)
 
 
