@@ -84,6 +84,18 @@ def test_selection_takes_one_item_per_cluster_of_uncertain_twins():
     assert order[0] in range(5) and order[1:] == [5, 6]
 
 
+def test_selection_draws_one_item_per_kind_and_the_same_for_a_seed():
+    # 30 uncertain rows of three kinds, 20 of the first: a batch of three takes one of each
+    rng = np.random.default_rng(0)
+    kinds = np.repeat([0, 1, 2], [20, 5, 5])
+    features = np.eye(3)[kinds] + rng.normal(0.0, 0.01, (30, 3))
+    proba = np.column_stack([np.full(30, 0.55), np.full(30, 0.45)])
+    for seed in range(5):
+        order = c.select(proba, features, 3, seed=seed)
+        assert sorted(kinds[order].tolist()) == [0, 1, 2]
+        assert order.tolist() == c.select(proba, features, 3, seed=seed).tolist()
+
+
 def test_weak_rows_come_first_even_when_alike_and_sure():
     features = np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 3)
     proba = np.array([[0.99, 0.01]] * 3 + [[0.5, 0.5]] * 3)
