@@ -7,6 +7,7 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -16,9 +17,22 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@contextmanager
-def serving(app: Any, **config: Any) -> Iterator[str]:
-    """Serve ``app`` until the block ends; its base URL. ``config`` goes to uvicorn."""
+@dataclass
+class Running:
+    """A server started by :func:`start`: its base URL, and how to stop it."""
+
+    url: str
+    server: Any
+    thread: threading.Thread
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def start(app: Any, **config: Any) -> Running:
+    """Start ``app`` on a free port in a thread and wait until it listens; ``config`` goes
+    to uvicorn."""
     import uvicorn
 
     port = free_port()
@@ -30,8 +44,14 @@ def serving(app: Any, **config: Any) -> Iterator[str]:
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started, "server did not start"
+    return Running(f"http://127.0.0.1:{port}", server, thread)
+
+
+@contextmanager
+def serving(app: Any, **config: Any) -> Iterator[str]:
+    """Serve ``app`` until the block ends; its base URL. ``config`` goes to uvicorn."""
+    running = start(app, **config)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield running.url
     finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+        running.stop()

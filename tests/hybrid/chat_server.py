@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -20,17 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.live_servers import Running, start
 
 
 def _seed(*parts: str) -> int:
@@ -123,27 +114,17 @@ async def _in_thread(fn, *args):
 class ChatServer:
     url: str
     model: ScriptedModel
-    server: uvicorn.Server
-    thread: threading.Thread
+    running: Running
 
     def stop(self) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=10)
+        self.running.stop()
 
 
 @contextmanager
 def serve(model: ScriptedModel) -> Iterator[ChatServer]:
-    port = free_port()
-    config = uvicorn.Config(app_for(model), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started, "chat server did not start"
-    running = ChatServer(f"http://127.0.0.1:{port}/v1", model, server, thread)
+    running = start(app_for(model))
+    chat = ChatServer(running.url + "/v1", model, running)
     try:
-        yield running
+        yield chat
     finally:
-        running.stop()
+        chat.stop()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import shutil
+from types import SimpleNamespace
 
 import pytest
 from tests.live_servers import serving
@@ -47,13 +48,8 @@ def canvas_site(sqlite_template, tmp_path_factory):
     items.upload_items(foundry, org, outlines.id, [
         {"external_id": "road-0", "data": {"media": image.media_id}}])
     with serving(create_app(foundry)) as base:
-        class Site:
-            url = base
-
-        site = Site()
-        site.foundry, site.project, site.org = foundry, project, org
-        site.outlines = outlines
-        yield site
+        yield SimpleNamespace(url=base, foundry=foundry, project=project, org=org,
+                              outlines=outlines)
     foundry.close()
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import shutil
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -55,12 +56,7 @@ def motion_site(sqlite_template, tmp_path_factory):
             "frames": [f"clip/{n:04d}.png" for n in range(5)], "fps": 10,
             "width": 200, "height": 100}}])
     with serving(create_app(foundry)) as base:
-        class Site:
-            url = base
-
-        site = Site()
-        site.foundry, site.org, site.poses, site.clips = foundry, org, poses, clips
-        yield site
+        yield SimpleNamespace(url=base, foundry=foundry, org=org, poses=poses, clips=clips)
     foundry.close()
 
 

@@ -8,6 +8,7 @@ import shutil
 import threading
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from types import SimpleNamespace
 
 import pytest
 from tests.live_servers import serving
@@ -52,12 +53,7 @@ def hosted_site(sqlite_template, tmp_path_factory):
         items.upload_items(foundry, org, made[name].id, [
             {"external_id": "web-0", "data": {"image": image}}])
     with serving(create_app(foundry)) as base:
-        class Site:
-            url = base
-
-        site = Site()
-        site.foundry, site.org, site.projects, site.host = foundry, org, made, host
-        yield site
+        yield SimpleNamespace(url=base, foundry=foundry, org=org, projects=made, host=host)
     images.shutdown()
     foundry.close()
 
