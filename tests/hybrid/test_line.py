@@ -101,7 +101,11 @@ def _prove(foundry, org, project, model, n_gold, confidence=0.97):
     _upload(foundry, org, project, 0, gold=n_gold)
     seen = 0
     while seen < n_gold:
-        leases = work.lease_items(foundry, model, project.id, 10)
+        # gold comes at the project's rate per leased slot, so with only gold items left a
+        # call may draw none (1 in 1,024 at a rate of 0.5 for ten): ask again, a few times
+        for _ in range(20):
+            if leases := work.lease_items(foundry, model, project.id, 10):
+                break
         assert leases
         for lease in leases:
             receipt = work.submit(foundry, model, lease.id,
