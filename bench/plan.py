@@ -16,6 +16,7 @@ the recommended one's.
     DATAFAB_DATASETS=path/to/crowd .venv/bin/python bench/plan.py
     .venv/bin/python bench/plan.py --datasets d_product,s_dog --budgets 1.5,3,5
     .venv/bin/python bench/plan.py --order shuffled --seed 1
+    .venv/bin/python bench/plan.py --recorded-only   # without the simulated deeper crowd
 
 ``--order shuffled`` plans from a random ``--share`` of the labels instead of the first ones
 (the same rows shuffled by ``--seed``): a control in which the labels to come are drawn like
@@ -91,7 +92,7 @@ def truth_only(ev: Evidence, known: np.ndarray) -> Evidence:
 
 
 def one(name: str, share: float, gold: float, budgets: list[float], table: Table,
-        seed: int | None = None) -> list[tuple[float, float, float, float]]:
+        seed: int | None = None, deeper: bool = True) -> list[tuple[float, ...]]:
     ds = load(name) if seed is None else shuffled(load(name), seed)
     cut = int(round(share * ds.n_labels))
     head = evidence(ds, np.arange(cut), gold_of(ds, np.arange(cut), gold))
@@ -102,17 +103,18 @@ def one(name: str, share: float, gold: float, budgets: list[float], table: Table
     t0 = time.perf_counter()
     sk = fitted_skill(head)
     cands = candidates(head, sk=sk)
-    predicted = evaluate(head, METHOD, cands, sk=sk)
+    predicted = evaluate(head, METHOD, cands, sk=sk, deeper=deeper)
     plan_s = time.perf_counter() - t0
     truth = np.zeros((ds.n_items, ds.n_classes))
     truth[known, ds.truth[known]] = 1.0
     by_truth = truth_judge(truth)
     # realised: judged by the truth, on the rest's items that have one
     realised = evaluate(truth_only(rest, known), METHOD, cands, sk=fitted_skill(rest),
-                        judged=by_truth)
+                        judged=by_truth, deeper=False)
     # the same policies on the first labels, judged by the truth: what the planner would
     # have predicted with a perfect judge (the rest of the error is the labels to come)
-    seen = evaluate(truth_only(head, known), METHOD, cands, sk=sk, judged=by_truth)
+    seen = evaluate(truth_only(head, known), METHOD, cands, sk=sk, judged=by_truth,
+                    deeper=False)
     out = []
     for per_item in budgets:
         budget = per_item * items
@@ -123,7 +125,8 @@ def one(name: str, share: float, gold: float, budgets: list[float], table: Table
         best = max(r.accuracy for r in fits)
         err, regret = abs(plan.best.accuracy - got.accuracy), best - got.accuracy
         judged, coming = plan.best.accuracy - seen[at].accuracy, seen[at].accuracy - got.accuracy
-        out.append((err, regret, judged, coming))
+        inside = float(plan.best.low <= got.accuracy <= plan.best.high)
+        out.append((err, regret, judged, coming, inside))
         table.add_row(name, f"{per_item:g}", plan.best.policy.describe(),
                       f"{plan.best.accuracy:.4f} [{plan.best.low:.3f}, {plan.best.high:.3f}]",
                       f"{seen[at].accuracy:.4f}", f"{got.accuracy:.4f}", f"{best:.4f}",
@@ -153,6 +156,8 @@ def main() -> None:
     parser.add_argument("--order", choices=("recorded", "shuffled"), default="recorded",
                         help="Plan from the first labels as recorded, or from a random share.")
     parser.add_argument("--seed", type=int, default=0, help="The shuffle's seed.")
+    parser.add_argument("--recorded-only", action="store_true", help="Predict from the "
+                        "recorded replay alone, without the simulated deeper crowd.")
     args = parser.parse_args()
     chosen = [d for d in args.datasets.split(",") if d] or [n for n in names()
                                                           if n not in NUMERIC]
@@ -164,15 +169,17 @@ def main() -> None:
                   "first labels, by truth", "realised",
                   "best realised", "labels/rec plan", "labels/rec real", "|err| pts",
                   "regret pts", "plan s")
-    results: list[tuple[float, float, float, float]] = []
+    results: list[tuple[float, ...]] = []
     for name in chosen:
         seed = args.seed if args.order == "shuffled" else None
-        results += one(name, args.share, args.gold, budgets, table, seed)
+        results += one(name, args.share, args.gold, budgets, table, seed,
+                       not args.recorded_only)
     console.print(table)
-    errs, regrets, judged, coming = np.array(results).T
+    errs, regrets, judged, coming, inside = np.array(results).T
     print(f"error split (points, mean |.|): the judge (predicted - first labels by truth) "
           f"{100 * np.abs(judged).mean():.2f}, the labels to come (first labels by truth - "
           f"realised) {100 * np.abs(coming).mean():.2f}")
+    print(f"realised inside the 90% interval: {int(inside.sum())} of {inside.size} plans")
     loo = loo_seconds()
     print(f"RESULT planner_abs_error={100 * errs.mean():.2f} "
           f"planner_regret={100 * regrets.mean():.2f} loo_seconds_100k={loo:.2f}")

@@ -34,6 +34,7 @@ import numpy as np
 from . import get_estimator
 from .judging import MIN_GOLD, Judge, judge, truth_judge  # noqa: F401  (re-exported)
 from .replay import Candidate, Evidence, Replayed, Skill, replay, skill
+from .simulation import believed, draw, score
 
 #: A plan needs this many items with at least PILOT_LABELS recorded labels each.
 PILOT_ITEMS = 50
@@ -42,6 +43,13 @@ PILOT_LABELS = 3
 PILOT_ASK = (100, 5)
 TARGETS = (0.8, 0.9, 0.95, 0.99)
 BOOTSTRAP = 200
+#: Simulated crowds drawn for the deeper crowd's correction (:mod:`.simulation`).
+SIMULATIONS = 3
+#: How far the prediction moves from the recorded replay towards the simulated deeper
+#: crowd: the one assumes the labels past the recorded depth add nothing the recorded ones
+#: did not (errors shared), the other that they are as independent as the estimator
+#: believes; neither is known to be nearer, so halfway, with the interval holding both.
+DEEPER_WEIGHT = 0.5
 #: Accuracies closer than this are one step: the cheaper policy wins (half a point, well
 #: inside any interval the replay gives).
 RESOLUTION = 0.005
@@ -118,9 +126,10 @@ def candidates(ev: Evidence, *, current_gold_rate: float = 0.0, routing: bool = 
 
 def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
              sk: Skill | None = None, judged: Judge | None = None,
-             seed: int = 0) -> list[Outcome]:
+             seed: int = 0, deeper: bool = True) -> list[Outcome]:
     """Replay every candidate and predict its outcome (judged by :func:`judge` unless
-    ``judged`` is given)."""
+    ``judged`` is given); with ``deeper``, corrected for what a crowd as deep as the
+    policies ask would add (:func:`deeper_crowd`)."""
     sk = sk if sk is not None else fitted_skill(ev, method)
     cands = cands if cands is not None else candidates(ev, sk=sk)
     jd = judged if judged is not None else judge(ev, method)
@@ -129,7 +138,56 @@ def evaluate(ev: Evidence, method: str, cands: list[Candidate] | None = None, *,
     picks = rng.integers(0, max(records.size, 1), size=(BOOTSTRAP, records.size))
     gold_picks = rng.integers(0, max(jd.gold.size, 1), size=(BOOTSTRAP, jd.gold.size))
     gaps = jd.gaps(np.vstack([np.arange(jd.gold.size)[None, :], gold_picks]))
-    return [_outcome(c, replay(ev, c, sk), jd, records, picks, gaps) for c in cands]
+    out = [_outcome(c, replay(ev, c, sk), jd, records, picks, gaps) for c in cands]
+    if not deeper:
+        return out
+    more = deeper_crowd(ev, cands, sk, jd.probs, records, gaps[0], seed=seed,
+                        method=method)
+    return [_deepen(o, m) for o, m in zip(out, more, strict=True)]
+
+
+def deeper_crowd(ev: Evidence, cands: list[Candidate], sk: Skill, probs: np.ndarray,
+                 records: np.ndarray, gaps: np.ndarray | None = None, *,
+                 seed: int = 0, method: str = "dawid_skene") -> np.ndarray:
+    """(len(cands), 3): per candidate, what a crowd as deep as the candidates ask adds over
+    the recorded depth to its accuracy, human labels and cost per record: the mean over
+    ``SIMULATIONS`` simulated crowds of the deep replay minus the shallow one, on the same
+    draws (:mod:`.simulation`; accuracy read through the calibration map ``gaps``)."""
+    if not cands or not records.size:
+        return np.zeros((len(cands), 3))
+    depth = max(c.max_labels for c in cands)
+    if not _shallower(ev, records, depth).any():
+        return np.zeros((len(cands), 3))
+    rng = np.random.default_rng([seed, 1])
+    conf = believed(ev, sk, method)
+    more = np.zeros((SIMULATIONS, len(cands), 3))
+    for r in range(SIMULATIONS):
+        crowd = draw(ev, sk, probs, depth, rng, believed=conf)
+        for j, c in enumerate(cands):
+            deep = score(crowd, c, sk, records, deep=True, gaps=gaps)
+            shallow = score(crowd, c, sk, records, deep=False, gaps=gaps)
+            more[r, j] = (deep.accuracy - shallow.accuracy, deep.labels - shallow.labels,
+                          deep.cost - shallow.cost)
+    result: np.ndarray = more.mean(axis=0)
+    return result
+
+
+def _shallower(ev: Evidence, records: np.ndarray, depth: int) -> np.ndarray:
+    """Which records hold fewer recorded labels than ``depth``."""
+    shallow: np.ndarray = np.bincount(ev.item, minlength=ev.n_items)[records] < depth
+    return shallow
+
+
+def _deepen(o: Outcome, more: np.ndarray) -> Outcome:
+    """The recorded replay's outcome moved ``DEEPER_WEIGHT`` of the way to the simulated
+    deeper crowd's; the interval stretched to hold both."""
+    gain, labels, cost = (float(x) for x in more)
+    gold_leases = o.policy.gold_rate / (1.0 - o.policy.gold_rate) if o.policy.gold_rate else 0.0
+    return replace(o, accuracy=_clip(o.accuracy + DEEPER_WEIGHT * gain),
+                   low=_clip(o.low + min(0.0, gain)), high=_clip(o.high + max(0.0, gain)),
+                   labels_per_record=o.labels_per_record + DEEPER_WEIGHT * labels,
+                   cost_per_record=o.cost_per_record
+                   + DEEPER_WEIGHT * cost * (1.0 + gold_leases))
 
 
 def fitted_skill(ev: Evidence, method: str = "dawid_skene") -> Skill:

@@ -115,6 +115,7 @@ class Replayed:
     used: np.ndarray  # (n_items,) human labels kept
     cost: np.ndarray  # (n_items,) their cost
     accepted: np.ndarray  # (n_items,) bool: the model's answer stood alone
+    confidence: np.ndarray  # (n_items,) the posterior's confidence in the record (0: none)
 
 
 def replay(ev: Evidence, cand: Candidate, sk: Skill) -> Replayed:
@@ -145,11 +146,14 @@ def replay(ev: Evidence, cand: Candidate, sk: Skill) -> Replayed:
     record = np.full(n, -1, dtype=np.int64)  # the posterior where the item stopped
     last = keep & (position == used[item])
     record[item[last]] = np.argmax(s[last], axis=1)
+    confidence = np.zeros(n)
+    confidence[item[last]] = post[last].max(axis=1)
     if accepted.any():
-        assert ev.model_label is not None
+        assert ev.model_label is not None and ev.model_confidence is not None
         record[accepted] = ev.model_label[accepted]
+        confidence[accepted] = ev.model_confidence[accepted]
     spent = np.bincount(item[keep], weights=cost[keep], minlength=n)
-    return Replayed(record, used, spent, accepted)
+    return Replayed(record, used, spent, accepted, confidence)
 
 
 def _order(ev: Evidence, cand: Candidate, sk: Skill) -> np.ndarray:
