@@ -90,3 +90,21 @@ def test_the_drawn_crowd_depends_on_the_seed_only():
     assert (a.truth == b.truth).all() and (a.deep.label == b.deep.label).all()
     other = draw(replace(ev), sk, probs, 4, np.random.default_rng(8))
     assert not (other.deep.label == a.deep.label).all()
+
+
+def test_with_the_deeper_crowd_a_bigger_budget_still_never_plans_worse():
+    full, _ = crowd((0.6, 0.8), seed=4, n_items=300, per_item=6)
+    keep = np.random.default_rng(4).random(full.item.size) < 0.5  # 0 to 6 labels an item
+    shallow = replace(full, item=full.item[keep], worker=full.worker[keep],
+                      label=full.label[keep])
+    outcomes = planning.evaluate(shallow, "dawid_skene")
+    recorded = planning.evaluate(shallow, "dawid_skene", [o.policy for o in outcomes],
+                                 deeper=False)
+    assert any(o.accuracy > r.accuracy + 0.01 for o, r in zip(outcomes, recorded, strict=True))
+    items = shallow.n_items
+    plans = [planning.choose(outcomes, b * items, items) for b in (0.5, 1, 1.5, 2, 3, 4, 6)]
+    for small, big in zip(plans, plans[1:], strict=False):
+        assert big.records >= small.records
+        if small.covers_all:
+            assert planning._step(big.best.accuracy) >= planning._step(small.best.accuracy)
+            assert big.best.cost_per_record * items <= big.budget

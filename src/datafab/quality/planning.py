@@ -16,6 +16,13 @@ predicts for each:
 * the cost per record (the recorded price of the labels kept, plus the gold leases a gold
   rate adds) and so the cost of the items the budget must cover.
 
+A replay of recorded labels cannot see past the recorded depth, so :func:`deeper_crowd`
+also replays every candidate on simulated crowds (:mod:`datafab.quality.simulation`), as
+deep as the recorded one and as deep as the candidates ask; what the depth adds (accuracy
+through the same gold map, labels, cost) is an upper bound, the recorded replay's nothing
+the lower one, and the prediction moves ``DEEPER_WEIGHT`` (halfway) towards the first, its
+interval stretched to hold both.
+
 :func:`choose` then picks, among the candidates whose cost fits the budget, the most
 accurate, counted in steps of ``RESOLUTION`` (within a step, the cheaper). A bigger budget
 never plans worse: the feasible set only grows, so the best step does too. When no

@@ -6,18 +6,20 @@ labels it has, and routing cannot give a hard item to a proven contributor who n
 A *parametric* replay draws the labels instead, from the fitted model of the crowd:
 
 * each item's answer from the estimator's posterior on it (gold items: their gold answer);
-* on the recorded (item, contributor) pairs, a label from that contributor's fitted
-  confusion — the *shallow* crowd, as deep as the recorded one;
+* on the recorded (item, contributor) pairs, a label from that contributor's confusion
+  (the fit's, shrunk towards the average contributor's by its measured reliability:
+  :func:`believed`) — the *shallow* crowd, as deep as the recorded one;
 * appended after them, for every item below ``depth`` labels, labels from further
   contributors drawn by their share of the recorded labels (never one who already answered
   the item) — the *deep* crowd, as deep as the policies may ask.
 
 Both crowds are replayed with the line's own code (:func:`~datafab.quality.replay.replay`)
-under every candidate and scored by the drawn answers. The model behind the draws assumes
-contributors err independently, which is what makes the estimator's posterior too sure, so
-its accuracies are not the prediction; their *difference* (deep minus shallow, on the same
-draws) is what the deeper crowd adds to a policy, and :mod:`datafab.quality.planning` adds
-it to the recorded replay's calibrated prediction. Deterministic under a seed.
+under every candidate (:func:`score`) and each record read as the judge reads a real one,
+through the gold's calibration map. The draws assume contributors err independently, so
+their accuracies are not the prediction; their *difference* (deep minus shallow, on the
+same draws) is what the deeper crowd adds to a policy, at most: where errors are shared,
+later labels add less. :mod:`datafab.quality.planning` moves the recorded replay's
+prediction part of the way by it. Deterministic under a seed.
 
 Pure NumPy.
 """
