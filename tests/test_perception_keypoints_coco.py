@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from datafab.cli import app
-from datafab.services import projects
+from datafab.services import imports, projects
 from datafab.services.accounts import create_organization
 from datafab.services.records import list_records
 
@@ -116,3 +116,96 @@ def test_keypoints_project_refuses_yolo(run, foundry, tmp_path):
     result = run("import", str(src), "--project", str(project.id), "--format", "yolo", key=key)
     assert result.exit_code == 2 and "keypoints" in result.output
     assert projects.progress(foundry, org, project.id)["items"] == 0
+
+
+def _bare_project(foundry, org, name):
+    """A keypoints project whose settings name the points but hold no skeleton."""
+    return projects.create_project(foundry, org, {
+        "name": name, "primitive": "keypoints",
+        "settings": {"keypoints": NAMES, "category": "face"},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+
+
+ODD_SKELETON = {**POSES, "categories": [{
+    "id": 1, "name": "face", "keypoints": NAMES,
+    "skeleton": [[1, 2], [1, 9], [1, 3], [3, 1], [2, 2], "eye"]}]}
+
+
+def test_coco_skeleton_joins_the_project_and_round_trips(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = _bare_project(foundry, org, "faces")
+    src = tmp_path / "poses.json"
+    src.write_text(json.dumps(ODD_SKELETON))
+    result = imports.import_file(foundry, org, project.id, "coco",
+                                 lambda: imports.file_lines(src, "coco"))
+    # the odd edges are left out and named (the category's line, the edge, why); the rest of
+    # the file imports
+    reasons = {s.reason: s.line for s in result.skipped}
+    assert reasons["category 1 (face): skeleton.1 [1, 9]: keypoint index 9 is out of range "
+                   "(the category has 3 keypoints, numbered from 1)"] == 4
+    assert reasons["category 1 (face): skeleton.4 [2, 2]: joins 'left_eye' to itself"] == 4
+    assert reasons["category 1 (face): skeleton.5 'eye': an edge is a pair of 1-based "
+                   "keypoint indices"] == 4
+    assert result.created == 3 and result.skipped_total == 7  # and the four annotations
+    settings = projects.get_project(foundry, org, project.id).settings
+    assert [list(p) for p in settings.skeleton] == SKELETON  # [3, 1] is [1, 3] once more
+    assert set(_answers(foundry, org, project.id)) == {"coco-1", "coco-2"}
+
+    dst = tmp_path / "out.json"
+    result = run("export", "--project", str(project.id), "--format", "coco", "--output",
+                 str(dst), key=key)
+    assert result.exit_code == 0, result.output
+    [category] = json.loads(dst.read_text())["categories"]
+    assert category["keypoints"] == NAMES and category["skeleton"] == [[1, 2], [1, 3]]
+
+    # the export imports into a bare project with nothing left out and the same skeleton
+    again = _bare_project(foundry, org, "faces again")
+    result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert [list(p) for p in projects.get_project(foundry, org, again.id).settings.skeleton] \
+        == SKELETON
+
+
+def test_coco_skeleton_keeps_the_projects_edges_first(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "faces", "primitive": "keypoints",
+        "settings": {"keypoints": NAMES, "skeleton": [["left_eye", "right_eye"]]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "poses.json"
+    doc = {**POSES, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert [list(p) for p in projects.get_project(foundry, org, project.id).settings.skeleton] \
+        == [["left_eye", "right_eye"], *SKELETON]
+
+
+def test_strict_coco_import_refuses_an_edge_out_of_range(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = _bare_project(foundry, org, "faces")
+    src = tmp_path / "poses.json"
+    doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 2, result.output
+    assert "line 4" in result.output and "out of range" in " ".join(result.output.split())
+    assert projects.progress(foundry, org, project.id)["items"] == 0
+    assert projects.get_project(foundry, org, project.id).settings.skeleton == []
+
+
+def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "boxes", "primitive": "boxes", "settings": {"labels": ["face"]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "poses.json"
+    doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert projects.progress(foundry, org, project.id)["items"] == 3
