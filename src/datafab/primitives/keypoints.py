@@ -27,7 +27,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
-from datafab.primitives import coco
+from datafab.primitives import coco, object_edits
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.images import ImageItem, check_inside
 
@@ -155,7 +155,9 @@ class Keypoints(Primitive[KeypointsSettings, ImageItem, KeypointsAnswer]):
         return {"image": item.get("image"), "media": item.get("media"),
                 "width": item.get("width"), "height": item.get("height"),
                 "points": (record.answer or {}).get("points", {}),
-                "skeleton": [list(pair) for pair in settings.skeleton], **record.lineage()}
+                "skeleton": [list(pair) for pair in settings.skeleton],
+                "edits": object_edits.submission_edits("keypoints", record.submissions),
+                **record.lineage()}
 
 
 def _fuse_point(answers: list[dict[str, Any]], weights: np.ndarray, total: float,
