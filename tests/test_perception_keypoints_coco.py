@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from datafab.cli import app
 from datafab.services import imports, projects
 from datafab.services.accounts import create_organization
+from datafab.services.items import upload_items
 from datafab.services.records import list_records
 
 NAMES = ["nose", "left_eye", "right_eye"]
@@ -209,3 +210,31 @@ def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path
                  "--strict", key=key)
     assert result.exit_code == 0, result.output
     assert projects.progress(foundry, org, project.id)["items"] == 3
+
+
+def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    fresh = projects.create_project(foundry, org, {
+        "name": "fresh", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    used = projects.create_project(foundry, org, {
+        "name": "used", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    upload_items(foundry, org, used.id, [{"external_id": "x", "data": {"image": "x.png"}}])
+    src = tmp_path / "poses.json"
+    src.write_text(json.dumps({**POSES, "annotations": POSES["annotations"][:2]}))
+    for project in (fresh, used):
+        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                     "--strict", key=key)
+        assert result.exit_code == 0, result.output
+    assert projects.get_project(foundry, org, fresh.id).settings.keypoints == NAMES
+    # a project with items keeps the numbering its points have; the skeleton joins by name
+    kept = projects.get_project(foundry, org, used.id).settings
+    assert kept.keypoints == NAMES[::-1]
+    assert [list(p) for p in kept.skeleton] == SKELETON
+    dst = tmp_path / "used.json"
+    result = run("export", "--project", str(used.id), "--format", "coco", "--output", str(dst),
+                 key=key)
+    assert result.exit_code == 0, result.output
+    [category] = json.loads(dst.read_text())["categories"]
+    assert category["keypoints"] == NAMES[::-1] and category["skeleton"] == [[3, 2], [3, 1]]

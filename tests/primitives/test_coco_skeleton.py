@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datafab.primitives import coco
-from datafab.primitives.coco_keypoints import joined_skeleton, skeleton_of
+from datafab.primitives.coco_keypoints import file_order, joined_skeleton, skeleton_of
 
 NAMES = ["nose", "left_eye", "right_eye"]
 
@@ -45,3 +45,8 @@ def test_categories_with_keypoints_follow_the_images():
     assert len(records) == 2 and records[0]["external_id"] == "coco-1"
     assert records[1]["category"] == {"name": "face", "keypoints": NAMES, "skeleton": []}
     assert "keypoint index 5 is out of range" in records[1]["skipped"]["keypoints"][0]
+
+
+def test_file_order_is_the_first_category_naming_the_same_points():
+    assert file_order(NAMES[::-1], [["a"], NAMES, NAMES[1:] + NAMES[:1]]) == NAMES
+    assert file_order(NAMES, [NAMES[:2], ["nose", "left_eye", "chin"]]) == NAMES

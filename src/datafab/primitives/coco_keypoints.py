@@ -8,7 +8,8 @@ holds one object's points, so an image gives one prior answer.
 
 A category's skeleton is read as pairs of point names (:func:`skeleton_of`) and joined to
 the project's (:func:`joined_skeleton`); an edge that cannot be read or joined is left out
-and named.
+and named. A project with no items yet also takes the category's order of the same point
+names (:func:`file_order`).
 """
 
 from __future__ import annotations
@@ -114,6 +115,15 @@ def joined_skeleton(names: Sequence[str], skeleton: Sequence[Sequence[str]],
             seen.add(frozenset((a, b)))
             joined.append([a, b])
     return joined, problems
+
+
+def file_order(names: Sequence[str], categories: Sequence[Sequence[str]]) -> list[str]:
+    """The project's point ``names`` in the order of the first category naming the same
+    points (the project's own order when none does)."""
+    for given in categories:
+        if len(given) == len(names) and set(given) == set(names):
+            return list(given)
+    return list(names)
 
 
 def category_fields(names: Sequence[str], skeleton: Sequence[Sequence[str]]) -> dict[str, Any]:

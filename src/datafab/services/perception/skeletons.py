@@ -1,7 +1,9 @@
 """A COCO keypoints file's skeleton joined to its keypoints project's: the edges the project
 does not have yet are added to its settings (after its own), so the file exports back with
-the skeleton it came with. An edge naming a point the project does not have is left out and
-named, as an odd annotation is; with none to add the project is not touched."""
+the skeleton it came with; a project with no items yet also takes the order in which the
+file lists the same point names (an order is only how points are numbered: answers name
+them). An edge naming a point the project does not have is left out and named, as an odd
+annotation is; with nothing to change the project is not touched."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from datafab.primitives.importers import Skipped
 from datafab.primitives.keypoints import KeypointsSettings
 from datafab.services.project_changes import update_project
 from datafab.services.projects import Project
+from datafab.store import items as items_sql
 
 
 def adopt(foundry: Foundry, organization: int, project: Project,
@@ -34,7 +37,13 @@ def adopt(foundry: Foundry, organization: int, project: Project,
             if on_skip is None:
                 raise InvalidInput(f"line {line}: {problem}", field=f"line {line}")
             on_skip(Skipped(line, problem))
-    if skeleton != [list(pair) for pair in settings.skeleton]:
-        update_project(foundry, organization, project.id,
-                       {"settings": {**settings.model_dump(mode="json"), "skeleton": skeleton}},
-                       actor="import")
+    names = coco_keypoints.file_order(settings.keypoints,
+                                      [category["keypoints"] for _, category in categories])
+    if names != settings.keypoints:
+        with foundry.db.read() as conn:
+            if items_sql.page(conn, project.id, 0, 1, None):
+                names = settings.keypoints  # its points are numbered already: keep them
+    if skeleton != [list(pair) for pair in settings.skeleton] or names != settings.keypoints:
+        update_project(foundry, organization, project.id, {"settings": {
+            **settings.model_dump(mode="json"), "keypoints": names, "skeleton": skeleton}},
+            actor="import")
