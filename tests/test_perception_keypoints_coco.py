@@ -227,10 +227,12 @@ def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_p
         result = run("import", str(src), "--project", str(project.id), "--format", "coco",
                      "--strict", key=key)
         assert result.exit_code == 0, result.output
-    assert projects.get_project(foundry, org, fresh.id).settings.keypoints == NAMES
-    # a project with items keeps the numbering its points have; the skeleton joins by name
+    taken = projects.get_project(foundry, org, fresh.id).settings
+    assert taken.keypoints == NAMES and taken.category == "face"
+    # a project with items keeps the numbering its points have and the name its exports gave
+    # its category; the skeleton joins by name
     kept = projects.get_project(foundry, org, used.id).settings
-    assert kept.keypoints == NAMES[::-1]
+    assert kept.keypoints == NAMES[::-1] and kept.category == "object"
     assert [list(p) for p in kept.skeleton] == SKELETON
     dst = tmp_path / "used.json"
     result = run("export", "--project", str(used.id), "--format", "coco", "--output", str(dst),
@@ -238,3 +240,59 @@ def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_p
     assert result.exit_code == 0, result.output
     [category] = json.loads(dst.read_text())["categories"]
     assert category["keypoints"] == NAMES[::-1] and category["skeleton"] == [[3, 2], [3, 1]]
+
+
+PEOPLE = {**POSES, "annotations": POSES["annotations"][:2],
+          "categories": [{**POSES["categories"][0], "name": "person"}]}
+
+
+def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, foundry,
+                                                                            tmp_path):
+    """A project that names no category (``object``) takes the file's; one that named its own
+    keeps it, and the file imports all the same."""
+    org, key = create_organization(foundry, "Acme")
+    unnamed = projects.create_project(foundry, org, {
+        "name": "unnamed", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    named = _project(foundry, org, "named")  # category "face"
+    src = tmp_path / "people.json"
+    src.write_text(json.dumps(PEOPLE))
+    exported = {}
+    for project in (unnamed, named):
+        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                     "--strict", key=key)
+        assert result.exit_code == 0, result.output
+        assert projects.progress(foundry, org, project.id)["items"] == 3
+        dst = tmp_path / f"{project.name}.json"
+        result = run("export", "--project", str(project.id), "--format", "coco", "--output",
+                     str(dst), key=key)
+        assert result.exit_code == 0, result.output
+        [exported[project.name]] = json.loads(dst.read_text())["categories"]
+    assert exported["unnamed"]["name"] == "person"
+    assert exported["unnamed"]["keypoints"] == NAMES
+    assert exported["unnamed"]["skeleton"] == [[1, 2], [1, 3]]
+    assert exported["named"]["name"] == "face"
+    assert projects.get_project(foundry, org, unnamed.id).settings.category == "person"
+    # the file read back names its category as it came
+    again = projects.create_project(foundry, org, {
+        "name": "again", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    result = run("import", str(tmp_path / "unnamed.json"), "--project", str(again.id),
+                 "--format", "coco", "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert projects.get_project(foundry, org, again.id).settings.category == "person"
+
+
+def test_a_category_name_the_project_cannot_take_leaves_it_unnamed(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "faces", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "long.json"
+    src.write_text(json.dumps({**PEOPLE, "categories": [
+        {**PEOPLE["categories"][0], "name": "p" * 201}]}))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    settings = projects.get_project(foundry, org, project.id).settings
+    assert settings.category == "object" and [list(p) for p in settings.skeleton] == SKELETON

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from datafab.primitives import coco
-from datafab.primitives.coco_keypoints import file_order, joined_skeleton, skeleton_of
+from datafab.primitives.coco_keypoints import (
+    file_category,
+    file_order,
+    joined_skeleton,
+    skeleton_of,
+)
 
 NAMES = ["nose", "left_eye", "right_eye"]
 
@@ -50,3 +55,14 @@ def test_categories_with_keypoints_follow_the_images():
 def test_file_order_is_the_first_category_naming_the_same_points():
     assert file_order(NAMES[::-1], [["a"], NAMES, NAMES[1:] + NAMES[:1]]) == NAMES
     assert file_order(NAMES, [NAMES[:2], ["nose", "left_eye", "chin"]]) == NAMES
+
+
+def test_file_category_is_the_name_of_the_first_category_naming_the_same_points():
+    cats = [{"name": "hand", "keypoints": ["a"]}, {"name": "person", "keypoints": NAMES[::-1]},
+            {"name": "face", "keypoints": NAMES}]
+    assert file_category(NAMES, cats) == "person"
+    assert file_category(NAMES, cats[:1]) is None
+    # a name the project's category cannot take is not taken (nor the next category's)
+    for odd in (None, "", "  ", 7, "x" * 201):
+        assert file_category(NAMES, [{"name": odd, "keypoints": NAMES}, cats[2]]) is None
+    assert file_category(NAMES, [{"name": "x" * 200, "keypoints": NAMES}]) == "x" * 200

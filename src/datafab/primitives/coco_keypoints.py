@@ -9,7 +9,8 @@ holds one object's points, so an image gives one prior answer.
 A category's skeleton is read as pairs of point names (:func:`skeleton_of`) and joined to
 the project's (:func:`joined_skeleton`); an edge that cannot be read or joined is left out
 and named. A project with no items yet also takes the category's order of the same point
-names (:func:`file_order`).
+names (:func:`file_order`) and, when it has not named its own, the category's name
+(:func:`file_category`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 VISIBILITY = {0: "absent", 1: "occluded", 2: "visible"}
 FLAG = {name: v for v, name in VISIBILITY.items()}
+CATEGORY_LENGTH = 200  # the longest name a keypoints project's ``category`` takes
 
 
 def points_of(ann: dict[str, Any], names: Any, data: dict[str, Any]) -> dict[str, Any]:
@@ -124,6 +126,19 @@ def file_order(names: Sequence[str], categories: Sequence[Sequence[str]]) -> lis
         if len(given) == len(names) and set(given) == set(names):
             return list(given)
     return list(names)
+
+
+def file_category(names: Sequence[str], categories: Sequence[dict[str, Any]]) -> str | None:
+    """The name of the first category naming the same points as the project's ``names``
+    (``None`` when none does, or its name is no text of 1 to 200 characters)."""
+    for category in categories:
+        given = category.get("keypoints") or []
+        if len(given) == len(names) and set(given) == set(names):
+            name = category.get("name")
+            if isinstance(name, str) and name.strip() and len(name) <= CATEGORY_LENGTH:
+                return name
+            return None
+    return None
 
 
 def category_fields(names: Sequence[str], skeleton: Sequence[Sequence[str]]) -> dict[str, Any]:
