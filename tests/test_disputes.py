@@ -101,6 +101,7 @@ def test_a_corrected_gold_item_lifts_a_wrongly_probationed_contributor(
     (change,) = out["changes"]
     assert change["gold"] == {"before": [5, 4], "after": [5, 5]}
     assert change["standing"]["before"] == "probation" and change["standing"]["after"] == "active"
+    assert set(change) == {"contributor_id", "gold", "standing"}  # only what changed
 
     (standing,) = workforce.standings(foundry, org.id, project.id)
     assert standing.standing == "active" and standing.gold_correct == 5
@@ -141,6 +142,7 @@ def test_a_correction_undoes_a_removal_and_a_failed_qualification(
     assert r.status_code == 200, r.text
     (change,) = r.json()["changes"]
     assert change["qualification"] == {"before": "failed", "after": "passed"}
+    assert "bonus_minor" not in change and "standing" not in change  # not null: unchanged
     assert work.lease_batch(foundry, who, project.id, 1).leases  # qualified: work comes
 
     # a removal the review decided on gold accuracy is undone too

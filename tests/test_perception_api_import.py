@@ -138,3 +138,22 @@ def test_coco_keypoints_through_the_api(lab, tmp_path):
     with pytest.raises(datafab.sdk.ApiError) as err:
         client.import_file(project["id"], source, "coco", strict=True)
     assert err.value.status == 422 and "keypoints" in str(err.value)
+
+
+def test_coco_skeleton_through_the_api(lab, tmp_path):
+    """A project named its points in another order, without a skeleton: the file's order and
+    skeleton come in, its odd edge is listed in ``skipped`` with the category's line."""
+    client, foundry, org = lab
+    project = client.create_project(
+        "faces", "keypoints", settings={"keypoints": NAMES[::-1]},
+        policy={"min_labels": 1, "max_labels": 1})
+    doc = {**POSES, "annotations": POSES["annotations"][:2],
+           "categories": [{**POSES["categories"][0], "skeleton": [[1, 2], [1, 3], [4, 1]]}]}
+    source = tmp_path / "poses.json"
+    source.write_text(json.dumps(doc))
+    result = client.import_file(project["id"], source, "coco")
+    assert result["created"] == 3 and result["skipped"] == [{
+        "line": 4, "reason": "category 1 (face): skeleton.2 [4, 1]: keypoint index 4 is out "
+                             "of range (the category has 3 keypoints, numbered from 1)"}]
+    settings = client.get_project(project["id"])["settings"]
+    assert settings["keypoints"] == NAMES and settings["skeleton"] == SKELETON

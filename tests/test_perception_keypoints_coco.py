@@ -12,8 +12,9 @@ import pytest
 from typer.testing import CliRunner
 
 from datafab.cli import app
-from datafab.services import projects
+from datafab.services import imports, projects
 from datafab.services.accounts import create_organization
+from datafab.services.items import upload_items
 from datafab.services.records import list_records
 
 NAMES = ["nose", "left_eye", "right_eye"]
@@ -116,3 +117,182 @@ def test_keypoints_project_refuses_yolo(run, foundry, tmp_path):
     result = run("import", str(src), "--project", str(project.id), "--format", "yolo", key=key)
     assert result.exit_code == 2 and "keypoints" in result.output
     assert projects.progress(foundry, org, project.id)["items"] == 0
+
+
+def _bare_project(foundry, org, name):
+    """A keypoints project whose settings name the points but hold no skeleton."""
+    return projects.create_project(foundry, org, {
+        "name": name, "primitive": "keypoints",
+        "settings": {"keypoints": NAMES, "category": "face"},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+
+
+ODD_SKELETON = {**POSES, "categories": [{
+    "id": 1, "name": "face", "keypoints": NAMES,
+    "skeleton": [[1, 2], [1, 9], [1, 3], [3, 1], [2, 2], "eye"]}]}
+
+
+def test_coco_skeleton_joins_the_project_and_round_trips(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = _bare_project(foundry, org, "faces")
+    src = tmp_path / "poses.json"
+    src.write_text(json.dumps(ODD_SKELETON))
+    result = imports.import_file(foundry, org, project.id, "coco",
+                                 lambda: imports.file_lines(src, "coco"))
+    # the odd edges are left out and named (the category's line, the edge, why); the rest of
+    # the file imports
+    reasons = {s.reason: s.line for s in result.skipped}
+    assert reasons["category 1 (face): skeleton.1 [1, 9]: keypoint index 9 is out of range "
+                   "(the category has 3 keypoints, numbered from 1)"] == 4
+    assert reasons["category 1 (face): skeleton.4 [2, 2]: joins 'left_eye' to itself"] == 4
+    assert reasons["category 1 (face): skeleton.5 'eye': an edge is a pair of 1-based "
+                   "keypoint indices"] == 4
+    assert result.created == 3 and result.skipped_total == 7  # and the four annotations
+    settings = projects.get_project(foundry, org, project.id).settings
+    assert [list(p) for p in settings.skeleton] == SKELETON  # [3, 1] is [1, 3] once more
+    assert set(_answers(foundry, org, project.id)) == {"coco-1", "coco-2"}
+
+    dst = tmp_path / "out.json"
+    result = run("export", "--project", str(project.id), "--format", "coco", "--output",
+                 str(dst), key=key)
+    assert result.exit_code == 0, result.output
+    [category] = json.loads(dst.read_text())["categories"]
+    assert category["keypoints"] == NAMES and category["skeleton"] == [[1, 2], [1, 3]]
+
+    # the export imports into a bare project with nothing left out and the same skeleton
+    again = _bare_project(foundry, org, "faces again")
+    result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert [list(p) for p in projects.get_project(foundry, org, again.id).settings.skeleton] \
+        == SKELETON
+
+
+def test_coco_skeleton_keeps_the_projects_edges_first(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "faces", "primitive": "keypoints",
+        "settings": {"keypoints": NAMES, "skeleton": [["left_eye", "right_eye"]]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "poses.json"
+    doc = {**POSES, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert [list(p) for p in projects.get_project(foundry, org, project.id).settings.skeleton] \
+        == [["left_eye", "right_eye"], *SKELETON]
+
+
+def test_strict_coco_import_refuses_an_edge_out_of_range(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = _bare_project(foundry, org, "faces")
+    src = tmp_path / "poses.json"
+    doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 2, result.output
+    assert "line 4" in result.output and "out of range" in " ".join(result.output.split())
+    assert projects.progress(foundry, org, project.id)["items"] == 0
+    assert projects.get_project(foundry, org, project.id).settings.skeleton == []
+
+
+def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "boxes", "primitive": "boxes", "settings": {"labels": ["face"]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "poses.json"
+    doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
+    src.write_text(json.dumps(doc))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert projects.progress(foundry, org, project.id)["items"] == 3
+
+
+def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    fresh = projects.create_project(foundry, org, {
+        "name": "fresh", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    used = projects.create_project(foundry, org, {
+        "name": "used", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    upload_items(foundry, org, used.id, [{"external_id": "x", "data": {"image": "x.png"}}])
+    src = tmp_path / "poses.json"
+    src.write_text(json.dumps({**POSES, "annotations": POSES["annotations"][:2]}))
+    for project in (fresh, used):
+        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                     "--strict", key=key)
+        assert result.exit_code == 0, result.output
+    taken = projects.get_project(foundry, org, fresh.id).settings
+    assert taken.keypoints == NAMES and taken.category == "face"
+    # a project with items keeps the numbering its points have and the name its exports gave
+    # its category; the skeleton joins by name
+    kept = projects.get_project(foundry, org, used.id).settings
+    assert kept.keypoints == NAMES[::-1] and kept.category == "object"
+    assert [list(p) for p in kept.skeleton] == SKELETON
+    dst = tmp_path / "used.json"
+    result = run("export", "--project", str(used.id), "--format", "coco", "--output", str(dst),
+                 key=key)
+    assert result.exit_code == 0, result.output
+    [category] = json.loads(dst.read_text())["categories"]
+    assert category["keypoints"] == NAMES[::-1] and category["skeleton"] == [[3, 2], [3, 1]]
+
+
+PEOPLE = {**POSES, "annotations": POSES["annotations"][:2],
+          "categories": [{**POSES["categories"][0], "name": "person"}]}
+
+
+def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, foundry,
+                                                                            tmp_path):
+    """A project that names no category (``object``) takes the file's; one that named its own
+    keeps it, and the file imports all the same."""
+    org, key = create_organization(foundry, "Acme")
+    unnamed = projects.create_project(foundry, org, {
+        "name": "unnamed", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    named = _project(foundry, org, "named")  # category "face"
+    src = tmp_path / "people.json"
+    src.write_text(json.dumps(PEOPLE))
+    exported = {}
+    for project in (unnamed, named):
+        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                     "--strict", key=key)
+        assert result.exit_code == 0, result.output
+        assert projects.progress(foundry, org, project.id)["items"] == 3
+        dst = tmp_path / f"{project.name}.json"
+        result = run("export", "--project", str(project.id), "--format", "coco", "--output",
+                     str(dst), key=key)
+        assert result.exit_code == 0, result.output
+        [exported[project.name]] = json.loads(dst.read_text())["categories"]
+    assert exported["unnamed"]["name"] == "person"
+    assert exported["unnamed"]["keypoints"] == NAMES
+    assert exported["unnamed"]["skeleton"] == [[1, 2], [1, 3]]
+    assert exported["named"]["name"] == "face"
+    assert projects.get_project(foundry, org, unnamed.id).settings.category == "person"
+    # the file read back names its category as it came
+    again = projects.create_project(foundry, org, {
+        "name": "again", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    result = run("import", str(tmp_path / "unnamed.json"), "--project", str(again.id),
+                 "--format", "coco", "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    assert projects.get_project(foundry, org, again.id).settings.category == "person"
+
+
+def test_a_category_name_the_project_cannot_take_leaves_it_unnamed(run, foundry, tmp_path):
+    org, key = create_organization(foundry, "Acme")
+    project = projects.create_project(foundry, org, {
+        "name": "faces", "primitive": "keypoints", "settings": {"keypoints": NAMES},
+        "policy": {"min_labels": 1, "max_labels": 1}})
+    src = tmp_path / "long.json"
+    src.write_text(json.dumps({**PEOPLE, "categories": [
+        {**PEOPLE["categories"][0], "name": "p" * 201}]}))
+    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
+                 "--strict", key=key)
+    assert result.exit_code == 0, result.output
+    settings = projects.get_project(foundry, org, project.id).settings
+    assert settings.category == "object" and [list(p) for p in settings.skeleton] == SKELETON

@@ -145,6 +145,10 @@ def test_a_new_project_is_asked_for_a_pilot(api, foundry, make_org, make_worker)
     assert body["status"] == "pilot" and body["recommended"] is None
     assert body["pilot"]["items"] * body["pilot"]["labels_per_item"] * PRICE == \
         body["pilot"]["cost"]
+    assert "target" not in body and "reached" not in body  # planned for a budget
+    aimed = api.get(f"/v1/projects/{project.id}/plan", params={"target": 0.9},
+                    headers=org.headers).json()
+    assert aimed["status"] == "pilot" and aimed["target"] == 0.9 and "reached" not in aimed
     r = api.post(f"/v1/projects/{project.id}/plan/apply", json={"budget": 10_000},
                  headers=org.headers)
     assert r.status_code == 409
@@ -231,8 +235,9 @@ def test_a_model_that_answers_well_is_planned_first_when_money_is_short(api, fou
 def test_a_target_gets_the_cheapest_policy_predicted_to_reach_it(api, crowd):
     org, project = crowd
     url = f"/v1/projects/{project.id}/plan"
-    frontier = api.get(url, params={"budget": 5 * PRICE * N_ITEMS},
-                       headers=org.headers).json()["frontier"]
+    budgeted = api.get(url, params={"budget": 5 * PRICE * N_ITEMS}, headers=org.headers).json()
+    assert budgeted["status"] == "plan" and not {"target", "reached"} & set(budgeted)
+    frontier = budgeted["frontier"]
     reachable = frontier[-1]["accuracy"]
     goal = round((frontier[0]["accuracy"] + reachable) / 2, 4)
     r = api.get(url, params={"target": goal}, headers=org.headers)

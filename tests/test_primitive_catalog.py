@@ -53,6 +53,7 @@ def test_define_list_and_read_versions(api, make_org, foundry):
         ("claim_factuality", 1, "claim_factuality@1", True)
     again = _define(api, org, example("claim_factuality"), status=200)  # same: no new version
     assert again["version"] == 1 and again["created"] is False
+    assert "definition" not in first and "definition" not in again  # only a version read
     changed = example("claim_factuality")
     changed["answer"]["fields"][1]["maximum"] = 10
     second = _define(api, org, changed)
@@ -64,8 +65,11 @@ def test_define_list_and_read_versions(api, make_org, foundry):
         [("claim_factuality", 2, 2), ("red_team_review", 1, 1)]
     versions = api.get("/v1/primitives/claim_factuality", headers=org.headers).json()
     assert [v["version"] for v in versions["versions"]] == [1, 2]
+    # a read stores nothing: no "created"; a list of versions carries no definitions
+    assert all(set(v) == {"name", "version", "pinned", "created_at", "created_by"}
+               for v in versions["versions"])
     one = api.get("/v1/primitives/claim_factuality/versions/1", headers=org.headers).json()
-    assert one["definition"] == example("claim_factuality")
+    assert one["definition"] == example("claim_factuality") and "created" not in one
     assert _stored(foundry) == 3
     with foundry.db.read() as conn:
         actions = conn.execute(select(audit_log.c.action, audit_log.c.target)).all()

@@ -84,6 +84,17 @@ def test_the_learning_curve_compares_selected_and_random_order(api, make_org, ma
     assert len(curve["spent"]) == len(curve["random"]) == len(curve["selected"]) >= 3
     assert curve["spent"] == sorted(curve["spent"])
     assert curve["random"][-1] > 0.9  # three topics with words of their own are learnt
+    assert "label_share" in curve  # a share, or null: selected order never gets there
+
+
+def test_too_few_labels_give_empty_curves_and_no_label_share(api, make_org, make_worker):
+    org = make_org()
+    project, truth = make_project(api, org, n=20)
+    label_all(api, project, make_worker(), lambda ext: truth[ext])
+    r = api.get(f"/v1/projects/{project['id']}/learning-curve", headers=org.headers)
+    assert r.status_code == 200, r.text
+    assert r.json() == {"available": False, "labelled": 20, "spent": [], "random": [],
+                        "selected": []}
 
 
 def test_the_dashboard_draws_the_learning_curve(api, make_org, make_worker):

@@ -114,7 +114,10 @@ class LearningCurveOut(BaseModel):
     spent: list[float] = Field(default_factory=list)
     random: list[float] = Field(default_factory=list)
     selected: list[float] = Field(default_factory=list)
-    label_share: float | None = None
+    label_share: float | None = Field(None, description="Only when there is a curve: the "
+                                      "share of random order's labels selected order needs "
+                                      "to reach random order's final accuracy (null: it "
+                                      "never does).")
 
 
 @router.post("/{project_id}/audit", status_code=202)
@@ -153,7 +156,9 @@ def select_items(project_id: int, body: SelectIn, org: Requester, foundry: Found
         foundry, org, project_id, body.n, weak_slices=body.weak_slices, gap_run=body.gap_run))
 
 
-@router.get("/{project_id}/learning-curve")
+@router.get("/{project_id}/learning-curve", response_model_exclude_unset=True)
 def learning_curve(project_id: int, org: Requester, foundry: FoundryDep) -> LearningCurveOut:
-    """Held-out accuracy against labels spent, selected order against random order."""
-    return LearningCurveOut.model_validate(selection.learning_curve(foundry, org, project_id))
+    """Held-out accuracy against labels spent, selected order against random order; with too
+    few labels (``available`` false) the curves are empty and ``label_share`` is left out."""
+    curve = selection.learning_curve(foundry, org, project_id)
+    return LearningCurveOut.model_validate({"spent": [], "random": [], "selected": [], **curve})

@@ -64,7 +64,8 @@ class ResolvedOut(BaseModel):
     corrected_answer: dict[str, Any] | None
     closed: list[int] = Field(description="Disputes this decision closed (the item's other "
                               "disputes the corrected answer proves right too).")
-    changes: list[Rescored] = Field(description="Who was re-scored, and what changed.")
+    changes: list[Rescored] = Field(description="Who was re-scored, and what changed (a "
+                                    "score that did not change is left out).")
 
 
 @router.post("/projects/{project_id}/disputes", status_code=201, response_model=DisputeOut)
@@ -87,8 +88,11 @@ def queue(_: Operator, foundry: FoundryDep,
     return {"disputes": [d.to_dict() for d in shown]}
 
 
-@router.post("/disputes/{dispute_id}/resolve", response_model=ResolvedOut)
+@router.post("/disputes/{dispute_id}/resolve", response_model=ResolvedOut,
+             response_model_exclude_unset=True)
 def resolve(dispute_id: int, body: ResolutionIn, _: Operator,
             foundry: FoundryDep) -> dict[str, Any]:
-    """Uphold (correct the gold item and re-score everyone who answered it) or reject."""
+    """Uphold (correct the gold item and re-score everyone who answered it) or reject. Each
+    re-scored contributor's entry in ``changes`` names only what changed (as the audit log's
+    ``contributor.rescored`` does), not the rest as null."""
     return review.resolve(foundry, dispute_id, body.model_dump(exclude_none=True))

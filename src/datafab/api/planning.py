@@ -3,6 +3,8 @@ budget planner (requester side)."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -54,12 +56,25 @@ class PlanOut(BaseModel):
     pilot: PilotOut | None
     frontier: list[PointOut] = Field(description="Cost against accuracy: the best buy at "
                                      "each price, cheapest first.")
-    target: float | None = Field(None, description="The accuracy target planned for (null: "
-                                 "planned for a budget; the budget is then the cost of the "
+    target: float | None = Field(None, description="Only when planned for an accuracy "
+                                 "target: the target (the budget is then the cost of the "
                                  "recommended policy).")
-    reached: bool | None = Field(None, description="Planned for a target: whether the "
-                                 "recommended policy is predicted to reach it (false: none "
-                                 "is; the recommendation is the best reachable).")
+    reached: bool | None = Field(None, description="Only when a plan was made for a target: "
+                                 "whether the recommended policy is predicted to reach it "
+                                 "(false: none is; the recommendation is the best "
+                                 "reachable).")
+
+
+#: What only a plan for a target carries: left out of a budget's plan (and ``reached`` of a
+#: pilot), as sibling routes leave out what does not apply, rather than answered as null.
+FOR_A_TARGET = ("target", "reached")
+
+
+def _out(view: plans.PlanView) -> PlanOut:
+    fields = {f.name: getattr(view, f.name) for f in dataclasses.fields(view)}
+    return PlanOut.model_validate(
+        {k: v for k, v in fields.items() if v is not None or k not in FOR_A_TARGET},
+        from_attributes=True)
 
 
 class ApplyBody(BaseModel):
@@ -68,7 +83,7 @@ class ApplyBody(BaseModel):
     budget: float = Field(description="The budget to plan for, in the plan's unit.")
 
 
-@router.get("/{project_id}/plan")
+@router.get("/{project_id}/plan", response_model_exclude_unset=True)
 def plan(project_id: int, org: Requester, foundry: FoundryDep,
          budget: str | None = Query(None, description="The budget, in the pay currency's "
                                     "minor units (or labels when labels are unpaid)."),
@@ -77,15 +92,12 @@ def plan(project_id: int, org: Requester, foundry: FoundryDep,
     """The policy that gives the most accurate records within the budget (or the cheapest
     predicted to reach the accuracy target), predicted by replaying the project's recorded
     labels; or the pilot to run first. Nothing is written."""
-    return PlanOut.model_validate(
-        plans.project_plan(foundry, org, project_id, budget=budget, target=target),
-        from_attributes=True)
+    return _out(plans.project_plan(foundry, org, project_id, budget=budget, target=target))
 
 
-@router.post("/{project_id}/plan/apply")
+@router.post("/{project_id}/plan/apply", response_model_exclude_unset=True)
 def apply(project_id: int, body: ApplyBody, org: Requester, actor: Actor,
           foundry: FoundryDep) -> PlanOut:
     """Plan for the budget, set the project's policy to the plan and remember its prediction
     (the dashboard then tracks predicted against realised accuracy)."""
-    return PlanOut.model_validate(
-        plans.apply_plan(foundry, org, project_id, body.budget, actor), from_attributes=True)
+    return _out(plans.apply_plan(foundry, org, project_id, body.budget, actor))

@@ -26,9 +26,11 @@ class PrimitiveVersionOut(BaseModel):
     pinned: str = Field(description="NAME@VERSION, as a project names it.")
     created_at: float
     created_by: str
-    created: bool = Field(False, description="This request stored the version (false: the "
-                          "same definition was stored already).")
-    definition: dict[str, Any] | None = None
+    created: bool = Field(False, description="Only in the answer to a definition: this request "
+                          "stored the version (false: the same definition was stored "
+                          "already).")
+    definition: dict[str, Any] | None = Field(None, description="Only when one version is "
+                                              "read: its definition.")
 
 
 class PrimitiveSummaryOut(BaseModel):
@@ -47,14 +49,22 @@ class PrimitiveVersionsOut(BaseModel):
     versions: list[PrimitiveVersionOut]
 
 
-def _out(version: catalog.Version, with_definition: bool = False) -> PrimitiveVersionOut:
-    return PrimitiveVersionOut(
-        name=version.name, version=version.version, pinned=version.pinned,
-        created_at=version.created_at, created_by=version.created_by, created=version.created,
-        definition=version.definition if with_definition else None)
+def _out(version: catalog.Version, *, stored: bool = False,
+         with_definition: bool = False) -> PrimitiveVersionOut:
+    """A version as answered: ``created`` only to a definition (``stored``), the definition
+    only when one version is read; the routes leave out what is not set (as the evals and
+    work routes do), rather than a false or a null that means nothing there."""
+    fields: dict[str, Any] = {
+        "name": version.name, "version": version.version, "pinned": version.pinned,
+        "created_at": version.created_at, "created_by": version.created_by}
+    if stored:
+        fields["created"] = version.created
+    if with_definition:
+        fields["definition"] = version.definition
+    return PrimitiveVersionOut(**fields)
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model_exclude_unset=True)
 def define(org: Requester, who: Actor, foundry: FoundryDep, response: Response,
            body: dict[str, Any] = DefinitionBody) -> PrimitiveVersionOut:
     """Store a definition: version 1 of a new name, the next version of a used one (the same
@@ -62,7 +72,7 @@ def define(org: Requester, who: Actor, foundry: FoundryDep, response: Response,
     version = catalog.define(foundry, org, body, actor=who)
     if not version.created:
         response.status_code = 200
-    return _out(version)
+    return _out(version, stored=True)
 
 
 @router.get("")
@@ -71,13 +81,13 @@ def list_primitives(org: Requester, foundry: FoundryDep) -> PrimitiveListOut:
                                   for s in catalog.list_primitives(foundry, org)])
 
 
-@router.get("/{name}")
+@router.get("/{name}", response_model_exclude_unset=True)
 def versions(org: Requester, foundry: FoundryDep, name: str = NamePath) -> PrimitiveVersionsOut:
     return PrimitiveVersionsOut(name=name, versions=[_out(v) for v in
                                                      catalog.versions(foundry, org, name)])
 
 
-@router.get("/{name}/versions/{version}")
+@router.get("/{name}/versions/{version}", response_model_exclude_unset=True)
 def get_version(org: Requester, foundry: FoundryDep, name: str = NamePath,
                 version: int = VersionPath) -> PrimitiveVersionOut:
     return _out(catalog.get_version(foundry, org, name, version), with_definition=True)

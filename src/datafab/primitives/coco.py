@@ -8,7 +8,9 @@ annotations carry as a prior answer. An annotation that cannot be taken (a box o
 or outside its image, a segmentation that is no polygon, a crowd region — and, when the
 project checks it, a category that is not one of its labels) is left out and named; an
 annotation whose ``image_id`` or ``category_id`` names nothing in the file is a dangling id,
-named the same way.
+named the same way. Each category with ``keypoints`` (point names) follows the images as a
+record of its own, ``{"category": {"name", "keypoints", "skeleton"}}``, its skeleton read as
+pairs of names and the edges that cannot be read left out and named under ``skipped``.
 
 Out: export rows (one per record) assembled into a document pycocotools loads unchanged.
 Category ids are the project's labels in order, from 1; each annotation carries its object's
@@ -77,7 +79,21 @@ def coco_records(doc: Any) -> list[Record]:
                 found["skipped"][kind].append(f"{name}: {exc}")
                 continue
             found["objects"][kind].extend([name, obj] for obj in objects)
+    records.extend(_category(c) for c in categories
+                   if isinstance(c, dict) and _point_names(c.get("keypoints")))
     return records
+
+
+def _point_names(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(n, str) for n in value)
+
+
+def _category(category: dict[str, Any]) -> Record:
+    """A keypoints category's record: its point names and skeleton (as pairs of names)."""
+    names = category["keypoints"]
+    edges, problems = coco_keypoints.skeleton_of(category, names)
+    return {"category": {"name": category.get("name"), "keypoints": names, "skeleton": edges},
+            "skipped": {"keypoints": problems}}
 
 
 def _image(image: Any, k: int) -> Record:

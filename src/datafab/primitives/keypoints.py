@@ -27,12 +27,13 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
-from datafab.primitives import coco
+from datafab.primitives import coco, coco_keypoints, object_edits
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.images import ImageItem, check_inside
 
 Visibility = Literal["visible", "occluded", "absent"]
 DEFAULT_PIXELS = 10.0  # the tolerance when an image's size is not known
+DEFAULT_CATEGORY = "object"  # a project that names no category (an import may name it)
 
 
 class KeypointsSettings(Schema):
@@ -43,7 +44,8 @@ class KeypointsSettings(Schema):
         "diagonal."))
     gold_pixels: float = Field(10.0, gt=0.0, description=(
         "How far (pixels) a placed point may lie from the gold point and still be right."))
-    category: str = Field("object", min_length=1, max_length=200, description=(
+    category: str = Field(DEFAULT_CATEGORY, min_length=1,
+                          max_length=coco_keypoints.CATEGORY_LENGTH, description=(
         "The object's class in COCO exports (the one category, carrying the keypoints)."))
 
     @field_validator("keypoints")
@@ -155,7 +157,9 @@ class Keypoints(Primitive[KeypointsSettings, ImageItem, KeypointsAnswer]):
         return {"image": item.get("image"), "media": item.get("media"),
                 "width": item.get("width"), "height": item.get("height"),
                 "points": (record.answer or {}).get("points", {}),
-                "skeleton": [list(pair) for pair in settings.skeleton], **record.lineage()}
+                "skeleton": [list(pair) for pair in settings.skeleton],
+                "edits": object_edits.submission_edits("keypoints", record.submissions),
+                **record.lineage()}
 
 
 def _fuse_point(answers: list[dict[str, Any]], weights: np.ndarray, total: float,

@@ -1,7 +1,11 @@
 """What a person did to a model's proposed objects: which of the objects they submitted the
 model proposed (kept as they were, moved or resized, relabelled) and which they added, and
 how many proposals they deleted. Objects are paired one to one by the Hungarian method on
-IoU (boxes exactly, polygons on a raster); a pair below ``threshold`` is no pair."""
+IoU (boxes exactly, polygons on a raster); a pair below ``threshold`` is no pair.
+
+Keypoints and tracks are counted the same way, a placed point or a keyframe standing for an
+object (:mod:`datafab.primitives.point_edits`, :mod:`datafab.primitives.keyframe_edits`):
+:func:`answer_edits` gives every primitive of ``KINDS`` the same fields."""
 
 from __future__ import annotations
 
@@ -10,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from datafab.primitives.keyframe_edits import keyframe_edits
+from datafab.primitives.point_edits import point_edits
 from datafab.quality import geometry
 
 SAME = 0.98  # an IoU this high is the proposal left where it was
-KINDS = ("boxes", "polygons")  # the primitives whose answers are lists of objects
+#: the primitives whose edits are counted → the answer's field holding what is counted
+KINDS = {"boxes": "boxes", "polygons": "polygons", "keypoints": "points", "tracks": "tracks"}
 COUNTS = ("proposed", "kept", "moved", "relabelled", "added", "deleted")
 
 
@@ -63,15 +70,31 @@ def object_edits(kind: str, proposed: Sequence[dict[str, Any]],
             "added": origins.count("person"), "deleted": len(proposed) - paired}
 
 
+def answer_edits(kind: str, proposal: Any, final: Any) -> dict[str, Any]:
+    """The edits of one answer over its proposal (the ``KINDS[kind]`` field of each):
+    ``origins`` and the counts, of objects, points or keyframes."""
+    if kind == "keypoints":
+        return point_edits(proposal, final or {})
+    if kind == "tracks":
+        return keyframe_edits(proposal, final or [])
+    return object_edits(kind, proposal, final or [])
+
+
+def _proposal(kind: str, draft: Any) -> Any:
+    """What the model proposed, from a submission's draft (None when it showed nothing)."""
+    if not isinstance(draft, dict) or not isinstance(draft.get("answer"), dict):
+        return None
+    return draft["answer"].get(KINDS[kind])
+
+
 def submission_edits(kind: str, submissions: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """For each submission made over a model's proposal, who and what they changed."""
     out = []
     for sub in submissions:
-        draft = sub.get("draft") or {}
-        proposal = (draft.get("answer") or {}).get(kind) if isinstance(draft, dict) else None
+        proposal = _proposal(kind, sub.get("draft"))
         if proposal is None or not isinstance(sub.get("answer"), dict):
             continue
-        edits = object_edits(kind, proposal, sub["answer"].get(kind, []))
+        edits = answer_edits(kind, proposal, sub["answer"].get(KINDS[kind]))
         out.append({"contributor": sub.get("contributor"), **edits})
     return out
 
@@ -81,10 +104,10 @@ def effort_counts(kind: str, rows: Sequence[Any]) -> dict[str, int]:
     over a model's proposal: what the model proposed and what people changed."""
     total = dict.fromkeys(COUNTS, 0)
     for row in rows:
-        proposal = (row.draft.get("answer") or {}).get(kind)
+        proposal = _proposal(kind, row.draft)
         if proposal is None or not isinstance(row.answer, dict):
             continue
-        edits = object_edits(kind, proposal, row.answer.get(kind, []))
+        edits = answer_edits(kind, proposal, row.answer.get(KINDS[kind]))
         for key in COUNTS:
             total[key] += edits[key]
     return total

@@ -4,7 +4,9 @@
 Each object is checked on its own against the project (its label, its place in the image),
 so one odd object is left out and named — not its whole image; what the file already left
 out is named the same way. Without ``on_skip`` (a strict import) the first of them refuses
-the file.
+the file. A COCO keypoints category (its point names and skeleton) is no item: a keypoints
+importer hands it to ``on_category`` with its line, after naming the edges the file left
+out; other importers pass it by.
 """
 
 from __future__ import annotations
@@ -21,10 +23,18 @@ def object_rows(kind: str) -> Callable[..., Iterator[Imported]]:
     ``keypoints``)."""
 
     def rows(lines: Iterable[Any], *, check: Check | None = None,
-             on_skip: Callable[[Skipped], None] | None = None) -> Iterator[Imported]:
+             on_skip: Callable[[Skipped], None] | None = None,
+             on_category: Callable[[int, dict[str, Any]], None] | None = None,
+             ) -> Iterator[Imported]:
         for n, record in enumerate(lines, start=1):
             if isinstance(record, str) and not record.strip():
                 continue  # a line the limits check blanked (already reported)
+            if isinstance(record, dict) and "category" in record:
+                if kind == "keypoints":
+                    _report(n, record["skipped"]["keypoints"], on_skip)
+                    if on_category is not None:
+                        on_category(n, record["category"])
+                continue
             try:
                 if not isinstance(record, dict):
                     raise _Refused("not an image record of a COCO, YOLO or VOC file")
@@ -65,10 +75,7 @@ def _row(kind: str, n: int, record: dict[str, Any], check: Check | None,
             problems.append(f"{name}: {exc.message.removeprefix('prior_answer.')}")
             continue
         kept.append(obj)
-    for problem in problems:
-        if on_skip is None:
-            raise InvalidInput(f"line {n}: {problem}", field=f"line {n}")
-        on_skip(Skipped(n, problem))
+    _report(n, problems, on_skip)
     if kind == "keypoints" and not kept:
         return Imported(record["external_id"], data, None, n)  # an image without points
     prior = _prior(kind, kept)
@@ -76,6 +83,14 @@ def _row(kind: str, n: int, record: dict[str, Any], check: Check | None,
         data, checked = check(data, prior)
         prior = checked or prior
     return Imported(record["external_id"], data, prior, n)
+
+
+def _report(n: int, problems: list[str], on_skip: Callable[[Skipped], None] | None) -> None:
+    """What line ``n`` left out, to ``on_skip`` (without it, a strict import: refused)."""
+    for problem in problems:
+        if on_skip is None:
+            raise InvalidInput(f"line {n}: {problem}", field=f"line {n}")
+        on_skip(Skipped(n, problem))
 
 
 def _prior(kind: str, objects: list[Any]) -> dict[str, Any]:

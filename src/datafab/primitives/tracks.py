@@ -32,6 +32,7 @@ import numpy as np
 from pydantic import Field, field_validator, model_validator
 
 from datafab.errors import InvalidInput
+from datafab.primitives import object_edits
 from datafab.primitives.base import Outcome, Primitive, RecordView, Schema, Vote
 from datafab.primitives.boxes import annotator_counts
 from datafab.primitives.images import (
@@ -216,7 +217,9 @@ class Tracks(Primitive[ObjectSettings, TracksItem, TracksAnswer]):
                 "fps": item.get("fps"), "frame_count": n_frames(item),
                 "width": item.get("width"), "height": item.get("height"),
                 "tracks": (record.answer or {}).get("tracks", []),
-                "annotators": record.details.get("annotators", []), **record.lineage()}
+                "annotators": record.details.get("annotators", []),
+                "edits": object_edits.submission_edits("tracks", record.submissions),
+                **record.lineage()}
 
 
 TRACKS = Tracks()

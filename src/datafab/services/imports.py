@@ -14,6 +14,9 @@ exists with other content, an eval set holds its text) is skipped the same way.
 written (an item the store refuses while writing stops the import at its line; the batches
 before it stay, and running the import again once it is fixed completes it). A file in which
 no line can be imported is refused either way.
+
+A COCO keypoints file's skeleton is joined to the project's once the file has passed (see
+``services.perception.skeletons``), before its items are written.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from datafab.foundry import Foundry
 from datafab.primitives import importers, object_imports
 from datafab.services import items, perception, work
 from datafab.services.accounts import Contributor
-from datafab.services.perception import files_in
+from datafab.services.perception import files_in, skeletons
 from datafab.services.projects import Project, get_project
 from datafab.services.secrets import CONTRIBUTOR_TOKEN_PREFIX, digest, new_secret, shown_prefix
 from datafab.store import contributors
@@ -102,13 +105,17 @@ def import_file(
     parse = _importer(fmt, project)
     check = _project_check(project)
     skips = _Skips()
+    categories: list[tuple[int, dict[str, Any]]] = []  # a COCO file's keypoints definitions
+    options = ({"on_category": lambda n, c: categories.append((n, c))}
+               if fmt in perception.FORMATS else {})
     good = sum(1 for _ in parse(_within_limits(open_lines(), None if strict else skips),
-                                check=check, on_skip=None if strict else skips))
+                                check=check, on_skip=None if strict else skips, **options))
     if not good and skips.kept:
         first = skips.kept[0]
         raise InvalidInput(
             f"line {first.line}: {first.reason} (no line of the file could be imported; "
             f"{skips.total} skipped)", field=f"line {first.line}")
+    skeletons.adopt(foundry, organization, project, categories, None if strict else skips)
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
     # the same lines again
