@@ -26,7 +26,12 @@
    random order's accuracy at 1,250 (``labels_to_reach``), per seed and its mean over
    ``--repeats`` seeds from ``--first-seed`` (seeds 0 and 1 were used to choose the method,
    so the default run starts at 2); also on the curves averaged over the seeds.
-   ``--selection-only`` skips sections 1 and 2; ``--start`` sets the random start.
+   ``--selection-only`` skips sections 1 and 2; ``--start`` sets the random start;
+   ``--method`` the probabilities selection ranks by (``margin``: the model trained on the
+   labels so far, the default; ``committee``: the average of five models trained on
+   bootstrap resamples of them; ``quality.curation.selection_proba``). Seeds 0 to 22 have all
+   been looked at; fresh ones start at 23. ``--time-select`` only times one selection of 100
+   per method on the bench's pool, then stops.
 
 Prints a table and one line: ``RESULT audit_f1=… cleanlab_f1=… crowd_auroc=…
 crowdlab_auroc=… selection_label_share=…``.
@@ -177,21 +182,49 @@ def crowd_section(names: list[str]) -> dict:
 
 
 def selection_section(texts: list[str], labels: np.ndarray, seeds: list[int], *,
-                      start: int = 50, batch: int = 100, steps: int = 12) -> dict:
+                      start: int = 50, batch: int = 100, steps: int = 12,
+                      method: str = "margin") -> dict:
     """Learning curves of both orders per seed (same split, same start, same batches), the
     label share per seed and on the curves averaged over the seeds."""
     x = c.features_of(texts)
-    shares, curves = [], []
+    shares, curves, seconds = [], [], []
     for seed in seeds:
+        began = time.perf_counter()
         curve = c.learning_curves(x, labels, len(PACKAGES), start=start, batch=batch,
-                                  steps=steps, seed=seed)
+                                  steps=steps, seed=seed, method=method)
+        seconds.append(time.perf_counter() - began)
         curves.append(curve)
         share = c.labels_to_reach(curve)
         shares.append(1.0 if share is None else share)  # 1.0: selected never reached it
+        print(f"  seed {seed}: label share {shares[-1]:.3f} ({seconds[-1]:.0f} s)", flush=True)
     mean = {key: list(np.mean([cv[key] for cv in curves], axis=0)) for key in curves[0]}
     share = c.labels_to_reach(mean)
+    gains = [float(np.mean(np.subtract(cv["selected"][1:], cv["random"][1:]))) for cv in curves]
     return {"share": float(np.mean(shares)), "shares": shares, "curves": curves,
-            "mean": mean, "mean_share": 1.0 if share is None else share}
+            "mean": mean, "mean_share": 1.0 if share is None else share, "gains": gains,
+            "seconds": seconds}
+
+
+def time_select(texts: list[str], labels: np.ndarray, spent: int = 650, n: int = 100,
+                repeats: int = 3) -> dict[str, float]:
+    """Seconds of one selection per method (the fastest of ``repeats``): the probabilities of
+    the ``spent`` first labelled rows of a seed-0 permutation and ``select`` of ``n`` among
+    the rest of the bench's pool (the quarter held out for testing is left out)."""
+    x = c.features_of(texts)
+    order = np.random.default_rng(0).permutation(labels.size)
+    pool = order[round(0.25 * labels.size):]
+    chosen, rest = pool[:spent], pool[spent:]
+    out = {}
+    for method in c.METHODS:
+        best = float("inf")
+        for _ in range(repeats):
+            began = time.perf_counter()
+            proba = c.selection_proba(x[chosen], labels[chosen], len(PACKAGES), x[rest],
+                                      method=method)
+            c.select(proba, x[rest], n)
+            best = min(best, time.perf_counter() - began)
+        out[method] = best
+    return out
 
 
 def print_selection(selection: dict, seeds: list[int]) -> None:
@@ -206,6 +239,11 @@ def print_selection(selection: dict, seeds: list[int]) -> None:
     print("selection label shares per seed (1.000: selected order never reached random "
           "order's final accuracy): " + ", ".join(f"{s:.3f}" for s in selection["shares"])
           + f"; on the mean curves {selection['mean_share']:.3f}")
+    print("mean gain along the curve per seed (selected minus random accuracy over the "
+          "selected batches, points): "
+          + ", ".join(f"{100 * g:+.2f}" for g in selection["gains"])
+          + f"; mean {100 * float(np.mean(selection['gains'])):+.2f}")
+    print("seconds per seed: " + ", ".join(f"{s:.0f}" for s in selection["seconds"]))
 
 
 def main() -> None:
@@ -216,6 +254,10 @@ def main() -> None:
                         help="selection: first seed (0 and 1 were used to choose the method)")
     parser.add_argument("--start", type=int, default=50,
                         help="selection: random labels both orders start from")
+    parser.add_argument("--method", choices=c.METHODS, default="margin",
+                        help="selection: what the picks are ranked by")
+    parser.add_argument("--time-select", action="store_true",
+                        help="only time one selection of 100 per method, then stop")
     parser.add_argument("--selection-only", action="store_true",
                         help="skip the audit and crowd sections (a faster run)")
     parser.add_argument("--crowds", default="d_product,d_possent,s_rel,s_adult,s_dog,s_face,"
@@ -225,6 +267,11 @@ def main() -> None:
     texts, labels = docstrings(args.per_class)
     print(f"docstring dataset: {len(texts)} texts, {len(PACKAGES)} classes "
           f"({time.perf_counter() - started:.0f} s to build)")
+    if args.time_select:
+        seconds = time_select(texts, labels)
+        print("one selection of 100 among the pool's 1,600 unlabelled items after 650 labels "
+              "(fastest of 3): " + ", ".join(f"{m} {s:.2f} s" for m, s in seconds.items()))
+        return
     noisy = {} if args.selection_only else noisy_section(texts, labels)
     for rate, r in noisy.items():
         print(f"noise {rate:.0%}: model accuracy {r['model_accuracy']:.3f}; "
@@ -240,7 +287,8 @@ def main() -> None:
               f"{r['crowdlab']:.3f} ({r['seconds_crowdlab']:.1f} s)")
     seeds = list(range(args.first_seed, args.first_seed + args.repeats))
     selection = selection_section(texts, labels, seeds, start=args.start,
-                                  steps=(1250 - args.start) // 100)
+                                  steps=(1250 - args.start) // 100, method=args.method)
+    print(f"selection method: {args.method}")
     print_selection(selection, seeds)
     f1 = float(np.mean([r["ours"][2] for r in noisy.values()])) if noisy else float("nan")
     cl_f1 = (float(np.mean([r["cleanlab"][2] for r in noisy.values()])) if noisy

@@ -117,3 +117,46 @@ def test_the_dashboard_draws_the_learning_curve(api, make_org, make_worker):
     token = re.search(r'name="csrf" value="([^"]+)"', api.get("/dashboard/login").text).group(1)
     api.post("/dashboard/login", data={"csrf": token, "api_key": other.key})
     assert api.get(f"/dashboard/projects/{project['id']}/curation").status_code == 404
+
+
+def _priorities(foundry, project):
+    from sqlalchemy import text
+
+    with foundry.db.read() as conn:
+        return dict(conn.execute(text("SELECT external_id, priority FROM items "
+                                      "WHERE project_id = :p"), {"p": project["id"]}).all())
+
+
+def test_the_committee_chooses_the_same_uncertain_items_again(api, foundry, make_org,
+                                                              make_worker):
+    org = make_org()
+    project, truth = make_project(api, org)
+    label_all(api, project, make_worker("a"), lambda ext: truth[ext])
+    _pool(api, org, project)
+    url = f"/v1/projects/{project['id']}/select"
+    r = api.post(url, json={"n": 5, "method": "committee"}, headers=org.headers)
+    assert r.status_code == 200, r.text
+    chosen = [s["external_id"] for s in r.json()["selected"]]
+    mixed = {f"u-{i}" for i in range(5, 10)}
+    assert chosen[0] in mixed and len(set(chosen) & mixed) >= 3, chosen
+    again = api.post(url, json={"n": 5, "method": "committee"}, headers=org.headers).json()
+    assert [s["external_id"] for s in again["selected"]] == chosen
+    assert _next_leases(api, project, make_worker("b"), 5) == chosen
+
+
+def test_an_unknown_method_is_refused_and_nothing_is_written(api, foundry, make_org,
+                                                             make_worker, database_url,
+                                                             monkeypatch):
+    org = make_org()
+    project, truth = make_project(api, org)
+    label_all(api, project, make_worker("a"), lambda ext: truth[ext])
+    _pool(api, org, project)
+    before = _priorities(foundry, project)
+    r = api.post(f"/v1/projects/{project['id']}/select", json={"n": 5, "method": "entropy"},
+                 headers=org.headers)
+    assert r.status_code == 422 and r.json()["error"]["field"] == "method", r.text
+    monkeypatch.setenv("DATAFAB_DATABASE_URL", database_url)
+    result = CliRunner().invoke(app, ["select", "--project", str(project["id"]), "--n", "5",
+                                      "--method", "entropy", "--api-key", org.key])
+    assert result.exit_code == 2 and "--method" in result.output, result.output
+    assert _priorities(foundry, project) == before

@@ -96,6 +96,66 @@ def test_selection_draws_one_item_per_kind_and_the_same_for_a_seed():
         assert order.tolist() == c.select(proba, features, 3, seed=seed).tolist()
 
 
+def _kinds_of_uncertain_rows():
+    """Labelled rows of two classes on two axes, and 30 candidates of three kinds, 20 of the
+    first, all halfway between the classes (so uncertain), each kind apart on a third axis."""
+    rng = np.random.default_rng(3)
+    labelled = np.vstack([np.tile([1.0, 0.0, 0.0, 0.0], (20, 1)),
+                          np.tile([0.0, 1.0, 0.0, 0.0], (20, 1))])
+    labelled += rng.normal(0.0, 0.2, labelled.shape)
+    labels = np.repeat([0, 1], 20)
+    kinds = np.repeat([0, 1, 2], [20, 5, 5])
+    candidates = np.column_stack([np.full(30, 0.5), np.full(30, 0.5),
+                                  np.array([0.0, 3.0, -3.0])[kinds], np.zeros(30)])
+    candidates += rng.normal(0.0, 0.01, candidates.shape)
+    return labelled, labels, candidates, kinds
+
+
+def test_the_committee_averages_bootstrap_models_and_is_the_same_for_a_seed():
+    labelled, labels, candidates, _ = _kinds_of_uncertain_rows()
+    proba = c.committee_proba(labelled, labels, 2, candidates, seed=4)
+    assert proba.shape == (30, 2) and proba.sum(axis=1) == pytest.approx(np.ones(30))
+    assert proba.tolist() == c.committee_proba(labelled, labels, 2, candidates,
+                                               seed=4).tolist()
+    assert proba.tolist() != c.committee_proba(labelled, labels, 2, candidates,
+                                               seed=5).tolist()  # other resamples
+    # not one model on every row: five on resamples, averaged
+    alone = c.fit_predict_proba(labelled, labels, 2, candidates)
+    assert not np.allclose(proba, alone)
+    assert c.selection_proba(labelled, labels, 2, candidates).tolist() == alone.tolist()
+    assert c.selection_proba(labelled, labels, 2, candidates, method="committee",
+                             seed=4).tolist() == proba.tolist()
+
+
+def test_committee_picks_one_item_per_kind_of_uncertain_item_and_the_same_for_a_seed():
+    labelled, labels, candidates, kinds = _kinds_of_uncertain_rows()
+    for seed in range(3):
+        proba = c.selection_proba(labelled, labels, 2, candidates, method="committee",
+                                  seed=seed)
+        assert c.margin_uncertainty(proba).min() > 0.5  # all of them uncertain
+        order = c.select(proba, candidates, 3, seed=seed)
+        assert sorted(kinds[order].tolist()) == [0, 1, 2]
+        again = c.selection_proba(labelled, labels, 2, candidates, method="committee",
+                                  seed=seed)
+        assert order.tolist() == c.select(again, candidates, 3, seed=seed).tolist()
+
+
+def test_an_unknown_selection_method_is_refused():
+    labelled, labels, candidates, _ = _kinds_of_uncertain_rows()
+    with pytest.raises(ValueError, match="method"):
+        c.selection_proba(labelled, labels, 2, candidates, method="entropy")
+    with pytest.raises(ValueError, match="method"):
+        c.learning_curves(labelled, labels, 2, method="entropy")
+
+
+def test_a_committee_member_whose_resample_has_one_class_trains_on_every_row():
+    # two rows of class 1 among 40: some resamples draw none of them
+    x = np.vstack([np.zeros((38, 2)), np.ones((2, 2))]) + np.arange(40)[:, None] * 1e-3
+    y = np.array([0] * 38 + [1] * 2)
+    proba = c.committee_proba(x, y, 2, x, members=20, seed=0)
+    assert proba.shape == (40, 2) and np.isfinite(proba).all()
+
+
 def test_weak_rows_come_first_even_when_alike_and_sure():
     features = np.array([[1.0, 0.0]] * 3 + [[0.0, 1.0]] * 3)
     proba = np.array([[0.99, 0.01]] * 3 + [[0.5, 0.5]] * 3)

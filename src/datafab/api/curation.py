@@ -7,7 +7,7 @@ from a finished review, ``POST …/select`` raises the priority of the items to 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
@@ -93,6 +93,10 @@ class SelectIn(BaseModel):
                                    description="Slices (e.g. domain=math) to favour.")
     gap_run: int | None = Field(None, description="An eval run whose gap report names "
                                 "weak slices.")
+    method: Literal["margin", "committee"] = Field(
+        "margin", description="What uncertainty is read from: the classifier trained on the "
+        "labelled items (margin) or the average of five trained on bootstrap resamples of "
+        "them (committee).")
 
 
 class Selected(BaseModel):
@@ -153,7 +157,8 @@ def select_items(project_id: int, body: SelectIn, org: Requester, foundry: Found
                  ) -> SelectOut:
     """Choose the unlabelled items to label next and raise their priority."""
     return SelectOut.model_validate(selection.select_items(
-        foundry, org, project_id, body.n, weak_slices=body.weak_slices, gap_run=body.gap_run))
+        foundry, org, project_id, body.n, weak_slices=body.weak_slices, gap_run=body.gap_run,
+        method=body.method))
 
 
 @router.get("/{project_id}/learning-curve", response_model_exclude_unset=True)

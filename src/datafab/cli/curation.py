@@ -115,10 +115,15 @@ def select(
     embeddings_url: EmbeddingsUrl = None,
     embeddings_model: EmbeddingsModel = "text-embedding-3-small",
     embeddings_key: EmbeddingsKey = None,
+    method: Annotated[str, typer.Option(
+        help="What uncertainty is read from: margin (the classifier trained on the labelled "
+        "items) or committee (five trained on bootstrap resamples of them).")] = "margin",
 ) -> None:
     """Choose the unlabelled items to label next and raise their priority."""
     from datafab.services.curation import selection
 
+    with failing(_as_option):  # checked before the database is opened
+        selection.check_method(method)
     with operator(_as_option) as foundry, \
             Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
                      console=console) as bar:
@@ -126,7 +131,7 @@ def select(
         result = selection.select_items(
             foundry, authenticated_organization(foundry, api_key), project, n,
             weak_slices=weak_slice, gap_run=gap_run,
-            embeddings=_endpoint(embeddings_url, embeddings_model, embeddings_key))
+            embeddings=_endpoint(embeddings_url, embeddings_model, embeddings_key), method=method)
     for row in result["selected"]:
         print(json.dumps(row))
     console.print(f"{len(result['selected'])} items chosen; their priority is raised")

@@ -25,7 +25,12 @@ wrong with its Wilson interval (:func:`error_rate`).
 
 **Selection** (:func:`select`): items of weak slices first; among the most uncertain items
 (the smallest gap between the model's two most probable classes), one per k-means cluster
-of their features, so the picks are uncertain and unlike each other.
+of their features, so the picks are uncertain and unlike each other. The probabilities it
+ranks by come from :func:`selection_proba`: the model trained on every label (method
+``margin``) or the average of a committee of models trained on bootstrap resamples of the
+labels (method ``committee``, :func:`committee_proba`; query by bagging: Abe and Mamitsuka,
+"Query Learning Strategies Using Boosting and Bagging", *ICML* 1998), whose margin is small
+where the members disagree as well as where each is unsure.
 
 Needs scikit-learn for the classifier (the ``learner`` extra); everything else is NumPy.
 """
@@ -41,6 +46,8 @@ from .gold import wilson_interval
 
 FLOOR = 1e-3  # no probability or threshold below this: a zero would veto all other evidence
 DIMS = 100  # selection clusters items in at most this many dimensions
+METHODS = ("margin", "committee")  # what selection ranks by (see selection_proba)
+MEMBERS = 5  # models in a selection committee
 
 
 class ClassifierMissing(ImportError):
@@ -132,6 +139,43 @@ def fit_predict_proba(features: Any, labels: np.ndarray, n_classes: int, predict
         model = LogisticRegression(C=c, max_iter=1000).fit(features, y)
         out[:, model.classes_] = model.predict_proba(predict)
     return out
+
+
+def committee_proba(features: Any, labels: np.ndarray, n_classes: int, predict: Any, *,
+                    members: int = MEMBERS, c: float = 4.0, seed: int = 0) -> np.ndarray:
+    """Probabilities of ``predict`` (rows) averaged over ``members`` models, each trained on
+    a bootstrap resample of ``features``/``labels`` (drawn with ``seed``; a resample with
+    fewer than two classes is replaced by all the rows). A class missing from a resample gets
+    probability 0 from that member."""
+    _sklearn()
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(labels, dtype=np.int64)
+    if np.unique(y).size < 2:
+        raise ValueError("need labels of at least two classes")
+    rng = np.random.default_rng(seed)
+    out = np.zeros((predict.shape[0], n_classes))
+    with _one_blas_thread():
+        for _ in range(members):
+            rows = rng.integers(0, y.size, y.size)
+            if np.unique(y[rows]).size < 2:
+                rows = np.arange(y.size)
+            model = LogisticRegression(C=c, max_iter=1000).fit(features[rows], y[rows])
+            out[:, model.classes_] += model.predict_proba(predict)
+    averaged: np.ndarray = out / members
+    return averaged
+
+
+def selection_proba(features: Any, labels: np.ndarray, n_classes: int, predict: Any, *,
+                    method: str = "margin", seed: int = 0) -> np.ndarray:
+    """The probabilities :func:`select` ranks ``predict`` by: those of the model trained on
+    every labelled row (``margin``) or the committee's average (``committee``, drawn with
+    ``seed``). ``ValueError`` for another method."""
+    if method not in METHODS:
+        raise ValueError(f"method: one of {', '.join(METHODS)}, not {method!r}")
+    if method == "committee":
+        return committee_proba(features, labels, n_classes, predict, seed=seed)
+    return fit_predict_proba(features, labels, n_classes, predict)
 
 
 def _one_blas_thread() -> Any:
@@ -292,13 +336,17 @@ def select(proba: np.ndarray, features: Any, n: int, *, weak: np.ndarray | None 
 
 def learning_curves(features: Any, labels: np.ndarray, n_classes: int, *, start: int = 20,
                     batch: int = 20, steps: int = 10, test_share: float = 0.25,
-                    seed: int = 0) -> dict[str, list[float]]:
+                    seed: int = 0, method: str = "margin") -> dict[str, list[float]]:
     """Accuracy on a held-out share of the labelled rows against labels spent, for labels
-    taken in random order and in selected order (:func:`select` under the model trained on
-    the labels spent so far). Both orders start from the same ``start`` random rows.
+    taken in random order and in selected order (:func:`select` under the probabilities of
+    ``method`` given the labels spent so far, :func:`selection_proba`). Both orders start
+    from the same ``start`` random rows; accuracy is always that of one model trained on
+    the labels spent.
 
     Returns ``{"spent": [...], "random": [...], "selected": [...]}``.
     """
+    if method not in METHODS:
+        raise ValueError(f"method: one of {', '.join(METHODS)}, not {method!r}")
     y = np.asarray(labels, dtype=np.int64)
     rng = np.random.default_rng(seed)
     order = rng.permutation(y.size)
@@ -332,7 +380,8 @@ def learning_curves(features: Any, labels: np.ndarray, n_classes: int, *, start:
         if np.unique(y[chosen]).size < 2:
             picks = rest[:take]
         else:
-            proba = fit_predict_proba(features[chosen], y[chosen], n_classes, features[rest])
+            proba = selection_proba(features[chosen], y[chosen], n_classes, features[rest],
+                                    method=method, seed=seed)
             picks = rest[select(proba, features[rest], take, seed=seed)]
         chosen = np.concatenate([chosen, picks])
     return out

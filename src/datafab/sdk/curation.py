@@ -40,10 +40,13 @@ class CurationMethods:
         return self._call("POST", f"/v1/projects/{review_project_id}/audit/corrections")
 
     def select_items(self, project_id: int, n: int, *, weak_slices: list[str] | None = None,
-                     gap_run: int | None = None) -> dict[str, Any]:
-        """Choose the unlabelled items to label next and raise their priority."""
-        return self._call("POST", f"/v1/projects/{project_id}/select", json={
-            "n": n, "weak_slices": weak_slices or [], "gap_run": gap_run})
+                     gap_run: int | None = None, method: str | None = None) -> dict[str, Any]:
+        """Choose the unlabelled items to label next and raise their priority (``method``:
+        margin or committee; ``None``: the server's default)."""
+        body: dict[str, Any] = {"n": n, "weak_slices": weak_slices or [], "gap_run": gap_run}
+        if method is not None:
+            body["method"] = method
+        return self._call("POST", f"/v1/projects/{project_id}/select", json=body)
 
     def learning_curve(self, project_id: int) -> dict[str, Any]:
         return self._call("GET", f"/v1/projects/{project_id}/learning-curve")

@@ -1,7 +1,8 @@
 """Choosing which unlabelled items to label next, and the learning curve that shows whether
 the choice pays: uncertainty and diversity under a classifier trained on the project's
-labelled items (TF-IDF or embeddings), items of weak slices (named by hand or by an eval
-run's gap report) first. The chosen items' priority is raised above every other
+labelled items (TF-IDF or embeddings), or under a committee of such classifiers trained on
+bootstrap resamples of the labels (method ``committee``), items of weak slices (named by
+hand or by an eval run's gap report) first. The chosen items' priority is raised above every other
 item's, in the order chosen, so leases hand them out first.
 """
 
@@ -38,12 +39,22 @@ def _item_slices(meta: dict[str, Any], data_text: str) -> list[str]:
     return slice_keys(slices) if isinstance(slices, dict) else []
 
 
+def check_method(method: str) -> None:
+    """``InvalidInput`` naming ``method`` unless it is one of ``quality.curation.METHODS``."""
+    if method not in maths.METHODS:
+        raise InvalidInput(f"method: must be one of {', '.join(maths.METHODS)}, "
+                           f"not {method!r}", field="method")
+
+
 def select_items(foundry: Foundry, organization: int, project_id: int, n: int, *,
                  weak_slices: list[str] | None = None, gap_run: int | None = None,
-                 embeddings: EmbeddingsEndpoint | None = None) -> dict[str, Any]:
-    """Choose ``n`` open unlabelled items and raise their priority; what was chosen."""
+                 embeddings: EmbeddingsEndpoint | None = None,
+                 method: str = "margin") -> dict[str, Any]:
+    """Choose ``n`` open unlabelled items and raise their priority; what was chosen.
+    ``method``: what uncertainty is read from (``quality.curation.METHODS``)."""
     if n < 1:
         raise InvalidInput("n: must be at least 1", field="n")
+    check_method(method)
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
         units = load_units(conn, project)
@@ -58,7 +69,7 @@ def select_items(foundry: Foundry, organization: int, project_id: int, n: int, *
     x = features_for(texts, embeddings)
     labelled, pool = x[: len(units.texts)], x[len(units.texts):]
     y = np.asarray(units.labels, dtype=np.int64)
-    proba = maths.fit_predict_proba(labelled, y, len(units.classes), pool)
+    proba = maths.selection_proba(labelled, y, len(units.classes), pool, method=method)
     weak = np.array([bool(weak_names & set(_item_slices(c[3], c[2]))) for c in candidates])
     order = maths.select(proba, pool, n, weak=weak)
     uncertainty = maths.margin_uncertainty(proba)
