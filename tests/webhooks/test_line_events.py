@@ -52,7 +52,7 @@ def test_submissions_and_refits_both_announce_finished_records(foundry, make_org
 
 def test_no_project_lock_while_an_open_item_remains(foundry, make_org, make_worker):
     """A submit that leaves open items announces nothing and takes no project-wide lock (one
-    open item, share-locked, proves the project unfinished); the last one announces once."""
+    open item, locked, proves the project unfinished); the last one announces once."""
     from sqlalchemy import event
 
     org = make_org()

@@ -52,7 +52,7 @@ def projects_finished(conn: Connection, projects: Iterable[tuple[int, int]],
     (once, until new items arrive). On PostgreSQL an advisory lock per project, taken in
     project order, makes two transactions that finish a project's last two items see each
     other's work (the second waits for the first to commit), so neither misses it. Before
-    it, one statement share-locks an open item nobody else holds (``holds_open_item``): the
+    it, one statement locks an open item nobody else holds (``holds_open_item``): the
     project cannot finish before this transaction commits, and the lock — which would line
     up every submit's commit on the project — is not needed."""
     for organization, project_id in sorted(set(projects), key=lambda p: p[1]):
