@@ -128,15 +128,20 @@ def gold_answers(conn: Connection, project: int) -> list[Row[Any]]:
 
 
 _LABELLED_STATES = text(
-    "SELECT i.id, i.status, i.n_labels FROM items i WHERE i.id IN (SELECT s.item_id "
+    "SELECT i.id, i.status, i.n_labels, r.answer AS record_answer, "
+    "r.confidence AS record_confidence, r.method AS record_method, "
+    "r.details AS record_details, r.n_submissions AS record_n FROM items i "
+    "LEFT JOIN records r ON r.item_id = i.id WHERE i.id IN (SELECT s.item_id "
     "FROM submissions s WHERE s.project_id = :project AND s.counted) AND i.status != 'gold'"
-)
+).columns(record_answer=Json, record_details=Json)
 
 
 def item_states(conn: Connection, project: int) -> list[Row[Any]]:
     """(id, status, n_labels) of the project's items that are not gold and have a counted
-    answer (the only ones a refit decides about): read from the labels, so a refit costs
-    what the project's labels do, not what its items do."""
+    answer (the only ones a refit decides about), each with its record as stored
+    (record_answer, record_confidence, record_method, record_details, record_n; ``None``
+    without one): read from the labels, so a refit costs what the project's labels do, not
+    what its items do."""
     return list(conn.execute(_LABELLED_STATES, {"project": project}))
 
 
@@ -179,8 +184,9 @@ _REFIT_STATE = text(
 
 
 def refit_records(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Rewrite records a refit re-aggregated — each only if no answer came since the fit
-    read it: {item, n, answer, confidence, method, details, now} each."""
+    """Rewrite the given records a refit re-aggregated, in one batched statement (an
+    executemany) — each only if no answer came since the fit read it: {item, n, answer,
+    confidence, method, details, now} each. Rows not given are not touched."""
     if rows:
         conn.execute(_REFIT_RECORD, list(rows))
 

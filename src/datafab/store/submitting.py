@@ -50,6 +50,17 @@ def lock_items(conn: Connection, item_ids: list[int]) -> dict[int, Any]:
     return {row.id: row for row in rows}
 
 
+_LOCK_IDS = text("SELECT id FROM items WHERE id IN :items ORDER BY id FOR UPDATE"
+                 ).bindparams(bindparam("items", expanding=True))
+
+
+def lock_item_rows(conn: Connection, item_ids: list[int]) -> None:
+    """Lock the items' rows in id order (as ``lock_items``) without reading them back; on
+    SQLite the transaction's single writer holds them already, and nothing is sent."""
+    if item_ids and conn.dialect.name != "sqlite":
+        conn.execute(_LOCK_IDS, {"items": sorted(set(item_ids))})
+
+
 # one multi-row INSERT … RETURNING on both databases; the ids are matched to the rows by
 # item (a batch answers an item once), since neither database promises RETURNING's order
 _INSERT_SUBMISSIONS = insert(submissions).returning(submissions.c.id, submissions.c.item_id)

@@ -145,6 +145,25 @@ def lock_project(conn: Connection, project_id: int) -> None:
         conn.execute(_PROJECT_LOCK, {"key": PROJECT_LOCK_SPACE * 2**16 + project_id})
 
 
+# The open item a claim would take last (the leasable index read backwards) that no other
+# transaction holds, locked as for an update (not shared: concurrent submits each take a
+# different one, and no multixact is made); leasers skip it until this transaction ends.
+_HOLD_OPEN_ITEM = text(
+    "SELECT id FROM items WHERE project_id = :project AND status = 'open' AND slots > 0 "
+    "ORDER BY priority, id DESC LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED"
+)
+
+
+def holds_open_item(conn: Connection, project_id: int) -> bool:
+    """On PostgreSQL, lock one open item of the project that no other transaction holds,
+    and whether there was one: then no transaction can finish that item before this
+    one commits, so the project still has work when it does. On SQLite, ``False`` without a
+    statement (the single writer sees everything there is; ``has_work_left`` suffices)."""
+    if conn.dialect.name != "postgresql":
+        return False
+    return conn.execute(_HOLD_OPEN_ITEM, {"project": project_id}).first() is not None
+
+
 def has_work_left(conn: Connection, project_id: int) -> bool:
     """Whether the project has open slots, items at the model stage or active leases."""
     return bool(conn.execute(_UNFINISHED, {"project": project_id}).scalar())

@@ -17,7 +17,7 @@ from datafab.services import webhooks
 from datafab.services.projects import Project, load_project
 from datafab.services.quality.labels import Labels, load_labels
 from datafab.services.quality.methods import is_model_based, method_of
-from datafab.services.quality.posteriors import _finished, _outcome
+from datafab.services.quality.posteriors import _finished, outcomes
 from datafab.store import quality as store
 from datafab.store import submitting
 from datafab.store.handles import Connection
@@ -73,9 +73,11 @@ def apply_fit(foundry: Foundry, fit: Fit) -> int:
     foundry.cache.forget(("crowd", project.id))
     crowd = quality.population_confusion(confusion_from_counts(counts))
     records, states = _records_and_states(project, data, estimator, state, now, crowd)
-    for start in range(0, len(records), REFIT_CHUNK):  # computed above: short transactions
+    touched = sorted(set(records) | set(states))  # unchanged records are not rewritten
+    for start in range(0, len(touched), REFIT_CHUNK):  # computed above: short transactions
         with foundry.db.write() as conn:
-            _write_records(conn, project, records[start:start + REFIT_CHUNK], states, now)
+            _write_records(conn, project, touched[start:start + REFIT_CHUNK], records,
+                           states, now)
     return len(data.label)
 
 
@@ -90,17 +92,17 @@ def _refit_whole_project(foundry: Foundry, conn: Connection, project: Project) -
     for r in rows:
         votes_by_item.setdefault(r.item_id, (r.data, []))[1].append(
             Vote(contributor=r.contributor_id, answer=r.answer))
-    outcomes = project.primitive.aggregate_project(project.settings, votes_by_item)
-    if outcomes is None:
+    by_item = project.primitive.aggregate_project(project.settings, votes_by_item)
+    if by_item is None:
         return None
     now = foundry.now()
     updates = [{"item": key, "n": len(votes_by_item[key][1]), "answer": o.answer,
                 "confidence": float(o.confidence), "method": o.method,
-                "details": o.details or None, "now": now} for key, o in outcomes.items()]
+                "details": o.details or None, "now": now} for key, o in by_item.items()]
     for start in range(0, len(updates), REFIT_CHUNK):
         chunk = updates[start:start + REFIT_CHUNK]
         with foundry.db.write() as write:
-            submitting.lock_items(write, [u["item"] for u in chunk])
+            submitting.lock_item_rows(write, [u["item"] for u in chunk])
             store.refit_records(write, chunk)
     return len(rows)
 
@@ -149,23 +151,28 @@ def _add_later_labels(conn, project, data: Labels, counts, n_labels, gold_seen,
         counts[w, :, label] += np.array([posterior.get(n, 0.0) for n in names])
 
 
+#: Confidences closer than this are the same: the record's posterior is stored to 6 places.
+SAME_CONFIDENCE = 1e-6
+
+
 def _records_and_states(
     project, data: Labels, estimator, state, now: float, crowd: np.ndarray
-) -> tuple[list[dict[str, Any]], dict[int, dict[str, Any]]]:
-    """The refit's records (in item order) and the open/done states it changes, by item:
-    computed before any transaction, so the writes hold their locks only to write."""
+) -> tuple[dict[int, dict[str, Any]], dict[int, dict[str, Any]]]:
+    """The records the refit changes and the open/done states it changes, by item: computed
+    before any transaction, so the writes hold their locks only to write. A record that
+    already says what the refit found (``_unchanged``) is left out."""
     method, policy = method_of(project), project.policy
     per_item = np.bincount(data.item, minlength=len(data.item_ids))
     position = {int(item_id): n for n, item_id in enumerate(data.item_ids)}
-    records, states = [], {}
-    for row in sorted(state, key=lambda r: r.id):
-        n = position.get(row.id)
-        if n is None:
-            continue
-        outcome = _outcome(project, estimator.probas_[n], method)
-        records.append({"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
-                        "confidence": outcome.confidence, "method": method,
-                        "details": outcome.details, "now": now})
+    rows = [(row, position[row.id]) for row in state if row.id in position]
+    found = outcomes(project, estimator.probas_[[n for _, n in rows]], method)
+    records, states = {}, {}
+    for (row, n), outcome in zip(rows, found, strict=True):
+        record = {"item": row.id, "n": int(per_item[n]), "answer": outcome.answer,
+                  "confidence": outcome.confidence, "method": method,
+                  "details": outcome.details, "now": now}
+        if not _unchanged(row, record):
+            records[row.id] = record
         done = _finished(project, row.n_labels, outcome, lambda: crowd)
         if done != (row.status == "done"):
             states[row.id] = {"item": row.id, "n_labels": row.n_labels,
@@ -174,13 +181,26 @@ def _records_and_states(
     return records, states
 
 
-def _write_records(conn, project, records: list[dict[str, Any]],
+def _unchanged(row: Any, record: dict[str, Any]) -> bool:
+    """Whether the item's stored record already holds what the refit would write (or is an
+    audit's reviewed correction, which a refit never replaces): the same labels counted,
+    method, answer and posterior, and a confidence within ``SAME_CONFIDENCE``."""
+    if row.record_method == "review":
+        return True
+    return (row.record_n == record["n"] and row.record_method == record["method"]
+            and row.record_confidence is not None
+            and abs(row.record_confidence - record["confidence"]) <= SAME_CONFIDENCE
+            and row.record_answer == record["answer"]
+            and row.record_details == (record["details"] or None))
+
+
+def _write_records(conn, project, item_ids: list[int], records: dict[int, dict[str, Any]],
                    states: dict[int, dict[str, Any]], now: float) -> None:
-    """Records and open/done states for a chunk of items, locked in id order first (the
-    order a submit takes them), so a refit and the line never deadlock."""
-    submitting.lock_items(conn, [r["item"] for r in records])
-    store.refit_records(conn, records)
-    state_rows = [states[r["item"]] for r in records if r["item"] in states]
+    """The changed records and open/done states of a chunk of items, locked in id order
+    first (the order a submit takes them), so a refit and the line never deadlock."""
+    submitting.lock_item_rows(conn, item_ids)
+    store.refit_records(conn, [records[i] for i in item_ids if i in records])
+    state_rows = [states[i] for i in item_ids if i in states]
     if state_rows:
         store.refit_states(conn, state_rows)
         finished = [r["item"] for r in state_rows if r["status"] == "done"]

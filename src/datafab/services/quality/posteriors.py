@@ -97,16 +97,24 @@ def _average_confusion(foundry: Foundry, conn: Connection, project: Project) -> 
 
 
 def _outcome(project: Project, posterior: np.ndarray, method: str) -> Outcome:
+    return outcomes(project, posterior[np.newaxis], method)[0]
+
+
+def outcomes(project: Project, posteriors: np.ndarray, method: str) -> list[Outcome]:
+    """The outcome of each row of ``posteriors`` (items × classes): the most likely class,
+    its probability as the confidence, and the posterior to 6 places (classes under 1e-6
+    left out). One argmax over the rows; the rounding is Python's, row by row."""
     names = project.primitive.classes(project.settings)
-    code = int(np.argmax(posterior))
-    confidence = float(posterior[code])
-    return Outcome(
-        answer=project.primitive.decode(project.settings, code, confidence),
-        confidence=confidence,
-        method=method,
-        details={"posterior": {n: round(float(p), 6) for n, p in zip(names, posterior,
-                                                                    strict=True) if p >= 1e-6}},
-    )
+    decode, settings = project.primitive.decode, project.settings
+    out = []
+    for code, row in zip(np.argmax(posteriors, axis=1).tolist(), posteriors.tolist(),
+                         strict=True):
+        confidence = row[code]
+        out.append(Outcome(
+            answer=decode(settings, code, confidence), confidence=confidence, method=method,
+            details={"posterior": {n: round(p, 6) for n, p in zip(names, row, strict=True)
+                                   if p >= 1e-6}}))
+    return out
 
 
 def _class_prior(foundry: Foundry, conn: Connection, project_id: int, k: int) -> np.ndarray:

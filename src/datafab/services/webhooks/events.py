@@ -51,8 +51,13 @@ def projects_finished(conn: Connection, projects: Iterable[tuple[int, int]],
     transaction that finished them: ``project.finished`` for each project with no work left
     (once, until new items arrive). On PostgreSQL an advisory lock per project, taken in
     project order, makes two transactions that finish a project's last two items see each
-    other's work (the second waits for the first to commit), so neither misses it."""
+    other's work (the second waits for the first to commit), so neither misses it. Before
+    it, one statement locks an open item nobody else holds (``holds_open_item``): the
+    project cannot finish before this transaction commits, and the lock — which would line
+    up every submit's commit on the project — is not needed."""
     for organization, project_id in sorted(set(projects), key=lambda p: p[1]):
+        if queries.holds_open_item(conn, project_id):
+            continue
         queries.lock_project(conn, project_id)
         if queries.has_work_left(conn, project_id):
             continue
