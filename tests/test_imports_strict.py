@@ -191,3 +191,45 @@ def test_an_item_the_upload_would_refuse_refuses_a_strict_import_before_it_write
     result = imports.import_file(foundry, org.id, project.id, "label-studio",
                                  lambda: imports.file_lines(path))
     assert [s.line for s in result.skipped] == [1200, CLASH]
+
+
+RACED = 1250
+
+
+def _raced(foundry, org, project, path):
+    """The file's lines; when read the second time (the pass that writes), another upload
+    has just stored line ``RACED``'s id with other content."""
+    reads = []
+
+    def lines():
+        reads.append(path)
+        if len(reads) == 2:
+            upload_items(foundry, org.id, project.id,
+                         [{"external_id": str(RACED), "data": {"text": "stored meanwhile"}}])
+        return imports.file_lines(path)
+
+    return lines
+
+
+def test_an_item_stored_while_the_file_is_written_is_skipped_all_the_same(foundry, classify,
+                                                                          tmp_path):
+    org, project = classify
+    path = _file(tmp_path)
+    result = imports.import_file(foundry, org.id, project.id, "label-studio",
+                                 _raced(foundry, org, project, path))
+    assert [s.line for s in result.skipped] == [CLASH, RACED]
+    assert projects.progress(foundry, org.id, project.id)["items"] == LINES
+
+
+def test_what_a_strict_import_refused_by_a_race_leaves(foundry, classify, tmp_path):
+    """As documented: the batches before the raced line's stay, nothing of its own."""
+    org, project = classify
+    path = tmp_path / "tasks.jsonl"
+    path.write_text(_jsonl(_task(k, "an older text" if k == CLASH else None)
+                           for k in range(1, LINES + 1)))
+    with pytest.raises(Conflict) as refused:
+        imports.import_file(foundry, org.id, project.id, "label-studio",
+                            _raced(foundry, org, project, path), strict=True)
+    assert refused.value.field == f"line {RACED}"
+    assert projects.progress(foundry, org.id, project.id)["items"] == BATCH + 2  # + CLASH, RACED
+    assert len(_records(foundry, org.id, project.id)) == BATCH // 100

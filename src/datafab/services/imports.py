@@ -21,8 +21,10 @@ What the first pass cannot see is a change made while the file is written: anoth
 storing one of its ids with other content, or an eval set taking one of its texts, between
 the first pass and that line's batch. Such an item is refused when its batch is written; the
 batch is then uploaded one item at a time and the refused line skipped — or, strict, the
-import stops at that line and what was written before it stays: the earlier batches' items
-and their prior answers, and a COCO file's skeleton joined to the project's settings. Running
+import stops at that line with nothing of its batch written, and what was written before
+stays: the earlier batches' items and their prior answers, and a COCO file's skeleton joined
+to the project's settings (one transaction for the whole file would hold the database's
+writer, on SQLite every writer, for as long as the import runs). Running
 the import again once the line is fixed completes it (items already there are unchanged).
 
 A COCO keypoints file's skeleton is joined to the project's once the file has passed the
@@ -143,10 +145,13 @@ def import_file(
         read = len(batch)
         try:
             result = items.upload_items(foundry, organization, project.id, _upload_rows(batch))
-        except DatafabError:
+        except DatafabError as exc:
             # an item refused since the first pass (another upload stored its id with other
-            # content, an eval set took its text): the batch one item at a time
-            result, batch = _one_by_one(foundry, organization, project, batch, on_skip)
+            # content, an eval set took its text): strict, the import stops at its line with
+            # nothing of this batch written; else the batch is written one item at a time
+            if strict:
+                _refuse_first(foundry, organization, project, batch, exc)
+            result, batch = _one_by_one(foundry, organization, project, batch, skips)
         created += result.created
         unchanged += result.unchanged
         priors += work.record_answers(foundry, importer, project,
@@ -171,13 +176,28 @@ def _checked_lines(
         found = items.refused_items(foundry, organization, project.id, _upload_rows(batch))
         for refusal in found:
             line = batch[refusal.index].line
-            reason = _ITEM_PREFIX.sub("", refusal.error.message, count=1)
             if on_skip is None:
-                raise type(refusal.error)(f"line {line}: {reason}", field=f"line {line}")
-            on_skip(importers.Skipped(line, reason))
+                raise _at_line(refusal.error, line)
+            on_skip(importers.Skipped(line, _ITEM_PREFIX.sub("", refusal.error.message, 1)))
             refused.add(line)
         good += len(batch) - len(found)
     return good, refused
+
+
+def _refuse_first(foundry: Foundry, organization: int, project: Project,
+                  batch: list[importers.Imported], exc: DatafabError) -> None:
+    """A strict import's batch was refused: refuse the import naming the first line the
+    store now refuses (or, if none, with the batch's own error)."""
+    found = items.refused_items(foundry, organization, project.id, _upload_rows(batch))
+    if not found:
+        raise exc
+    raise _at_line(found[0].error, batch[found[0].index].line) from exc
+
+
+def _at_line(error: DatafabError, line: int) -> DatafabError:
+    """An upload's refusal of an item (``items.<k>.…``) naming the file's line instead."""
+    reason = _ITEM_PREFIX.sub("", error.message, count=1)
+    return type(error)(f"line {line}: {reason}", field=f"line {line}")
 
 
 def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
@@ -186,20 +206,16 @@ def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
 
 def _one_by_one(
     foundry: Foundry, organization: int, project: Project, batch: list[importers.Imported],
-    skips: Callable[[importers.Skipped], None] | None,
+    skips: Callable[[importers.Skipped], None],
 ) -> tuple[items.UploadResult, list[importers.Imported]]:
-    """The batch uploaded item by item; a refused item is reported to ``skips`` (or, when
-    there is none — a strict import —, refuses the import naming its line)."""
+    """The batch uploaded item by item; a refused item is reported to ``skips``."""
     created = unchanged = 0
     stored = []
     for row in batch:
         try:
             result = items.upload_items(foundry, organization, project.id, _upload_rows([row]))
         except DatafabError as exc:
-            reason = exc.message.removeprefix("items.0.")
-            if skips is None:
-                raise type(exc)(f"line {row.line}: {reason}", field=f"line {row.line}") from exc
-            skips(importers.Skipped(row.line, reason))
+            skips(importers.Skipped(row.line, exc.message.removeprefix("items.0.")))
             continue
         created += result.created
         unchanged += result.unchanged
