@@ -69,17 +69,28 @@ def is_grading_project(conn: Connection, project_id: int) -> bool:
 def refuse_held_out(conn: Connection, organization: int, project_id: int,
                     rows: Iterable[tuple[int, dict[str, Any]]]) -> None:
     """Refuse an upload whose items carry an eval prompt (``rows``: (index, data))."""
+    for _, refusal in held_out_refusals(conn, organization, project_id, rows):
+        raise refusal
+
+
+def held_out_refusals(conn: Connection, organization: int, project_id: int,
+                      rows: Iterable[tuple[int, dict[str, Any]]]) -> list[tuple[int, InvalidInput]]:
+    """The items of an upload (``rows``: (index, data)) that carry an eval prompt, each with
+    the error naming its first such field, in the upload's order; none for a grading
+    project."""
     leaves = [(index, path, fingerprint(text)) for index, data in rows
               for path, text in _strings(data, "data")]
     if not leaves or is_grading_project(conn, project_id):
-        return
+        return []
     held = _held(conn, organization, {p for _, _, p in leaves})
+    refused: dict[int, InvalidInput] = {}
     for index, path, print_ in leaves:
-        if print_ in held:
+        if print_ in held and index not in refused:
             field = f"items.{index}.{path}"
-            raise InvalidInput(
+            refused[index] = InvalidInput(
                 f"{field}: this text is an item of eval set {held[print_]}, held out from "
                 "training data", field=field)
+    return list(refused.items())
 
 
 def held_out_items(conn: Connection, organization: int,

@@ -7,21 +7,34 @@ writes the lines that passed in batches, each batch idempotent, so re-running an
 import completes it. A line that cannot be imported (not JSON, a pair with no shared prompt, a
 label the project does not have …) is left out and reported with its line number and reason,
 as Label Studio and Argilla report the records they could not take: a published file with a
-few odd rows still imports. An item the store refuses when its batch is written (its id
-exists with other content, an eval set holds its text) is skipped the same way.
+few odd rows still imports. The first pass also asks the store which items it would refuse
+(``items.refused_items``: its id exists with other content, an eval set holds its text, by
+the rules ``items.upload_items`` applies), without writing; those lines are skipped the same
+way.
 
-``strict`` keeps the all-or-nothing rule: the first bad line refuses the file and nothing is
-written (an item the store refuses while writing stops the import at its line; the batches
-before it stay, and running the import again once it is fixed completes it). A file in which
-no line can be imported is refused either way.
+``strict`` keeps the all-or-nothing rule: the first bad line, the store's refusals included,
+refuses the file in the first pass, and nothing is written — no item, no prior answer, no
+change to the project's settings. A file in which no line can be imported is refused either
+way.
 
-A COCO keypoints file's skeleton is joined to the project's once the file has passed (see
-``services.perception.skeletons``), before its items are written.
+What the first pass cannot see is a change made while the file is written: another upload
+storing one of its ids with other content, or an eval set taking one of its texts, between
+the first pass and that line's batch. Such an item is refused when its batch is written; the
+batch is then uploaded one item at a time and the refused line skipped — or, strict, the
+import stops at that line with nothing of its batch written, and what was written before
+stays: the earlier batches' items and their prior answers, and a COCO file's skeleton joined
+to the project's settings (one transaction for the whole file would hold the database's
+writer, on SQLite every writer, for as long as the import runs). Running
+the import again once the line is fixed completes it (items already there are unchanged).
+
+A COCO keypoints file's skeleton is joined to the project's once the file has passed the
+first pass (see ``services.perception.skeletons``), before its items are written.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -55,6 +68,8 @@ FORMATS: dict[str, tuple[tuple[str, ...], Callable[[str], Callable]]] = {
     **{fmt: (kinds, object_imports.object_rows) for fmt, kinds in perception.FORMATS.items()},
 }
 
+
+_ITEM_PREFIX = re.compile(r"^items\.\d+\.")
 
 #: Skipped lines an import reports one by one; past this many it only counts them.
 MAX_REPORTED_SKIPS = 1000
@@ -108,27 +123,35 @@ def import_file(
     categories: list[tuple[int, dict[str, Any]]] = []  # a COCO file's keypoints definitions
     options = ({"on_category": lambda n, c: categories.append((n, c))}
                if fmt in perception.FORMATS else {})
-    good = sum(1 for _ in parse(_within_limits(open_lines(), None if strict else skips),
-                                check=check, on_skip=None if strict else skips, **options))
+    on_skip = None if strict else skips
+    good, refused = _checked_lines(
+        foundry, organization, project,
+        parse(_within_limits(open_lines(), on_skip), check=check, on_skip=on_skip, **options),
+        on_skip)
     if not good and skips.kept:
-        first = skips.kept[0]
+        first = min(skips.kept, key=lambda s: s.line)
         raise InvalidInput(
             f"line {first.line}: {first.reason} (no line of the file could be imported; "
             f"{skips.total} skipped)", field=f"line {first.line}")
-    skeletons.adopt(foundry, organization, project, categories, None if strict else skips)
+    # the file is known to import whole (strict) or without the lines reported: only now
+    # anything is written, the project's skeleton first
+    skeletons.adopt(foundry, organization, project, categories, on_skip)
     importer = _import_contributor(foundry, organization)
     created = unchanged = priors = 0
-    # the same lines again
-    rows = parse(_within_limits(open_lines(), _ignore), check=check, on_skip=_ignore)
+    # the same lines again, without those the store refuses
+    rows = (row for row in parse(_within_limits(open_lines(), _ignore), check=check,
+                                 on_skip=_ignore) if row.line not in refused)
     while batch := list(islice(rows, BATCH)):
         read = len(batch)
         try:
             result = items.upload_items(foundry, organization, project.id, _upload_rows(batch))
-        except DatafabError:
-            # an item the store refuses (its id exists with other content, an eval set holds
-            # its text): upload the batch one item at a time and skip the refused lines
-            result, batch = _one_by_one(foundry, organization, project, batch,
-                                        None if strict else skips)
+        except DatafabError as exc:
+            # an item refused since the first pass (another upload stored its id with other
+            # content, an eval set took its text): strict, the import stops at its line with
+            # nothing of this batch written; else the batch is written one item at a time
+            if strict:
+                _refuse_first(foundry, organization, project, batch, exc)
+            result, batch = _one_by_one(foundry, organization, project, batch, skips)
         created += result.created
         unchanged += result.unchanged
         priors += work.record_answers(foundry, importer, project,
@@ -139,26 +162,60 @@ def import_file(
     return ImportResult(created, unchanged, priors, skipped, skips.total)
 
 
+def _checked_lines(
+    foundry: Foundry, organization: int, project: Project,
+    rows: Iterable[importers.Imported], on_skip: Callable[[importers.Skipped], None] | None,
+) -> tuple[int, set[int]]:
+    """The first pass: how many lines can be imported, and the lines (of those that parsed)
+    the store refuses (``items.refused_items``: an id it holds with other content, a text an
+    eval set holds), reported to ``on_skip`` — without it (a strict import), the first
+    refuses the file, before anything is written."""
+    good, refused = 0, set()
+    rows = iter(rows)
+    while batch := list(islice(rows, BATCH)):
+        found = items.refused_items(foundry, organization, project.id, _upload_rows(batch))
+        for refusal in found:
+            line = batch[refusal.index].line
+            if on_skip is None:
+                raise _at_line(refusal.error, line)
+            on_skip(importers.Skipped(line, _ITEM_PREFIX.sub("", refusal.error.message, 1)))
+            refused.add(line)
+        good += len(batch) - len(found)
+    return good, refused
+
+
+def _refuse_first(foundry: Foundry, organization: int, project: Project,
+                  batch: list[importers.Imported], exc: DatafabError) -> None:
+    """A strict import's batch was refused: refuse the import naming the first line the
+    store now refuses (or, if none, with the batch's own error)."""
+    found = items.refused_items(foundry, organization, project.id, _upload_rows(batch))
+    if not found:
+        raise exc
+    raise _at_line(found[0].error, batch[found[0].index].line) from exc
+
+
+def _at_line(error: DatafabError, line: int) -> DatafabError:
+    """An upload's refusal of an item (``items.<k>.…``) naming the file's line instead."""
+    reason = _ITEM_PREFIX.sub("", error.message, count=1)
+    return type(error)(f"line {line}: {reason}", field=f"line {line}")
+
+
 def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
     return [{"external_id": row.external_id, "data": row.data} for row in batch]
 
 
 def _one_by_one(
     foundry: Foundry, organization: int, project: Project, batch: list[importers.Imported],
-    skips: Callable[[importers.Skipped], None] | None,
+    skips: Callable[[importers.Skipped], None],
 ) -> tuple[items.UploadResult, list[importers.Imported]]:
-    """The batch uploaded item by item; a refused item is reported to ``skips`` (or, when
-    there is none — a strict import —, refuses the import naming its line)."""
+    """The batch uploaded item by item; a refused item is reported to ``skips``."""
     created = unchanged = 0
     stored = []
     for row in batch:
         try:
             result = items.upload_items(foundry, organization, project.id, _upload_rows([row]))
         except DatafabError as exc:
-            reason = exc.message.removeprefix("items.0.")
-            if skips is None:
-                raise type(exc)(f"line {row.line}: {reason}", field=f"line {row.line}") from exc
-            skips(importers.Skipped(row.line, reason))
+            skips(importers.Skipped(row.line, exc.message.removeprefix("items.0.")))
             continue
         created += result.created
         unchanged += result.unchanged

@@ -10,7 +10,14 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from datafab import json_limits
-from datafab.errors import Conflict, InvalidInput, NotFound, PayloadTooLarge, from_pydantic
+from datafab.errors import (
+    Conflict,
+    DatafabError,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    from_pydantic,
+)
 from datafab.foundry import Foundry
 from datafab.services import eval_guard
 from datafab.services.hybrid import initial_status
@@ -18,7 +25,7 @@ from datafab.services.media import sizes as media_sizes
 from datafab.services.pagination import check_limit, decode_cursor, encode_cursor
 from datafab.services.projects import Project, load_project
 from datafab.store import items as queries
-from datafab.store.handles import IntegrityError, Row
+from datafab.store.handles import Connection, IntegrityError, Row
 
 MAX_FREE_FORM_BYTES = json_limits.MAX_FREE_FORM_BYTES
 
@@ -60,6 +67,50 @@ def upload_items(
 ) -> UploadResult:
     """Add items to a project. Re-sending an item changes nothing; changing its content under
     the same ``external_id`` is refused. Nothing is written unless every item is valid."""
+    project, rows = _prepared(foundry, organization, project_id, raw_items)
+    try:
+        with foundry.db.write() as conn:
+            refused, fresh = _checked(conn, project, rows)
+            if refused:
+                raise refused[0].error
+            if fresh:
+                queries.insert_items(conn, fresh)
+    except IntegrityError as exc:
+        raise Conflict("items: another upload of the same items is in progress; retry") from exc
+    return UploadResult(created=len(fresh), unchanged=len(rows) - len(fresh))
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """An item of an upload that cannot be stored: its place in the upload and the error
+    naming it (``items.<index>…``)."""
+
+    index: int
+    error: DatafabError
+
+
+def refused_items(foundry: Foundry, organization: int, project_id: int,
+                  raw_items: list[Any]) -> list[Refusal]:
+    """The items of an upload that ``upload_items`` would refuse, by the same rules (each
+    validated; its text an eval set's; its ``external_id`` stored with other content),
+    found without writing anything, in the upload's order."""
+    with foundry.db.read() as conn:
+        project = load_project(conn, organization, project_id)
+    try:
+        rows = _validate(project, media_sizes.with_sizes(foundry, project, raw_items),
+                         foundry.now())
+        invalid: list[Refusal] = []
+    except DatafabError:  # which ones: each item alone
+        rows, invalid = _each_validated(foundry, project, raw_items)
+    with foundry.db.read() as conn:
+        refused, _ = _checked(conn, project, rows)
+    return sorted(invalid + refused, key=lambda r: r.index)
+
+
+def _prepared(foundry: Foundry, organization: int, project_id: int,
+              raw_items: Any) -> tuple[Project, list[_Row]]:
+    """The project and the upload's items, validated whole (the first invalid one refuses
+    the upload)."""
     limit = foundry.settings.max_items_per_upload
     if not isinstance(raw_items, list) or not raw_items:
         raise InvalidInput("items: expected a non-empty list of items", field="items")
@@ -69,28 +120,57 @@ def upload_items(
         )
     with foundry.db.read() as conn:
         project = load_project(conn, organization, project_id)
-    rows = _validate(project, media_sizes.with_sizes(foundry, project, raw_items), foundry.now())
-    try:
-        with foundry.db.write() as conn:
-            eval_guard.refuse_held_out(conn, project.organization_id, project.id,
-                                       [(r.index, r.values["data"]) for r in rows])
-            stored = queries.stored_hashes(conn, project.id,
-                                           [r.values["external_id"] for r in rows])
-            fresh = []
-            for row in rows:
-                ext = row.values["external_id"]
-                if ext not in stored:
-                    fresh.append(row.values)
-                elif stored[ext] != row.values["content_hash"]:
-                    field = f"items.{row.index}.external_id"
-                    raise Conflict(
-                        f"{field}: item {ext!r} exists with different content", field=field
-                    )
-            if fresh:
-                queries.insert_items(conn, fresh)
-    except IntegrityError as exc:
-        raise Conflict("items: another upload of the same items is in progress; retry") from exc
-    return UploadResult(created=len(fresh), unchanged=len(rows) - len(fresh))
+    return project, _validate(project, media_sizes.with_sizes(foundry, project, raw_items),
+                              foundry.now())
+
+
+def _each_validated(foundry: Foundry, project: Project,
+                    raw_items: list[Any]) -> tuple[list[_Row], list[Refusal]]:
+    rows: list[_Row] = []
+    invalid: list[Refusal] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_items):
+        try:
+            [row] = _validate(project, media_sizes.with_sizes(foundry, project, [raw]),
+                              foundry.now())
+        except DatafabError as exc:
+            field = _renumbered(exc.field, index)
+            message = _renumbered(exc.message, index) or exc.message
+            invalid.append(Refusal(index, type(exc)(message, field=field)))
+            continue
+        if row.values["external_id"] not in seen:
+            seen.add(row.values["external_id"])
+            rows.append(_Row(index, row.values))
+    return rows, invalid
+
+
+def _renumbered(text: str | None, index: int) -> str | None:
+    """An error of a one-item upload (``items.0…``) naming the item's place in the whole."""
+    if text is None or not text.startswith("items.0"):
+        return text
+    return f"items.{index}" + text.removeprefix("items.0")
+
+
+def _checked(conn: Connection, project: Project,
+             rows: list[_Row]) -> tuple[list[Refusal], list[dict[str, Any]]]:
+    """The store's verdict on valid items: those it refuses (an eval set holds their text;
+    their ``external_id`` exists with other content), first refusal first as
+    ``upload_items`` names it, and the values of those it does not hold yet."""
+    held = eval_guard.held_out_refusals(conn, project.organization_id, project.id,
+                                        [(r.index, r.values["data"]) for r in rows])
+    refused = [Refusal(index, error) for index, error in held]
+    held_ones = {index for index, _ in held}
+    stored = queries.stored_hashes(conn, project.id, [r.values["external_id"] for r in rows])
+    fresh = []
+    for row in rows:
+        ext = row.values["external_id"]
+        if ext not in stored:
+            fresh.append(row.values)
+        elif stored[ext] != row.values["content_hash"] and row.index not in held_ones:
+            field = f"items.{row.index}.external_id"
+            refused.append(Refusal(row.index, Conflict(
+                f"{field}: item {ext!r} exists with different content", field=field)))
+    return refused, fresh
 
 
 def _validate(project: Project, raw_items: list, now: float) -> list[_Row]:
