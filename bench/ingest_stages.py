@@ -3,8 +3,12 @@ inflates less than wall time) of each stage run alone, in one process, on the be
 
 Stages: reading and chunking (PDF files apart), fingerprints (tokenising and MinHash),
 judging duplicates, finding personal data (each detector alone, then ``pii.detect`` whole),
-and the item's id (keyed hash) and JSON. ``--code SRC`` measures another version's sources
-(e.g. ``git archive main src | tar -x -C /tmp/before`` then ``--code /tmp/before/src``), on
+the item's id (keyed hash) and JSON, then storing, split: the line's own per-chunk work
+(external id and provenance), the item rows (data, meta, content hash), their JSON, the
+SQLite insert, the originals' encryption, and the whole staging of ``services.ingest`` (rows,
+insert, publish) on a fresh SQLite database (``--no-store`` leaves these out). ``--code SRC``
+measures another version's sources (e.g. ``git archive main src | tar -x -C /tmp/before``
+then ``--code /tmp/before/src``), on
 the same corpus (``--corpus`` keeps it between runs).
 
     .venv/bin/python bench/ingest_stages.py --size 8 --corpus /tmp/ingest-corpus
@@ -45,6 +49,8 @@ def main() -> None:
     )
     parser.add_argument("--code", type=Path, help="another version's src folder")
     parser.add_argument("--repeat", type=int, default=2, help="best of this many runs")
+    parser.add_argument("--no-store", dest="store", action="store_false",
+                        help="leave out the storing rows")
     args = parser.parse_args()
     if args.code:
         sys.path.insert(0, str(args.code))
@@ -124,6 +130,8 @@ def main() -> None:
         lambda: [(chunk_id(b"k" * 32, t), json.dumps({"text": t})) for t in kept], args.repeat
     )
     rows.append(("item id and JSON", t_item))
+    if args.store:
+        rows += _storing(args, other_chunks + pdf_chunks, files, verdicts, found, kept)
     print(
         f"code: {Path(pii.__file__).parent}  corpus: {mb:.2f} MB, {len(texts)} chunks "
         f"({len(kept)} kept)  load: {' '.join(f'{x:.2f}' for x in os.getloadavg())}"
@@ -134,6 +142,113 @@ def main() -> None:
     whole = sum(t for label, t in rows if not label.startswith("  "))
     print(f"{'sum of the stages':<42} {whole:7.3f} {whole / mb:9.4f}")
     print(f"findings: {sum(map(len, found))}")
+
+
+def _storing(args, chunks, files, verdicts, found, kept) -> list:
+    """The storing rows: each part alone on the same kept chunks, then the whole staging
+    (``staging._Run``: start, add, end for every file) on a fresh SQLite database."""
+    import tempfile
+
+    from datafab.foundry import Foundry
+    from datafab.ingest.pipeline import FileEnd, FileStart, Redaction, _identify, redacted
+    from datafab.services import ingest, projects
+    from datafab.services.accounts import create_organization
+    from datafab.services.ingest.staging import _Run
+    from datafab.settings import Settings
+    from datafab.store import ingest_writes
+    from datafab.store.migrate import upgrade
+
+    work = Path(tempfile.mkdtemp(prefix="datafab-stages-"))
+    url = f"sqlite:///{work / 'stages.db'}"
+    upgrade(url)
+    foundry = Foundry(Settings(database_url=url, refit_in_background=False))
+    org, _ = create_organization(foundry, "Stages")
+    keys = ingest.organization_keys_for(foundry, org)
+    redaction = Redaction(True, "tag", keys.pseudonym_key)
+    out = []
+    t, ids = _cpu(lambda: [_identify(c, "file.txt", keys.pseudonym_key) for c in chunks],
+                  args.repeat)
+    out.append(("the line: external id and provenance (per chunk)", t))
+    kept_ids = [i for i, v in zip(ids, verdicts, strict=True) if v is None]
+    t, events = _cpu(lambda: [redacted(ext, text, prov, redaction) for (ext, prov), text
+                              in zip(kept_ids, kept, strict=True)], 1)
+    out.append(("  (redacted(): detect + redact + Kept, for reference)", t))
+    made = iter(range(10**9))
+
+    def project():
+        return projects.create_project(foundry, org, {
+            "name": f"stages-{next(made)}", "primitive": "classify",
+            "settings": {"labels": ["a", "b"]}, "policy": {"max_labels": 1}})
+
+    def run_for(p, keep=False):
+        from dataclasses import replace
+        return _Run(foundry, p, org, 10**6 + next(made), replace(keys, keep_originals=keep),
+                    None)
+
+    probe = run_for(project())
+    now = foundry.now()
+    batches = [events[i:i + 500] for i in range(0, len(events), 500)]
+    t, built = _cpu(lambda: [probe._rows(b, now) for b in batches], args.repeat)
+    out.append(("  storing: item rows (_rows: data, meta, hash)", t))
+    try:
+        from datafab.services.items import _hash
+        t, _ = _cpu(lambda: [_hash({"data": r["data"], "gold_answer": None,
+                                    "meta": r["meta"]}) for rs, _ in built for r in rs],
+                    args.repeat)
+        out.append(("    of which: content hash, json.dumps (the reference)", t))
+    except ImportError:
+        pass
+    from datafab.services.ingest import staging as staging_module
+    hashing = getattr(staging_module, "_content_hash", None)
+    if hashing is not None:
+        t, _ = _cpu(lambda: [hashing(r["data"], r["meta"]) for rs, _ in built for r in rs],
+                    args.repeat)
+        out.append(("    of which: content hash (as stored)", t))
+    def encode(rs):
+        return [ingest_writes._row(r) for r in rs]
+
+    t, _ = _cpu(lambda: [encode(rs) for rs, _ in built], args.repeat)
+    out.append(("  storing: row JSON (data, meta, gold)", t))
+    originals = [k.original for k in events if k.original != k.text]
+    t, _ = _cpu(lambda: [keys.fernet.encrypt(o.encode()) for o in originals], args.repeat)
+    out.append((f"  storing: encrypting originals ({len(originals)}; only when kept)", t))
+
+    def insert_only():
+        p = project()
+        for rs, _ in _cpu(lambda: [probe._rows(b, now) for b in batches], 1)[1]:
+            for r in rs:
+                r["project_id"] = p.id
+            with foundry.db.write() as conn:
+                ingest_writes.insert_items(conn, rs)
+
+    # the insert alone is timed as (rows + insert) - rows
+    t_ins, _ = _cpu(insert_only, args.repeat)
+    t_rows = next(t for label, t in out if label.startswith("  storing: item rows"))
+    out.append(("  storing: insert (encoded, executemany, commit)",
+                max(0.0, t_ins - t_rows)))
+
+    # the whole staging, as the run does it: a file's chunks in order, then its end
+    per_file = max(1, len(events) // max(1, len(files)))
+
+    def staging(keep=False):
+        run = run_for(project(), keep)
+        report = {"errors": [], "pii": {}, "redaction": {"names_by_list": 0},
+                  "duplicates": {"exact": 0, "near": 0, "listed": []}}
+        for i in range(0, len(events), per_file):
+            source = ingest.Source(files[0], files[0].name)
+            run.start(source)
+            for k in events[i:i + per_file]:
+                run.add(k)
+            run.end(FileEnd(0), report)
+        return report
+
+    _ = FileStart
+    t, _ = _cpu(staging, args.repeat)
+    out.append(("storing, whole (staging: rows, insert, publish)", t))
+    t, _ = _cpu(lambda: staging(True), args.repeat)
+    out.append(("  with originals kept (encrypted, inserted)", t))
+    foundry.close()
+    return out
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ PostgreSQL one ``COPY``. The rows stored are the ones ``insert(items)`` stores (
 from __future__ import annotations
 
 import json
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
@@ -16,11 +17,31 @@ from datafab.store.tables import item_originals, items
 
 COLUMNS = ("project_id", "external_id", "data", "content_hash", "priority", "status", "slots",
            "n_labels", "n_live", "gold_answer", "meta", "created_at")
-_JSON = frozenset(("data", "gold_answer", "meta"))
+
+
+# ``json.dumps``'s own C encoder, made once instead of once a value: the same text as
+# ``json.dumps(value)`` (ASCII, ``", "`` and ``": "``, floats by ``repr``), held by
+# tests/ingest/test_storing.py
+_make_encoder = getattr(json.encoder, "c_make_encoder", None)  # None without the C part
+_encoder = _make_encoder(None, None, encode_basestring_ascii, None, ": ", ", ", False, False,
+                         True) if _make_encoder is not None else None
+
+
+def _json(value: Any) -> str:
+    if value is None:
+        return "null"
+    if _encoder is None:
+        return json.dumps(value)
+    return "".join(_encoder(value, 0))
 
 
 def _row(values: dict[str, Any]) -> tuple[Any, ...]:
-    return tuple(json.dumps(values[c]) if c in _JSON else values[c] for c in COLUMNS)
+    """A row's values in ``COLUMNS`` order, its JSON columns (data, gold_answer, meta) as
+    text."""
+    return (values["project_id"], values["external_id"], _json(values["data"]),
+            values["content_hash"], values["priority"], values["status"], values["slots"],
+            values["n_labels"], values["n_live"], _json(values["gold_answer"]),
+            _json(values["meta"]), values["created_at"])
 
 
 def insert_items(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -13,7 +13,7 @@ from datafab.ingest.pipeline import Dropped, FileEnd, Kept
 from datafab.services.hybrid import initial_status
 from datafab.services.ingest.keys import OrgKeys
 from datafab.services.ingest.options import Source, item_data
-from datafab.services.items import _hash
+from datafab.services.items import _hash, plain_hash
 from datafab.services.projects import Project
 from datafab.store import ingest_writes as writes
 
@@ -148,7 +148,7 @@ class _Run:
                 meta["redactions"] = list(k.redactions)
             rows.append(dict(
                 project_id=project.id, external_id=k.external_id, data=data,
-                content_hash=_hash({"data": data, "gold_answer": None, "meta": meta}),
+                content_hash=_content_hash(data, meta),
                 priority=0, status=self.staged, slots=project.policy.wanted(0), n_labels=0,
                 n_live=0, gold_answer=None, meta=meta, created_at=now))
             if self.keys.keep_originals and k.original != k.text:
@@ -167,6 +167,24 @@ class _Run:
     def _discard(self) -> None:
         with self.foundry.db.write() as conn:
             writes.discard(conn, self._mine())
+
+
+def _content_hash(data: dict[str, Any], meta: dict[str, Any]) -> str:
+    """The item's content hash, as ``services.items`` computes it. The redactions' spans are
+    types and offsets; the data (the chunk's text, as the primitive keeps it) and the source
+    (where the chunk came from) hold a float only if a primitive or a reader ever puts one
+    there — then the reference encoder."""
+    content = {"data": data, "gold_answer": None, "meta": meta}
+    if _has_float(data) or _has_float(meta["source"]):
+        return _hash(content)
+    return plain_hash(content)
+
+
+def _has_float(container: dict | list | tuple) -> bool:
+    for v in container.values() if isinstance(container, dict) else container:
+        if isinstance(v, float) or (isinstance(v, dict | list | tuple) and _has_float(v)):
+            return True
+    return False
 
 
 def _count(f: _File, report: dict[str, Any]) -> None:
