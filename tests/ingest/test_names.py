@@ -127,6 +127,8 @@ def test_cli_ingest_prints_the_warnings(database_url, monkeypatch, tmp_path):
     assert "PERSON 1" in result.output
     assert "1 personal name(s) were replaced because they match the list of names" in \
         " ".join(result.output.split())
+    # the text is printed as it is, not read as console markup
+    assert "pip install 'datafab[ner]'" in " ".join(result.output.split())
 
 
 def test_ingest_progress_never_passes_the_files_size(foundry, make_org, tmp_path):

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     DownloadColumn,
@@ -92,7 +93,8 @@ def _show(result: dict[str, Any]) -> None:
     """The run's skipped files, counts and warnings, on stderr."""
     for error in result["errors"]:
         where = f", line {error['line']}" if error["line"] is not None else ""
-        console.print(f"[red]skipped[/red] {error['file']}{where}: {error['message']}")
+        console.print(f"[red]skipped[/red] {escape(error['file'])}{where}: "
+                      f"{escape(error['message'])}")
     dropped = result["duplicates"]
     found = ", ".join(f"{k} {v}" for k, v in sorted(result["pii"].items())) or "none"
     console.print(
@@ -101,7 +103,7 @@ def _show(result: dict[str, Any]) -> None:
         f"{dropped['exact']} exact and {dropped['near']} near duplicates dropped; "
         f"personal data replaced: {found}")
     for warning in result["warnings"]:
-        console.print(f"[yellow]warning[/yellow] {warning}")
+        console.print(f"[yellow]warning[/yellow] {escape(warning)}")
 
 
 def register(app: typer.Typer) -> None:
