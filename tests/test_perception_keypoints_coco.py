@@ -46,11 +46,18 @@ def run(database_url, monkeypatch):
     return lambda *args, key: runner.invoke(app, list(args), env={"DATAFAB_API_KEY": key})
 
 
-def _project(foundry, org, name):
+def _project(foundry, org, name, primitive="keypoints", **settings):
+    """A project of one label an item; a keypoints one names the points unless told."""
+    if primitive == "keypoints":
+        settings = {"keypoints": NAMES, **settings}
     return projects.create_project(foundry, org, {
-        "name": name, "primitive": "keypoints",
-        "settings": {"keypoints": NAMES, "skeleton": SKELETON, "category": "face"},
+        "name": name, "primitive": primitive, "settings": settings,
         "policy": {"min_labels": 1, "max_labels": 1}})
+
+
+def _full_project(foundry, org, name):
+    """A keypoints project with its skeleton and the category name "face"."""
+    return _project(foundry, org, name, skeleton=SKELETON, category="face")
 
 
 def _answers(foundry, org, project_id):
@@ -63,7 +70,7 @@ def test_coco_keypoints_round_trip(run, foundry, tmp_path):
     from pycocotools.cocoeval import COCOeval
 
     org, key = create_organization(foundry, "Acme")
-    project = _project(foundry, org, "faces")
+    project = _full_project(foundry, org, "faces")
     src = tmp_path / "poses.json"
     src.write_text(json.dumps(POSES))
     result = run("import", str(src), "--project", str(project.id), "--format", "coco", key=key)
@@ -102,7 +109,7 @@ def test_coco_keypoints_round_trip(run, foundry, tmp_path):
     assert evaluation.stats[0] == pytest.approx(1.0)
 
     # and imports back to the same answers
-    again = _project(foundry, org, "faces again")
+    again = _full_project(foundry, org, "faces again")
     result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
                  "--strict", key=key)
     assert result.exit_code == 0, result.output
@@ -111,7 +118,7 @@ def test_coco_keypoints_round_trip(run, foundry, tmp_path):
 
 def test_keypoints_project_refuses_yolo(run, foundry, tmp_path):
     org, key = create_organization(foundry, "Acme")
-    project = _project(foundry, org, "faces")
+    project = _full_project(foundry, org, "faces")
     src = tmp_path / "x.zip"
     src.write_bytes(b"PK")
     result = run("import", str(src), "--project", str(project.id), "--format", "yolo", key=key)
@@ -121,10 +128,7 @@ def test_keypoints_project_refuses_yolo(run, foundry, tmp_path):
 
 def _bare_project(foundry, org, name):
     """A keypoints project whose settings name the points but hold no skeleton."""
-    return projects.create_project(foundry, org, {
-        "name": name, "primitive": "keypoints",
-        "settings": {"keypoints": NAMES, "category": "face"},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    return _project(foundry, org, name, category="face")
 
 
 ODD_SKELETON = {**POSES, "categories": [{
@@ -170,10 +174,7 @@ def test_coco_skeleton_joins_the_project_and_round_trips(run, foundry, tmp_path)
 
 def test_coco_skeleton_keeps_the_projects_edges_first(run, foundry, tmp_path):
     org, key = create_organization(foundry, "Acme")
-    project = projects.create_project(foundry, org, {
-        "name": "faces", "primitive": "keypoints",
-        "settings": {"keypoints": NAMES, "skeleton": [["left_eye", "right_eye"]]},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    project = _project(foundry, org, "faces", skeleton=[["left_eye", "right_eye"]])
     src = tmp_path / "poses.json"
     doc = {**POSES, "annotations": POSES["annotations"][:2]}
     src.write_text(json.dumps(doc))
@@ -200,9 +201,7 @@ def test_strict_coco_import_refuses_an_edge_out_of_range(run, foundry, tmp_path)
 
 def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path):
     org, key = create_organization(foundry, "Acme")
-    project = projects.create_project(foundry, org, {
-        "name": "boxes", "primitive": "boxes", "settings": {"labels": ["face"]},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    project = _project(foundry, org, "boxes", "boxes", labels=["face"])
     src = tmp_path / "poses.json"
     doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
     src.write_text(json.dumps(doc))
@@ -214,12 +213,8 @@ def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path
 
 def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_path):
     org, key = create_organization(foundry, "Acme")
-    fresh = projects.create_project(foundry, org, {
-        "name": "fresh", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
-        "policy": {"min_labels": 1, "max_labels": 1}})
-    used = projects.create_project(foundry, org, {
-        "name": "used", "primitive": "keypoints", "settings": {"keypoints": NAMES[::-1]},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    fresh = _project(foundry, org, "fresh", keypoints=NAMES[::-1])
+    used = _project(foundry, org, "used", keypoints=NAMES[::-1])
     upload_items(foundry, org, used.id, [{"external_id": "x", "data": {"image": "x.png"}}])
     src = tmp_path / "poses.json"
     src.write_text(json.dumps({**POSES, "annotations": POSES["annotations"][:2]}))
@@ -251,10 +246,8 @@ def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, 
     """A project that names no category (``object``) takes the file's; one that named its own
     keeps it, and the file imports all the same."""
     org, key = create_organization(foundry, "Acme")
-    unnamed = projects.create_project(foundry, org, {
-        "name": "unnamed", "primitive": "keypoints", "settings": {"keypoints": NAMES},
-        "policy": {"min_labels": 1, "max_labels": 1}})
-    named = _project(foundry, org, "named")  # category "face"
+    unnamed = _project(foundry, org, "unnamed")
+    named = _full_project(foundry, org, "named")  # category "face"
     src = tmp_path / "people.json"
     src.write_text(json.dumps(PEOPLE))
     exported = {}
@@ -274,9 +267,7 @@ def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, 
     assert exported["named"]["name"] == "face"
     assert projects.get_project(foundry, org, unnamed.id).settings.category == "person"
     # the file read back names its category as it came
-    again = projects.create_project(foundry, org, {
-        "name": "again", "primitive": "keypoints", "settings": {"keypoints": NAMES},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    again = _project(foundry, org, "again")
     result = run("import", str(tmp_path / "unnamed.json"), "--project", str(again.id),
                  "--format", "coco", "--strict", key=key)
     assert result.exit_code == 0, result.output
@@ -285,9 +276,7 @@ def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, 
 
 def test_a_category_name_the_project_cannot_take_leaves_it_unnamed(run, foundry, tmp_path):
     org, key = create_organization(foundry, "Acme")
-    project = projects.create_project(foundry, org, {
-        "name": "faces", "primitive": "keypoints", "settings": {"keypoints": NAMES},
-        "policy": {"min_labels": 1, "max_labels": 1}})
+    project = _project(foundry, org, "faces")
     src = tmp_path / "long.json"
     src.write_text(json.dumps({**PEOPLE, "categories": [
         {**PEOPLE["categories"][0], "name": "p" * 201}]}))
