@@ -60,6 +60,13 @@ def _full_project(foundry, org, name):
     return _project(foundry, org, name, skeleton=SKELETON, category="face")
 
 
+def _import_strict(run, path, project, key):
+    """``datafab import PATH --format coco --strict`` into ``project``."""
+    return run("import", str(path), "--project", str(project.id), "--format", "coco",
+               "--strict", key=key)
+
+
+
 def _answers(foundry, org, project_id):
     page, _ = list_records(foundry, org, project_id, limit=10)
     return {r["external_id"]: r["answer"]["points"] for r in page}
@@ -110,8 +117,7 @@ def test_coco_keypoints_round_trip(run, foundry, tmp_path):
 
     # and imports back to the same answers
     again = _full_project(foundry, org, "faces again")
-    result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, dst, again, key)
     assert result.exit_code == 0, result.output
     assert _answers(foundry, org, again.id) == answers
 
@@ -165,8 +171,7 @@ def test_coco_skeleton_joins_the_project_and_round_trips(run, foundry, tmp_path)
 
     # the export imports into a bare project with nothing left out and the same skeleton
     again = _bare_project(foundry, org, "faces again")
-    result = run("import", str(dst), "--project", str(again.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, dst, again, key)
     assert result.exit_code == 0, result.output
     assert [list(p) for p in projects.get_project(foundry, org, again.id).settings.skeleton] \
         == SKELETON
@@ -178,8 +183,7 @@ def test_coco_skeleton_keeps_the_projects_edges_first(run, foundry, tmp_path):
     src = tmp_path / "poses.json"
     doc = {**POSES, "annotations": POSES["annotations"][:2]}
     src.write_text(json.dumps(doc))
-    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, src, project, key)
     assert result.exit_code == 0, result.output
     assert [list(p) for p in projects.get_project(foundry, org, project.id).settings.skeleton] \
         == [["left_eye", "right_eye"], *SKELETON]
@@ -191,8 +195,7 @@ def test_strict_coco_import_refuses_an_edge_out_of_range(run, foundry, tmp_path)
     src = tmp_path / "poses.json"
     doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
     src.write_text(json.dumps(doc))
-    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, src, project, key)
     assert result.exit_code == 2, result.output
     assert "line 4" in result.output and "out of range" in " ".join(result.output.split())
     assert projects.progress(foundry, org, project.id)["items"] == 0
@@ -205,8 +208,7 @@ def test_a_boxes_project_passes_the_keypoints_category_by(run, foundry, tmp_path
     src = tmp_path / "poses.json"
     doc = {**ODD_SKELETON, "annotations": POSES["annotations"][:2]}
     src.write_text(json.dumps(doc))
-    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, src, project, key)
     assert result.exit_code == 0, result.output
     assert projects.progress(foundry, org, project.id)["items"] == 3
 
@@ -219,8 +221,7 @@ def test_a_fresh_project_takes_the_files_order_of_its_points(run, foundry, tmp_p
     src = tmp_path / "poses.json"
     src.write_text(json.dumps({**POSES, "annotations": POSES["annotations"][:2]}))
     for project in (fresh, used):
-        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                     "--strict", key=key)
+        result = _import_strict(run, src, project, key)
         assert result.exit_code == 0, result.output
     taken = projects.get_project(foundry, org, fresh.id).settings
     assert taken.keypoints == NAMES and taken.category == "face"
@@ -252,8 +253,7 @@ def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, 
     src.write_text(json.dumps(PEOPLE))
     exported = {}
     for project in (unnamed, named):
-        result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                     "--strict", key=key)
+        result = _import_strict(run, src, project, key)
         assert result.exit_code == 0, result.output
         assert projects.progress(foundry, org, project.id)["items"] == 3
         dst = tmp_path / f"{project.name}.json"
@@ -268,8 +268,7 @@ def test_a_fresh_project_takes_the_files_category_name_and_exports_it_back(run, 
     assert projects.get_project(foundry, org, unnamed.id).settings.category == "person"
     # the file read back names its category as it came
     again = _project(foundry, org, "again")
-    result = run("import", str(tmp_path / "unnamed.json"), "--project", str(again.id),
-                 "--format", "coco", "--strict", key=key)
+    result = _import_strict(run, tmp_path / "unnamed.json", again, key)
     assert result.exit_code == 0, result.output
     assert projects.get_project(foundry, org, again.id).settings.category == "person"
 
@@ -280,8 +279,7 @@ def test_a_category_name_the_project_cannot_take_leaves_it_unnamed(run, foundry,
     src = tmp_path / "long.json"
     src.write_text(json.dumps({**PEOPLE, "categories": [
         {**PEOPLE["categories"][0], "name": "p" * 201}]}))
-    result = run("import", str(src), "--project", str(project.id), "--format", "coco",
-                 "--strict", key=key)
+    result = _import_strict(run, src, project, key)
     assert result.exit_code == 0, result.output
     settings = projects.get_project(foundry, org, project.id).settings
     assert settings.category == "object" and [list(p) for p in settings.skeleton] == SKELETON
