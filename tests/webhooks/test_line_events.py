@@ -83,20 +83,31 @@ def test_no_project_lock_while_an_open_item_remains(foundry, make_org, make_work
 
 def test_a_held_open_item_stays_open_until_its_holder_commits(foundry, make_org):
     """PostgreSQL: the item ``holds_open_item`` found cannot be locked to be finished by
-    another transaction until the holder ends (so the project is unfinished at its commit)."""
+    another transaction until the holder ends (so the project is unfinished at its commit).
+    SQLite's single writer needs no held item: none is claimed and no statement sent."""
     import pytest
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine, event, text
     from sqlalchemy.exc import OperationalError
 
     from datafab.store import webhooks as queries
 
-    if foundry.db.is_sqlite:
-        pytest.skip("SQLite's single writer needs no held item")
     org = make_org()
     project = projects.create_project(foundry, org.id, {
         "name": "p", "primitive": "classify", "settings": {"labels": ["yes", "no"]}})
     items.upload_items(foundry, org.id, project.id, [
         {"external_id": f"i{i}", "data": {"text": f"item {i}"}} for i in range(3)])
+    if foundry.db.is_sqlite:
+        sent: list[str] = []
+
+        def note(conn, cursor, statement, *args) -> None:
+            sent.append(statement)
+
+        with foundry.db.write() as conn:
+            event.listen(foundry.db.engine, "before_cursor_execute", note)
+            held = queries.holds_open_item(conn, project.id)
+            event.remove(foundry.db.engine, "before_cursor_execute", note)
+        assert held is False and sent == []
+        return
     with foundry.db.read() as conn:
         last = max(conn.execute(select(items_table.c.id).where(
             items_table.c.project_id == project.id)).scalars())
