@@ -100,11 +100,19 @@ class Judge:
         said = p[np.arange(items.size), answer]
         own = np.where(record >= 0, p[np.arange(items.size), np.maximum(record, 0)], 0.0)
         rest = np.where(said < 1.0, own / np.maximum(1.0 - said, 1e-12), 1.0 / max(k - 1, 1))
-        bin_ = np.searchsorted(BINS, said, side="right")
-        sure = np.clip(said[None, :] + gaps[:, bin_], 1.0 / k, 1.0)
+        sure = calibrated(said, gaps, k)
         agrees = (record == answer)[None, :]
         chance = np.where(agrees, sure, (1.0 - sure) * rest[None, :])
         return np.where((record >= 0)[None, :], chance, 0.0)
+
+
+def calibrated(said: np.ndarray, gaps: np.ndarray, k: int) -> np.ndarray:
+    """Records' confidences ``said`` read through calibration maps ``gaps`` (a gap per bin
+    of ``BINS`` on the last axis; one map or R of them): each shifted by its bin's gap,
+    kept between chance (1/k) and 1."""
+    shifted: np.ndarray = said + gaps[..., np.searchsorted(BINS, said, side="right")]
+    kept: np.ndarray = np.clip(shifted, 1.0 / k, 1.0)
+    return kept
 
 
 def judge(ev: Evidence, method: str) -> Judge:

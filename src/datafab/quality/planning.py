@@ -189,12 +189,11 @@ def _deepen(o: Outcome, more: np.ndarray) -> Outcome:
     """The recorded replay's outcome moved ``DEEPER_WEIGHT`` of the way to the simulated
     deeper crowd's; the interval stretched to hold both."""
     gain, labels, cost = (float(x) for x in more)
-    gold_leases = o.policy.gold_rate / (1.0 - o.policy.gold_rate) if o.policy.gold_rate else 0.0
     return replace(o, accuracy=_clip(o.accuracy + DEEPER_WEIGHT * gain),
                    low=_clip(o.low + min(0.0, gain)), high=_clip(o.high + max(0.0, gain)),
                    labels_per_record=o.labels_per_record + DEEPER_WEIGHT * labels,
                    cost_per_record=o.cost_per_record
-                   + DEEPER_WEIGHT * cost * (1.0 + gold_leases))
+                   + DEEPER_WEIGHT * cost * o.policy.cost_factor)
 
 
 def fitted_skill(ev: Evidence, method: str = "dawid_skene") -> Skill:
@@ -225,9 +224,8 @@ def _outcome(cand: Candidate, got: Replayed, jd: Judge, records: np.ndarray,
     spread = right[0][picks].mean(axis=1) + (right[1:].mean(axis=1) - estimate)
     labels = float(got.used[records].mean())
     cost = float(got.cost[records].mean())
-    gold_leases = cand.gold_rate / (1.0 - cand.gold_rate) if cand.gold_rate else 0.0
     return Outcome(cand, _clip(estimate), _clip(float(np.percentile(spread, 5))),
-                   _clip(float(np.percentile(spread, 95))), labels, cost * (1.0 + gold_leases),
+                   _clip(float(np.percentile(spread, 95))), labels, cost * cand.cost_factor,
                    float(got.accepted[records].mean()))
 
 

@@ -50,6 +50,12 @@ class Candidate:
     def fixed(self) -> bool:
         return self.min_labels == self.max_labels
 
+    @property
+    def cost_factor(self) -> float:
+        """What a record's labels cost is multiplied by: the gold leases the gold rate adds
+        (``gold_rate / (1 - gold_rate)`` of them per item leased)."""
+        return 1.0 + (self.gold_rate / (1.0 - self.gold_rate) if self.gold_rate else 0.0)
+
     def describe(self) -> str:
         rule = (f"{self.max_labels} label{'s' if self.max_labels != 1 else ''} per item"
                 if self.fixed else

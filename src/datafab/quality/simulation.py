@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from . import get_estimator
-from .judging import BINS
+from .judging import calibrated
 from .replay import HASH, Candidate, Evidence, Skill, replay
 
 #: Rounds of redrawing a contributor who already answered the item before giving up on
@@ -136,9 +136,7 @@ def score(crowd: Crowd, cand: Candidate, sk: Skill, records: np.ndarray, *, deep
     labels, cost = float(got.used[records].mean()), float(got.cost[records].mean())
     if gaps is None:
         return Score(float((got.record[records] == crowd.truth[records]).mean()), labels, cost)
-    said = got.confidence[records]
-    k = sk.log_prior.size
-    chance = np.clip(said + gaps[np.searchsorted(BINS, said, side="right")], 1.0 / k, 1.0)
+    chance = calibrated(got.confidence[records], gaps, sk.log_prior.size)
     return Score(float(np.where(got.record[records] >= 0, chance, 0.0).mean()), labels, cost)
 
 

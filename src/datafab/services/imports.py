@@ -178,7 +178,7 @@ def _checked_lines(
             line = batch[refusal.index].line
             if on_skip is None:
                 raise _at_line(refusal.error, line)
-            on_skip(importers.Skipped(line, _ITEM_PREFIX.sub("", refusal.error.message, 1)))
+            on_skip(importers.Skipped(line, _reason(refusal.error)))
             refused.add(line)
         good += len(batch) - len(found)
     return good, refused
@@ -196,8 +196,12 @@ def _refuse_first(foundry: Foundry, organization: int, project: Project,
 
 def _at_line(error: DatafabError, line: int) -> DatafabError:
     """An upload's refusal of an item (``items.<k>.…``) naming the file's line instead."""
-    reason = _ITEM_PREFIX.sub("", error.message, count=1)
-    return type(error)(f"line {line}: {reason}", field=f"line {line}")
+    return type(error)(f"line {line}: {_reason(error)}", field=f"line {line}")
+
+
+def _reason(error: DatafabError) -> str:
+    """An upload's refusal of an item without the item's place (``items.<k>.``)."""
+    return _ITEM_PREFIX.sub("", error.message, count=1)
 
 
 def _upload_rows(batch: list[importers.Imported]) -> list[dict[str, Any]]:
@@ -215,7 +219,7 @@ def _one_by_one(
         try:
             result = items.upload_items(foundry, organization, project.id, _upload_rows([row]))
         except DatafabError as exc:
-            skips(importers.Skipped(row.line, exc.message.removeprefix("items.0.")))
+            skips(importers.Skipped(row.line, _reason(exc)))
             continue
         created += result.created
         unchanged += result.unchanged
